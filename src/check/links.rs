@@ -1,0 +1,345 @@
+//! Link and topology checks: which pairs can form tunnels, how many, routing, limits.
+
+use super::{crypto, join_keys, link_path, site_path, Findings, RLink, RSite, RTunnel, TunnelEnd};
+use crate::kb::gateways::{self, azure_sku, incompatible, mtu_advice, routing_unsupported, CONNECTION_LIMITS};
+use crate::kb::{asn, src};
+use crate::plan::{Gateway, Plan, Routing};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub(crate) fn check_links(plan: &Plan, sites: &[RSite], out: &mut Findings) -> Vec<RLink> {
+    let index: BTreeMap<&str, usize> = sites.iter().enumerate().rev().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let mut pairs: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut links = Vec::new();
+    for (li, link) in plan.links.iter().enumerate() {
+        let (Some(&a), Some(&b)) = (index.get(link.a.as_str()), index.get(link.b.as_str())) else {
+            for (end, name) in [("a", &link.a), ("b", &link.b)] {
+                if !index.contains_key(name.as_str()) {
+                    let names: Vec<&str> = sites.iter().map(|s| s.name.as_str()).collect();
+                    out.error(
+                        "E_LINK_SITE",
+                        link_path(li, end),
+                        format!("no site is called '{name}'"),
+                        format!("use one of: {}", names.join(", ")),
+                        src(""),
+                    );
+                }
+            }
+            continue;
+        };
+        if a == b {
+            out.error(
+                "E_LINK_SELF",
+                link_path(li, "b"),
+                format!("the link joins {} to itself", link.a),
+                "choose two different sites",
+                src(""),
+            );
+            continue;
+        }
+        let key = (a.min(b), a.max(b));
+        if let Some(&first) = pairs.get(&key) {
+            out.error(
+                "E_LINK_DUPLICATE",
+                link_path(li, ""),
+                format!("links[{first}] already joins {} and {}", link.a, link.b),
+                "remove this link; set the tunnel count on the first one for more tunnels",
+                src(""),
+            );
+            continue;
+        }
+        pairs.insert(key, li);
+        links.push(check_link(plan, li, a, b, sites, out));
+    }
+    check_topology(sites, &links, &pairs, out);
+    links
+}
+
+fn check_link(plan: &Plan, li: usize, a: usize, b: usize, sites: &[RSite], out: &mut Findings) -> RLink {
+    let link = &plan.links[li];
+    let (sa, sb) = (&sites[a], &sites[b]);
+    let id = format!("{}-{}", sa.name, sb.name);
+    let mut rlink =
+        RLink { index: li, id, a, b, routing: link.routing, profile: None, tunnels: Vec::new(), mtu: 0, mss: 0 };
+
+    if let Some(r) = incompatible(&sa.gateway, sa.platform, &sb.gateway, sb.platform) {
+        out.error(
+            "E_LINK_INCOMPATIBLE",
+            link_path(li, ""),
+            format!(
+                "{} ({}) and {} ({}) cannot be joined: {}",
+                sa.name,
+                sa.gateway.kind().label(),
+                sb.name,
+                sb.gateway.kind().label(),
+                r.why
+            ),
+            r.fix,
+            r.src,
+        );
+        return rlink;
+    }
+    for s in [sa, sb] {
+        if let Some(r) = routing_unsupported(s.gateway.kind(), link.routing) {
+            let other = if link.routing == Routing::Bgp { "static" } else { "bgp" };
+            out.error(
+                "E_ROUTING_UNSUPPORTED",
+                link_path(li, "routing"),
+                format!("{} cannot use {} routing: {}", s.name, link.routing.label(), r.unsupported.unwrap_or("")),
+                format!("set routing to \"{other}\""),
+                r.src,
+            );
+        }
+        if let Gateway::AzureVpnGateway { sku, .. } = &s.gateway {
+            if let Some(sku) = azure_sku(sku) {
+                if link.routing == Routing::Bgp && !sku.bgp {
+                    out.error(
+                        "E_ROUTING_UNSUPPORTED",
+                        link_path(li, "routing"),
+                        format!("{} is an Azure {} gateway, which has no BGP", s.name, sku.name),
+                        "use static routing, or a VpnGw1AZ or larger SKU",
+                        sku.src,
+                    );
+                }
+            }
+        }
+    }
+
+    // Tunnel layout.
+    let layout = layout(&sa.gateway, &sb.gateway);
+    let want = link.tunnels.map(usize::from).unwrap_or(layout.len());
+    let aws_end = [sa, sb].iter().any(|s| is_aws(&s.gateway));
+    if want == 0 || want > layout.len() {
+        out.error(
+            "E_TUNNELS_COUNT",
+            link_path(li, "tunnels"),
+            format!(
+                "{} and {} can form {} tunnel{}; {want} asked",
+                sa.name,
+                sb.name,
+                layout.len(),
+                if layout.len() == 1 { "" } else { "s" }
+            ),
+            format!("set tunnels to a number from 1 to {} (or leave it out for all of them)", layout.len()),
+            layout_src(sa, sb),
+        );
+    } else if want < layout.len() {
+        let msg = if aws_end && want % 2 == 1 {
+            format!(
+                "only {want} of the tunnels AWS creates will be configured: AWS always builds two tunnels per VPN connection and takes one down for maintenance, so the other one must be up"
+            )
+        } else {
+            format!("{want} of the {} possible tunnels: the link loses redundancy when a gateway instance or tunnel goes down", layout.len())
+        };
+        out.warn(
+            "W_TUNNELS_REDUCED",
+            link_path(li, "tunnels"),
+            msg,
+            format!("leave tunnels out to use all {}", layout.len()),
+            layout_src(sa, sb),
+        );
+    }
+    let count = want.min(layout.len());
+
+    // AWS BGP to Azure: one APIPA per AWS tunnel needs both Azure instances.
+    if link.routing == Routing::Bgp {
+        for (x, y) in [(sa, sb), (sb, sa)] {
+            if let (true, Gateway::AzureVpnGateway { active_active, .. }) = (is_aws(&x.gateway), &y.gateway) {
+                if !active_active || count < 4 {
+                    out.error(
+                        "E_AZURE_AWS_BGP",
+                        link_path(li, if *active_active { "tunnels" } else { "routing" }),
+                        format!(
+                            "BGP between AWS and Azure needs an active-active Azure gateway and 4 tunnels (two AWS VPN connections, one per Azure instance); {} is {} with {count} tunnel{}",
+                            y.name,
+                            if *active_active { "active-active" } else { "active-standby" },
+                            if count == 1 { "" } else { "s" }
+                        ),
+                        if *active_active { "leave tunnels out (4)".to_string() } else { format!("make {}'s gateway active-active, or use static routing", y.name) },
+                        src("[AZ-AWS] [AZ-BGP]"),
+                    );
+                }
+            }
+        }
+    }
+
+    rlink.tunnels = layout
+        .into_iter()
+        .take(count)
+        .enumerate()
+        .map(|(t, ends)| {
+            let tid = format!("{}-t{}", rlink.id, t + 1);
+            let psk_name = format!("PSK_{}", tid.to_ascii_uppercase().replace('-', "_"));
+            RTunnel { index: t, id: tid, ends, inside: None, psk_name }
+        })
+        .collect();
+
+    // Crypto and MTU.
+    if let (Some(ea), Some(eb)) = (sa.endpoint, sb.endpoint) {
+        rlink.profile = crypto::negotiate(li, [sa, sb], [ea, eb], &link.crypto, out);
+    }
+    if let Some(p) = &rlink.profile {
+        let ma = mtu_advice(&sa.gateway, sa.platform, p.p2_encryption, p.p2_integrity);
+        let mb = mtu_advice(&sb.gateway, sb.platform, p.p2_encryption, p.p2_integrity);
+        rlink.mtu = ma.mtu.min(mb.mtu);
+        rlink.mss = ma.mss.min(mb.mss);
+        out.info(
+            "I_MTU",
+            link_path(li, ""),
+            format!(
+                "tunnel MTU {} and TCP MSS clamp {} on both ends ({} advises {}/{}, {} {}/{}): without the clamp, large packets vanish and SSH hangs at key exchange",
+                rlink.mtu, rlink.mss, sa.name, ma.mtu, ma.mss, sb.name, mb.mtu, mb.mss
+            ),
+            join_keys(ma.src, mb.src),
+        );
+    }
+
+    // ASNs across a BGP session.
+    if link.routing == Routing::Bgp {
+        if let (Some(x), Some(y)) = (sa.asn, sb.asn) {
+            if x == y {
+                out.error(
+                    "E_ASN_SAME",
+                    site_path(b, "gateway.asn"),
+                    format!("{} and {} both use ASN {x}; eBGP needs a different ASN at each end", sa.name, sb.name),
+                    format!("change the ASN of {}", sb.name),
+                    src("[AZ-FAQ] [GCP-BGP]"),
+                );
+            }
+            for (own, other, other_i) in [(sa, sb, b), (sb, sa, a)] {
+                if let Some(r) = asn::peer_problem(own.gateway.kind(), other.asn.unwrap_or(0)) {
+                    out.error(
+                        "E_ASN_PEER_RESERVED",
+                        site_path(other_i, "gateway.asn"),
+                        format!(
+                            "{}'s ASN {} is {}; {} rejects it as a BGP peer",
+                            other.name,
+                            other.asn.unwrap_or(0),
+                            r.why,
+                            own.name
+                        ),
+                        "choose another private ASN, e.g. 65010",
+                        r.src,
+                    );
+                }
+            }
+        }
+    }
+    rlink
+}
+
+fn is_aws(g: &Gateway) -> bool {
+    matches!(g, Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. })
+}
+
+fn layout_src(a: &RSite, b: &RSite) -> crate::kb::Src {
+    if is_aws(&a.gateway) || is_aws(&b.gateway) {
+        src("[AWS-UG-TUN] [GCP-AWS] [AZ-AWS]")
+    } else {
+        src("[GCP-PEER] [AZ-FAQ]")
+    }
+}
+
+/// Every tunnel two gateways can form, in a stable order. AWS builds two tunnels per VPN
+/// connection and one connection per peer address; Google HA VPN pairs its two interfaces
+/// with the peer's addresses; Azure instances pair with each peer address.
+pub(crate) fn layout(a: &Gateway, b: &Gateway) -> Vec<[TunnelEnd; 2]> {
+    let end = |outside: u8, connection: u8| TunnelEnd { outside, connection, inside_ip: None };
+    let na = gateways::outside_addresses(a);
+    let nb = gateways::outside_addresses(b);
+    let flip = |v: Vec<[TunnelEnd; 2]>| v.into_iter().map(|[x, y]| [y, x]).collect::<Vec<_>>();
+    match (is_aws(a), is_aws(b)) {
+        (true, true) => return Vec::new(),
+        (false, true) => return flip(layout(b, a)),
+        (true, false) => {
+            // a is AWS: for each peer address, one connection of two tunnels.
+            return (0..nb).flat_map(|p| (0..2).map(move |t| [end(t, p), end(p, 0)])).collect();
+        }
+        _ => {}
+    }
+    let ha = |g: &Gateway| matches!(g, Gateway::GcpHaVpn { .. });
+    match (ha(a), ha(b)) {
+        (true, _) => (0..na).map(|i| [end(i, 0), end(i % nb, 0)]).collect(),
+        (false, true) => flip(layout(b, a)),
+        _ => (0..na).flat_map(|i| (0..nb).map(move |j| [end(i, 0), end(j, 0)])).collect(),
+    }
+}
+
+fn check_topology(sites: &[RSite], links: &[RLink], pairs: &BTreeMap<(usize, usize), usize>, out: &mut Findings) {
+    // Cloud gateways do not forward between their tunnels: every pair that must talk needs a link.
+    if (2..=8).contains(&sites.len()) {
+        for i in 0..sites.len() {
+            for j in i + 1..sites.len() {
+                if !pairs.contains_key(&(i, j)) {
+                    out.warn(
+                        "W_TOPOLOGY_MISSING_LINK",
+                        "links",
+                        format!(
+                            "no link between {} and {}: managed VPN gateways do not pass traffic from one tunnel to another, so these two sites cannot reach each other",
+                            sites[i].name, sites[j].name
+                        ),
+                        format!("add a link {} ↔ {} (the wizard's default is a full mesh)", sites[i].name, sites[j].name),
+                        src("[AZ-FAQ] [AWS-UG-LIM]"),
+                    );
+                }
+            }
+        }
+    }
+
+    // Per-gateway connection and tunnel limits.
+    for (si, s) in sites.iter().enumerate() {
+        let mine: Vec<&RLink> = links.iter().filter(|l| l.a == si || l.b == si).collect();
+        for lim in CONNECTION_LIMITS.iter().filter(|l| l.kind == s.gateway.kind()) {
+            // AWS: one VPN connection per distinct peer address used.
+            let connections: usize = mine
+                .iter()
+                .map(|l| {
+                    let e = if l.a == si { 0 } else { 1 };
+                    l.tunnels.iter().map(|t| t.ends[e].connection).collect::<BTreeSet<_>>().len()
+                })
+                .sum();
+            if connections as u32 > lim.max {
+                out.error(
+                    "E_CONNECTION_LIMIT",
+                    site_path(si, "gateway"),
+                    format!(
+                        "{} would terminate {connections} VPN connections; the limit is {} {}",
+                        s.name, lim.max, lim.unit
+                    ),
+                    "use a transit gateway, or split the links across gateways",
+                    lim.src,
+                );
+            }
+        }
+        if let Gateway::AzureVpnGateway { sku, active_active, .. } = &s.gateway {
+            let tunnels: usize = mine.iter().map(|l| l.tunnels.len()).sum();
+            if let Some(sku) = azure_sku(sku) {
+                if tunnels as u32 > sku.s2s_tunnels {
+                    out.error(
+                        "E_CONNECTION_LIMIT",
+                        site_path(si, "gateway.sku"),
+                        format!(
+                            "{} would terminate {tunnels} tunnels; the {} SKU allows {}",
+                            s.name, sku.name, sku.s2s_tunnels
+                        ),
+                        "choose a larger SKU (VpnGw4AZ and VpnGw5AZ allow 100)",
+                        sku.src,
+                    );
+                }
+            }
+            // Active-standby: one custom APIPA address for all BGP tunnels.
+            let bgp_tunnels: usize = mine.iter().filter(|l| l.routing == Routing::Bgp).map(|l| l.tunnels.len()).sum();
+            if !active_active && bgp_tunnels > 1 {
+                out.error(
+                    "E_AZURE_APIPA_ACTIVE_STANDBY",
+                    site_path(si, "gateway.active_active"),
+                    format!(
+                        "{}'s active-standby gateway has a single custom APIPA BGP address, but {bgp_tunnels} BGP tunnels each need their own /30",
+                        s.name
+                    ),
+                    "make the Azure gateway active-active (two instances, two APIPA sets)",
+                    src("[AZ-BGP] [AZ-AWS]"),
+                );
+            }
+        }
+    }
+}

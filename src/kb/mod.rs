@@ -1,0 +1,29 @@
+//! The knowledge base: platform capabilities and limits as data tables.
+//!
+//! Every rule the checks apply comes from a row here, and every row names its source key
+//! from `shared/reference/ike-facts.md` (listed in `docs/kb-sources.md`) and the date the
+//! row was checked. Code elsewhere asks questions of these tables; it does not restate facts.
+
+pub mod addressing;
+pub mod asn;
+pub mod crypto;
+pub mod gateways;
+pub mod names;
+pub mod psk;
+
+/// The date the knowledge base's facts were last checked against their sources.
+pub const KB_DATE: &str = "2026-11-21";
+
+/// Where a row's facts come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Src {
+    /// Source keys, e.g. `[AZ-FAQ] [AZ-BGP]`.
+    pub keys: &'static str,
+    /// When the row was checked against those sources (ISO date).
+    pub checked: &'static str,
+}
+
+/// A source checked on [`KB_DATE`].
+pub const fn src(keys: &'static str) -> Src {
+    Src { keys, checked: KB_DATE }
+}

@@ -1,0 +1,20 @@
+//! Tunnelsmith: plan, check and generate multi-cloud site-to-site IPsec VPNs.
+//!
+//! One engine, two faces (see `docs/ARCHITECTURE.md`): the layers below compile for both the
+//! browser (wasm32) and the native CLI, do no I/O and are deterministic.
+//!
+//! ```text
+//! plan ──► check/resolve ──► (steps ──► render)   kb: platform facts, with sources and dates
+//! ```
+
+pub mod check;
+pub mod kb;
+pub mod plan;
+pub mod presets;
+pub mod secrets;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+/// The version stamped on every artifact.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
