@@ -23,9 +23,15 @@ mod cli {
     /// self-managed gateways (Libreswan, strongSwan, VyOS).
     ///
     /// A plan is a JSON file (see docs/plan-format.md, or export one from the web app).
-    /// Exit codes: 0 = no errors, 1 = the plan has errors, 2 = unreadable input or bad usage.
     #[derive(Parser)]
-    #[command(name = "tunnelsmith", version, about, long_about, max_term_width = 100)]
+    #[command(
+        name = "tunnelsmith",
+        version,
+        about,
+        long_about,
+        max_term_width = 100,
+        after_help = "Exit codes:\n  0  success; the plan has no errors\n  1  the plan has errors\n  2  unreadable input or bad usage"
+    )]
     struct Cli {
         #[command(subcommand)]
         command: Command,
