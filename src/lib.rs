@@ -11,6 +11,7 @@ pub mod check;
 pub mod kb;
 pub mod plan;
 pub mod presets;
+pub mod render;
 pub mod secrets;
 
 #[cfg(target_arch = "wasm32")]
