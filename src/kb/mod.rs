@@ -7,6 +7,7 @@
 pub mod addressing;
 pub mod asn;
 pub mod crypto;
+pub mod dialects;
 pub mod gateways;
 pub mod names;
 pub mod psk;
