@@ -8,6 +8,8 @@ pub struct Preset {
     pub id: &'static str,
     /// What it is, for the preset picker.
     pub title: &'static str,
+    /// The field report it comes from, and where the preset departs from it and why.
+    pub note: &'static str,
     /// The plan JSON.
     pub json: &'static str,
 }
@@ -23,26 +25,31 @@ impl Preset {
 pub const PRESETS: &[Preset] = &[
     Preset {
         id: "000-vyos-ec2-to-azure",
+        note: "Seed 000: VyOS on an EC2 instance to an Azure route-based VPN gateway, one static tunnel. The report used IKEv2 with DH group 2, SHA-1 and VyOS 1.2 syntax (ipsec-interfaces); this preset uses VyOS 1.4 and the recommended IKEv2 profile.",
         title: "VyOS on EC2 to Azure VPN gateway, static, 1 tunnel",
         json: include_str!("../examples/000-vyos-ec2-to-azure.json"),
     },
     Preset {
         id: "001-libreswan-ec2-to-azure",
+        note: "Seed 001: Libreswan on an EC2 instance (public subnet, elastic IP, source/destination check off) to an Azure VPN gateway, one static IKEv2 tunnel. The report used modp1024 (DH 2), which Libreswan no longer builds; this preset uses the recommended profile.",
         title: "Libreswan on EC2 to Azure VPN gateway, static, 1 tunnel",
         json: include_str!("../examples/001-libreswan-ec2-to-azure.json"),
     },
     Preset {
         id: "002-aws-vgw-to-azure-static",
+        note: "Seed 002: an AWS virtual private gateway to an Azure VPN gateway with static routing and both AWS tunnels. The report used the Basic SKU with a dynamic Basic public IP, which Azure no longer offers for new gateways; this preset uses VpnGw1AZ.",
         title: "AWS VPC to Azure VNet, static, 2 tunnels",
         json: include_str!("../examples/002-aws-vgw-to-azure-static.json"),
     },
     Preset {
         id: "003-strongswan-ec2-to-aws-vgw",
+        note: "Seed 003: two VPCs in different AWS regions: strongSwan on EC2 in one, an AWS virtual private gateway in the other, static routing with both AWS tunnels (the report managed only one). The report's 172.50.0.0/16 and 172.60.0.0/16 are public address space; this preset uses private ranges, and swanctl.conf instead of the legacy ipsec.conf.",
         title: "strongSwan on EC2 to AWS VPN in another region, static, 2 tunnels",
         json: include_str!("../examples/003-strongswan-ec2-to-aws-vgw.json"),
     },
     Preset {
         id: "004-aws-azure-gcp-bgp",
+        note: "Seed 004: AWS, Azure and Google Cloud joined in a full mesh with BGP: four tunnels between AWS and an active-active Azure gateway on APIPA addresses, HA VPN from Google Cloud to both.",
         title: "AWS + Azure + Google Cloud full mesh, BGP, 10 tunnels",
         json: include_str!("../examples/004-aws-azure-gcp-bgp.json"),
     },
