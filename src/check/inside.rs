@@ -34,7 +34,7 @@ pub enum InsideError {
 impl InsideRequest {
     /// The rules that apply to this tunnel.
     pub fn rules(&self) -> impl Iterator<Item = &'static InsideRule> + '_ {
-        INSIDE_RULES.iter().filter(move |r| self.kinds.contains(&r.kind) && (self.bgp || !r.bgp_only))
+        INSIDE_RULES.iter().filter(move |r| r.kind.is_none_or(|k| self.kinds.contains(&k)) && (self.bgp || !r.bgp_only))
     }
 
     /// The first rule `net` breaks, if any (shape and uniqueness aside).

@@ -18,7 +18,8 @@ const fn net(a: u8, b: u8, c: u8, d: u8, len: u8) -> Ipv4Net {
 /// A rule on tunnel inside /30s that one end imposes.
 #[derive(Debug, Clone, Copy)]
 pub struct InsideRule {
-    pub kind: GatewayKind,
+    /// The gateway kind it applies to; `None`: every tunnel.
+    pub kind: Option<GatewayKind>,
     /// Applies only when the link runs BGP (the addresses matter to the gateway only then).
     pub bgp_only: bool,
     /// The /30 must lie within this inclusive address range.
@@ -46,7 +47,15 @@ const LL: (Ipv4Addr, Ipv4Addr) = (Ipv4Addr::new(169, 254, 0, 0), Ipv4Addr::new(1
 
 pub const INSIDE_RULES: &[InsideRule] = &[
     InsideRule {
-        kind: GatewayKind::AwsVgw,
+        kind: None,
+        bgp_only: false,
+        within: LL,
+        avoid: &[],
+        what: "tunnel inside ranges are link-local /30s in 169.254.0.0/16",
+        src: src("[AWS-UG-TUN] [GCLOUD-RTR] [AZ-BGP]"),
+    },
+    InsideRule {
+        kind: Some(GatewayKind::AwsVgw),
         bgp_only: false,
         within: LL,
         avoid: AWS_RESERVED_INSIDE,
@@ -54,7 +63,7 @@ pub const INSIDE_RULES: &[InsideRule] = &[
         src: src("[AWS-UG-TUN] [AWS-API]"),
     },
     InsideRule {
-        kind: GatewayKind::AwsTgw,
+        kind: Some(GatewayKind::AwsTgw),
         bgp_only: false,
         within: LL,
         avoid: AWS_RESERVED_INSIDE,
@@ -62,7 +71,7 @@ pub const INSIDE_RULES: &[InsideRule] = &[
         src: src("[AWS-UG-TUN] [AWS-API]"),
     },
     InsideRule {
-        kind: GatewayKind::AzureVpnGateway,
+        kind: Some(GatewayKind::AzureVpnGateway),
         bgp_only: true,
         within: AZURE_APIPA,
         avoid: &[],
@@ -70,7 +79,7 @@ pub const INSIDE_RULES: &[InsideRule] = &[
         src: src("[AZ-BGP] [AZ-AWS]"),
     },
     InsideRule {
-        kind: GatewayKind::GcpHaVpn,
+        kind: Some(GatewayKind::GcpHaVpn),
         bgp_only: false,
         within: LL,
         avoid: &[],
@@ -78,7 +87,7 @@ pub const INSIDE_RULES: &[InsideRule] = &[
         src: src("[GCLOUD-RTR] [GCP-AZ]"),
     },
     InsideRule {
-        kind: GatewayKind::Appliance,
+        kind: Some(GatewayKind::Appliance),
         bgp_only: false,
         within: LL,
         avoid: &[],
