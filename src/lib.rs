@@ -13,6 +13,7 @@ pub mod plan;
 pub mod presets;
 pub mod render;
 pub mod secrets;
+pub mod share;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
