@@ -28,3 +28,35 @@ pub struct Src {
 pub const fn src(keys: &'static str) -> Src {
     Src { keys, checked: KB_DATE }
 }
+
+/// A change to the knowledge base that can change checks or generated output. A link or plan
+/// made with an older knowledge base is opened as it was; the app lists the changes since.
+#[derive(Debug, Clone, Copy)]
+pub struct Change {
+    /// The `KB_DATE` that introduced it.
+    pub date: &'static str,
+    pub what: &'static str,
+}
+
+/// Every such change, oldest first. Append one whenever a row changes behaviour.
+pub const CHANGES: &[Change] = &[];
+
+/// The changes made after `date` (ISO dates compare as text).
+pub fn changes_since(date: &str) -> impl Iterator<Item = &'static Change> + '_ {
+    CHANGES.iter().filter(move |c| c.date > date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_are_dated_in_order_and_not_after_kb_date() {
+        let mut last = "";
+        for c in CHANGES {
+            assert!(c.date >= last && c.date <= KB_DATE, "{c:?}");
+            last = c.date;
+        }
+        assert_eq!(changes_since(KB_DATE).count(), 0);
+    }
+}
