@@ -1,7 +1,7 @@
 //! How each platform spells one algorithm choice (ike-facts §0, the algorithm name map).
 //! Renderers translate the resolved profile through these tables only.
 
-use super::crypto::{Endpoint, CAPS};
+use super::crypto::Endpoint;
 use super::{src, Src};
 use crate::plan::{Encryption, Integrity};
 
@@ -244,6 +244,7 @@ const VYOS_PFS: &[(u8, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kb::crypto::CAPS;
 
     /// Every value an endpoint accepts has a name in its dialect: a renderer can never meet a
     /// negotiated value it cannot write.

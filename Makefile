@@ -1,0 +1,120 @@
+# Tunnelsmith: build, serve and test.
+#
+#   make serve      install what is missing, build the release bundle, serve it on http://127.0.0.1:8080
+#   make test       install what is missing, then every check and test, in this order:
+#                   lint (fmt, clippy native + wasm32, shellcheck), test-native (cargo test),
+#                   test-wasm (wasm-bindgen-test in headless Chromium), build (trunk --release),
+#                   test-e2e (Playwright smoke test of dist/)
+#   make bootstrap  only install the tools (scripts/bootstrap.sh; idempotent)
+#
+# Every stage prints its wall time. The machine has 2 cores: stages share target/ and build
+# each crate graph once (native debug, wasm32 debug, wasm32 release).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+# Stages must run in order, even under `make -j`.
+.NOTPARALLEL:
+
+WASM_TARGET := wasm32-unknown-unknown
+# Tools installed by bootstrap: cargo's bin dir, and wasm-opt (npm binaryen) for Trunk.
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+# wasm-bindgen-test: run the wasm32 test binaries in headless Debian Chromium via ChromeDriver.
+WASM_TEST_ENV := \
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	CHROMEDRIVER=/usr/bin/chromedriver \
+	WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(CURDIR)/tests/webdriver.json \
+	WASM_BINDGEN_TEST_TIMEOUT=120
+# The browser test crates: tests/web*.rs (the other tests/*.rs are native).
+WASM_TESTS := $(patsubst tests/%.rs,--test %,$(wildcard tests/web*.rs))
+
+SHELL_SCRIPTS := scripts/bootstrap.sh .ci/run
+# Node's test runner (node 20 does not match tests/e2e/*.mjs when given the folder).
+E2E_TESTS := $(wildcard tests/e2e/*.mjs)
+
+# Test suites that need more tools (real cloud CLIs, IPsec daemons) live in mk/*.mk. Each adds
+# its install target to EXTRA_BOOTSTRAP, its test target to EXTRA_TESTS and its scripts to
+# SHELL_SCRIPTS; `make test` runs them after the browser tests.
+EXTRA_BOOTSTRAP :=
+EXTRA_TESTS :=
+-include $(sort $(wildcard mk/*.mk))
+
+# $(call stage,NAME,COMMAND): run COMMAND, print its wall time, fail the make if it fails.
+define stage
+	@printf '\n==> %s\n' '$(1)'
+	@t0=$$(date +%s); \
+	if $(2); then \
+		printf '<== %s: ok in %ss\n' '$(1)' "$$(( $$(date +%s) - t0 ))"; \
+	else \
+		rc=$$?; printf '<== %s: FAILED (exit %s) after %ss\n' '$(1)' "$$rc" "$$(( $$(date +%s) - t0 ))"; \
+		exit $$rc; \
+	fi
+endef
+
+.PHONY: help bootstrap bootstrap-build serve build test lint fmt-check clippy clippy-native \
+	clippy-wasm shellcheck test-native test-wasm test-e2e fmt clean
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
+
+## Tools ------------------------------------------------------------------------------------------
+
+bootstrap:
+	$(call stage,bootstrap (test tools),scripts/bootstrap.sh test)
+
+bootstrap-build:
+	$(call stage,bootstrap (build tools),scripts/bootstrap.sh build)
+
+## Build and serve --------------------------------------------------------------------------------
+
+# The release bundle in dist/ (wasm-opt'ed; Trunk.toml pins the tools and runs offline).
+build:
+	$(call stage,trunk build --release,trunk build --release)
+
+# Trunk builds the release bundle into dist/, then serves it (address and port from Trunk.toml).
+serve: bootstrap-build
+	@echo "Building, then serving on http://127.0.0.1:8080 (Ctrl-C to stop)"
+	trunk serve --release --no-autoreload
+
+## Tests ------------------------------------------------------------------------------------------
+
+test: bootstrap $(EXTRA_BOOTSTRAP) lint test-native test-wasm build test-e2e $(EXTRA_TESTS)
+	@printf '\nAll stages passed.\n'
+
+lint: fmt-check clippy shellcheck
+
+fmt-check:
+	$(call stage,cargo fmt --check,cargo fmt --all -- --check)
+
+clippy: clippy-native clippy-wasm
+
+clippy-native:
+	$(call stage,clippy (native),cargo clippy --all-targets -- -D warnings)
+
+clippy-wasm:
+	$(call stage,clippy (wasm32),cargo clippy --target $(WASM_TARGET) --lib --bins $(WASM_TESTS) -- -D warnings)
+
+shellcheck:
+	$(call stage,shellcheck,shellcheck $(SHELL_SCRIPTS))
+
+# The engine's unit, property and golden tests (native; never compiles Leptos).
+test-native:
+	$(call stage,cargo test (native),cargo test)
+
+# Component tests (tests/web*.rs) compiled to wasm32 and run in headless Chromium.
+test-wasm:
+	$(call stage,wasm-bindgen-test (headless Chromium),env $(WASM_TEST_ENV) cargo test --target $(WASM_TARGET) $(WASM_TESTS))
+
+# Smoke test of the release bundle in dist/ (run `make build` first) with Playwright + Chromium.
+test-e2e:
+	$(call stage,playwright smoke (dist/),node --test $(E2E_TESTS))
+
+## Helpers ----------------------------------------------------------------------------------------
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
+	rm -rf dist target/e2e
