@@ -7,6 +7,7 @@
 
 pub mod appliance;
 pub mod cloud;
+pub mod diagram;
 
 use crate::check::Resolved;
 use serde::Serialize;
@@ -35,6 +36,12 @@ pub struct RenderOptions {
 pub fn render(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
     let mut out = cloud::artifacts(r, opts);
     out.extend(appliance::artifacts(r, opts));
+    out.push(Artifact {
+        path: "topology.svg".into(),
+        media_type: "image/svg+xml",
+        text: diagram::svg(r),
+        executable: false,
+    });
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
