@@ -100,7 +100,7 @@ shellcheck:
 
 # The engine's unit, property and golden tests (native; never compiles Leptos).
 test-native:
-	$(call stage,cargo test (native),cargo test)
+	$(call stage,cargo test (native),TUNNELSMITH_SKIP_TOOLS=1 cargo test)
 
 # Component tests (tests/web*.rs) compiled to wasm32 and run in headless Chromium.
 test-wasm:

@@ -14,6 +14,7 @@ pub mod presets;
 pub mod render;
 pub mod secrets;
 pub mod share;
+pub mod steps;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -120,3 +120,98 @@ fn usage_errors_exit_two_and_help_teaches() {
     let help = s(&out.stdout);
     assert!(help.contains("Exit codes:\n  0  success") && help.contains("  1  the plan has errors"), "{help}");
 }
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tunnelsmith-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[cfg(unix)]
+fn mode(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+#[cfg(unix)]
+fn generate_writes_scripts_plan_and_private_secrets() {
+    let dir = fresh_dir("gen");
+    let plan = example("004-aws-azure-gcp-bgp.json");
+    let out = run(&["generate", plan.to_str().unwrap(), "--out", dir.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
+    assert!(s(&out.stdout).contains("run-order.md"), "{}", s(&out.stdout));
+    for f in ["azure/azure.1.sh", "gcp/gcp.1.sh", "aws/aws.sh", "azure/azure.2.sh", "gcp/gcp.2.sh", "deploy.sh"] {
+        assert_eq!(mode(&dir.join(f)), 0o755, "{f} is executable");
+    }
+    assert_eq!(mode(&dir.join("run-order.md")), 0o644);
+    assert_eq!(mode(&dir.join("secrets.env")), 0o600, "secrets.env is private");
+    let secrets = std::fs::read_to_string(dir.join("secrets.env")).unwrap();
+    assert_eq!(secrets.lines().filter(|l| l.starts_with("PSK_")).count(), 10, "one key per tunnel");
+    let key = secrets.lines().find(|l| l.starts_with("PSK_AWS_AZURE_T1=")).unwrap().split('\'').nth(1).unwrap();
+    let script = std::fs::read_to_string(dir.join("aws/aws.sh")).unwrap();
+    assert!(script.contains("${PSK_AWS_AZURE_T1}") && !script.contains(key), "keys only by name");
+    let copy = std::fs::read_to_string(dir.join("tunnelsmith-plan.json")).unwrap();
+    assert!(copy.contains("\"name\": \"multicloud\""));
+
+    // A non-empty folder is refused without --force, and kept as it was.
+    let again = run(&["generate", plan.to_str().unwrap(), "--out", dir.to_str().unwrap()], None);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(s(&again.stderr).contains("not empty"), "{}", s(&again.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("secrets.env")).unwrap(), secrets);
+
+    // --secrets reuses given keys; --force writes into the folder.
+    let keys = temp_file("keys.env", &secrets);
+    let forced = run(
+        &[
+            "generate",
+            plan.to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+            "--secrets",
+            keys.to_str().unwrap(),
+            "--force",
+        ],
+        None,
+    );
+    assert_eq!(forced.status.code(), Some(0), "{}", s(&forced.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("secrets.env")).unwrap(), secrets);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn generate_refuses_a_plan_with_errors_unless_forced() {
+    let plan = std::fs::read_to_string(example("002-aws-vgw-to-azure-static.json"))
+        .unwrap()
+        .replace("10.2.0.0/16", "10.1.0.0/16");
+    let p = temp_file("overlap-gen.json", &plan);
+    let dir = fresh_dir("errors");
+    let out = run(&["generate", p.to_str().unwrap(), "--out", dir.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(s(&out.stderr).contains("2 errors") && s(&out.stderr).contains("tunnelsmith check"), "{}", s(&out.stderr));
+    assert!(!dir.exists(), "nothing is written");
+    let out = run(&["generate", p.to_str().unwrap(), "--out", dir.to_str().unwrap(), "--force"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
+    assert!(dir.join("aws/aws.sh").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let bad_keys = temp_file("bad.env", "PSK_X='open\n");
+    let out = run(
+        &[
+            "generate",
+            p.to_str().unwrap(),
+            "--out",
+            fresh_dir("bad").to_str().unwrap(),
+            "--force",
+            "--secrets",
+            bad_keys.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(s(&out.stderr).contains("line 1"), "{}", s(&out.stderr));
+    let help = s(&run(&["generate", "--help"], None).stdout);
+    for word in ["--out", "--secrets", "--force", "Examples", "run-order.md"] {
+        assert!(help.contains(word), "generate --help lacks {word}: {help}");
+    }
+}

@@ -15,9 +15,11 @@ fn main() {}
 mod cli {
     use clap::{Parser, Subcommand, ValueEnum};
     use std::io::{IsTerminal, Read, Write};
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
     use tunnelsmith::check::{analyze, Finding, Severity};
     use tunnelsmith::plan::Plan;
+    use tunnelsmith::render::{render, RenderOptions};
+    use tunnelsmith::secrets::Secrets;
 
     /// Plan, check and generate site-to-site IPsec VPNs between AWS, Azure, Google Cloud and
     /// self-managed gateways (Libreswan, strongSwan, VyOS).
@@ -56,6 +58,33 @@ mod cli {
             #[arg(long, short)]
             quiet: bool,
         },
+        /// Generate every artifact for a plan into a folder: the aws/az/gcloud scripts (one per
+        /// cloud site, in run order), run-order.md and deploy.sh, the appliance configs, the
+        /// plan itself (tunnelsmith-plan.json) and secrets.env with one pre-shared key per
+        /// tunnel (mode 0600; never inside any script).
+        ///
+        /// Refuses a plan with errors (run `tunnelsmith check` to see them) and a non-empty
+        /// folder, unless --force.
+        ///
+        /// Examples:
+        ///   tunnelsmith generate plan.json --out vpn/
+        ///   tunnelsmith generate plan.json --out vpn/ --secrets keys.env
+        ///   cd vpn && ./deploy.sh          # or the scripts one by one, as run-order.md says
+        Generate {
+            /// The plan file (JSON); `-` reads standard input.
+            plan: PathBuf,
+            /// The folder to write into (created if missing).
+            #[arg(long, short)]
+            out: PathBuf,
+            /// Pre-shared keys to use (a secrets.env file); keys it lacks are generated. Without
+            /// it every key is generated from the system's random number generator.
+            #[arg(long)]
+            secrets: Option<PathBuf>,
+            /// Generate even if the plan has errors, and write into a non-empty folder
+            /// (overwriting files with the same names).
+            #[arg(long)]
+            force: bool,
+        },
     }
 
     #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,6 +104,7 @@ mod cli {
         };
         match cli.command {
             Command::Check { plan, format, quiet } => check(&plan, format, quiet),
+            Command::Generate { plan, out, secrets, force } => generate(&plan, &out, secrets.as_deref(), force),
         }
     }
 
@@ -128,6 +158,122 @@ mod cli {
             return 2;
         }
         code
+    }
+
+    fn generate(path: &PathBuf, dir: &Path, secrets_file: Option<&Path>, force: bool) -> i32 {
+        let plan = match load(path) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let a = analyze(&plan);
+        if a.has_errors() && !force {
+            eprintln!(
+                "tunnelsmith: {} has {} error{}; nothing was written. Run `tunnelsmith check {}` to see them, or use --force.",
+                path.display(),
+                a.errors(),
+                if a.errors() == 1 { "" } else { "s" },
+                path.display()
+            );
+            return 1;
+        }
+        let non_empty = std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+        if non_empty && !force {
+            eprintln!(
+                "tunnelsmith: {} is not empty; choose a new folder or use --force to write into it",
+                dir.display()
+            );
+            return 2;
+        }
+        let mut secrets = match secrets_file {
+            None => Secrets::default(),
+            Some(f) => {
+                match std::fs::read_to_string(f).map_err(|e| e.to_string()).and_then(|t| Secrets::from_env(&t)) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("tunnelsmith: cannot read secrets from {}: {e}", f.display());
+                        return 2;
+                    }
+                }
+            }
+        };
+        let mut failed = None;
+        secrets.fill_missing(&a.resolved, &mut |buf: &mut [u8]| {
+            if let Err(e) = getrandom::fill(buf) {
+                failed = Some(e);
+            }
+        });
+        if let Some(e) = failed {
+            eprintln!("tunnelsmith: the system's random number generator failed: {e}");
+            return 2;
+        }
+        let problems: Vec<_> = tunnelsmith::secrets::check(&a.resolved, &secrets);
+        if !problems.is_empty() && !force {
+            for f in &problems {
+                eprintln!("tunnelsmith: {} {}: {} (fix: {})", f.code, f.path, f.message, f.fix);
+            }
+            return 1;
+        }
+        let artifacts = render(&a.resolved, &RenderOptions::default());
+        let result = (|| -> std::io::Result<usize> {
+            std::fs::create_dir_all(dir)?;
+            let mut n = 0;
+            for art in &artifacts {
+                let f = dir.join(&art.path);
+                if let Some(parent) = f.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(&f, &art.text)?;
+                set_mode(&f, if art.executable { 0o755 } else { 0o644 })?;
+                n += 1;
+            }
+            std::fs::write(dir.join("tunnelsmith-plan.json"), plan.to_json_pretty())?;
+            let sf = dir.join("secrets.env");
+            // Created private before the keys go in.
+            let _ = std::fs::remove_file(&sf);
+            write_private(&sf, &secrets.to_env())?;
+            Ok(n + 2)
+        })();
+        match result {
+            Ok(n) => {
+                println!(
+                    "{}: wrote {n} files to {} (secrets.env is private, mode 0600; never share it). Next: read {}/run-order.md",
+                    plan.name,
+                    dir.display(),
+                    dir.display()
+                );
+                if a.has_errors() {
+                    eprintln!("tunnelsmith: warning: the plan has errors (--force); the files may not work");
+                }
+                0
+            }
+            Err(e) => {
+                eprintln!("tunnelsmith: cannot write to {}: {e}", dir.display());
+                2
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    fn set_mode(f: &Path, mode: u32) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(mode))
+    }
+
+    #[cfg(not(unix))]
+    fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    fn write_private(f: &Path, text: &str) -> std::io::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(f)?;
+        file.write_all(text.as_bytes())
+    }
+
+    #[cfg(not(unix))]
+    fn write_private(f: &Path, text: &str) -> std::io::Result<()> {
+        std::fs::write(f, text)
     }
 
     fn write_text(

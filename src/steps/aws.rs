@@ -1,0 +1,683 @@
+//! AWS: VPC and subnets when new, the virtual private or transit gateway, one customer
+//! gateway per peer address, VPN connections with `TunnelOptions`, routes; or, for an appliance on
+//! EC2, its security group, network interface, elastic IP and routes.
+
+use super::{
+    cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, ts, var, Arg, Builder, Program,
+};
+use crate::check::{RLink, Resolved};
+use crate::kb::dialects::{self, Dialect};
+use crate::plan::{Gateway, IkeVersion, Network, Routing};
+use std::collections::BTreeSet;
+
+const AWS: Program = Program::Aws;
+
+/// The site's context: names and the arguments every call repeats.
+struct Ctx<'r> {
+    r: &'r Resolved,
+    site: usize,
+    v: String,
+    prefix: String,
+}
+
+impl Ctx<'_> {
+    fn region(&self) -> Vec<Arg> {
+        vec![t("--region"), param(format!("{}_REGION", self.v), self.r.sites[self.site].region.clone())]
+    }
+
+    /// `ec2 <command>` with the region.
+    fn ec2(&self, command: &str) -> Vec<Arg> {
+        let mut a = ts(&["ec2", command]);
+        a.extend(self.region());
+        a
+    }
+
+    /// `--tag-specifications` naming the resource and carrying the plan tag teardown looks for.
+    fn tags(&self, resource_type: &str, name: &str) -> Vec<Arg> {
+        vec![
+            t("--tag-specifications"),
+            t(format!(
+                "ResourceType={resource_type},Tags=[{{Key=Name,Value={name}}},{{Key=tunnelsmith-plan,Value={}}}]",
+                self.r.plan_name
+            )),
+        ]
+    }
+
+    fn id(&self, what: &str) -> String {
+        sid(self.r, self.site, what)
+    }
+
+    fn out(&self, what: &str) -> String {
+        format!("{}_{what}", self.v)
+    }
+
+    /// A delete command: `ec2 <command> --region R <flag> $OUTPUT`.
+    fn delete(&self, command: &str, flag: &str, output: &str) -> Vec<Arg> {
+        let mut a = vec![t("aws")];
+        a.extend(self.ec2(command));
+        a.extend([t(flag), out(output)]);
+        a
+    }
+}
+
+fn query(q: &str) -> Vec<Arg> {
+    vec![t("--query"), t(q), t("--output"), t("text")]
+}
+
+pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
+    let s = &r.sites[i];
+    let c = Ctx { r, site: i, v: var(&s.name), prefix: prefix(r, i) };
+    network(b, &c);
+    match &s.gateway {
+        Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. } => managed(b, &c),
+        Gateway::Appliance { .. } => appliance(b, &c),
+        _ => {}
+    }
+}
+
+/// VPC, subnets, internet gateway and route table; or the existing VPC's main route table.
+fn network(b: &mut Builder, c: &Ctx) {
+    let s = &c.r.sites[c.site];
+    let vpc = c.out("VPC_ID");
+    let rt = c.out("ROUTE_TABLE_ID");
+    match &s.network {
+        Network::Existing { id, .. } => {
+            let mut a = c.ec2("describe-route-tables");
+            a.extend([
+                t("--filters"),
+                cat(vec![t("Name=vpc-id,Values="), param(format!("{}_VPC_ID", c.v), id.clone())]),
+                t("Name=association.main,Values=true"),
+            ]);
+            a.extend(query("RouteTables[0].RouteTableId"));
+            b.add(c.site, c.id("route-table"), format!("Find the main route table of {id}"), AWS, a)
+                .capture(&rt, "main route table of the existing VPC");
+        }
+        Network::New => {
+            let name = format!("{}-vpc", c.prefix);
+            let first = s.address_spaces.first().map(|n| n.to_string()).unwrap_or_default();
+            let mut a = c.ec2("create-vpc");
+            a.extend([t("--cidr-block"), param(format!("{}_VPC_CIDR", c.v), first.clone())]);
+            a.extend(c.tags("vpc", &name));
+            a.extend(query("Vpc.VpcId"));
+            b.add(c.site, c.id("vpc"), format!("Create the VPC {name} ({first})"), AWS, a)
+                .capture(&vpc, "VPC ID")
+                .creates("VPC", &vpc, c.delete("delete-vpc", "--vpc-id", &vpc));
+            for (k, extra) in s.address_spaces.iter().enumerate().skip(1) {
+                let mut a = c.ec2("associate-vpc-cidr-block");
+                a.extend([t("--vpc-id"), out(&vpc), t("--cidr-block"), t(extra.to_string())]);
+                a.extend(query("CidrBlockAssociation.AssociationId"));
+                b.add(c.site, c.id(&format!("vpc-cidr-{k}")), format!("Add {extra} to the VPC"), AWS, a)
+                    .capture(c.out(&format!("VPC_CIDR_{k}_ASSOCIATION")), "CIDR association");
+            }
+            for (k, sub) in s.subnets.iter().enumerate() {
+                let sub_id = c.out(&format!("SUBNET_{}_ID", k + 1));
+                let name = format!("{}-{}", c.prefix, sub.name);
+                let mut a = c.ec2("create-subnet");
+                a.extend([t("--vpc-id"), out(&vpc), t("--cidr-block"), t(sub.cidr.to_string())]);
+                a.extend(c.tags("subnet", &name));
+                a.extend(query("Subnet.SubnetId"));
+                let step = b.add(
+                    c.site,
+                    c.id(&format!("subnet-{}", k + 1)),
+                    format!("Create subnet {} ({})", sub.name, sub.cidr),
+                    AWS,
+                    a,
+                );
+                step.capture(&sub_id, format!("subnet {}", sub.name)).creates(
+                    "subnet",
+                    &sub_id,
+                    c.delete("delete-subnet", "--subnet-id", &sub_id),
+                );
+                // A CIDR beyond the first must be associated before its subnets.
+                for (x, extra) in s.address_spaces.iter().enumerate().skip(1) {
+                    if extra.contains(&sub.cidr.network()) {
+                        step.after(c.id(&format!("vpc-cidr-{x}")));
+                    }
+                }
+            }
+            let igw = c.out("IGW_ID");
+            let mut a = c.ec2("create-internet-gateway");
+            a.extend(c.tags("internet-gateway", &format!("{}-igw", c.prefix)));
+            a.extend(query("InternetGateway.InternetGatewayId"));
+            b.add(c.site, c.id("igw"), "Create the internet gateway", AWS, a)
+                .capture(&igw, "internet gateway")
+                .creates("internet gateway", &igw, c.delete("delete-internet-gateway", "--internet-gateway-id", &igw));
+            let mut a = c.ec2("attach-internet-gateway");
+            a.extend([t("--internet-gateway-id"), out(&igw), t("--vpc-id"), out(&vpc)]);
+            let mut del = c.delete("detach-internet-gateway", "--internet-gateway-id", &igw);
+            del.extend([t("--vpc-id"), out(&vpc)]);
+            b.add(c.site, c.id("igw-attach"), "Attach the internet gateway to the VPC", AWS, a).creates(
+                "internet gateway attachment",
+                &igw,
+                del,
+            );
+            let mut a = c.ec2("create-route-table");
+            a.extend([t("--vpc-id"), out(&vpc)]);
+            a.extend(c.tags("route-table", &format!("{}-rt", c.prefix)));
+            a.extend(query("RouteTable.RouteTableId"));
+            b.add(c.site, c.id("route-table"), "Create the route table", AWS, a).capture(&rt, "route table").creates(
+                "route table",
+                &rt,
+                c.delete("delete-route-table", "--route-table-id", &rt),
+            );
+            let mut a = c.ec2("create-route");
+            a.extend([
+                t("--route-table-id"),
+                out(&rt),
+                t("--destination-cidr-block"),
+                t("0.0.0.0/0"),
+                t("--gateway-id"),
+                out(&igw),
+            ]);
+            a.extend(query("Return"));
+            b.add(c.site, c.id("route-default"), "Route 0.0.0.0/0 to the internet gateway", AWS, a)
+                .after(c.id("igw-attach"));
+            for k in 0..s.subnets.len() {
+                let sub_id = c.out(&format!("SUBNET_{}_ID", k + 1));
+                let assoc = c.out(&format!("SUBNET_{}_RT_ASSOCIATION", k + 1));
+                let mut a = c.ec2("associate-route-table");
+                a.extend([t("--route-table-id"), out(&rt), t("--subnet-id"), out(&sub_id)]);
+                a.extend(query("AssociationId"));
+                b.add(
+                    c.site,
+                    c.id(&format!("subnet-{}-rt", k + 1)),
+                    format!("Use the route table in subnet {}", s.subnets[k].name),
+                    AWS,
+                    a,
+                )
+                .capture(&assoc, "route table association")
+                .creates(
+                    "route table association",
+                    &assoc,
+                    c.delete("disassociate-route-table", "--association-id", &assoc),
+                );
+            }
+        }
+    }
+}
+
+/// The VPC ID as an argument: the captured one, or the existing one from the plan.
+fn vpc_arg(c: &Ctx) -> Arg {
+    match &c.r.sites[c.site].network {
+        Network::Existing { id, .. } => param(format!("{}_VPC_ID", c.v), id.clone()),
+        Network::New => out(c.out("VPC_ID")),
+    }
+}
+
+/// Virtual private gateway or transit gateway, customer gateways, VPN connections, routes.
+fn managed(b: &mut Builder, c: &Ctx) {
+    let s = &c.r.sites[c.site];
+    let asn = s.asn.unwrap_or(64512);
+    let tgw = matches!(s.gateway, Gateway::AwsTgw { .. });
+    let gw = c.out(if tgw { "TGW_ID" } else { "VGW_ID" });
+    // The step after which routes may point at the gateway.
+    let ready = if tgw {
+        let mut a = c.ec2("create-transit-gateway");
+        a.extend([
+            t("--description"),
+            t(format!("{} transit gateway", c.prefix)),
+            t("--options"),
+            t(format!("AmazonSideAsn={asn},VpnEcmpSupport=enable,DefaultRouteTableAssociation=enable,DefaultRouteTablePropagation=enable")),
+        ]);
+        a.extend(c.tags("transit-gateway", &format!("{}-tgw", c.prefix)));
+        a.extend(query("TransitGateway.TransitGatewayId"));
+        b.add(c.site, c.id("gateway"), format!("Create the transit gateway (Amazon-side ASN {asn})"), AWS, a)
+            .capture(&gw, "transit gateway")
+            .creates("transit gateway", &gw, c.delete("delete-transit-gateway", "--transit-gateway-id", &gw));
+        let mut a = c.ec2("describe-transit-gateways");
+        a.extend([t("--transit-gateway-ids"), out(&gw)]);
+        a.extend(query("TransitGateways[0].State"));
+        b.add(c.site, c.id("gateway-ready"), "Wait for the transit gateway to become available", AWS, a).wait(
+            "available",
+            &["failed", "deleted"],
+            15,
+            1800,
+            300,
+        );
+        let att = c.out("TGW_VPC_ATTACHMENT_ID");
+        let subnet = match &s.network {
+            Network::New if !s.subnets.is_empty() => out(c.out("SUBNET_1_ID")),
+            _ => t(""),
+        };
+        let mut a = c.ec2("create-transit-gateway-vpc-attachment");
+        a.extend([t("--transit-gateway-id"), out(&gw), t("--vpc-id"), vpc_arg(c), t("--subnet-ids"), subnet]);
+        a.extend(c.tags("transit-gateway-attachment", &format!("{}-tgw-vpc", c.prefix)));
+        a.extend(query("TransitGatewayVpcAttachment.TransitGatewayAttachmentId"));
+        b.add(c.site, c.id("gateway-attach"), "Attach the VPC to the transit gateway", AWS, a)
+            .capture(&att, "transit gateway VPC attachment")
+            .after(c.id("gateway-ready"))
+            .creates(
+                "transit gateway VPC attachment",
+                &att,
+                c.delete("delete-transit-gateway-vpc-attachment", "--transit-gateway-attachment-id", &att),
+            );
+        c.id("gateway-attach")
+    } else {
+        let mut a = c.ec2("create-vpn-gateway");
+        a.extend([t("--type"), t("ipsec.1"), t("--amazon-side-asn"), param(format!("{}_ASN", c.v), asn.to_string())]);
+        a.extend(c.tags("vpn-gateway", &format!("{}-vgw", c.prefix)));
+        a.extend(query("VpnGateway.VpnGatewayId"));
+        b.add(c.site, c.id("gateway"), format!("Create the virtual private gateway (Amazon-side ASN {asn})"), AWS, a)
+            .capture(&gw, "virtual private gateway")
+            .creates("virtual private gateway", &gw, c.delete("delete-vpn-gateway", "--vpn-gateway-id", &gw));
+        let mut a = c.ec2("attach-vpn-gateway");
+        a.extend([t("--vpn-gateway-id"), out(&gw), t("--vpc-id"), vpc_arg(c)]);
+        a.extend(query("VpcAttachment.State"));
+        let mut del = c.delete("detach-vpn-gateway", "--vpn-gateway-id", &gw);
+        del.extend([t("--vpc-id"), vpc_arg(c)]);
+        b.add(c.site, c.id("gateway-attach"), "Attach the virtual private gateway to the VPC", AWS, a).creates(
+            "virtual private gateway attachment",
+            &gw,
+            del,
+        );
+        let mut a = c.ec2("describe-vpn-gateways");
+        a.extend([t("--vpn-gateway-ids"), out(&gw)]);
+        a.extend(query("VpnGateways[0].VpcAttachments[0].State"));
+        b.add(c.site, c.id("gateway-ready"), "Wait for the attachment to the VPC", AWS, a)
+            .after(c.id("gateway-attach"))
+            .wait("attached", &["detached"], 10, 900, 30);
+        c.id("gateway-ready")
+    };
+
+    let mut propagate = false;
+    let rt = c.out("ROUTE_TABLE_ID");
+    for (l, e, peer) in links_of(c.r, c.site) {
+        let Some(profile) = &l.profile else { continue };
+        let connections: BTreeSet<u8> = l.tunnels.iter().map(|t| t.ends[e].connection).collect();
+        let peer_v = var(&peer.name);
+        let link_v = var(&l.id);
+        for conn in connections {
+            let tunnels: Vec<_> = l.tunnels.iter().filter(|t| t.ends[e].connection == conn).collect();
+            let Some(first) = tunnels.first() else { continue };
+            let Some(peer_ip) = public_address(c.r, l.site(1 - e), first, 1 - e) else { continue };
+            let n = conn + 1;
+            let cgw = c.out(&format!("CGW_{peer_v}_{n}"));
+            let peer_asn = peer.asn.unwrap_or(65000);
+            let mut a = c.ec2("create-customer-gateway");
+            a.extend([t("--type"), t("ipsec.1"), t("--public-ip"), peer_ip, t("--bgp-asn"), t(peer_asn.to_string())]);
+            a.extend(c.tags("customer-gateway", &format!("{}-cgw-{}-{n}", c.prefix, peer.name)));
+            a.extend(query("CustomerGateway.CustomerGatewayId"));
+            b.add(
+                c.site,
+                c.id(&format!("cgw-{}-{n}", peer.name)),
+                format!("Create customer gateway {n} for {} (ASN {peer_asn})", peer.name),
+                AWS,
+                a,
+            )
+            .capture(&cgw, format!("customer gateway for {} address {n}", peer.name))
+            .creates(
+                "customer gateway",
+                &cgw,
+                c.delete("delete-customer-gateway", "--customer-gateway-id", &cgw),
+            );
+
+            let vpn = c.out(&format!("VPN_{link_v}_{n}"));
+            let mut a = c.ec2("create-vpn-connection");
+            a.extend([t("--type"), t("ipsec.1"), t("--customer-gateway-id"), out(&cgw)]);
+            a.extend([t(if tgw { "--transit-gateway-id" } else { "--vpn-gateway-id" }), out(&gw)]);
+            a.extend([t("--options"), options(l, e, &tunnels, profile)]);
+            a.extend(c.tags("vpn-connection", &format!("{}-{}-{n}", c.r.plan_name, l.id)));
+            a.extend(query("VpnConnection.VpnConnectionId"));
+            let step = b.add(
+                c.site,
+                c.id(&format!("vpn-{}-{n}", l.id)),
+                format!(
+                    "Create VPN connection {n} to {} ({} tunnels, {} routing)",
+                    peer.name,
+                    tunnels.len(),
+                    l.routing.label()
+                ),
+                AWS,
+                a,
+            );
+            step.capture(&vpn, format!("VPN connection {n} of link {}", l.id))
+                .creates("VPN connection", &vpn, c.delete("delete-vpn-connection", "--vpn-connection-id", &vpn))
+                .after(c.id("gateway-attach"));
+            if tgw {
+                step.after(ready.clone());
+            }
+            for tun in &tunnels {
+                let Some(inside) = tun.inside else { continue };
+                let mut a = c.ec2("describe-vpn-connections");
+                a.extend([t("--vpn-connection-ids"), out(&vpn)]);
+                a.extend(query(&format!(
+                    "VpnConnections[0].Options.TunnelOptions[?TunnelInsideCidr=='{inside}'].OutsideIpAddress | [0]"
+                )));
+                b.add(
+                    c.site,
+                    c.id(&format!("ip-{}", tun.id)),
+                    format!("Read the outside address of tunnel {} ({inside})", tun.id),
+                    AWS,
+                    a,
+                )
+                .capture(format!("{}_IP_{}", c.v, var(&tun.id)), format!("AWS outside address of tunnel {}", tun.id));
+            }
+            if l.routing == Routing::Static && !tgw {
+                for p in spaces(peer) {
+                    let mut a = c.ec2("create-vpn-connection-route");
+                    a.extend([t("--vpn-connection-id"), out(&vpn), t("--destination-cidr-block"), t(p.clone())]);
+                    b.add(
+                        c.site,
+                        c.id(&format!("vpn-route-{}-{n}-{p}", l.id)),
+                        format!("Route {p} ({}) into VPN connection {n}", peer.name),
+                        AWS,
+                        a,
+                    );
+                }
+            }
+            if tgw && l.routing == Routing::Static {
+                let att = c.out(&format!("TGW_VPN_{link_v}_{n}"));
+                let mut a = c.ec2("describe-transit-gateway-attachments");
+                a.extend([
+                    t("--filters"),
+                    cat(vec![t("Name=resource-id,Values="), out(&vpn)]),
+                    t("Name=resource-type,Values=vpn"),
+                ]);
+                a.extend(query("TransitGatewayAttachments[0].TransitGatewayAttachmentId"));
+                b.add(
+                    c.site,
+                    c.id(&format!("tgw-att-{}-{n}", l.id)),
+                    format!("Find the transit gateway attachment of VPN connection {n}"),
+                    AWS,
+                    a,
+                )
+                .capture(&att, "transit gateway VPN attachment");
+                let tgw_rt = c.out("TGW_ROUTE_TABLE_ID");
+                for p in spaces(peer) {
+                    let mut a = c.ec2("create-transit-gateway-route");
+                    a.extend([
+                        t("--transit-gateway-route-table-id"),
+                        out(&tgw_rt),
+                        t("--destination-cidr-block"),
+                        t(p.clone()),
+                        t("--transit-gateway-attachment-id"),
+                        out(&att),
+                    ]);
+                    a.extend(query("Route.State"));
+                    b.add(
+                        c.site,
+                        c.id(&format!("tgw-route-{}-{n}-{p}", l.id)),
+                        format!("Route {p} ({}) to VPN connection {n} in the transit gateway", peer.name),
+                        AWS,
+                        a,
+                    )
+                    .after(c.id("tgw-route-table"));
+                }
+            }
+        }
+        match l.routing {
+            Routing::Bgp => propagate = true,
+            Routing::Static => {}
+        }
+        // VPC routes to the peer's prefixes through the gateway (static; BGP propagates).
+        if l.routing == Routing::Static || tgw {
+            for p in spaces(peer) {
+                let mut a = c.ec2("create-route");
+                a.extend([t("--route-table-id"), out(&rt), t("--destination-cidr-block"), t(p.clone())]);
+                a.extend([t(if tgw { "--transit-gateway-id" } else { "--gateway-id" }), out(&gw)]);
+                a.extend(query("Return"));
+                b.add(
+                    c.site,
+                    c.id(&format!("route-{p}")),
+                    format!("Route {p} ({}) through the gateway", peer.name),
+                    AWS,
+                    a,
+                )
+                .after(ready.clone());
+            }
+        }
+    }
+    if tgw && c.r.links.iter().any(|l| (l.a == c.site || l.b == c.site) && l.routing == Routing::Static) {
+        let mut a = c.ec2("describe-transit-gateways");
+        a.extend([t("--transit-gateway-ids"), out(&gw)]);
+        a.extend(query("TransitGateways[0].Options.AssociationDefaultRouteTableId"));
+        // Inserted late, ordered by `after`: the executor and the scripts follow dependencies.
+        b.add(c.site, c.id("tgw-route-table"), "Find the transit gateway's route table", AWS, a)
+            .capture(c.out("TGW_ROUTE_TABLE_ID"), "transit gateway route table")
+            .after(c.id("gateway-ready"));
+    }
+    if propagate && !tgw {
+        let mut a = c.ec2("enable-vgw-route-propagation");
+        a.extend([t("--route-table-id"), out(&rt), t("--gateway-id"), out(&gw)]);
+        b.add(c.site, c.id("propagation"), "Propagate the BGP routes into the route table", AWS, a).after(ready);
+    }
+}
+
+/// The `--options` JSON of one VPN connection: static or BGP, and per tunnel its inside /30,
+/// key and the one proposal the link resolved to (a single proposal also keeps the IKE
+/// messages small enough for Google Cloud, which does not take fragmented IKE packets).
+fn options(l: &RLink, e: usize, tunnels: &[&crate::check::RTunnel], p: &crate::check::Profile) -> Arg {
+    let d = Dialect::Aws;
+    let list = |v: Option<&str>| format!("[{{\"Value\":\"{}\"}}]", v.unwrap_or(""));
+    let num = |v: Option<u8>| format!("[{{\"Value\":{}}}]", v.unwrap_or(0));
+    let mut parts = vec![t(format!(
+        "{{\"StaticRoutesOnly\":{},\"TunnelOptions\":[",
+        if l.routing == Routing::Static { "true" } else { "false" }
+    ))];
+    for (k, tun) in tunnels.iter().enumerate() {
+        let mut o = String::from(if k == 0 { "{" } else { ",{" });
+        if let Some(inside) = tun.inside {
+            o.push_str(&format!("\"TunnelInsideCidr\":\"{inside}\","));
+        }
+        o.push_str("\"PreSharedKey\":\"");
+        parts.push(t(o));
+        parts.push(secret(&tun.psk_name));
+        let ike = match p.ike {
+            IkeVersion::V1 => "ikev1",
+            IkeVersion::V2 => "ikev2",
+        };
+        let mut o = format!("\",\"IKEVersions\":[{{\"Value\":\"{ike}\"}}]");
+        o.push_str(&format!(
+            ",\"Phase1EncryptionAlgorithms\":{},\"Phase2EncryptionAlgorithms\":{}",
+            list(dialects::encryption(d, p.p1_encryption)),
+            list(dialects::encryption(d, p.p2_encryption))
+        ));
+        o.push_str(&format!(",\"Phase1IntegrityAlgorithms\":{}", list(dialects::integrity(d, p.p1_integrity))));
+        // With GCM the integrity is the cipher's own; AWS still wants an integrity value for
+        // phase 2, so the phase 1 choice is used (it never takes effect).
+        let p2_integ = p.p2_integrity.unwrap_or(p.p1_integrity);
+        o.push_str(&format!(",\"Phase2IntegrityAlgorithms\":{}", list(dialects::integrity(d, p2_integ))));
+        o.push_str(&format!(",\"Phase1DHGroupNumbers\":{}", num(Some(p.p1_dh))));
+        if let Some(g) = p.pfs {
+            o.push_str(&format!(",\"Phase2DHGroupNumbers\":{}", num(Some(g))));
+        }
+        o.push_str(&format!(
+            ",\"Phase1LifetimeSeconds\":{},\"Phase2LifetimeSeconds\":{}",
+            p.p1_lifetime[e], p.p2_lifetime[e]
+        ));
+        if let Some(dpd) = p.dpd_timeout[e] {
+            o.push_str(&format!(",\"DPDTimeoutSeconds\":{dpd}"));
+        }
+        // AWS starts the tunnel itself with IKEv2 (Azure does not initiate BGP toward APIPA
+        // peers); IKEv1 tunnels wait for the peer.
+        if p.ike == IkeVersion::V2 {
+            o.push_str(",\"StartupAction\":\"start\",\"DPDTimeoutAction\":\"restart\"");
+        }
+        o.push('}');
+        parts.push(t(o));
+    }
+    parts.push(t("]}"));
+    cat(parts)
+}
+
+/// An appliance on EC2: security group (IKE, NAT-T and ESP from the peers only, and the VPC's
+/// own traffic it forwards), a network interface at the planned private address with the
+/// source/destination check off, an elastic IP, and routes to the peers through it.
+fn appliance(b: &mut Builder, c: &Ctx) {
+    let s = &c.r.sites[c.site];
+    let Gateway::Appliance { private_ip, public_ip, software, version, .. } = &s.gateway else { return };
+    let ip_param = param(format!("{}_APPLIANCE_IP", c.v), private_ip.clone());
+    let sg = c.out("SG_ID");
+    let eni = c.out("ENI_ID");
+    let mut a = c.ec2("create-security-group");
+    a.extend([
+        t("--group-name"),
+        t(format!("{}-ipsec", c.prefix)),
+        t("--description"),
+        t(format!("{} {}: IKE, NAT-T and ESP from its VPN peers", c.prefix, software.label())),
+        t("--vpc-id"),
+        vpc_arg(c),
+    ]);
+    a.extend(c.tags("security-group", &format!("{}-ipsec", c.prefix)));
+    a.extend(query("GroupId"));
+    b.add(c.site, c.id("sg"), "Create the appliance's security group", AWS, a)
+        .capture(&sg, "appliance security group")
+        .creates("security group", &sg, c.delete("delete-security-group", "--group-id", &sg));
+
+    // Rules: per peer address UDP 500, UDP 4500 and ESP; the VPC's own prefixes (traffic the
+    // appliance forwards into the tunnels).
+    let mut peers: Vec<(String, Arg)> = Vec::new();
+    for (l, e, peer) in links_of(c.r, c.site) {
+        for tun in &l.tunnels {
+            if let Some(ip) = public_address(c.r, l.site(1 - e), tun, 1 - e) {
+                if !peers.iter().any(|(_, a)| *a == ip) {
+                    peers.push((peer.name.clone(), ip));
+                }
+            }
+        }
+    }
+    for (k, (name, ip)) in peers.into_iter().enumerate() {
+        // ESP has no ports; AWS ignores them for protocols other than TCP, UDP and ICMP, and
+        // -1 states "all".
+        let range = |proto: &str, port: i32| {
+            let ports = format!(",\"FromPort\":{port},\"ToPort\":{port}");
+            vec![
+                t(format!("{{\"IpProtocol\":\"{proto}\"{ports},\"IpRanges\":[{{\"CidrIp\":\"")),
+                ip.clone(),
+                t(format!("/32\",\"Description\":\"{name}\"}}]}}")),
+            ]
+        };
+        let mut perms = vec![t("[")];
+        perms.extend(range("udp", 500));
+        perms.push(t(","));
+        perms.extend(range("udp", 4500));
+        perms.push(t(","));
+        perms.extend(range("50", -1));
+        perms.push(t("]"));
+        let mut a = c.ec2("authorize-security-group-ingress");
+        a.extend([t("--group-id"), out(&sg), t("--ip-permissions"), cat(perms)]);
+        a.extend(query("Return"));
+        b.add(
+            c.site,
+            c.id(&format!("sg-peer-{}", k + 1)),
+            format!("Allow IKE (UDP 500), NAT-T (UDP 4500) and ESP from {name}"),
+            AWS,
+            a,
+        );
+    }
+    let mut perms: Vec<String> = Vec::new();
+    for p in spaces(s) {
+        perms.push(format!("{{\"CidrIp\":\"{p}\",\"Description\":\"{} (forwarded)\"}}", s.name));
+    }
+    let mut a = c.ec2("authorize-security-group-ingress");
+    a.extend([
+        t("--group-id"),
+        out(&sg),
+        t("--ip-permissions"),
+        t(format!("[{{\"IpProtocol\":\"-1\",\"IpRanges\":[{}]}}]", perms.join(","))),
+    ]);
+    a.extend(query("Return"));
+    b.add(c.site, c.id("sg-vpc"), "Allow traffic from the VPC that the appliance forwards", AWS, a);
+
+    // The network interface at the planned address.
+    match &s.network {
+        Network::New => {
+            let subnet = s.subnets.iter().position(|sub| {
+                private_ip.parse::<std::net::Ipv4Addr>().map(|ip| sub.cidr.contains(&ip)).unwrap_or(false)
+            });
+            let subnet_arg = match subnet {
+                Some(k) => out(c.out(&format!("SUBNET_{}_ID", k + 1))),
+                None => t(""),
+            };
+            let mut a = c.ec2("create-network-interface");
+            a.extend([
+                t("--subnet-id"),
+                subnet_arg,
+                t("--private-ip-address"),
+                ip_param.clone(),
+                t("--groups"),
+                out(&sg),
+                t("--description"),
+                t(format!("{} {} {}", c.prefix, software.label(), version)),
+            ]);
+            a.extend(c.tags("network-interface", &format!("{}-appliance", c.prefix)));
+            a.extend(query("NetworkInterface.NetworkInterfaceId"));
+            b.add(c.site, c.id("eni"), format!("Create the appliance's network interface at {private_ip}"), AWS, a)
+                .capture(&eni, "appliance network interface")
+                .creates(
+                    "network interface",
+                    &eni,
+                    c.delete("delete-network-interface", "--network-interface-id", &eni),
+                );
+        }
+        Network::Existing { .. } => {
+            let mut a = c.ec2("describe-network-interfaces");
+            a.extend([
+                t("--filters"),
+                cat(vec![t("Name=addresses.private-ip-address,Values="), ip_param.clone()]),
+                cat(vec![t("Name=vpc-id,Values="), vpc_arg(c)]),
+            ]);
+            a.extend(query("NetworkInterfaces[0].NetworkInterfaceId"));
+            b.add(c.site, c.id("eni"), format!("Find the appliance's network interface at {private_ip}"), AWS, a)
+                .capture(&eni, "appliance network interface");
+            let mut a = c.ec2("modify-network-interface-attribute");
+            a.extend([t("--network-interface-id"), out(&eni), t("--groups"), out(&sg)]);
+            b.add(c.site, c.id("eni-sg"), "Put the appliance's interface in its security group", AWS, a);
+        }
+    }
+    let mut a = c.ec2("modify-network-interface-attribute");
+    a.extend([t("--network-interface-id"), out(&eni), t("--no-source-dest-check")]);
+    b.add(c.site, c.id("eni-forward"), "Turn off the source/destination check (the appliance forwards)", AWS, a);
+
+    // The elastic IP the peers connect to.
+    if public_ip.is_empty() {
+        let alloc = c.out("EIP_ALLOCATION_ID");
+        let mut a = c.ec2("allocate-address");
+        a.extend([t("--domain"), t("vpc")]);
+        a.extend(c.tags("elastic-ip", &format!("{}-appliance", c.prefix)));
+        a.extend(query("AllocationId"));
+        b.add(c.site, c.id("eip"), "Allocate the appliance's elastic IP", AWS, a)
+            .capture(&alloc, "elastic IP")
+            .creates("elastic IP", &alloc, c.delete("release-address", "--allocation-id", &alloc));
+        let mut a = c.ec2("describe-addresses");
+        a.extend([t("--allocation-ids"), out(&alloc)]);
+        a.extend(query("Addresses[0].PublicIp"));
+        b.add(c.site, c.id("eip-address"), "Read the elastic IP address", AWS, a)
+            .capture(c.out("PUBLIC_IP"), "the appliance's public address");
+        let assoc = c.out("EIP_ASSOCIATION_ID");
+        let mut a = c.ec2("associate-address");
+        a.extend([t("--allocation-id"), out(&alloc), t("--network-interface-id"), out(&eni)]);
+        a.extend(query("AssociationId"));
+        b.add(c.site, c.id("eip-associate"), "Give the appliance's interface the elastic IP", AWS, a)
+            .capture(&assoc, "elastic IP association")
+            .creates("elastic IP association", &assoc, c.delete("disassociate-address", "--association-id", &assoc));
+    }
+
+    // Routes to every peer's prefixes through the appliance.
+    let rt = c.out("ROUTE_TABLE_ID");
+    let mut routed = BTreeSet::new();
+    for (_, _, peer) in links_of(c.r, c.site) {
+        for p in spaces(peer) {
+            if !routed.insert(p.clone()) {
+                continue;
+            }
+            let mut a = c.ec2("create-route");
+            a.extend([
+                t("--route-table-id"),
+                out(&rt),
+                t("--destination-cidr-block"),
+                t(p.clone()),
+                t("--network-interface-id"),
+                out(&eni),
+            ]);
+            a.extend(query("Return"));
+            b.add(
+                c.site,
+                c.id(&format!("route-{p}")),
+                format!("Route {p} ({}) through the appliance", peer.name),
+                AWS,
+                a,
+            );
+        }
+    }
+}

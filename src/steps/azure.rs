@@ -1,0 +1,644 @@
+//! Azure: resource group, VNet and subnets when new, Standard static public IPs, the
+//! route-based gateway (`--no-wait`, then a poll), custom APIPA BGP addresses, one local network
+//! gateway per remote tunnel endpoint, connections with their keys, BGP and the IPsec/IKE policy
+//! the link resolved to; or, for an appliance on an Azure VM, its NSG, public IP, NIC with IP
+//! forwarding and the routes through it.
+
+use super::{
+    cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, ts, var, Arg, Builder, Program,
+};
+use crate::check::{RLink, RTunnel, Resolved};
+use crate::kb::crypto::Endpoint;
+use crate::kb::dialects::{self, Dialect};
+use crate::plan::{Gateway, Network, Routing};
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+const AZ: Program = Program::Az;
+
+struct Ctx<'r> {
+    r: &'r Resolved,
+    site: usize,
+    v: String,
+    prefix: String,
+}
+
+impl Ctx<'_> {
+    fn id(&self, what: &str) -> String {
+        sid(self.r, self.site, what)
+    }
+
+    fn out(&self, what: &str) -> String {
+        format!("{}_{what}", self.v)
+    }
+
+    fn rg(&self) -> Arg {
+        let value = match &self.r.sites[self.site].network {
+            Network::Existing { resource_group, .. } if !resource_group.is_empty() => resource_group.clone(),
+            _ => format!("{}-rg", self.prefix),
+        };
+        param(format!("{}_RG", self.v), value)
+    }
+
+    fn location(&self) -> Arg {
+        param(format!("{}_LOCATION", self.v), self.r.sites[self.site].region.clone())
+    }
+
+    fn vnet(&self) -> Arg {
+        let value = match &self.r.sites[self.site].network {
+            Network::Existing { id, .. } => id.clone(),
+            Network::New => format!("{}-vnet", self.prefix),
+        };
+        param(format!("{}_VNET", self.v), value)
+    }
+
+    fn gw(&self) -> Arg {
+        param(format!("{}_GW", self.v), format!("{}-gw", self.prefix))
+    }
+
+    /// `az network <what...> --resource-group RG`
+    fn net(&self, what: &[&str]) -> Vec<Arg> {
+        let mut a = vec![t("network")];
+        a.extend(ts(what));
+        a.extend([t("--resource-group"), self.rg()]);
+        a
+    }
+
+    fn tags(&self) -> Vec<Arg> {
+        vec![t("--tags"), t(format!("tunnelsmith-plan={}", self.r.plan_name))]
+    }
+
+    /// `az network <what...> delete -g RG -n NAME`
+    fn delete(&self, what: &[&str], name: Arg) -> Vec<Arg> {
+        let mut a = vec![t("az"), t("network")];
+        a.extend(ts(what));
+        a.extend([t("delete"), t("--resource-group"), self.rg(), t("--name"), name]);
+        a
+    }
+}
+
+fn query(q: &str) -> Vec<Arg> {
+    vec![t("--query"), t(q), t("--output"), t("tsv")]
+}
+
+pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
+    let s = &r.sites[i];
+    let c = Ctx { r, site: i, v: var(&s.name), prefix: prefix(r, i) };
+    network(b, &c);
+    match &s.gateway {
+        Gateway::AzureVpnGateway { .. } => gateway(b, &c),
+        Gateway::Appliance { .. } => appliance(b, &c),
+        _ => {}
+    }
+}
+
+fn network(b: &mut Builder, c: &Ctx) {
+    let s = &c.r.sites[c.site];
+    if s.network != Network::New {
+        return;
+    }
+    let rg = format!("{}-rg", c.prefix);
+    let mut a = ts(&["group", "create", "--name"]);
+    a.extend([c.rg(), t("--location"), c.location()]);
+    a.extend(c.tags());
+    a.extend(query("properties.provisioningState"));
+    b.add(c.site, c.id("group"), format!("Create the resource group {rg}"), AZ, a).creates(
+        "resource group",
+        rg,
+        vec![t("az"), t("group"), t("delete"), t("--name"), c.rg(), t("--yes")],
+    );
+    let mut a = c.net(&["vnet", "create"]);
+    a.extend([t("--name"), c.vnet(), t("--location"), c.location(), t("--address-prefixes")]);
+    a.extend(spaces(s).into_iter().map(t));
+    a.extend(c.tags());
+    a.extend(query("newVNet.provisioningState"));
+    b.add(c.site, c.id("vnet"), format!("Create the VNet {}-vnet ({})", c.prefix, spaces(s).join(", ")), AZ, a)
+        .after(c.id("group"))
+        .creates("VNet", format!("{}-vnet", c.prefix), c.delete(&["vnet"], c.vnet()));
+    for (k, sub) in s.subnets.iter().enumerate() {
+        let mut a = c.net(&["vnet", "subnet", "create"]);
+        a.extend([
+            t("--vnet-name"),
+            c.vnet(),
+            t("--name"),
+            t(sub.name.clone()),
+            t("--address-prefixes"),
+            t(sub.cidr.to_string()),
+        ]);
+        a.extend(query("provisioningState"));
+        b.add(c.site, c.id(&format!("subnet-{}", k + 1)), format!("Create subnet {} ({})", sub.name, sub.cidr), AZ, a)
+            .after(c.id("vnet"));
+    }
+}
+
+/// The step that creates the GatewaySubnet (the gateway needs it), if this plan creates it.
+fn gateway_subnet_step(c: &Ctx) -> Option<String> {
+    let s = &c.r.sites[c.site];
+    if s.network != Network::New {
+        return None;
+    }
+    s.subnets.iter().position(|sub| sub.name == "GatewaySubnet").map(|k| c.id(&format!("subnet-{}", k + 1)))
+}
+
+fn gateway(b: &mut Builder, c: &Ctx) {
+    let s = &c.r.sites[c.site];
+    let Gateway::AzureVpnGateway { sku, active_active, vpn_type, .. } = &s.gateway else { return };
+    let instances: u8 = if *active_active { 2 } else { 1 };
+    let bgp = links_of(c.r, c.site).any(|(l, _, _)| l.routing == Routing::Bgp);
+    let mut pips = Vec::new();
+    for n in 1..=instances {
+        let name = format!("{}-gw-ip{n}", c.prefix);
+        let pip = param(format!("{}_GW_PIP_{n}", c.v), name.clone());
+        let mut a = c.net(&["public-ip", "create"]);
+        a.extend([
+            t("--name"),
+            pip.clone(),
+            t("--location"),
+            c.location(),
+            t("--sku"),
+            t("Standard"),
+            t("--allocation-method"),
+            t("Static"),
+        ]);
+        a.extend(c.tags());
+        a.extend(query("publicIp.ipAddress"));
+        let step = b.add(
+            c.site,
+            c.id(&format!("gw-ip-{n}")),
+            format!("Create public IP {n} of the gateway (Standard, static)"),
+            AZ,
+            a,
+        );
+        step.capture(c.out(&format!("GW_IP_{n}")), format!("public address of gateway instance {n}")).creates(
+            "public IP",
+            name,
+            c.delete(&["public-ip"], pip.clone()),
+        );
+        if s.network == Network::New {
+            step.after(c.id("group"));
+        }
+        pips.push(pip);
+    }
+    let mut a = c.net(&["vnet-gateway", "create"]);
+    a.extend([t("--name"), c.gw(), t("--location"), c.location(), t("--vnet"), c.vnet(), t("--public-ip-addresses")]);
+    a.extend(pips);
+    a.extend([t("--gateway-type"), t("Vpn")]);
+    a.extend([
+        t("--vpn-type"),
+        t(match vpn_type {
+            crate::plan::AzureVpnType::RouteBased => "RouteBased",
+            crate::plan::AzureVpnType::PolicyBased => "PolicyBased",
+        }),
+    ]);
+    a.extend([t("--sku"), param(format!("{}_GW_SKU", c.v), sku.clone())]);
+    if bgp {
+        if let Some(asn) = s.asn {
+            a.extend([t("--asn"), param(format!("{}_ASN", c.v), asn.to_string())]);
+        }
+    }
+    a.extend(c.tags());
+    a.push(t("--no-wait"));
+    let step = b.add(
+        c.site,
+        c.id("gateway"),
+        format!(
+            "Start creating the {} VPN gateway {}-gw ({sku}; about 45 minutes, the script does not wait here)",
+            if *active_active { "active-active" } else { "active-standby" },
+            c.prefix
+        ),
+        AZ,
+        a,
+    );
+    step.creates("VPN gateway", format!("{}-gw", c.prefix), c.delete(&["vnet-gateway"], c.gw()));
+    for n in 1..=instances {
+        step.after(c.id(&format!("gw-ip-{n}")));
+    }
+    if let Some(sub) = gateway_subnet_step(c) {
+        step.after(sub);
+    }
+    let mut a = c.net(&["vnet-gateway", "show"]);
+    a.extend([t("--name"), c.gw()]);
+    a.extend(query("provisioningState"));
+    b.add(c.site, c.id("gateway-ready"), "Wait for the VPN gateway (provisioning state Succeeded)", AZ, a)
+        .after(c.id("gateway"))
+        .wait("Succeeded", &["Failed", "Canceled"], 60, 5400, 2700);
+
+    // Custom APIPA BGP addresses: each instance lists the Azure inside address of every BGP
+    // tunnel it terminates (169.254.21.x on instance 1, 169.254.22.x on instance 2 toward AWS).
+    let mut apipa: Vec<Vec<Ipv4Addr>> = vec![Vec::new(); usize::from(instances)];
+    for (l, e, _) in links_of(c.r, c.site) {
+        if l.routing != Routing::Bgp {
+            continue;
+        }
+        for tun in &l.tunnels {
+            if let Some(ip) = tun.ends[e].inside_ip {
+                let k = usize::from(tun.ends[e].outside).min(apipa.len() - 1);
+                if !apipa[k].contains(&ip) {
+                    apipa[k].push(ip);
+                }
+            }
+        }
+    }
+    let custom = apipa.iter().any(|v| !v.is_empty());
+    if custom {
+        for n in 1..=instances {
+            let mut a = c.net(&["vnet-gateway", "show"]);
+            a.extend([t("--name"), c.gw()]);
+            a.extend(query(&format!("bgpSettings.bgpPeeringAddresses[{}].ipconfigurationId", n - 1)));
+            b.add(
+                c.site,
+                c.id(&format!("gw-ipconfig-{n}")),
+                format!("Read the IP configuration of instance {n}"),
+                AZ,
+                a,
+            )
+            .capture(c.out(&format!("GW_IPCONFIG_{n}")), format!("gateway instance {n}'s IP configuration ID"))
+            .after(c.id("gateway-ready"));
+        }
+        let mut a = c.net(&["vnet-gateway", "update"]);
+        a.extend([t("--name"), c.gw()]);
+        for (k, ips) in apipa.iter().enumerate() {
+            let list: Vec<String> = ips.iter().map(|ip| format!("\"{ip}\"")).collect();
+            a.extend([
+                t("--set"),
+                t(format!("bgpSettings.bgpPeeringAddresses[{k}].customBgpIpAddresses=[{}]", list.join(","))),
+            ]);
+        }
+        a.extend(query("provisioningState"));
+        b.add(
+            c.site,
+            c.id("gateway-apipa"),
+            format!(
+                "Set the custom APIPA BGP addresses ({})",
+                apipa
+                    .iter()
+                    .enumerate()
+                    .map(|(k, v)| format!(
+                        "instance {}: {}",
+                        k + 1,
+                        v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" ")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            AZ,
+            a,
+        )
+        .after(c.id("gateway-ready"));
+    }
+
+    let policy = s.endpoint == Some(Endpoint::AzureRouteBased);
+    for (l, e, peer) in links_of(c.r, c.site) {
+        let Some(profile) = &l.profile else { continue };
+        // One local network gateway and connection per remote tunnel endpoint.
+        let mut seen = BTreeSet::new();
+        for tun in &l.tunnels {
+            let other = tun.ends[1 - e];
+            if !seen.insert((other.connection, other.outside)) {
+                continue;
+            }
+            let Some(peer_ip) = public_address(c.r, l.site(1 - e), tun, 1 - e) else { continue };
+            let lng_name = format!("{}-{}-lng", c.r.plan_name, tun.id);
+            let lng = param(format!("{}_LNG_{}", c.v, var(&tun.id)), lng_name.clone());
+            let mut a = c.net(&["local-gateway", "create"]);
+            a.extend([t("--name"), lng.clone(), t("--location"), c.location(), t("--gateway-ip-address"), peer_ip]);
+            match (l.routing, peer.asn, other.inside_ip) {
+                (Routing::Bgp, Some(asn), Some(ip)) => {
+                    a.extend([t("--asn"), t(asn.to_string()), t("--bgp-peering-address"), t(ip.to_string())]);
+                }
+                _ => {
+                    a.push(t("--local-address-prefixes"));
+                    a.extend(spaces(peer).into_iter().map(t));
+                }
+            }
+            a.extend(c.tags());
+            a.extend(query("provisioningState"));
+            let step = b.add(
+                c.site,
+                c.id(&format!("lng-{}", tun.id)),
+                format!("Create local network gateway {lng_name} for {}", peer.name),
+                AZ,
+                a,
+            );
+            step.creates("local network gateway", lng_name, c.delete(&["local-gateway"], lng.clone()));
+            if s.network == Network::New {
+                step.after(c.id("group"));
+            }
+            connection(b, c, l, e, tun, lng, profile, policy, &apipa);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn connection(
+    b: &mut Builder,
+    c: &Ctx,
+    l: &RLink,
+    e: usize,
+    tun: &RTunnel,
+    lng: Arg,
+    p: &crate::check::Profile,
+    policy: bool,
+    apipa: &[Vec<Ipv4Addr>],
+) {
+    let name = format!("{}-{}", c.r.plan_name, tun.id);
+    let conn = param(format!("{}_CONN_{}", c.v, var(&tun.id)), name.clone());
+    let mut a = c.net(&["vpn-connection", "create"]);
+    a.extend([
+        t("--name"),
+        conn.clone(),
+        t("--location"),
+        c.location(),
+        t("--vnet-gateway1"),
+        c.gw(),
+        t("--local-gateway2"),
+        lng,
+        t("--shared-key"),
+        secret(&tun.psk_name),
+    ]);
+    if l.routing == Routing::Bgp {
+        a.push(t("--enable-bgp"));
+    }
+    a.extend(c.tags());
+    a.extend(query("resource.provisioningState"));
+    b.add(c.site, c.id(&format!("conn-{}", tun.id)), format!("Create connection {name} (tunnel {})", tun.id), AZ, a)
+        .after(c.id("gateway-ready"))
+        .after(c.id(&format!("lng-{}", tun.id)))
+        .creates("VPN connection", name.clone(), c.delete(&["vpn-connection"], conn.clone()));
+
+    if policy {
+        let d = Dialect::Azure;
+        let v = |s: Option<&str>| t(s.unwrap_or("None"));
+        // With GCM, Azure wants the same GCM name as IPsec integrity.
+        let ipsec_integ = match p.p2_integrity {
+            Some(i) => dialects::integrity(d, i),
+            None => dialects::encryption(d, p.p2_encryption),
+        };
+        let mut a = c.net(&["vpn-connection", "ipsec-policy", "add"]);
+        a.extend([
+            t("--connection-name"),
+            conn.clone(),
+            t("--ike-encryption"),
+            v(dialects::encryption(d, p.p1_encryption)),
+            t("--ike-integrity"),
+            v(dialects::integrity(d, p.p1_integrity)),
+            t("--dh-group"),
+            v(dialects::dh_group(d, p.p1_dh)),
+            t("--ipsec-encryption"),
+            v(dialects::encryption(d, p.p2_encryption)),
+            t("--ipsec-integrity"),
+            v(ipsec_integ),
+            t("--pfs-group"),
+            v(dialects::pfs_group(d, p.pfs)),
+            t("--sa-lifetime"),
+            t(p.p2_lifetime[e].to_string()),
+            t("--sa-max-size"),
+            t("102400000"),
+        ]);
+        a.extend(query("provisioningState"));
+        b.add(
+            c.site,
+            c.id(&format!("policy-{}", tun.id)),
+            format!("Set the IPsec/IKE policy of {name} (phase 2 lifetime {} s)", p.p2_lifetime[e]),
+            AZ,
+            a,
+        )
+        .after(c.id(&format!("conn-{}", tun.id)));
+    }
+
+    // DPD timeout and, for BGP, which custom APIPA address each instance uses on this connection.
+    let mut sets: Vec<Arg> = Vec::new();
+    if let Some(dpd) = p.dpd_timeout[e] {
+        sets.extend([t("--set"), t(format!("dpdTimeoutSeconds={dpd}"))]);
+    }
+    let mine = tun.ends[e].inside_ip;
+    if let (Routing::Bgp, Some(ip)) = (l.routing, mine) {
+        let k = usize::from(tun.ends[e].outside).min(apipa.len().saturating_sub(1));
+        let pos = apipa.get(k).and_then(|v| v.iter().position(|x| *x == ip)).unwrap_or(0);
+        let mut parts = vec![t("gatewayCustomBgpIpAddresses=[")];
+        for (j, ips) in apipa.iter().enumerate() {
+            let Some(addr) = (if j == k { Some(ip) } else { ips.get(pos).or(ips.first()).copied() }) else { continue };
+            parts.push(t(format!("{}{{\"ipConfigurationId\":\"", if parts.len() > 1 { "," } else { "" })));
+            parts.push(out(c.out(&format!("GW_IPCONFIG_{}", j + 1))));
+            parts.push(t(format!("\",\"customBgpIpAddress\":\"{addr}\"}}")));
+        }
+        parts.push(t("]"));
+        sets.extend([t("--set"), cat(parts)]);
+    }
+    if !sets.is_empty() {
+        let mut a = c.net(&["vpn-connection", "update"]);
+        a.extend([t("--name"), conn]);
+        a.extend(sets);
+        a.extend(query("provisioningState"));
+        let step = b.add(
+            c.site,
+            c.id(&format!("conn-set-{}", tun.id)),
+            format!(
+                "Set DPD{} on {name}",
+                if l.routing == Routing::Bgp { " and the custom APIPA BGP addresses" } else { "" }
+            ),
+            AZ,
+            a,
+        );
+        step.after(c.id(&format!("conn-{}", tun.id)));
+        if l.routing == Routing::Bgp {
+            step.after(c.id("gateway-apipa"));
+        }
+    }
+}
+
+/// An appliance on an Azure VM: NSG with IKE, NAT-T and ESP from the peers only, a Standard
+/// static public IP, the NIC at the planned address with IP forwarding on, and a route table
+/// sending the peers' prefixes to the appliance, on every subnet but the appliance's own.
+fn appliance(b: &mut Builder, c: &Ctx) {
+    let s = &c.r.sites[c.site];
+    let Gateway::Appliance { private_ip, public_ip, .. } = &s.gateway else { return };
+    let nsg_name = format!("{}-appliance-nsg", c.prefix);
+    let nsg = param(format!("{}_NSG", c.v), nsg_name.clone());
+    let mut a = c.net(&["nsg", "create"]);
+    a.extend([t("--name"), nsg.clone(), t("--location"), c.location()]);
+    a.extend(c.tags());
+    a.extend(query("NewNSG.provisioningState"));
+    let step = b.add(c.site, c.id("nsg"), format!("Create the appliance's NSG {nsg_name}"), AZ, a);
+    step.creates("network security group", nsg_name, c.delete(&["nsg"], nsg.clone()));
+    if s.network == Network::New {
+        step.after(c.id("group"));
+    }
+    let mut priority = 100;
+    let mut seen: Vec<Arg> = Vec::new();
+    for (l, e, peer) in links_of(c.r, c.site) {
+        for tun in &l.tunnels {
+            let Some(ip) = public_address(c.r, l.site(1 - e), tun, 1 - e) else { continue };
+            if seen.contains(&ip) {
+                continue;
+            }
+            seen.push(ip.clone());
+            for (proto, ports) in [("Udp", Some("500 4500")), ("Esp", None)] {
+                let rule = format!("{}-{}-{}", peer.name, seen.len(), proto.to_ascii_lowercase());
+                let mut a = c.net(&["nsg", "rule", "create"]);
+                a.extend([
+                    t("--nsg-name"),
+                    nsg.clone(),
+                    t("--name"),
+                    t(rule.clone()),
+                    t("--priority"),
+                    t(priority.to_string()),
+                    t("--direction"),
+                    t("Inbound"),
+                    t("--access"),
+                    t("Allow"),
+                    t("--protocol"),
+                    t(proto),
+                    t("--source-address-prefixes"),
+                    cat(vec![ip.clone(), t("/32")]),
+                ]);
+                if let Some(ports) = ports {
+                    a.push(t("--destination-port-ranges"));
+                    a.extend(ports.split(' ').map(t));
+                }
+                a.extend(query("provisioningState"));
+                b.add(
+                    c.site,
+                    c.id(&format!("nsg-{rule}")),
+                    format!(
+                        "Allow {} from {}",
+                        if ports.is_some() { "IKE and NAT-T (UDP 500, 4500)" } else { "ESP" },
+                        peer.name
+                    ),
+                    AZ,
+                    a,
+                )
+                .after(c.id("nsg"));
+                priority += 10;
+            }
+        }
+    }
+    let nic = param(format!("{}_NIC", c.v), format!("{}-appliance-nic", c.prefix));
+    let ip = param(format!("{}_APPLIANCE_IP", c.v), private_ip.clone());
+    let pip_name = format!("{}-appliance-ip", c.prefix);
+    let pip = param(format!("{}_APPLIANCE_PIP", c.v), pip_name.clone());
+    if public_ip.is_empty() {
+        let mut a = c.net(&["public-ip", "create"]);
+        a.extend([
+            t("--name"),
+            pip.clone(),
+            t("--location"),
+            c.location(),
+            t("--sku"),
+            t("Standard"),
+            t("--allocation-method"),
+            t("Static"),
+        ]);
+        a.extend(c.tags());
+        a.extend(query("publicIp.ipAddress"));
+        let step = b.add(c.site, c.id("appliance-ip"), "Create the appliance's public IP (Standard, static)", AZ, a);
+        step.capture(c.out("PUBLIC_IP"), "the appliance's public address").creates(
+            "public IP",
+            pip_name,
+            c.delete(&["public-ip"], pip.clone()),
+        );
+        if s.network == Network::New {
+            step.after(c.id("group"));
+        }
+    }
+    let subnet =
+        s.subnets.iter().position(|sub| private_ip.parse::<Ipv4Addr>().map(|a| sub.cidr.contains(&a)).unwrap_or(false));
+    let subnet_name = subnet.map(|k| s.subnets[k].name.clone()).unwrap_or_default();
+    let mut a = c.net(&["nic", "create"]);
+    a.extend([
+        t("--name"),
+        nic.clone(),
+        t("--location"),
+        c.location(),
+        t("--vnet-name"),
+        c.vnet(),
+        t("--subnet"),
+        t(subnet_name),
+        t("--private-ip-address"),
+        ip.clone(),
+        t("--network-security-group"),
+        nsg,
+        t("--ip-forwarding"),
+        t("true"),
+    ]);
+    if public_ip.is_empty() {
+        a.extend([t("--public-ip-address"), pip]);
+    }
+    a.extend(c.tags());
+    a.extend(query("NewNIC.provisioningState"));
+    let step = b.add(
+        c.site,
+        c.id("nic"),
+        format!("Create the appliance's NIC at {private_ip} with IP forwarding (attach it to the VM)"),
+        AZ,
+        a,
+    );
+    step.creates("network interface", format!("{}-appliance-nic", c.prefix), c.delete(&["nic"], nic))
+        .after(c.id("nsg"));
+    if public_ip.is_empty() {
+        step.after(c.id("appliance-ip"));
+    }
+    if let (Network::New, Some(k)) = (&s.network, subnet) {
+        step.after(c.id(&format!("subnet-{}", k + 1)));
+    }
+    let rt_name = format!("{}-rt", c.prefix);
+    let rt = param(format!("{}_ROUTE_TABLE", c.v), rt_name.clone());
+    let mut a = c.net(&["route-table", "create"]);
+    a.extend([t("--name"), rt.clone(), t("--location"), c.location()]);
+    a.extend(c.tags());
+    a.extend(query("provisioningState"));
+    let step = b.add(c.site, c.id("route-table"), format!("Create the route table {rt_name}"), AZ, a);
+    step.creates("route table", rt_name, c.delete(&["route-table"], rt.clone()));
+    if s.network == Network::New {
+        step.after(c.id("group"));
+    }
+    let mut routed = BTreeSet::new();
+    for (_, _, peer) in links_of(c.r, c.site) {
+        for p in spaces(peer) {
+            if !routed.insert(p.clone()) {
+                continue;
+            }
+            let mut a = c.net(&["route-table", "route", "create"]);
+            a.extend([
+                t("--route-table-name"),
+                rt.clone(),
+                t("--name"),
+                t(format!("to-{}-{}", peer.name, p.replace(['.', '/'], "-"))),
+                t("--address-prefix"),
+                t(p.clone()),
+                t("--next-hop-type"),
+                t("VirtualAppliance"),
+                t("--next-hop-ip-address"),
+                ip.clone(),
+            ]);
+            a.extend(query("provisioningState"));
+            b.add(
+                c.site,
+                c.id(&format!("route-{p}")),
+                format!("Route {p} ({}) through the appliance", peer.name),
+                AZ,
+                a,
+            )
+            .after(c.id("route-table"));
+        }
+    }
+    if s.network == Network::New {
+        for (k, sub) in s.subnets.iter().enumerate() {
+            if Some(k) == subnet || sub.name == "GatewaySubnet" {
+                continue;
+            }
+            let mut a = c.net(&["vnet", "subnet", "update"]);
+            a.extend([t("--vnet-name"), c.vnet(), t("--name"), t(sub.name.clone()), t("--route-table"), rt.clone()]);
+            a.extend(query("provisioningState"));
+            b.add(
+                c.site,
+                c.id(&format!("subnet-rt-{}", k + 1)),
+                format!("Use the route table in subnet {}", sub.name),
+                AZ,
+                a,
+            )
+            .after(c.id("route-table"))
+            .after(c.id(&format!("subnet-{}", k + 1)));
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! Google Cloud: network and subnets when new, a firewall rule for the peers' prefixes, the HA
+//! VPN gateway, the Cloud Router with its ASN, one external VPN gateway per peer with as many
+//! interfaces as the peer has addresses, tunnels, router interfaces and BGP peers on the
+//! allocated /30s; or, for an appliance on Compute Engine, its firewall rules, address and routes.
+//!
+//! Google Cloud has no labels on VPN resources: every name starts with `<plan>-<site>` and
+//! carries a `tunnelsmith plan <plan>` description, which teardown matches.
+
+use super::{cat, links_of, param, prefix, public_address, secret, sid, spaces, t, ts, var, Arg, Builder, Program};
+use crate::check::Resolved;
+use crate::plan::{Gateway, IkeVersion, Network};
+use std::collections::BTreeSet;
+
+const GCLOUD: Program = Program::Gcloud;
+
+struct Ctx<'r> {
+    r: &'r Resolved,
+    site: usize,
+    v: String,
+    prefix: String,
+}
+
+impl Ctx<'_> {
+    fn id(&self, what: &str) -> String {
+        sid(self.r, self.site, what)
+    }
+
+    fn out(&self, what: &str) -> String {
+        format!("{}_{what}", self.v)
+    }
+
+    fn region(&self) -> Vec<Arg> {
+        vec![t("--region"), param(format!("{}_REGION", self.v), self.r.sites[self.site].region.clone())]
+    }
+
+    fn network(&self) -> Arg {
+        let value = match &self.r.sites[self.site].network {
+            Network::Existing { id, .. } => id.clone(),
+            Network::New => format!("{}-net", self.prefix),
+        };
+        param(format!("{}_NETWORK", self.v), value)
+    }
+
+    fn description(&self) -> Vec<Arg> {
+        vec![t("--description"), t(format!("tunnelsmith plan {}", self.r.plan_name))]
+    }
+
+    /// `gcloud compute <what...> NAME`
+    fn compute(&self, what: &[&str], name: Arg) -> Vec<Arg> {
+        let mut a = vec![t("compute")];
+        a.extend(ts(what));
+        a.push(name);
+        a
+    }
+
+    /// `gcloud compute <what...> delete NAME [--region R] --quiet`
+    fn delete(&self, what: &[&str], name: Arg, regional: bool) -> Vec<Arg> {
+        let mut a = vec![t("gcloud"), t("compute")];
+        a.extend(ts(what));
+        a.extend([t("delete"), name]);
+        if regional {
+            a.extend(self.region());
+        }
+        a.push(t("--quiet"));
+        a
+    }
+}
+
+fn format(f: &str) -> Vec<Arg> {
+    vec![t("--format"), t(format!("value({f})"))]
+}
+
+pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
+    let s = &r.sites[i];
+    let c = Ctx { r, site: i, v: var(&s.name), prefix: prefix(r, i) };
+    network(b, &c);
+    match &s.gateway {
+        Gateway::GcpHaVpn { .. } => ha_vpn(b, &c),
+        Gateway::Appliance { .. } => appliance(b, &c),
+        _ => {}
+    }
+}
+
+fn network(b: &mut Builder, c: &Ctx) {
+    let s = &c.r.sites[c.site];
+    if s.network == Network::New {
+        let name = format!("{}-net", c.prefix);
+        let mut a = c.compute(&["networks", "create"], c.network());
+        a.extend(ts(&["--subnet-mode", "custom", "--bgp-routing-mode", "global"]));
+        a.extend(c.description());
+        a.extend(format("name"));
+        b.add(c.site, c.id("network"), format!("Create the VPC network {name}"), GCLOUD, a).creates(
+            "VPC network",
+            name,
+            c.delete(&["networks"], c.network(), false),
+        );
+        for (k, sub) in s.subnets.iter().enumerate() {
+            let mut a = c.compute(&["networks", "subnets", "create"], t(sub.name.clone()));
+            a.extend([t("--network"), c.network()]);
+            a.extend(c.region());
+            a.extend([t("--range"), t(sub.cidr.to_string())]);
+            a.extend(c.description());
+            a.extend(format("name"));
+            b.add(
+                c.site,
+                c.id(&format!("subnet-{}", k + 1)),
+                format!("Create subnet {} ({})", sub.name, sub.cidr),
+                GCLOUD,
+                a,
+            )
+            .after(c.id("network"))
+            .creates(
+                "subnet",
+                sub.name.clone(),
+                c.delete(&["networks", "subnets"], t(sub.name.clone()), true),
+            );
+        }
+    }
+    // Traffic from the peers' prefixes (arriving through the tunnels) may reach the VMs.
+    let mut ranges: Vec<String> = Vec::new();
+    for (_, _, peer) in links_of(c.r, c.site) {
+        for p in spaces(peer) {
+            if !ranges.contains(&p) {
+                ranges.push(p);
+            }
+        }
+    }
+    if ranges.is_empty() {
+        return;
+    }
+    let name = format!("{}-from-peers", c.prefix);
+    let mut a = c.compute(&["firewall-rules", "create"], t(name.clone()));
+    a.extend([
+        t("--network"),
+        c.network(),
+        t("--direction"),
+        t("INGRESS"),
+        t("--allow"),
+        t("tcp,udp,icmp"),
+        t("--source-ranges"),
+        t(ranges.join(",")),
+    ]);
+    a.extend(c.description());
+    a.extend(format("name"));
+    let step = b.add(
+        c.site,
+        c.id("firewall"),
+        format!("Allow traffic from the peer networks ({})", ranges.join(", ")),
+        GCLOUD,
+        a,
+    );
+    step.creates("firewall rule", name.clone(), c.delete(&["firewall-rules"], t(name), false));
+    if s.network == Network::New {
+        step.after(c.id("network"));
+    }
+}
+
+fn ha_vpn(b: &mut Builder, c: &Ctx) {
+    let s = &c.r.sites[c.site];
+    let gw_name = format!("{}-vpngw", c.prefix);
+    let gw = param(format!("{}_VPN_GW", c.v), gw_name.clone());
+    let mut a = c.compute(&["vpn-gateways", "create"], gw.clone());
+    a.extend([t("--network"), c.network()]);
+    a.extend(c.region());
+    a.extend(c.description());
+    a.extend(format("name"));
+    let step = b.add(c.site, c.id("gateway"), format!("Create the HA VPN gateway {gw_name}"), GCLOUD, a);
+    step.creates("HA VPN gateway", gw_name, c.delete(&["vpn-gateways"], gw.clone(), true));
+    if s.network == Network::New {
+        step.after(c.id("network"));
+    }
+    for n in 1..=2u8 {
+        let mut a = c.compute(&["vpn-gateways", "describe"], gw.clone());
+        a.extend(c.region());
+        a.extend(format(&format!("vpnInterfaces[{}].ipAddress", n - 1)));
+        b.add(
+            c.site,
+            c.id(&format!("gateway-ip-{n}")),
+            format!("Read the address of HA VPN interface {}", n - 1),
+            GCLOUD,
+            a,
+        )
+        .after(c.id("gateway"))
+        .capture(c.out(&format!("GW_IP_{n}")), format!("address of HA VPN interface {}", n - 1));
+    }
+    let router_name = format!("{}-router", c.prefix);
+    let router = param(format!("{}_ROUTER", c.v), router_name.clone());
+    let asn = s.asn.unwrap_or(65534);
+    let mut a = c.compute(&["routers", "create"], router.clone());
+    a.extend([t("--network"), c.network()]);
+    a.extend(c.region());
+    a.extend([t("--asn"), param(format!("{}_ASN", c.v), asn.to_string())]);
+    a.extend(c.description());
+    a.extend(format("name"));
+    let step = b.add(c.site, c.id("router"), format!("Create the Cloud Router {router_name} (ASN {asn})"), GCLOUD, a);
+    step.creates("Cloud Router", router_name, c.delete(&["routers"], router.clone(), true));
+    if s.network == Network::New {
+        step.after(c.id("network"));
+    }
+
+    for (l, e, peer) in links_of(c.r, c.site) {
+        let Some(profile) = &l.profile else { continue };
+        // The peer's addresses, in tunnel order: one external gateway interface each.
+        let mut keys: Vec<(u8, u8)> = Vec::new();
+        let mut ips: Vec<Arg> = Vec::new();
+        for tun in &l.tunnels {
+            let o = tun.ends[1 - e];
+            if keys.contains(&(o.connection, o.outside)) {
+                continue;
+            }
+            let Some(ip) = public_address(c.r, l.site(1 - e), tun, 1 - e) else { continue };
+            keys.push((o.connection, o.outside));
+            ips.push(ip);
+        }
+        if ips.is_empty() {
+            continue;
+        }
+        let ext_name = format!("{}-{}-peer", c.r.plan_name, l.id);
+        let ext = param(format!("{}_PEER_GW_{}", c.v, var(&peer.name)), ext_name.clone());
+        let mut interfaces = Vec::new();
+        for (k, ip) in ips.into_iter().enumerate() {
+            interfaces.push(t(format!("{}{k}=", if k == 0 { "" } else { "," })));
+            interfaces.push(ip);
+        }
+        let redundancy = match keys.len() {
+            1 => "SINGLE_IP_INTERNALLY_REDUNDANT",
+            2 => "TWO_IPS_REDUNDANCY",
+            _ => "FOUR_IPS_REDUNDANCY",
+        };
+        let mut a = c.compute(&["external-vpn-gateways", "create"], ext.clone());
+        a.extend([t("--interfaces"), cat(interfaces)]);
+        a.extend(c.description());
+        a.extend(format("redundancyType"));
+        b.add(
+            c.site,
+            c.id(&format!("peer-{}", peer.name)),
+            format!("Create external VPN gateway {ext_name} for {} ({redundancy})", peer.name),
+            GCLOUD,
+            a,
+        )
+        .creates("external VPN gateway", ext_name, c.delete(&["external-vpn-gateways"], ext.clone(), false));
+
+        let peer_asn = peer.asn.unwrap_or(65000);
+        for tun in &l.tunnels {
+            let o = tun.ends[1 - e];
+            let Some(j) = keys.iter().position(|k| *k == (o.connection, o.outside)) else { continue };
+            let tname = format!("{}-{}", c.r.plan_name, tun.id);
+            let tunnel = param(format!("{}_TUNNEL_{}", c.v, var(&tun.id)), tname.clone());
+            let mut a = c.compute(&["vpn-tunnels", "create"], tunnel.clone());
+            a.extend(c.region());
+            a.extend([
+                t("--vpn-gateway"),
+                gw.clone(),
+                t("--interface"),
+                t(tun.ends[e].outside.to_string()),
+                t("--peer-external-gateway"),
+                ext.clone(),
+                t("--peer-external-gateway-interface"),
+                t(j.to_string()),
+                t("--ike-version"),
+                t(match profile.ike {
+                    IkeVersion::V1 => "1",
+                    IkeVersion::V2 => "2",
+                }),
+                t("--shared-secret"),
+                secret(&tun.psk_name),
+                t("--router"),
+                router.clone(),
+            ]);
+            a.extend(c.description());
+            a.extend(format("name"));
+            b.add(
+                c.site,
+                c.id(&format!("tunnel-{}", tun.id)),
+                format!("Create tunnel {tname} (interface {} to {} address {j})", tun.ends[e].outside, peer.name),
+                GCLOUD,
+                a,
+            )
+            .after(c.id("gateway"))
+            .after(c.id("router"))
+            .after(c.id(&format!("peer-{}", peer.name)))
+            .creates("VPN tunnel", tname.clone(), c.delete(&["vpn-tunnels"], tunnel.clone(), true));
+
+            let (Some(inside), Some(mine), Some(theirs)) = (tun.inside, tun.ends[e].inside_ip, o.inside_ip) else {
+                continue;
+            };
+            let ifname = format!("{tname}-if");
+            let mut a = c.compute(&["routers", "add-interface"], router.clone());
+            a.extend(c.region());
+            a.extend([
+                t("--interface-name"),
+                t(ifname.clone()),
+                t("--vpn-tunnel"),
+                tunnel.clone(),
+                t("--ip-address"),
+                t(mine.to_string()),
+                t("--mask-length"),
+                t(inside.prefix_len().to_string()),
+            ]);
+            a.extend(format("name"));
+            b.add(
+                c.site,
+                c.id(&format!("if-{}", tun.id)),
+                format!("Add router interface {ifname} ({mine}/{})", inside.prefix_len()),
+                GCLOUD,
+                a,
+            )
+            .after(c.id(&format!("tunnel-{}", tun.id)));
+            let mut a = c.compute(&["routers", "add-bgp-peer"], router.clone());
+            a.extend(c.region());
+            a.extend([
+                t("--peer-name"),
+                t(format!("{tname}-bgp")),
+                t("--interface"),
+                t(ifname),
+                t("--peer-ip-address"),
+                t(theirs.to_string()),
+                t("--peer-asn"),
+                t(peer_asn.to_string()),
+            ]);
+            a.extend(format("name"));
+            b.add(
+                c.site,
+                c.id(&format!("bgp-{}", tun.id)),
+                format!("Add BGP peer {theirs} (ASN {peer_asn}) on tunnel {}", tun.id),
+                GCLOUD,
+                a,
+            )
+            .after(c.id(&format!("if-{}", tun.id)));
+        }
+    }
+}
+
+/// An appliance on Compute Engine: a static external address, firewall rules letting IKE, NAT-T
+/// and ESP in from the peers only (to instances tagged `<plan>-<site>-appliance`), and routes to
+/// the peers' prefixes through the appliance's private address. The VM itself must be created
+/// with `--can-ip-forward` and that tag.
+fn appliance(b: &mut Builder, c: &Ctx) {
+    let s = &c.r.sites[c.site];
+    let Gateway::Appliance { private_ip, public_ip, .. } = &s.gateway else { return };
+    let tag = format!("{}-appliance", c.prefix);
+    if public_ip.is_empty() {
+        let name = format!("{}-appliance-ip", c.prefix);
+        let mut a = c.compute(&["addresses", "create"], t(name.clone()));
+        a.extend(c.region());
+        a.extend(c.description());
+        a.extend(format("address"));
+        b.add(c.site, c.id("appliance-ip"), format!("Reserve the appliance's external address {name}"), GCLOUD, a)
+            .capture(c.out("PUBLIC_IP"), "the appliance's public address")
+            .creates("external address", name.clone(), c.delete(&["addresses"], t(name), true));
+    }
+    let mut seen: Vec<Arg> = Vec::new();
+    for (l, e, peer) in links_of(c.r, c.site) {
+        for tun in &l.tunnels {
+            let Some(ip) = public_address(c.r, l.site(1 - e), tun, 1 - e) else { continue };
+            if seen.contains(&ip) {
+                continue;
+            }
+            seen.push(ip.clone());
+            let name = format!("{}-ipsec-{}-{}", c.prefix, peer.name, seen.len());
+            let mut a = c.compute(&["firewall-rules", "create"], t(name.clone()));
+            a.extend([
+                t("--network"),
+                c.network(),
+                t("--direction"),
+                t("INGRESS"),
+                t("--allow"),
+                t("udp:500,udp:4500,esp"),
+                t("--source-ranges"),
+                cat(vec![ip, t("/32")]),
+                t("--target-tags"),
+                t(tag.clone()),
+            ]);
+            a.extend(c.description());
+            a.extend(format("name"));
+            let step = b.add(
+                c.site,
+                c.id(&format!("fw-{}-{}", peer.name, seen.len())),
+                format!("Allow IKE, NAT-T and ESP from {} to the appliance", peer.name),
+                GCLOUD,
+                a,
+            );
+            step.creates("firewall rule", name.clone(), c.delete(&["firewall-rules"], t(name), false));
+            if s.network == Network::New {
+                step.after(c.id("network"));
+            }
+        }
+    }
+    let mut routed = BTreeSet::new();
+    for (_, _, peer) in links_of(c.r, c.site) {
+        for p in spaces(peer) {
+            if !routed.insert(p.clone()) {
+                continue;
+            }
+            let name = format!("{}-to-{}-{}", c.prefix, peer.name, routed.len());
+            let mut a = c.compute(&["routes", "create"], t(name.clone()));
+            a.extend([
+                t("--network"),
+                c.network(),
+                t("--destination-range"),
+                t(p.clone()),
+                t("--next-hop-address"),
+                param(format!("{}_APPLIANCE_IP", c.v), private_ip.clone()),
+            ]);
+            a.extend(c.description());
+            a.extend(format("name"));
+            let step = b.add(
+                c.site,
+                c.id(&format!("route-{p}")),
+                format!("Route {p} ({}) through the appliance", peer.name),
+                GCLOUD,
+                a,
+            );
+            step.creates("route", name.clone(), c.delete(&["routes"], t(name), false));
+            if s.network == Network::New {
+                step.after(c.id("network"));
+            }
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! `steps`: `Resolved → Vec<Step>`, every cloud action of the plan as data.
+//!
+//! A [`Step`] is one run of a cloud CLI (`aws`, `az`, `gcloud`): its argv (never a shell string),
+//! the values it needs from earlier steps in any cloud ([`Part::Output`]), the pre-shared keys it
+//! reads ([`Part::Secret`]), the value it captures from the CLI's own `--query`/`--format` output,
+//! its dependencies, the resource it creates (tagged or labelled with the plan name, where the
+//! platform has tags or labels) with the argv that deletes it, and for polls the condition it
+//! waits for.
+//!
+//! Two renderings read this list: the bash scripts (`render::cloud`) and the native executor
+//! (issue 8); teardown (issue 5) reads `creates`. [`order`] groups the steps into per-site
+//! scripts in a run order that works across clouds.
+//!
+//! Nothing here decides what `check` did not: every address, ASN, /30, lifetime and algorithm
+//! comes from [`Resolved`]; algorithm spellings come from [`crate::kb::dialects`].
+
+mod aws;
+mod azure;
+mod gcp;
+mod order;
+
+pub use order::{order, Script};
+
+use crate::check::{RLink, RSite, RTunnel, Resolved};
+use crate::plan::{Gateway, Platform};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A step's stable id, `<site>/<what>`, e.g. `azure/gateway` or `aws/vpn-aws-azure-1`.
+pub type StepId = String;
+
+/// The command-line tool a step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Program {
+    Aws,
+    Az,
+    Gcloud,
+}
+
+impl Program {
+    /// The executable name.
+    pub fn command(self) -> &'static str {
+        match self {
+            Program::Aws => "aws",
+            Program::Az => "az",
+            Program::Gcloud => "gcloud",
+        }
+    }
+}
+
+/// One piece of an argument.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Part {
+    /// Literal text.
+    Text(String),
+    /// A value from the plan, named so that a script can list it at the top (`AWS_REGION`).
+    Param { name: String, value: String },
+    /// A value captured by an earlier step (possibly on another cloud), by its name.
+    Output(String),
+    /// A pre-shared key, by its name in `secrets.env` (`PSK_AWS_AZURE_T1`).
+    Secret(String),
+}
+
+/// One argument: the concatenation of its parts (e.g. a JSON document with a key inside).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Arg(pub Vec<Part>);
+
+impl Arg {
+    /// Literal text.
+    pub fn text(s: impl Into<String>) -> Arg {
+        Arg(vec![Part::Text(s.into())])
+    }
+
+    /// The argument with every value filled in, for display and tests: outputs and secrets
+    /// are shown as `${NAME}`.
+    pub fn display(&self) -> String {
+        self.0
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => t.clone(),
+                Part::Param { value, .. } => value.clone(),
+                Part::Output(n) | Part::Secret(n) => format!("${{{n}}}"),
+            })
+            .collect()
+    }
+
+    /// The argument with outputs and secrets taken from `values` (missing ones stay `${NAME}`).
+    pub fn fill(&self, values: &BTreeMap<String, String>) -> String {
+        self.0
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => t.clone(),
+                Part::Param { value, .. } => value.clone(),
+                Part::Output(n) | Part::Secret(n) => values.get(n).cloned().unwrap_or_else(|| format!("${{{n}}}")),
+            })
+            .collect()
+    }
+}
+
+/// A value a step captures: the CLI's standard output (trimmed), selected by the `--query` /
+/// `--format` arguments the step already carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Capture {
+    /// Name in `outputs.env`, e.g. `AZURE_GW_IP_1`.
+    pub name: String,
+    /// What it is, for people.
+    pub about: String,
+}
+
+/// A poll: run the step's argv every `interval_secs` until its output equals `until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Wait {
+    pub until: String,
+    /// Outputs that mean it will never get there (e.g. `Failed`).
+    pub fail_on: Vec<String>,
+    pub interval_secs: u32,
+    pub timeout_secs: u32,
+    /// How long it usually takes. Long waits (ten minutes or more) are put off until the other
+    /// clouds have had their turn: see [`order`].
+    pub typical_secs: u32,
+}
+
+impl Wait {
+    /// Worth running other clouds' scripts meanwhile.
+    pub fn is_long(&self) -> bool {
+        self.typical_secs >= 600
+    }
+}
+
+/// A resource a step creates, and how to delete it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resource {
+    /// What it is, e.g. `VPN connection`.
+    pub kind: &'static str,
+    /// Its name or the output holding its ID.
+    pub name: String,
+    /// The argv (program first) that deletes it; teardown runs these in reverse order.
+    pub delete: Vec<Arg>,
+}
+
+/// One cloud action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub id: StepId,
+    /// Index of the site (in `Resolved::sites`) whose cloud the step acts on.
+    pub site: usize,
+    /// What the step does, printed as it runs.
+    pub title: String,
+    pub program: Program,
+    /// Arguments after the program name.
+    pub args: Vec<Arg>,
+    pub capture: Option<Capture>,
+    /// Steps that must have run first: every producer of an [`Part::Output`] this step reads,
+    /// plus ordering the values do not show (e.g. a connection after its gateway is ready).
+    pub after: Vec<StepId>,
+    pub creates: Option<Resource>,
+    pub wait: Option<Wait>,
+}
+
+impl Step {
+    /// Outputs this step reads.
+    pub fn inputs(&self) -> impl Iterator<Item = &str> {
+        self.args.iter().flat_map(|a| &a.0).filter_map(|p| match p {
+            Part::Output(n) => Some(n.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Pre-shared keys this step reads.
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        self.args.iter().flat_map(|a| &a.0).filter_map(|p| match p {
+            Part::Secret(n) => Some(n.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Plan values this step reads, as (name, value).
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.args.iter().chain(self.creates.iter().flat_map(|r| &r.delete)).flat_map(|a| &a.0).filter_map(|p| match p {
+            Part::Param { name, value } => Some((name.as_str(), value.as_str())),
+            _ => None,
+        })
+    }
+
+    /// The command line for display: program and arguments, values shown as `${NAME}`.
+    pub fn display(&self) -> String {
+        std::iter::once(self.program.command().to_string())
+            .chain(self.args.iter().map(Arg::display))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Every cloud step of the plan, in an order that respects `after` (for one site at a time;
+/// [`order`] interleaves sites). Sites that are not on a cloud, or whose gateway cannot be
+/// built (Classic VPN), have no steps. Deterministic.
+pub fn steps(r: &Resolved) -> Vec<Step> {
+    let mut b = Builder::default();
+    for (i, s) in r.sites.iter().enumerate() {
+        match (s.platform, &s.gateway) {
+            (_, Gateway::GcpClassicVpn {}) | (Platform::Onprem, _) => {}
+            (Platform::Aws, _) => aws::site(&mut b, r, i),
+            (Platform::Azure, _) => azure::site(&mut b, r, i),
+            (Platform::Gcp, _) => gcp::site(&mut b, r, i),
+        }
+    }
+    b.finish()
+}
+
+/// Collects steps and fills in the dependencies their outputs imply.
+#[derive(Default)]
+pub(crate) struct Builder {
+    steps: Vec<Step>,
+}
+
+impl Builder {
+    /// Add a step; returns it for `capture`, `creates`, `after` and `wait`.
+    pub(crate) fn add(
+        &mut self,
+        site: usize,
+        id: impl Into<String>,
+        title: impl Into<String>,
+        program: Program,
+        args: Vec<Arg>,
+    ) -> &mut Step {
+        self.steps.push(Step {
+            id: id.into(),
+            site,
+            title: title.into(),
+            program,
+            args,
+            capture: None,
+            after: Vec::new(),
+            creates: None,
+            wait: None,
+        });
+        self.steps.last_mut().expect("just pushed")
+    }
+
+    fn finish(mut self) -> Vec<Step> {
+        let producers: BTreeMap<String, StepId> =
+            self.steps.iter().filter_map(|s| s.capture.as_ref().map(|c| (c.name.clone(), s.id.clone()))).collect();
+        for s in &mut self.steps {
+            let implied: Vec<StepId> = s.inputs().filter_map(|n| producers.get(n).cloned()).collect();
+            for id in implied {
+                if !s.after.contains(&id) && id != s.id {
+                    s.after.push(id);
+                }
+            }
+        }
+        self.steps
+    }
+}
+
+impl Step {
+    pub(crate) fn capture(&mut self, name: impl Into<String>, about: impl Into<String>) -> &mut Step {
+        self.capture = Some(Capture { name: name.into(), about: about.into() });
+        self
+    }
+
+    pub(crate) fn creates(&mut self, kind: &'static str, name: impl Into<String>, delete: Vec<Arg>) -> &mut Step {
+        self.creates = Some(Resource { kind, name: name.into(), delete });
+        self
+    }
+
+    pub(crate) fn after(&mut self, id: impl Into<String>) -> &mut Step {
+        let id = id.into();
+        if !self.after.contains(&id) {
+            self.after.push(id);
+        }
+        self
+    }
+
+    pub(crate) fn wait(
+        &mut self,
+        until: &str,
+        fail_on: &[&str],
+        interval_secs: u32,
+        timeout_secs: u32,
+        typical_secs: u32,
+    ) -> &mut Step {
+        self.wait = Some(Wait {
+            until: until.to_string(),
+            fail_on: fail_on.iter().map(|s| s.to_string()).collect(),
+            interval_secs,
+            timeout_secs,
+            typical_secs,
+        });
+        self
+    }
+}
+
+// ---- helpers shared by the platform modules ----------------------------------------------------
+
+/// Literal argument.
+pub(crate) fn t(s: impl Into<String>) -> Arg {
+    Arg::text(s)
+}
+
+/// A run of literal arguments.
+pub(crate) fn ts(words: &[&str]) -> Vec<Arg> {
+    words.iter().map(|w| Arg::text(*w)).collect()
+}
+
+/// A plan value named at the top of the script.
+pub(crate) fn param(name: impl Into<String>, value: impl Into<String>) -> Arg {
+    Arg(vec![Part::Param { name: name.into(), value: value.into() }])
+}
+
+/// A value captured by an earlier step.
+pub(crate) fn out(name: impl Into<String>) -> Arg {
+    Arg(vec![Part::Output(name.into())])
+}
+
+/// A pre-shared key.
+pub(crate) fn secret(name: impl Into<String>) -> Arg {
+    Arg(vec![Part::Secret(name.into())])
+}
+
+/// The parts of several arguments joined into one.
+pub(crate) fn cat(args: Vec<Arg>) -> Arg {
+    Arg(args.into_iter().flat_map(|a| a.0).collect())
+}
+
+/// `NAME` form of a site name for variable names: `us-west` → `US_WEST`.
+pub(crate) fn var(site: &str) -> String {
+    site.to_ascii_uppercase().replace('-', "_")
+}
+
+/// Which end of the link `site` is (0 = a, 1 = b).
+pub(crate) fn end_of(l: &RLink, site: usize) -> usize {
+    if l.a == site {
+        0
+    } else {
+        1
+    }
+}
+
+/// The links of a site, with its end and the other site.
+pub(crate) fn links_of(r: &Resolved, site: usize) -> impl Iterator<Item = (&RLink, usize, &RSite)> {
+    r.links.iter().filter(move |l| l.a == site || l.b == site).map(move |l| {
+        let e = end_of(l, site);
+        (l, e, &r.sites[l.site(1 - e)])
+    })
+}
+
+/// The output holding the public address of `site`'s outside address `outside` (for AWS: the
+/// tunnel `tunnel`'s outside address), or a literal for a self-managed appliance with a known
+/// public IP. `None` when the site cannot present one (a Classic VPN site).
+pub(crate) fn public_address(r: &Resolved, site: usize, tunnel: &RTunnel, end: usize) -> Option<Arg> {
+    let s = &r.sites[site];
+    let v = var(&s.name);
+    match &s.gateway {
+        Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. } => Some(out(format!("{v}_IP_{}", var(&tunnel.id)))),
+        Gateway::AzureVpnGateway { .. } => Some(out(format!("{v}_GW_IP_{}", tunnel.ends[end].outside + 1))),
+        Gateway::GcpHaVpn { .. } => Some(out(format!("{v}_GW_IP_{}", tunnel.ends[end].outside + 1))),
+        Gateway::Appliance { public_ip, .. } if !public_ip.is_empty() => {
+            Some(param(format!("{v}_PUBLIC_IP"), public_ip.clone()))
+        }
+        Gateway::Appliance { .. } if s.platform != Platform::Onprem => Some(out(format!("{v}_PUBLIC_IP"))),
+        _ => None,
+    }
+}
+
+/// The step id prefix of a site.
+pub(crate) fn sid(r: &Resolved, site: usize, what: &str) -> String {
+    format!("{}/{what}", r.sites[site].name)
+}
+
+/// The name every resource of a site starts with: `<plan>-<site>`.
+pub(crate) fn prefix(r: &Resolved, site: usize) -> String {
+    format!("{}-{}", r.plan_name, r.sites[site].name)
+}
+
+/// The address spaces of a site as strings.
+pub(crate) fn spaces(s: &RSite) -> Vec<String> {
+    s.address_spaces.iter().map(|n| n.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,125 @@
+//! The run order across clouds: the steps grouped into per-site scripts ("parts"), each
+//! runnable once the scripts before it have run.
+//!
+//! Rounds: in each round every site, slowest platform first (Azure's gateway takes 45 minutes,
+//! so it starts first and with `--no-wait`), takes every step whose inputs exist by then. A
+//! poll (a step with `wait`) is taken only when a later step of the same part needs it, so a
+//! script never sits waiting for a gateway when other clouds could be working meanwhile.
+
+use super::{Step, StepId};
+use crate::check::Resolved;
+use crate::plan::Platform;
+use std::collections::BTreeSet;
+
+/// One script: a run of one site's steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Script {
+    pub site: usize,
+    /// 1-based part number within the site, and how many parts the site has.
+    pub part: usize,
+    pub parts: usize,
+    /// Indices into the steps, in run order.
+    pub steps: Vec<usize>,
+}
+
+fn priority(p: Platform) -> u8 {
+    match p {
+        Platform::Azure => 0,
+        Platform::Gcp => 1,
+        Platform::Aws => 2,
+        Platform::Onprem => 3,
+    }
+}
+
+/// Group `steps` into scripts in run order.
+pub fn order(r: &Resolved, steps: &[Step]) -> Vec<Script> {
+    let mut sites: Vec<usize> = (0..r.sites.len()).collect();
+    sites.sort_by_key(|&i| (priority(r.sites[i].platform), i));
+    let index_of = |id: &StepId| steps.iter().position(|s| &s.id == id);
+    let mut done: BTreeSet<usize> = BTreeSet::new();
+    let mut round_of: Vec<usize> = vec![usize::MAX; steps.len()];
+    let mut scripts: Vec<Script> = Vec::new();
+    let mut round = 0;
+    while done.len() < steps.len() {
+        round += 1;
+        let mut progress = false;
+        for &site in &sites {
+            let mut take: Vec<usize> = Vec::new();
+            loop {
+                // A poll is ready when what it waits on has run; a long one only from the round
+                // after, so that the other clouds work while it runs.
+                let ready = |i: usize, take: &[usize]| {
+                    let long = steps[i].wait.as_ref().is_some_and(|w| w.is_long());
+                    steps[i].after.iter().all(|d| match index_of(d) {
+                        Some(j) => done.contains(&j) && (!long || round_of[j] < round) || take.contains(&j) && !long,
+                        None => true,
+                    })
+                };
+                let mut found = None;
+                for (i, s) in steps.iter().enumerate() {
+                    if s.site != site || s.wait.is_some() || done.contains(&i) || take.contains(&i) {
+                        continue;
+                    }
+                    // Polls of this site this step needs, themselves ready.
+                    let mut polls = Vec::new();
+                    let ok = s.after.iter().all(|d| match index_of(d) {
+                        Some(j) if done.contains(&j) || take.contains(&j) => true,
+                        Some(j) if steps[j].site == site && steps[j].wait.is_some() && ready(j, &take) => {
+                            polls.push(j);
+                            true
+                        }
+                        Some(_) => false,
+                        None => true,
+                    });
+                    if ok {
+                        found = Some((i, polls));
+                        break;
+                    }
+                }
+                match found {
+                    Some((i, polls)) => {
+                        take.extend(polls);
+                        take.push(i);
+                    }
+                    None => break,
+                }
+            }
+            if !take.is_empty() {
+                for &i in &take {
+                    round_of[i] = round;
+                }
+                done.extend(take.iter().copied());
+                scripts.push(Script { site, part: 0, parts: 0, steps: take });
+                progress = true;
+            }
+        }
+        if !progress {
+            // Only polls nobody needs, or steps whose inputs no step produces: run what is left
+            // in a last part per site so that nothing is silently dropped.
+            for &site in &sites {
+                let rest: Vec<usize> =
+                    (0..steps.len()).filter(|i| steps[*i].site == site && !done.contains(i)).collect();
+                if !rest.is_empty() {
+                    done.extend(rest.iter().copied());
+                    scripts.push(Script { site, part: 0, parts: 0, steps: rest });
+                }
+            }
+        }
+    }
+    // Merge consecutive parts of one site and number them.
+    let mut merged: Vec<Script> = Vec::new();
+    for s in scripts {
+        match merged.last_mut() {
+            Some(last) if last.site == s.site => last.steps.extend(s.steps),
+            _ => merged.push(s),
+        }
+    }
+    for i in 0..merged.len() {
+        let site = merged[i].site;
+        let part = merged[..=i].iter().filter(|s| s.site == site).count();
+        let parts = merged.iter().filter(|s| s.site == site).count();
+        merged[i].part = part;
+        merged[i].parts = parts;
+    }
+    merged
+}

@@ -1,0 +1,124 @@
+use super::*;
+use crate::check::resolve;
+use crate::presets::{find, PRESETS};
+
+fn preset(id: &str) -> (Resolved, Vec<Step>) {
+    let r = resolve(&find(id).expect("preset").plan());
+    let s = steps(&r);
+    (r, s)
+}
+
+fn step<'a>(s: &'a [Step], id: &str) -> &'a Step {
+    s.iter().find(|x| x.id == id).unwrap_or_else(|| panic!("no step {id}"))
+}
+
+#[test]
+fn step_ids_are_unique_dependencies_exist_and_every_input_has_a_producer() {
+    for p in PRESETS {
+        let r = resolve(&p.plan());
+        let s = steps(&r);
+        for (i, a) in s.iter().enumerate() {
+            assert!(s[i + 1..].iter().all(|b| b.id != a.id), "{}: duplicate step {}", p.id, a.id);
+            for d in &a.after {
+                assert!(s.iter().any(|b| &b.id == d), "{}: {} waits for unknown {d}", p.id, a.id);
+            }
+            for n in a.inputs() {
+                assert!(
+                    s.iter().any(|b| b.capture.as_ref().is_some_and(|c| c.name == n)),
+                    "{}: {n} has no producer",
+                    p.id
+                );
+            }
+            if let Some(res) = &a.creates {
+                assert!(!res.delete.is_empty(), "{}: {} creates {} without a delete", p.id, a.id, res.kind);
+            }
+        }
+    }
+}
+
+#[test]
+fn run_order_starts_the_azure_gateway_first_and_never_waits_before_the_other_clouds() {
+    let (r, s) = preset("002-aws-vgw-to-azure-static");
+    let names: Vec<String> = order(&r, &s).iter().map(|sc| format!("{}.{}", r.sites[sc.site].name, sc.part)).collect();
+    assert_eq!(names, ["azure.1", "aws.1", "azure.2"]);
+    let (r, s) = preset("004-aws-azure-gcp-bgp");
+    let scripts = order(&r, &s);
+    let names: Vec<String> = scripts.iter().map(|sc| format!("{}.{}", r.sites[sc.site].name, sc.part)).collect();
+    assert_eq!(names, ["azure.1", "gcp.1", "aws.1", "azure.2", "gcp.2"]);
+    // The long poll is in the second Azure part, after AWS and Google Cloud had their turn.
+    let wait = s.iter().position(|x| x.id == "azure/gateway-ready").unwrap();
+    assert!(scripts[3].steps.contains(&wait));
+    // Every step runs exactly once, after everything it depends on.
+    let flat: Vec<usize> = scripts.iter().flat_map(|sc| sc.steps.iter().copied()).collect();
+    assert_eq!(flat.len(), s.len());
+    for (pos, &i) in flat.iter().enumerate() {
+        for d in &s[i].after {
+            let j = s.iter().position(|x| &x.id == d).unwrap();
+            assert!(flat[..pos].contains(&j), "{} runs before {d}", s[i].id);
+        }
+    }
+}
+
+#[test]
+fn seed_004_azure_uses_custom_apipa_and_aws_tunnels_carry_the_resolved_profile() {
+    let (_, s) = preset("004-aws-azure-gcp-bgp");
+    let apipa = step(&s, "azure/gateway-apipa").display();
+    assert!(
+        apipa.contains("bgpSettings.bgpPeeringAddresses[0].customBgpIpAddresses=[\"169.254.21.2\",\"169.254.21.6\"")
+            && apipa.contains("bgpPeeringAddresses[1].customBgpIpAddresses=[\"169.254.22.2\",\"169.254.22.6\""),
+        "{apipa}"
+    );
+    let conn = step(&s, "azure/conn-set-aws-azure-t1").display();
+    assert!(
+        conn.contains("\"customBgpIpAddress\":\"169.254.21.2\"") && conn.contains("${AZURE_GW_IPCONFIG_1}"),
+        "{conn}"
+    );
+    let policy = step(&s, "azure/policy-aws-azure-t1").display();
+    assert!(policy.contains("--sa-lifetime 3600") && policy.contains("--dh-group ECP384"), "{policy}");
+    let lng = step(&s, "azure/lng-aws-azure-t1").display();
+    assert!(
+        lng.contains("--asn 65002 --bgp-peering-address 169.254.21.1") && lng.contains("${AWS_IP_AWS_AZURE_T1}"),
+        "{lng}"
+    );
+    let vpn = step(&s, "aws/vpn-aws-azure-1").display();
+    assert!(
+        vpn.contains("\"StaticRoutesOnly\":false")
+            && vpn.contains("169.254.21.0/30")
+            && vpn.contains("169.254.21.4/30"),
+        "{vpn}"
+    );
+    assert!(vpn.contains("${PSK_AWS_AZURE_T1}") && vpn.contains("\"Phase2LifetimeSeconds\":3600"), "{vpn}");
+    let ext = step(&s, "gcp/peer-aws").display();
+    assert!(
+        ext.contains("0=${AWS_IP_AWS_GCP_T1},1=${AWS_IP_AWS_GCP_T2},2=${AWS_IP_AWS_GCP_T3},3=${AWS_IP_AWS_GCP_T4}"),
+        "{ext}"
+    );
+    let bgp = step(&s, "gcp/bgp-gcp-azure-t1").display();
+    assert!(bgp.contains("--peer-ip-address 169.254.21.10") && bgp.contains("--peer-asn 65001"), "{bgp}");
+    assert!(s.iter().any(|x| x.id == "aws/propagation"), "BGP routes propagate into the VPC route table");
+}
+
+#[test]
+fn seed_002_static_routes_and_no_bgp() {
+    let (_, s) = preset("002-aws-vgw-to-azure-static");
+    let lng = step(&s, "azure/lng-azure-aws-t1").display();
+    assert!(lng.contains("--local-address-prefixes 10.2.0.0/16") && !lng.contains("--asn"), "{lng}");
+    assert!(step(&s, "aws/vpn-route-azure-aws-1-10.1.0.0/16").display().contains("create-vpn-connection-route"));
+    assert!(step(&s, "aws/route-10.1.0.0/16").after.contains(&"aws/gateway-ready".to_string()));
+    assert!(!s.iter().any(|x| x.id.contains("apipa") || x.id == "aws/propagation"));
+    let gw = step(&s, "azure/gateway").display();
+    assert!(gw.ends_with("--no-wait") && !gw.contains("--asn"), "{gw}");
+}
+
+#[test]
+fn every_resource_carries_the_plan_name() {
+    for p in PRESETS {
+        let r = resolve(&p.plan());
+        // Attachments and associations link two tagged resources and have no tags of their own.
+        let relation = |k: &str| k.ends_with("attachment") || k.ends_with("association");
+        for st in steps(&r).iter().filter(|x| x.creates.as_ref().is_some_and(|c| !relation(c.kind))) {
+            let line = st.display();
+            assert!(line.contains(&r.plan_name), "{}: {} does not name or tag the plan: {line}", p.id, st.id);
+        }
+    }
+}
