@@ -244,7 +244,10 @@ fn aws_scripts_run_end_to_end_against_moto() {
         std::fs::create_dir_all(&bundle).unwrap();
         let scripts = write_bundle(&r, &bundle);
         // The AWS scripts in run order; values other clouds capture come prepared.
-        let aws_scripts: Vec<&String> = scripts.iter().filter(|s| s.starts_with("aws/")).collect();
+        // Cloud scripts sit directly in aws/; an appliance's files (aws/vyos/install.sh when the
+        // appliance site is itself named "aws") run on the appliance host, not from deploy.sh.
+        let aws_scripts: Vec<&String> =
+            scripts.iter().filter(|s| s.strip_prefix("aws/").is_some_and(|rest| !rest.contains('/'))).collect();
         let order: Vec<String> = std::fs::read_to_string(bundle.join("deploy.sh"))
             .unwrap()
             .lines()

@@ -8,6 +8,7 @@
 pub mod appliance;
 pub mod cloud;
 pub mod diagram;
+pub mod vars;
 
 use crate::check::Resolved;
 use serde::Serialize;

@@ -1,9 +1,267 @@
 //! Libreswan, strongSwan and VyOS configuration and install scripts for appliance sites (issue 4).
+//!
+//! One host per appliance site. Every tunnel of every link that ends on the site becomes one
+//! route-based tunnel on the host: an XFRM interface (`ipsec<n>` on Linux, `vti<n>` on VyOS) with
+//! the tunnel's inside /30, traffic selectors 0.0.0.0/0 on both sides, and either static routes to
+//! the peer's address spaces or a BGP session to the peer's inside address.
+//!
+//! Values only known at run time (the peer's public IP, the host's own elastic IP) are written as
+//! `${VAR}` (see [`super::vars`]) and filled in by the install script from `outputs.env`;
+//! pre-shared keys never appear in an artifact: the install script writes them from
+//! `secrets.env` at install time.
+//!
+//! Paths: `<site>/libreswan/…`, `<site>/strongswan/…`, `<site>/vyos/install.sh`.
 
+mod libreswan;
+mod linux;
+mod strongswan;
+mod vyos;
+
+use super::vars::{self, Addr};
 use super::{Artifact, RenderOptions};
-use crate::check::Resolved;
+use crate::check::{Profile, RLink, RSite, RTunnel, Resolved};
+use crate::kb::crypto::Endpoint;
+use crate::plan::{Gateway, Routing, Software};
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
 
 /// The appliance artifacts of the plan.
-pub fn artifacts(_r: &Resolved, _opts: &RenderOptions) -> Vec<Artifact> {
-    Vec::new()
+pub fn artifacts(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    for si in 0..r.sites.len() {
+        let Some(host) = Host::new(r, si) else { continue };
+        match host.software {
+            Software::Libreswan => out.extend(libreswan::artifacts(&host, opts)),
+            Software::Strongswan => out.extend(strongswan::artifacts(&host, opts)),
+            Software::Vyos => out.extend(vyos::artifacts(&host, opts)),
+        }
+    }
+    out
+}
+
+/// An appliance site and the tunnels it terminates (a site without tunnels has nothing to
+/// configure and is no host).
+pub(crate) struct Host<'a> {
+    pub r: &'a Resolved,
+    pub site: &'a RSite,
+    pub software: Software,
+    /// As written in the plan (`4`, `1.4`, …).
+    pub version: &'a str,
+    pub endpoint: Endpoint,
+    /// The site's private address (in a cloud) or its public one (on premises); `None` when the
+    /// plan has neither (it then has errors).
+    pub local_address: Option<Ipv4Addr>,
+    /// The public address the host presents: its IKE identity.
+    pub public: Addr,
+    pub tunnels: Vec<HostTunnel<'a>>,
+}
+
+/// One tunnel as one host sees it.
+pub(crate) struct HostTunnel<'a> {
+    pub link: &'a RLink,
+    pub tunnel: &'a RTunnel,
+    pub profile: &'a Profile,
+    /// This host's end of the link (0 = a, 1 = b).
+    pub end: usize,
+    pub peer: &'a RSite,
+    /// 1-based number on the host: interface `ipsec<n>` / `vti<n>`, XFRM if_id `n`.
+    pub n: usize,
+    /// The peer's public address: where IKE goes, and its IKE identity.
+    pub remote: Addr,
+}
+
+impl<'a> Host<'a> {
+    /// The host for site `si`, if it is an appliance of a version this build knows.
+    pub fn new(r: &'a Resolved, si: usize) -> Option<Host<'a>> {
+        let site = &r.sites[si];
+        let Gateway::Appliance { software, version, public_ip, private_ip, .. } = &site.gateway else {
+            return None;
+        };
+        let endpoint = site.endpoint?;
+        let local_address = private_ip.parse().ok().or_else(|| public_ip.parse().ok());
+        let mut tunnels = Vec::new();
+        for link in r.links.iter() {
+            let end = if link.a == si {
+                0
+            } else if link.b == si {
+                1
+            } else {
+                continue;
+            };
+            let Some(profile) = &link.profile else { continue };
+            for tunnel in &link.tunnels {
+                tunnels.push(HostTunnel {
+                    link,
+                    tunnel,
+                    profile,
+                    end,
+                    peer: &r.sites[link.site(1 - end)],
+                    n: tunnels.len() + 1,
+                    remote: vars::outside_ip(r, link, tunnel, 1 - end),
+                });
+            }
+        }
+        // The host's own address as its peers see it (the same for every tunnel).
+        let first = tunnels.first()?;
+        let public = vars::outside_ip(r, first.link, first.tunnel, first.end);
+        Some(Host { r, site, software: *software, version, endpoint, local_address, public, tunnels })
+    }
+
+    /// Every run-time value the host's files need, each once, in a stable order.
+    pub fn runtime_vars(&self) -> Vec<&Addr> {
+        let mut v: Vec<&Addr> = Vec::new();
+        for a in std::iter::once(&self.public).chain(self.tunnels.iter().map(|t| &t.remote)) {
+            if a.var().is_some() && !v.contains(&a) {
+                v.push(a);
+            }
+        }
+        v
+    }
+
+    /// The peers' public addresses, each once: the only sources IKE and ESP are accepted from.
+    pub fn peer_addresses(&self) -> Vec<&Addr> {
+        let mut v: Vec<&Addr> = Vec::new();
+        for t in &self.tunnels {
+            if !v.contains(&&t.remote) {
+                v.push(&t.remote);
+            }
+        }
+        v
+    }
+
+    /// Whether any tunnel carries BGP.
+    pub fn bgp(&self) -> bool {
+        self.tunnels.iter().any(|t| t.link.routing == Routing::Bgp)
+    }
+
+    /// `<site>/<dir>/<file>`.
+    pub fn path(&self, dir: &str, file: &str) -> String {
+        format!("{}/{dir}/{file}", token(&self.site.name))
+    }
+
+    /// The plan name as it appears in file, table and unit names.
+    pub fn plan(&self) -> String {
+        token(&self.r.plan_name)
+    }
+
+    /// Where the host-side helper files live on the appliance.
+    pub fn etc_dir(&self) -> String {
+        format!("/etc/tunnelsmith/{}", self.plan())
+    }
+
+    /// The software and version, e.g. `Libreswan 4`.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.software.label(), self.version)
+    }
+
+    /// One line per tunnel for the headers: `aws-azure-t1  to azure (Azure VPN gateway), ipsec1 169.254.21.2/30, static 10.2.0.0/24`.
+    pub fn tunnel_summary(&self, prefix: &str, ifname: &str) -> String {
+        let mut s = String::new();
+        for t in &self.tunnels {
+            let routing = match t.link.routing {
+                Routing::Static => format!("static routes to {}", join(&t.peer.address_spaces)),
+                Routing::Bgp => format!("BGP with AS {}", t.peer.asn.map(|a| a.to_string()).unwrap_or_default()),
+            };
+            s.push_str(&format!(
+                "{prefix}  {}: to {} ({}) over {ifname}{}{}, {routing}\n",
+                t.tunnel.id,
+                t.peer.name,
+                t.peer.gateway.kind().label(),
+                t.n,
+                t.local_inside().map(|c| format!(" {c}")).unwrap_or_default(),
+            ));
+        }
+        s
+    }
+}
+
+impl HostTunnel<'_> {
+    /// The host end's phase 1 lifetime (seconds).
+    pub fn p1_life(&self) -> u32 {
+        self.profile.p1_lifetime[self.end]
+    }
+
+    /// The host end's phase 2 lifetime (seconds).
+    pub fn p2_life(&self) -> u32 {
+        self.profile.p2_lifetime[self.end]
+    }
+
+    /// DPD: (interval, timeout) in seconds for the host end.
+    pub fn dpd(&self) -> (u32, u32) {
+        let interval = self.profile.dpd_interval;
+        (interval, self.profile.dpd_timeout[self.end].unwrap_or(interval * 3))
+    }
+
+    /// This end's inside address with the /30 length, e.g. `169.254.21.2/30`.
+    pub fn local_inside(&self) -> Option<String> {
+        let net = self.tunnel.inside?;
+        Some(format!("{}/{}", self.tunnel.ends[self.end].inside_ip?, net.prefix_len()))
+    }
+
+    /// The peer's inside address (its BGP neighbour address).
+    pub fn peer_inside(&self) -> Option<Ipv4Addr> {
+        self.tunnel.ends[1 - self.end].inside_ip
+    }
+
+    /// The prefixes a static link routes into this tunnel: the peer site's address spaces.
+    pub fn static_prefixes(&self) -> &[Ipv4Net] {
+        match self.link.routing {
+            Routing::Static => &self.peer.address_spaces,
+            Routing::Bgp => &[],
+        }
+    }
+
+    /// Route metric: the first tunnel of a link is preferred, the others take over when it drops.
+    pub fn metric(&self) -> usize {
+        100 + self.tunnel.index
+    }
+}
+
+/// Text that may reach a shell or a configuration file as a name: `[a-z0-9-]` only (names are
+/// validated by the checks; this keeps a plan with errors harmless too).
+pub(crate) fn token(s: &str) -> String {
+    let t: String =
+        s.chars().map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' { c } else { '-' }).collect();
+    if t.is_empty() {
+        "x".into()
+    } else {
+        t
+    }
+}
+
+/// `a, b, c`.
+pub(crate) fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets::PRESETS;
+
+    pub(crate) fn preset(id: &str) -> Resolved {
+        crate::check::resolve(&PRESETS.iter().find(|p| p.id.starts_with(id)).unwrap().plan())
+    }
+
+    #[test]
+    fn only_appliance_sites_are_hosts_and_tunnels_are_numbered_per_host() {
+        let r = preset("003");
+        assert!(Host::new(&r, 1).is_none(), "the AWS VGW site has no appliance");
+        let h = Host::new(&r, 0).unwrap();
+        assert_eq!(h.tunnels.len(), 2);
+        assert_eq!(h.tunnels.iter().map(|t| t.n).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(h.local_address, Some(Ipv4Addr::new(10, 50, 0, 10)));
+        assert_eq!(h.public.var(), Some("USWEST_PUBLIC_IP"));
+        let vars: Vec<&str> = h.runtime_vars().iter().filter_map(|a| a.var()).collect();
+        assert_eq!(vars, ["USWEST_PUBLIC_IP", "EUWEST_IP_USWEST_EUWEST_T1", "EUWEST_IP_USWEST_EUWEST_T2"]);
+        assert_eq!(h.tunnels[0].static_prefixes(), &["10.60.0.0/16".parse::<Ipv4Net>().unwrap()]);
+        assert_eq!(h.tunnels[0].local_inside().as_deref(), Some("169.254.10.2/30"));
+    }
+
+    #[test]
+    fn names_are_reduced_to_safe_tokens() {
+        assert_eq!(token("aws-1"), "aws-1");
+        assert_eq!(token("a'b;$(x)"), "a-b---x-");
+        assert_eq!(token(""), "x");
+    }
 }

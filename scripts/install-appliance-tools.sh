@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Installs the real IPsec daemons the appliance tests run the generated configs against, on a fresh
+# Debian machine. Idempotent: what is present is skipped. Used by `make bootstrap-appliance`.
+#
+#   libreswan        Debian package (pluto, `ipsec addconn --checkconfig`, `ipsec algparse`)
+#   strongSwan       charon, swanctl and the kernel-libipsec plugin. Debian's strongSwan packages
+#                    conflict with libreswan, so they are fetched with `apt-get download` and unpacked
+#                    with `dpkg -x` into a private root ($STRONGSWAN_ROOT); the tests run charon in a
+#                    mount namespace that overlays that root's /usr/lib on /usr/lib. Nothing of it
+#                    is registered with dpkg, and nothing outside the private root changes.
+#   nftables         `nft -c` checks the generated firewall; the tunnel tests load it
+#   iputils-ping     the ping that crosses the namespace tunnel
+#   ShellCheck       lints the generated install scripts (Debian package shellcheck)
+#
+# Only Debian's own packages, from the configured apt sources.
+set -euo pipefail
+
+STRONGSWAN_ROOT="${STRONGSWAN_ROOT:-/opt/tunnelsmith-tools/strongswan}"
+APT_PACKAGES=(libreswan nftables iproute2 iputils-ping shellcheck)
+# Runtime libraries of the unpacked strongSwan packages (their Depends: outside strongSwan).
+STRONGSWAN_DEPS=(libgmp10 libcap2 libssl3 libip4tc2 libpam0g libsystemd0)
+STRONGSWAN_PACKAGES=(libstrongswan libstrongswan-standard-plugins strongswan-libcharon strongswan-charon
+  strongswan-swanctl libcharon-extra-plugins)
+
+say() { printf '[appliance-tools] %s\n' "$*"; }
+die() {
+  printf '[appliance-tools] error: %s\n' "$*" >&2
+  exit 1
+}
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+[[ "$(id -u)" == 0 ]] || die "run as root: the packages install system-wide and the tests create network namespaces"
+command -v apt-get >/dev/null || die "apt-get not found: this script installs Debian packages"
+export DEBIAN_FRONTEND=noninteractive
+
+updated=false
+apt_update_once() {
+  if ! $updated; then
+    say "apt-get update"
+    apt-get update -qq
+    updated=true
+  fi
+}
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}" "${STRONGSWAN_DEPS[@]}"; do
+  if installed "$pkg"; then
+    say "skip: apt package $pkg is installed"
+  else
+    missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  for pkg in "${missing[@]}"; do
+    if ! apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+      apt_update_once
+      break
+    fi
+  done
+  say "apt-get install ${missing[*]}"
+  apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || apt-get install -y "${missing[@]}"
+fi
+
+# The Debian libreswan package starts nothing the tests need; keep the host's IKE ports free.
+if command -v systemctl >/dev/null && systemctl is-active --quiet ipsec 2>/dev/null; then
+  say "stopping the ipsec service the package started (the tests run their own pluto per namespace)"
+  systemctl stop ipsec || true
+fi
+
+stamp="$STRONGSWAN_ROOT/.packages"
+want="${STRONGSWAN_PACKAGES[*]}"
+if [[ -x "$STRONGSWAN_ROOT/usr/lib/ipsec/charon" && -x "$STRONGSWAN_ROOT/usr/sbin/swanctl" &&
+  -f "$STRONGSWAN_ROOT/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so" &&
+  "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
+  say "skip: strongSwan is unpacked in $STRONGSWAN_ROOT"
+else
+  if ! apt-cache policy strongswan-charon 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    apt_update_once
+  fi
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  say "apt-get download ${STRONGSWAN_PACKAGES[*]}"
+  # _apt cannot write into a private mktemp directory; download as root there.
+  (cd "$work" && apt-get download -o APT::Sandbox::User=root "${STRONGSWAN_PACKAGES[@]}" >/dev/null)
+  rm -rf "$STRONGSWAN_ROOT"
+  mkdir -p "$STRONGSWAN_ROOT"
+  for deb in "$work"/*.deb; do
+    dpkg -x "$deb" "$STRONGSWAN_ROOT"
+  done
+  echo "$want" >"$stamp"
+  say "unpacked strongSwan into $STRONGSWAN_ROOT"
+fi
+
+empty_conf="$(mktemp)"
+swanctl_version="$(STRONGSWAN_CONF="$empty_conf" LD_LIBRARY_PATH="$STRONGSWAN_ROOT/usr/lib/ipsec" \
+  "$STRONGSWAN_ROOT/usr/sbin/swanctl" --version 2>/dev/null | head -1 || true)"
+rm -f "$empty_conf"
+say "done: $(ipsec --version 2>/dev/null | head -1 || echo 'libreswan: ?'); ${swanctl_version:-swanctl: ?}; $(nft --version 2>/dev/null || true)"
