@@ -173,6 +173,8 @@ fn check_link(plan: &Plan, li: usize, a: usize, b: usize, sites: &[RSite], out: 
         })
         .collect();
 
+    share_azure_connection_keys(&mut rlink, [sa, sb]);
+
     // Crypto and MTU.
     if let (Some(ea), Some(eb)) = (sa.endpoint, sb.endpoint) {
         rlink.profile = crypto::negotiate(li, [sa, sb], [ea, eb], &link.crypto, out);
@@ -225,6 +227,31 @@ fn check_link(plan: &Plan, li: usize, a: usize, b: usize, sites: &[RSite], out: 
         }
     }
     rlink
+}
+
+/// An Azure connection (one per peer address) carries one shared key for every tunnel it forms:
+/// an active-active gateway builds a tunnel from each instance to the same peer address. Those
+/// tunnels therefore share one pre-shared key name (the first tunnel's), so that the Azure
+/// connection, the peer's configuration and `secrets.env` agree. Azure at both ends chains the
+/// groups, hence the loop until nothing changes.
+fn share_azure_connection_keys(l: &mut RLink, ends: [&RSite; 2]) {
+    loop {
+        let mut changed = false;
+        for e in (0..2).filter(|&e| matches!(ends[e].gateway, Gateway::AzureVpnGateway { .. })) {
+            let mut first: BTreeMap<(u8, u8), String> = BTreeMap::new();
+            for t in &mut l.tunnels {
+                let peer = t.ends[1 - e];
+                let name = first.entry((peer.connection, peer.outside)).or_insert_with(|| t.psk_name.clone());
+                if t.psk_name != *name {
+                    t.psk_name = name.clone();
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
 }
 
 fn is_aws(g: &Gateway) -> bool {
@@ -340,6 +367,59 @@ fn check_topology(sites: &[RSite], links: &[RLink], pairs: &BTreeMap<(usize, usi
                     src("[AZ-BGP] [AZ-AWS]"),
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::resolve;
+    use crate::plan::*;
+    use crate::presets::PRESETS;
+    use std::collections::BTreeSet;
+
+    fn keys(p: &Plan, link: usize) -> Vec<String> {
+        resolve(p).links[link].tunnels.iter().map(|t| t.psk_name.clone()).collect()
+    }
+
+    #[test]
+    fn tunnels_of_one_azure_connection_share_a_key() {
+        // Active-active Azure to one appliance address: one connection, two tunnels, one key.
+        let mut p = PRESETS[1].plan();
+        if let Gateway::AzureVpnGateway { active_active, .. } = &mut p.sites[1].gateway {
+            *active_active = true;
+        }
+        let k = keys(&p, 0);
+        assert_eq!(k.len(), 2);
+        assert_eq!(k[0], k[1]);
+        // Azure to Azure, both active-active: every tunnel belongs to a connection of each side.
+        let mut q = PRESETS[4].plan();
+        let mut other = q.sites[1].clone();
+        other.name = "azure2".into();
+        other.address_spaces = vec!["10.77.0.0/16".into()];
+        other.subnets = vec![Subnet { name: "GatewaySubnet".into(), cidr: "10.77.255.0/27".into() }];
+        if let Gateway::AzureVpnGateway { asn, .. } = &mut other.gateway {
+            *asn = Some(65077);
+        }
+        q.sites.push(other);
+        q.links.push(Link {
+            a: "azure".into(),
+            b: "azure2".into(),
+            routing: Routing::Bgp,
+            tunnels: None,
+            crypto: Crypto::default(),
+            inside: vec![],
+        });
+        let k = keys(&q, 3);
+        assert_eq!(k.len(), 4);
+        assert_eq!(k.iter().collect::<BTreeSet<_>>().len(), 1, "{k:?}");
+    }
+
+    #[test]
+    fn separate_peer_addresses_keep_separate_keys() {
+        for (preset, link, n) in [(4, 0, 4), (4, 1, 2), (4, 2, 4), (2, 0, 2)] {
+            let k = keys(&PRESETS[preset].plan(), link);
+            assert_eq!(k.iter().collect::<BTreeSet<_>>().len(), n, "{k:?}");
         }
     }
 }
