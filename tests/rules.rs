@@ -507,6 +507,13 @@ const CASES: &[Case] = &[
         says: &["1024-bit"],
     },
     Case {
+        code: "E_AZURE_IKEV1_SCRIPTS",
+        base: 0,
+        mutate: |p| p.links[0].crypto.ike_version = Some(IkeVersion::V1),
+        path: "links[0].crypto.ike_version",
+        says: &["azure would get an IKEv2 connection", "use IKEv2"],
+    },
+    Case {
         code: "W_CRYPTO_IGNORED",
         base: 2,
         mutate: |p| {

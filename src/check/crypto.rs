@@ -194,6 +194,22 @@ pub(crate) fn negotiate(
         },
     };
     let caps_pair = [caps(eps[0], ike)?, caps(eps[1], ike)?];
+    // The platform accepts IKEv1 on route-based gateways, but the az CLI creates every
+    // connection as IKEv2 and Azure cannot change a connection's protocol afterwards.
+    if ike == IkeVersion::V1 {
+        for e in (0..2).filter(|&e| eps[e] == Endpoint::AzureRouteBased) {
+            out.error(
+                "E_AZURE_IKEV1_SCRIPTS",
+                link_path(li, "crypto.ike_version"),
+                format!(
+                    "{} would get an IKEv2 connection: `az network vpn-connection create` has no protocol option, and Azure cannot change a connection's protocol after creation",
+                    ends[e].name
+                ),
+                "use IKEv2 (both ends accept it), or create this connection in the Azure portal",
+                src("[AZ-FAQ]"),
+            );
+        }
+    }
 
     let p1_encryption = choose(li, &ENC1, custom.phase1_encryption, ends, caps_pair, out)?;
     let p1_integrity = choose(li, &INTEG1, custom.phase1_integrity, ends, caps_pair, out)?;

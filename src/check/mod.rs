@@ -210,6 +210,7 @@ pub const CODES: &[Code] = &[
     e("E_LIFETIME_RANGE", "a lifetime one end cannot be configured with"),
     e("E_LIFETIME_ORDER", "phase 2 lifetime not below phase 1 where AWS requires it"),
     e("E_DPD_RANGE", "DPD timeout one end cannot be configured with"),
+    e("E_AZURE_IKEV1_SCRIPTS", "IKEv1 toward an Azure route-based gateway, which the az CLI cannot create"),
     w("W_CRYPTO_WEAK", "a weak algorithm or IKEv1"),
     w("W_CRYPTO_IGNORED", "phase 2 integrity set with an AEAD cipher"),
     i("I_CRYPTO_PROFILE", "the crypto profile the link uses and why"),
