@@ -52,7 +52,7 @@ define stage
 	fi
 endef
 
-.PHONY: help bootstrap bootstrap-build serve build test lint fmt-check clippy clippy-native \
+.PHONY: fuzz help bootstrap bootstrap-build serve build test lint fmt-check clippy clippy-native \
 	clippy-wasm shellcheck test-native test-wasm test-e2e fmt clean
 
 help:
@@ -109,6 +109,15 @@ test-wasm:
 # Smoke test of the release bundle in dist/ (run `make build` first) with Playwright + Chromium.
 test-e2e:
 	$(call stage,playwright smoke (dist/),node --test $(E2E_TESTS))
+
+## Fuzzing ---------------------------------------------------------------------------------------
+
+# The share-link decoder under arbitrary and damaged links, for minutes (issue 7). No nightly
+# toolchain here for cargo-fuzz, so this is the proptest property of tests/share.rs with many
+# cases, in release mode; `make test` runs the same property with 2,000 cases.
+FUZZ_CASES ?= 2000000
+fuzz:
+	$(call stage,fuzz the share-link decoder ($(FUZZ_CASES) cases),PROPTEST_CASES=$(FUZZ_CASES) cargo test --release --test share the_decoder_never_panics)
 
 ## Helpers ----------------------------------------------------------------------------------------
 

@@ -215,3 +215,50 @@ fn generate_refuses_a_plan_with_errors_unless_forced() {
         assert!(help.contains(word), "generate --help lacks {word}: {help}");
     }
 }
+
+#[test]
+fn link_and_open_round_trip_a_plan_without_secrets() {
+    let path = example("004-aws-azure-gcp-bgp.json");
+    let out = run(&["link", path.to_str().unwrap(), "--base", "https://tools.example/ts/"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
+    let url = s(&out.stdout).trim().to_string();
+    assert!(url.starts_with("https://tools.example/ts/#p=1."), "{url}");
+    assert!(url.len() < 800, "seed 004 link is {} characters", url.len());
+
+    let dest = std::env::temp_dir().join(format!("tunnelsmith-open-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&dest);
+    let out = run(&["open", &url, "--out", dest.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
+    assert!(s(&out.stderr).contains("carry no pre-shared keys"));
+    let original = tunnelsmith::plan::Plan::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let opened = tunnelsmith::plan::Plan::from_json(&std::fs::read_to_string(&dest).unwrap()).unwrap();
+    assert_eq!(opened, original);
+
+    // An existing file is kept without --force; the fragment alone and stdin work too.
+    let out = run(&["open", &url, "--out", dest.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(s(&out.stderr).contains("use --force"));
+    let fragment = &url[url.find('#').unwrap()..];
+    let out = run(&["open", "-"], Some(fragment));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(tunnelsmith::plan::Plan::from_json(&s(&out.stdout)).unwrap(), original);
+}
+
+#[test]
+fn open_explains_a_bad_link_and_keeps_an_invalid_plan_as_typed() {
+    let out = run(&["open", "https://tools.example/#p=1.AR2MMQqDQ"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(s(&out.stderr).contains("ask for the"), "{}", s(&out.stderr));
+    let out = run(&["open", "#p=3.abc"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(s(&out.stderr).contains("newer Tunnelsmith"));
+
+    let fixture = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/links/v1/invalid-plan-as-typed.link"),
+    )
+    .unwrap();
+    let out = run(&["open", fixture.trim()], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(s(&out.stderr).contains("error(s), kept as they were shared"));
+    assert!(s(&out.stdout).contains("\"172.16.0.1/16\""), "typed text survives");
+}

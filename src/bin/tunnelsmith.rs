@@ -85,6 +85,35 @@ mod cli {
             #[arg(long)]
             force: bool,
         },
+        /// Print the share link of a plan: the whole plan in the URL fragment (never sent to a
+        /// server), without any pre-shared key. Send secrets.env by another channel.
+        ///
+        /// Examples:
+        ///   tunnelsmith link plan.json
+        ///   tunnelsmith link plan.json --base https://vpn-tools.example.com/tunnelsmith/
+        Link {
+            /// The plan file (JSON); `-` reads standard input.
+            plan: PathBuf,
+            /// The address your team opens Tunnelsmith at; the link is this plus `#p=…`.
+            #[arg(long, env = "TUNNELSMITH_URL", default_value = "http://127.0.0.1:8080/")]
+            base: String,
+        },
+        /// Turn a share link (or just its `#p=…` part) back into a plan file.
+        ///
+        /// Examples:
+        ///   tunnelsmith open 'https://vpn-tools.example.com/tunnelsmith/#p=1.AR2M…' --out plan.json
+        ///   tunnelsmith open '#p=1.AR2M…' | tunnelsmith check -
+        Open {
+            /// The link, the fragment, or `-` to read it from standard input.
+            link: String,
+            /// Write the plan here instead of standard output; an existing file is kept unless
+            /// --force.
+            #[arg(long, short)]
+            out: Option<PathBuf>,
+            /// Overwrite --out if it exists.
+            #[arg(long)]
+            force: bool,
+        },
     }
 
     #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -105,7 +134,84 @@ mod cli {
         match cli.command {
             Command::Check { plan, format, quiet } => check(&plan, format, quiet),
             Command::Generate { plan, out, secrets, force } => generate(&plan, &out, secrets.as_deref(), force),
+            Command::Link { plan, base } => link(&plan, &base),
+            Command::Open { link, out, force } => open(&link, out.as_deref(), force),
         }
+    }
+
+    fn link(path: &PathBuf, base: &str) -> i32 {
+        let plan = match load(path) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let url = tunnelsmith::share::link(base, &plan);
+        println!("{url}");
+        if url.len() > tunnelsmith::share::LONG_LINK {
+            eprintln!(
+                "tunnelsmith: the link is {} characters long; some chat tools cut long links, so send the plan file too",
+                url.len()
+            );
+        }
+        0
+    }
+
+    fn open(link: &str, out: Option<&std::path::Path>, force: bool) -> i32 {
+        let mut text = link.to_string();
+        if link == "-" {
+            text.clear();
+            if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+                eprintln!("tunnelsmith: cannot read the link from standard input: {e}");
+                return 2;
+            }
+        }
+        let shared = match tunnelsmith::share::decode(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("tunnelsmith: {e}");
+                return 2;
+            }
+        };
+        let kb = tunnelsmith::kb::KB_DATE;
+        if shared.kb_date.as_str() < kb {
+            let changes: Vec<&str> = tunnelsmith::kb::changes_since(&shared.kb_date).map(|c| c.what).collect();
+            if changes.is_empty() {
+                eprintln!("tunnelsmith: the link was made with knowledge base {}; nothing that changes checks or output has changed since", shared.kb_date);
+            } else {
+                eprintln!(
+                    "tunnelsmith: the link was made with knowledge base {}; since then (now {kb}):",
+                    shared.kb_date
+                );
+                for c in changes {
+                    eprintln!("  - {c}");
+                }
+            }
+        } else if shared.kb_date.as_str() > kb {
+            eprintln!(
+                "tunnelsmith: the link was made with a newer knowledge base ({}) than this Tunnelsmith's ({kb}); consider updating",
+                shared.kb_date
+            );
+        }
+        let json = shared.plan.to_json_pretty();
+        match out {
+            None => print!("{json}"),
+            Some(p) => {
+                if p.exists() && !force {
+                    eprintln!("tunnelsmith: {} exists; use --force to overwrite it", p.display());
+                    return 2;
+                }
+                if let Err(e) = std::fs::write(p, &json) {
+                    eprintln!("tunnelsmith: cannot write {}: {e}", p.display());
+                    return 2;
+                }
+                eprintln!("tunnelsmith: wrote plan '{}' to {}", shared.plan.name, p.display());
+            }
+        }
+        let errors = tunnelsmith::check::check(&shared.plan).iter().filter(|f| f.is_error()).count();
+        if errors > 0 {
+            eprintln!("tunnelsmith: the plan has {errors} error(s), kept as they were shared; run `tunnelsmith check` to see them");
+        }
+        eprintln!("tunnelsmith: links carry no pre-shared keys: use the secrets.env you were sent, or let `generate` make new ones");
+        0
     }
 
     /// Read and parse a plan, or print why not and return exit code 2.
