@@ -7,7 +7,9 @@
 //! plan ──► check/resolve ──► (steps ──► render)   kb: platform facts, with sources and dates
 //! ```
 
+pub mod bundle;
 pub mod check;
+pub mod cost;
 pub mod kb;
 pub mod plan;
 pub mod presets;

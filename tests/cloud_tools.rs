@@ -1,9 +1,12 @@
 //! The generated cloud scripts against the real tools (issue 3):
 //!
-//! - every script of every preset passes `bash -n` and `shellcheck` with no finding at all;
+//! - every script of every preset passes `bash -n` and `shellcheck` with no finding at all
+//!   (the create scripts, the teardown scripts, deploy.sh and teardown.sh);
 //! - the real `aws` CLI runs every AWS script of every preset end to end against a local
-//!   `moto_server`, inside a network namespace that has only loopback (`unshare -n`);
-//! - the real `az` and `gcloud` parsers accept every `az` / `gcloud` command line: without a
+//!   `moto_server`, inside a network namespace that has only loopback (`unshare -n`), then the
+//!   site's teardown script, after which moto's `describe-*` calls find nothing the plan made;
+//! - the real `az` and `gcloud` parsers accept every `az` / `gcloud` command line, creates and
+//!   the teardown's deletes alike: without a
 //!   login they reject bad arguments (unknown option, bad choice, missing required) with exit
 //!   code 2 before they ask for a login, so seeing only the login error proves the arguments.
 //!   They run inside `unshare -n` too, with telemetry off and a throwaway configuration folder.
@@ -184,7 +187,7 @@ sub="${2:-}"
 err="$(mktemp)"
 if out="$("$REAL_AWS" "$@" 2>"$err")"; then
   rm -f "$err"
-  if [[ "$sub" == describe-vpn-connections && "$out" == None ]]; then
+  if [[ "$sub" == describe-vpn-connections && "$out" == None && "$*" == *OutsideIpAddress* ]]; then
     n=$(($(grep -c '^fake-outside' "$SHIM_LOG") + 1))
     echo "fake-outside $n" >>"$SHIM_LOG"
     echo "198.51.100.$n"
@@ -220,6 +223,34 @@ done
 for script in "$@"; do
   bash "$BUNDLE/$script"
 done
+# Everything moto holds that carries the plan's tag, one line per kind: "<kind> <ids>".
+tagged() {
+  local region kind query
+  for region in $REGIONS; do
+    while read -r kind query; do
+      printf '%s %s\n' "$kind" "$("$REAL_AWS" ec2 "describe-$kind" --region "$region" \
+        --filters "Name=tag:tunnelsmith-plan,Values=$PLAN" --query "$query" --output text | tr '\t\n' '  ')"
+    done <<'KINDS'
+vpcs Vpcs[].VpcId
+subnets Subnets[].SubnetId
+internet-gateways InternetGateways[].InternetGatewayId
+route-tables RouteTables[].RouteTableId
+vpn-gateways VpnGateways[?State!='deleted'].VpnGatewayId
+customer-gateways CustomerGateways[?State!='deleted'].CustomerGatewayId
+vpn-connections VpnConnections[?State!='deleted'].VpnConnectionId
+security-groups SecurityGroups[].GroupId
+network-interfaces NetworkInterfaces[].NetworkInterfaceId
+addresses Addresses[].AllocationId
+transit-gateways TransitGateways[?State!='deleted'].TransitGatewayId
+transit-gateway-vpc-attachments TransitGatewayVpcAttachments[?State!='deleted'].TransitGatewayAttachmentId
+KINDS
+  done
+}
+tagged >"$WORK/before.txt"
+for script in $TEARDOWNS; do
+  bash "$BUNDLE/$script" --yes >>"$WORK/teardown.log" 2>&1
+done
+tagged >"$WORK/after.txt"
 "#;
 
 #[test]
@@ -246,8 +277,19 @@ fn aws_scripts_run_end_to_end_against_moto() {
         // The AWS scripts in run order; values other clouds capture come prepared.
         // Cloud scripts sit directly in aws/; an appliance's files (aws/vyos/install.sh when the
         // appliance site is itself named "aws") run on the appliance host, not from deploy.sh.
-        let aws_scripts: Vec<&String> =
-            scripts.iter().filter(|s| s.strip_prefix("aws/").is_some_and(|rest| !rest.contains('/'))).collect();
+        let aws_scripts: Vec<&String> = scripts
+            .iter()
+            .filter(|s| s.strip_prefix("aws/").is_some_and(|rest| !rest.contains('/')) && !s.ends_with(".teardown.sh"))
+            .collect();
+        let teardowns: Vec<&String> =
+            scripts.iter().filter(|s| s.starts_with("aws/") && s.ends_with(".teardown.sh")).collect();
+        let mut regions: Vec<&str> = r
+            .sites
+            .iter()
+            .filter(|s| s.platform == tunnelsmith::plan::Platform::Aws)
+            .map(|s| s.region.as_str())
+            .collect();
+        regions.dedup();
         let order: Vec<String> = std::fs::read_to_string(bundle.join("deploy.sh"))
             .unwrap()
             .lines()
@@ -282,6 +324,9 @@ fn aws_scripts_run_end_to_end_against_moto() {
             .env("REAL_AWS", &aws)
             .env("MOTO_SERVER", &moto)
             .env("SHIM_LOG", work.join("shim.log"))
+            .env("TEARDOWNS", teardowns.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
+            .env("REGIONS", regions.join(" "))
+            .env("PLAN", &r.plan_name)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
@@ -316,17 +361,40 @@ fn aws_scripts_run_end_to_end_against_moto() {
             .filter(|s| s.args.get(1).map(|a| a.display()).as_deref() == Some("describe-vpn-connections"))
             .count();
         assert_eq!(log.matches("fake-outside").count(), outside, "{id}: {log}");
-        // Everything captured reached outputs.env for the next cloud.
+        // Everything captured reached outputs.env for the next cloud (the create scripts printed
+        // each value as they saved it; the teardown has since forgotten them).
+        for name in &produced_by_aws {
+            assert!(out.contains(&format!("    {name}=")), "{id}: {name} not saved");
+        }
+        // The teardown deleted everything the scripts made: moto's describe-* calls find none of it,
+        // though they found it before (so the check sees what it looks for).
+        let before = std::fs::read_to_string(work.join("before.txt")).unwrap();
+        let after = std::fs::read_to_string(work.join("after.txt")).unwrap();
+        let teardown = std::fs::read_to_string(work.join("teardown.log")).unwrap_or_default();
+        let created: usize = all.iter().filter(|s| s.program == Program::Aws && s.creates.is_some()).count();
+        assert!(
+            ["vpcs vpc-", "subnets subnet-", "route-tables rtb-"].iter().all(|k| before.contains(k)),
+            "{id}: before the teardown moto holds the plan's resources:\n{before}"
+        );
+        for line in after.lines() {
+            assert!(
+                line.split_whitespace().nth(1).is_none(),
+                "{id}: left behind after the teardown: {line}\n{teardown}"
+            );
+        }
+        let deleted: usize = teardown
+            .lines()
+            .filter_map(|l| l.split(": done: ").nth(1))
+            .filter_map(|l| l.split(' ').next().and_then(|n| n.parse::<usize>().ok()))
+            .sum();
+        assert_eq!(deleted, created, "{id}: every resource the scripts created was deleted:\n{teardown}");
         let outputs = std::fs::read_to_string(bundle.join("outputs.env")).unwrap();
         for name in &produced_by_aws {
-            assert!(
-                outputs.contains(&format!("\n{name}=")) || outputs.starts_with(&format!("{name}=")),
-                "{id}: {name} not saved"
-            );
+            assert!(!outputs.contains(&format!("{name}=")), "{id}: {name} still in outputs.env after the teardown");
         }
         commands += aws_steps.len();
         eprintln!(
-            "aws+moto {id}: {} steps ran ({} accepted by the CLI and left unimplemented by moto)",
+            "aws+moto {id}: {} steps ran ({} accepted by the CLI and left unimplemented by moto); the teardown deleted {deleted} resources and moto holds none of them",
             aws_steps.len(),
             log.matches("moto-unimplemented").count()
         );
@@ -344,8 +412,13 @@ fn parser_check(program: Program, tool: &Path, env: &[(&str, String)], login_err
     for (id, r) in plans() {
         let all = steps(&r);
         let v = values(&r, &all);
-        for s in all.iter().filter(|s| s.program == program) {
-            let args: Vec<String> = s.args.iter().map(|a| a.fill(&v)).collect();
+        // Each step's own command line, and the teardown's delete of what it creates.
+        let lines = all.iter().filter(|s| s.program == program).flat_map(|s| {
+            let delete = s.creates.as_ref().map(|c| (format!("{} (teardown)", s.id), c.delete[1..].to_vec()));
+            std::iter::once((s.id.clone(), s.args.clone())).chain(delete)
+        });
+        for (step_id, step_args) in lines {
+            let args: Vec<String> = step_args.iter().map(|a| a.fill(&v)).collect();
             let o = Command::new(&unshare)
                 .arg("-n")
                 .arg(tool)
@@ -356,10 +429,9 @@ fn parser_check(program: Program, tool: &Path, env: &[(&str, String)], login_err
             let out = text(&o);
             if o.status.code() != Some(1) || !out.contains(login_error) {
                 failures.push(format!(
-                    "{id} {}: exit {:?}\n  {}\n  {}",
-                    s.id,
+                    "{id} {step_id}: exit {:?}\n  {}\n  {}",
                     o.status.code(),
-                    s.display(),
+                    args.join(" "),
                     out.trim()
                 ));
             }

@@ -97,10 +97,13 @@ proptest! {
             let log = dir.join("args.log");
             let _ = std::fs::remove_file(&log);
             // Prepared values so the script reaches its first command.
-            std::fs::write(dir.join("outputs.env"), "AZURE_GW_IP_1=203.0.113.1\nAWS_IP_AZURE_AWS_T1=198.51.100.1\nAWS_IP_AZURE_AWS_T2=198.51.100.2\n").unwrap();
+            std::fs::write(dir.join("outputs.env"), "AZURE_GW_IP_1=203.0.113.1\nAWS_IP_AZURE_AWS_T1=198.51.100.1\nAWS_IP_AZURE_AWS_T2=198.51.100.2\nAWS_VPN_AZURE_AWS_1=vpn-1\n").unwrap();
+            // Teardown scripts delete only when told to (and only what outputs.env records).
+            let yes: &[&str] = if a.path.ends_with("teardown.sh") { &["--yes"] } else { &[] };
             std::fs::write(dir.join("secrets.env"), "PSK_AZURE_AWS_T1='k1k1k1k1k1'\nPSK_AZURE_AWS_T2='k2k2k2k2k2'\n").unwrap();
             let _ = Command::new("bash")
                 .arg(&f)
+                .args(yes)
                 .current_dir(&dir)
                 .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
                 .env("ARGS_LOG", &log)

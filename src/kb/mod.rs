@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod dialects;
 pub mod gateways;
 pub mod names;
+pub mod prices;
 pub mod psk;
 
 /// The date the knowledge base's facts were last checked against their sources.

@@ -102,7 +102,7 @@ pub fn comment(text: &str) -> String {
 }
 
 /// One argument as a bash word: text single-quoted, values as `"${NAME}"`.
-fn word(a: &Arg) -> String {
+pub(crate) fn word(a: &Arg) -> String {
     if let [Part::Text(t)] = a.0.as_slice() {
         return sh_quote(t);
     }
@@ -126,7 +126,7 @@ fn word(a: &Arg) -> String {
 }
 
 /// The command line of a step, one `--flag value...` group per line.
-fn command(step: &Step, indent: &str) -> String {
+pub(crate) fn command(step: &Step, indent: &str) -> String {
     let mut lines: Vec<String> = vec![step.program.command().to_string()];
     for a in &step.args {
         let w = word(a);

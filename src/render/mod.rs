@@ -8,6 +8,8 @@
 pub mod appliance;
 pub mod cloud;
 pub mod diagram;
+pub mod runbook;
+pub mod teardown;
 pub mod vars;
 
 use crate::check::Resolved;
@@ -30,6 +32,9 @@ pub struct Artifact {
 pub struct RenderOptions {
     /// The plan's share link, stamped on every artifact once share links exist.
     pub share_link: Option<String>,
+    /// The user's monthly traffic for the runbook's cost estimate; `None`: an example volume
+    /// ([`crate::cost::Traffic::EXAMPLE_GB`] each way on every link), said to be one.
+    pub traffic: Option<crate::cost::Traffic>,
 }
 
 /// Every artifact for the plan, sorted by path. Deterministic: the same plan and options give
@@ -43,6 +48,10 @@ pub fn render(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
         text: diagram::svg(r),
         executable: false,
     });
+    out.extend(teardown::artifacts(r, opts));
+    // The runbook names the other files, so it comes last.
+    let runbook = runbook::artifacts(r, opts, &out);
+    out.extend(runbook);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }

@@ -1,0 +1,272 @@
+//! The runbook: the whole procedure for this plan, in Markdown (`RUNBOOK.md`) and as a standalone
+//! printable HTML page (`runbook.html`) with the same content.
+//!
+//! Sections: overview (what will exist, the topology diagram, tunnels, crypto), before you start
+//! (CLIs, logins, permissions, quotas), the deploy phases in cross-cloud run order (what each
+//! script creates, how long it takes, what must be true before the next one, the values that
+//! cross clouds), the appliance hosts, verification with the exact commands and what "up" looks
+//! like, troubleshooting written for this plan, the cost estimate, teardown, and the files.
+//!
+//! Everything comes from `Resolved`, the steps and the other artifacts; the runbook names only
+//! commands the scripts run, read-only status commands of the tools the plan uses, and files the
+//! bundle holds (`tests/runbook.rs` checks all three).
+
+mod closing;
+mod doc;
+mod overview;
+mod phases;
+mod verify;
+
+use super::appliance::Host;
+use super::{stamp, Artifact, RenderOptions};
+use crate::check::Resolved;
+use crate::steps::{self, order, Arg, Part, Program, Script, Step};
+use doc::Doc;
+use std::collections::BTreeMap;
+
+/// The runbook's paths at the top of the bundle (the bundle lists files named `runbook*` first).
+pub const MARKDOWN: &str = "RUNBOOK.md";
+pub const HTML: &str = "runbook.html";
+
+/// Stands for the list of EC2 actions until the whole runbook exists ([`fill_aws_actions`]).
+pub(crate) const AWS_ACTIONS: &str = "\u{1}aws-actions\u{1}";
+
+/// What every section reads.
+pub(crate) struct Ctx<'a> {
+    pub r: &'a Resolved,
+    pub opts: &'a RenderOptions,
+    pub steps: Vec<Step>,
+    pub scripts: Vec<Script>,
+    /// Script path by index in `scripts`.
+    pub paths: Vec<String>,
+    /// Which script captures each value.
+    pub producer: BTreeMap<String, usize>,
+    /// Every other artifact of the plan.
+    pub files: &'a [Artifact],
+    pub hosts: Vec<Host<'a>>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(r: &'a Resolved, opts: &'a RenderOptions, files: &'a [Artifact]) -> Ctx<'a> {
+        let steps = steps::steps(r);
+        let scripts = order(r, &steps);
+        let paths: Vec<String> = scripts.iter().map(|s| super::cloud::script_path(r, s)).collect();
+        let mut producer = BTreeMap::new();
+        for (k, sc) in scripts.iter().enumerate() {
+            for &i in &sc.steps {
+                if let Some(c) = &steps[i].capture {
+                    producer.insert(c.name.clone(), k);
+                }
+            }
+        }
+        let hosts = (0..r.sites.len()).filter_map(|i| Host::new(r, i)).collect();
+        Ctx { r, opts, steps, scripts, paths, producer, files, hosts }
+    }
+
+    /// `**name** (Platform, region)`.
+    pub fn site(&self, i: usize) -> String {
+        let s = &self.r.sites[i];
+        let region = if s.region.is_empty() { String::new() } else { format!(", {}", doc::plain(&s.region)) };
+        format!("**{}** ({}{region})", doc::plain(&s.name), s.platform.label())
+    }
+
+    /// `phase 2 (`aws/aws.sh`)`.
+    pub fn phase(&self, k: usize) -> String {
+        format!("phase {} (`{}`)", k + 1, self.paths[k])
+    }
+
+    /// The steps of site `i`, in run order.
+    pub fn site_steps(&self, i: usize) -> impl Iterator<Item = &Step> {
+        self.scripts.iter().filter(move |s| s.site == i).flat_map(|s| s.steps.iter().map(|&k| &self.steps[k]))
+    }
+
+    /// The value of plan parameter `<SITE>_<suffix>` as the site's scripts use it.
+    pub fn param(&self, i: usize, suffix: &str) -> Option<String> {
+        let name = format!("{}_{suffix}", steps::var(&self.r.sites[i].name));
+        self.site_steps(i).flat_map(|s| s.params()).find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+    }
+
+    /// The resources site `i`'s scripts create, as (kind, name) in creation order.
+    pub fn created(&self, i: usize) -> Vec<(&'static str, &str)> {
+        self.site_steps(i).filter_map(|s| s.creates.as_ref().map(|c| (c.kind, c.name.as_str()))).collect()
+    }
+
+    /// Whether any step of the plan runs `program`.
+    pub fn uses(&self, program: Program) -> bool {
+        self.steps.iter().any(|s| s.program == program)
+    }
+
+    /// The appliance host of site `i`, if it is one.
+    pub fn host(&self, i: usize) -> Option<&Host<'a>> {
+        self.hosts.iter().find(|h| std::ptr::eq(h.site, &self.r.sites[i]))
+    }
+
+    /// The artifact at `path`.
+    pub fn file(&self, path: &str) -> Option<&Artifact> {
+        self.files.iter().find(|a| a.path == path)
+    }
+}
+
+/// `1 link`, `3 links`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A literal argument.
+pub(crate) fn lit(s: impl Into<String>) -> Arg {
+    Arg::text(s)
+}
+
+/// A value recorded in `outputs.env`.
+pub(crate) fn id(name: &str) -> Arg {
+    Arg(vec![Part::Output(name.to_string())])
+}
+
+/// A command as a person types it: plan values written out and quoted for bash, recorded values
+/// as `"${NAME}"` (after `source outputs.env`), long lines broken before an option.
+pub(crate) fn shell(program: Program, args: &[Arg]) -> String {
+    let mut words = vec![program.command().to_string()];
+    for a in args {
+        let mut w = String::new();
+        let mut text = String::new();
+        for p in &a.0 {
+            match p {
+                Part::Text(t) | Part::Param { value: t, .. } => text.push_str(t),
+                Part::Output(n) | Part::Secret(n) => {
+                    if !text.is_empty() {
+                        w.push_str(&super::cloud::sh_quote(&std::mem::take(&mut text)));
+                    }
+                    w.push_str(&format!("\"${{{n}}}\""));
+                }
+            }
+        }
+        if !text.is_empty() || w.is_empty() {
+            w.push_str(&super::cloud::sh_quote(&text));
+        }
+        words.push(w);
+    }
+    let mut lines: Vec<String> = vec![String::new()];
+    for w in words {
+        let line = lines.last_mut().expect("one line");
+        if !line.is_empty() && w.starts_with("--") && line.len() + w.len() > 90 {
+            lines.push(format!("  {w}"));
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&w);
+        }
+    }
+    lines.join(" \\\n")
+}
+
+/// A step's own command as a person types it (steps that read a key are never shown).
+pub(crate) fn step_shell(s: &Step) -> Option<String> {
+    if s.secrets().next().is_some() {
+        return None;
+    }
+    Some(shell(s.program, &s.args))
+}
+
+/// `RUNBOOK.md` and `runbook.html` for the plan; `files` are the other artifacts.
+pub fn artifacts(r: &Resolved, opts: &RenderOptions, files: &[Artifact]) -> Vec<Artifact> {
+    let c = Ctx::new(r, opts, files);
+    let mut d = Doc { title: format!("Runbook for plan {}", doc::plain(&r.plan_name)), blocks: Vec::new() };
+    overview::overview(&c, &mut d);
+    overview::before(&c, &mut d);
+    phases::deploy(&c, &mut d);
+    phases::appliances(&c, &mut d);
+    verify::verify(&c, &mut d);
+    verify::troubleshooting(&c, &mut d);
+    closing::cost(&c, &mut d);
+    closing::teardown(&c, &mut d);
+    closing::files(&c, &mut d);
+    fill_aws_actions(&mut d, files);
+    vec![
+        Artifact {
+            path: MARKDOWN.into(),
+            media_type: "text/markdown",
+            text: doc::markdown(&d, &stamp("", MARKDOWN, r, opts)),
+            executable: false,
+        },
+        Artifact {
+            path: HTML.into(),
+            media_type: "text/html",
+            text: doc::html(&d, &stamp("", HTML, r, opts)),
+            executable: false,
+        },
+    ]
+}
+
+/// `describe-vpn-connections` → `DescribeVpnConnections`.
+fn action(subcommand: &str) -> String {
+    subcommand
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Replace [`AWS_ACTIONS`] with every EC2 action that the files and the runbook's own commands call
+/// (`aws ec2 <subcommand>`, as every AWS command here is written).
+fn fill_aws_actions(d: &mut Doc, files: &[Artifact]) {
+    let mut texts: Vec<&str> = files.iter().map(|a| a.text.as_str()).collect();
+    let codes: Vec<String> =
+        d.blocks.iter().filter_map(|b| if let doc::Block::Code(c) = b { Some(c.clone()) } else { None }).collect();
+    texts.extend(codes.iter().map(String::as_str));
+    let mut actions: Vec<String> = Vec::new();
+    for t in texts {
+        for (i, _) in t.match_indices("aws ec2 ") {
+            let sub: String = t[i + 8..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '-').collect();
+            if !sub.is_empty() {
+                actions.push(format!("ec2:{}", action(&sub)));
+            }
+        }
+    }
+    actions.sort();
+    actions.dedup();
+    let mut list = vec![doc::Inline::Text(format!(
+        "these {} EC2 actions, which are all that the scripts, the teardown and the checks here call: ",
+        actions.len()
+    ))];
+    for (k, a) in actions.iter().enumerate() {
+        if k > 0 {
+            list.push(doc::Inline::Text(", ".into()));
+        }
+        list.push(doc::Inline::Code(a.clone()));
+    }
+    for b in &mut d.blocks {
+        let doc::Block::List(items) = b else { continue };
+        for item in items {
+            let Some(pos) = item.iter().position(|i| matches!(i, doc::Inline::Text(t) if t.contains(AWS_ACTIONS)))
+            else {
+                continue;
+            };
+            let doc::Inline::Text(t) = item.remove(pos) else { continue };
+            let (before, after) = t.split_once(AWS_ACTIONS).unwrap_or((&t, ""));
+            let mut spliced = vec![doc::Inline::Text(before.to_string())];
+            spliced.extend(list.iter().cloned());
+            spliced.push(doc::Inline::Text(after.to_string()));
+            item.splice(pos..pos, spliced);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_quote_plan_text_and_name_recorded_values() {
+        let args = [lit("ec2"), lit("describe-vpn-connections"), lit("--vpn-connection-ids"), id("AWS_VPN_X_1")];
+        assert_eq!(
+            shell(Program::Aws, &args),
+            "aws ec2 describe-vpn-connections --vpn-connection-ids \"${AWS_VPN_X_1}\""
+        );
+        let hostile =
+            [lit("--name"), lit("a'b; rm -rf /"), Arg(vec![Part::Text("Values=".into()), Part::Output("V".into())])];
+        assert_eq!(shell(Program::Az, &hostile), "az --name 'a'\\''b; rm -rf /' Values=\"${V}\"");
+    }
+}

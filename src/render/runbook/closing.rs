@@ -1,0 +1,280 @@
+//! Sections 7 to 9: the cost estimate, teardown, and the files of the bundle.
+
+use super::doc::{plain, Doc};
+use super::{Ctx, HTML, MARKDOWN};
+use crate::cost::{self, usd, usd_rate, Traffic, HOURS_PER_MONTH};
+use crate::kb::prices::{Price, Unit};
+use crate::plan::{Gateway, Network, Platform};
+use crate::render::teardown;
+
+fn rate(p: &Price) -> String {
+    let unit = match p.unit {
+        Unit::Hour => "hour",
+        Unit::Gb => "GB",
+    };
+    format!("{} per {unit}{}", usd_rate(p.micro_usd), if p.verified() { "" } else { " [?]" })
+}
+
+pub(super) fn cost(c: &Ctx, d: &mut Doc) {
+    let r = c.r;
+    let (traffic, yours) = match &c.opts.traffic {
+        Some(t) => (t.clone(), true),
+        None => (Traffic::each_way(Traffic::EXAMPLE_GB), false),
+    };
+    let e = cost::estimate(r, &c.steps, &traffic);
+    let used = e.prices_used();
+    d.h(2, "cost", "Cost estimate");
+    d.note(&format!(
+        "Prices change, differ between regions and are list prices in US dollars before tax, discounts and free \
+         allowances: check each provider's price page before you rely on these figures. They were taken on {}.{}",
+        used.iter().map(|p| p.src.checked).max().unwrap_or(r.kb_date),
+        if used.iter().any(|p| !p.verified()) {
+            " Prices marked [?] could not be checked against a copy of the provider's own page and are estimates."
+        } else {
+            ""
+        }
+    ));
+
+    d.h(3, "cost-hours", "Running around the clock");
+    let rows: Vec<Vec<String>> = e
+        .hours
+        .iter()
+        .map(|h| match h.price {
+            Some(p) => vec![
+                c.site(h.site),
+                if p.sku.is_empty() { p.what.to_string() } else { format!("{} {}", p.what, p.sku) },
+                h.count.to_string(),
+                rate(p),
+                usd(h.monthly().unwrap_or(0)),
+            ],
+            None => vec![
+                c.site(h.site),
+                match &r.sites[h.site].gateway {
+                    Gateway::AzureVpnGateway { sku, .. } => format!("Azure VPN gateway {}", plain(sku)),
+                    _ => "—".into(),
+                },
+                h.count.to_string(),
+                "no price recorded".into(),
+                "—".into(),
+            ],
+        })
+        .collect();
+    if rows.is_empty() {
+        d.p("The scripts create nothing that is billed by the hour.");
+    } else {
+        d.table(&["site", "what", "how many", "price", &format!("a month ({HOURS_PER_MONTH} h)")], &rows);
+    }
+    let mut left_out = Vec::new();
+    for h in e.unpriced() {
+        if let Gateway::AzureVpnGateway { sku, .. } = &r.sites[h.site].gateway {
+            left_out.push(format!(
+                "the {} gateway of {}: the knowledge base has no price for this SKU; look it up on Azure's VPN Gateway \
+                 price page",
+                plain(sku),
+                c.site(h.site)
+            ));
+        }
+    }
+    if !c.hosts.is_empty() {
+        left_out.push("the appliance VMs and their disks (their size is yours to choose)".into());
+    }
+    left_out.push("the test VMs, support plans, logs and monitoring".into());
+    d.p(&format!("Not included: {}.", left_out.join("; ")));
+
+    d.h(3, "cost-transfer", "Data transfer");
+    d.p("Each cloud charges for data leaving it; data coming in is free. Per link, with the formula of field \
+         report 001: **cost = GB sent from A × A's price per GB + GB sent from B × B's price per GB**.");
+    let volume = if yours {
+        "at your monthly traffic".to_string()
+    } else {
+        format!(
+            "for example at {} GB each way on every link in a month (the web app fills in your own figure)",
+            traffic.each_way_gb
+        )
+    };
+    let mut rows = Vec::new();
+    for t in &e.transfer {
+        let l = &r.links[t.link];
+        let (from, to) = (&r.sites[l.site(t.end)], &r.sites[l.site(1 - t.end)]);
+        let price = if t.prices.is_empty() {
+            "your provider's".to_string()
+        } else {
+            t.prices.iter().map(|p| rate(p)).collect::<Vec<_>>().join(" + ")
+        };
+        let cost = if t.prices.is_empty() { "—".to_string() } else { usd(t.monthly()) };
+        rows.push(vec![
+            format!("`{}`", l.id),
+            format!("{} to {}", plain(&from.name), plain(&to.name)),
+            t.gb.to_string(),
+            price,
+            cost,
+        ]);
+    }
+    d.p(&format!("The data transfer, {volume}:"));
+    d.table(&["link", "sent from / to", "GB a month", "price", "cost"], &rows);
+    if r.sites.iter().any(|s| s.platform == Platform::Onprem) {
+        d.p("Traffic leaving a self-managed site is billed by its own provider, if at all: it is not counted here.");
+    }
+
+    d.h(3, "cost-total", "Total");
+    d.p(&format!(
+        "**About {} a month** {}: {} for what runs around the clock and {} for data transfer.",
+        usd(e.total_monthly()),
+        if yours { "at your traffic" } else { "at the example traffic" },
+        usd(e.fixed_monthly()),
+        usd(e.transfer_monthly())
+    ));
+
+    d.h(3, "cost-prices", "Prices used");
+    let rows: Vec<Vec<String>> = used
+        .iter()
+        .map(|p| {
+            vec![
+                if p.sku.is_empty() { p.what.to_string() } else { format!("{} {}", p.what, p.sku) },
+                rate(p),
+                p.note.to_string(),
+                p.src.keys.to_string(),
+                p.src.checked.to_string(),
+            ]
+        })
+        .collect();
+    d.table(&["what", "price", "covers", "source", "taken"], &rows);
+    d.p("Each source key is explained in Tunnelsmith's knowledge-base sources (docs/kb-sources.md in its source).");
+}
+
+pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
+    let r = c.r;
+    d.h(2, "teardown", "Teardown");
+    let all = teardown::teardowns(r, &c.steps, &c.scripts);
+    if all.is_empty() {
+        d.p("The scripts create nothing in a cloud, so there is nothing to tear down there.");
+    } else {
+        d.p(&format!(
+            "When you no longer need the tunnels, delete what the scripts created, and only that: `{}` lists what \
+             every site's script will delete, asks once, then runs them, the last deployed site first. Each site's \
+             script can also run alone; each asks before it deletes anything (`--yes` skips the question; without a \
+             terminal they refuse unless given `--yes`).",
+            teardown::ROOT_SCRIPT
+        ));
+        d.code(format!("./{0} --list\n./{0}", teardown::ROOT_SCRIPT));
+        d.p("A resource that is already gone counts as deleted, so a teardown that stopped can simply run again. \
+             When a site is done, its values leave `outputs.env`.");
+        d.h(3, "teardown-deletes", "What it deletes");
+        for t in &all {
+            let site = &r.sites[t.site];
+            let items: Vec<String> = t
+                .removals
+                .iter()
+                .filter_map(|&i| {
+                    let st = &c.steps[i];
+                    st.creates.as_ref().map(|res| match site.platform {
+                        Platform::Aws => format!("{} (the ID recorded as `{}`)", res.kind, res.name),
+                        _ => format!("{} `{}`", res.kind, plain(&res.name)),
+                    })
+                })
+                .collect();
+            let how = match site.platform {
+                Platform::Aws => {
+                    "found by the IDs the create scripts recorded in `outputs.env` (one that is not there \
+                                  was never created by this folder and is skipped); it waits where AWS must finish one \
+                                  delete before the next"
+                }
+                Platform::Azure => {
+                    "found by name (every one is tagged `tunnelsmith-plan`); the gateway takes minutes \
+                                    to delete"
+                }
+                _ => "found by name (every one is described `tunnelsmith plan` and the plan name)",
+            };
+            d.p(&format!("`{}`: {}, {} resources, newest first, {how}:", t.path, c.site(t.site), items.len()));
+            d.numbered(&items);
+        }
+    }
+
+    d.h(3, "teardown-keeps", "What it does not delete");
+    let mut keep = Vec::new();
+    for i in 0..r.sites.len() {
+        let s = &r.sites[i];
+        if let (Network::Existing { id, .. }, true) = (&s.network, s.platform != Platform::Onprem) {
+            keep.push(format!(
+                "your existing {} `{}` of {}: the scripts used it and did not create it{}",
+                s.platform.network_noun(),
+                plain(id),
+                c.site(i),
+                if s.platform == Platform::Aws {
+                    "; routes they added to its route table stay and point nowhere once the gateway is gone: delete them in the console"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    for h in &c.hosts {
+        let Some(i) = r.sites.iter().position(|s| std::ptr::eq(s, h.site)) else { continue };
+        let vm = match h.site.platform {
+            Platform::Onprem => "the host itself".to_string(),
+            p => format!(
+                "the {} itself: delete it first, since a network interface still attached to it cannot be deleted",
+                p.appliance_host()
+            ),
+        };
+        let config = match h.software {
+            crate::plan::Software::Vyos => "its `vpn ipsec`, `interfaces vti` and `protocols` settings".to_string(),
+            _ => format!(
+                "its configuration: the files listed under Appliance hosts, `tunnelsmith-{0}.service` and \
+                 `/etc/sysctl.d/60-tunnelsmith-{0}.conf`",
+                h.plan()
+            ),
+        };
+        keep.push(format!("on the appliance of {}: {vm}, and {config}", c.site(i)));
+    }
+    keep.push("test VMs and anything else you created by hand".into());
+    keep.push("`secrets.env`, `outputs.env` and the files of this folder".into());
+    d.list(&keep);
+    if !all.is_empty() {
+        d.p("The charges of a resource stop when it is deleted.");
+    }
+}
+
+/// What each file of the bundle is.
+fn describe(c: &Ctx, path: &str) -> String {
+    if let Some(k) = c.paths.iter().position(|p| p == path) {
+        return format!("phase {}: site {}", k + 1, plain(&c.r.sites[c.scripts[k].site].name));
+    }
+    if let Some(site) = (0..c.r.sites.len()).find(|&i| teardown::path(c.r, i) == path) {
+        return format!("teardown of site {}", plain(&c.r.sites[site].name));
+    }
+    let fixed = [
+        (MARKDOWN, "this runbook"),
+        (HTML, "this runbook as a standalone page to read or print"),
+        ("run-order.md", "every step of every phase script, in order"),
+        ("deploy.sh", "runs every phase in order"),
+        (teardown::ROOT_SCRIPT, "runs every site's teardown, the last deployed site first"),
+        ("topology.svg", "the topology diagram"),
+    ];
+    if let Some((_, what)) = fixed.iter().find(|(p, _)| *p == path) {
+        return what.to_string();
+    }
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let host = path.split('/').next().unwrap_or("");
+    let what = match file {
+        "install.sh" => "install script of the appliance",
+        "net-up.sh" => "makes the tunnel interfaces at boot, on the appliance",
+        "updown.sh" => "adds and removes the routes as tunnels go up and down, on the appliance",
+        "firewall.nft" => "IKE and ESP openings and the MSS clamp, on the appliance",
+        "frr.conf" => "BGP configuration (FRR), on the appliance",
+        f if f.ends_with(".conf") => "IPsec configuration, on the appliance",
+        _ => "file",
+    };
+    format!("{what} of {}", plain(host))
+}
+
+pub(super) fn files(c: &Ctx, d: &mut Doc) {
+    d.h(2, "files", "Files");
+    let mut rows: Vec<Vec<String>> =
+        vec![vec![format!("`{MARKDOWN}`"), describe(c, MARKDOWN)], vec![format!("`{HTML}`"), describe(c, HTML)]];
+    rows.extend(c.files.iter().map(|a| vec![format!("`{}`", a.path), describe(c, &a.path)]));
+    rows.push(vec!["`tunnelsmith-plan.json`".into(), "the plan; open it in Tunnelsmith to change it".into()]);
+    rows.push(vec!["`secrets.env`".into(), "the pre-shared keys: a separate download, keep it private".into()]);
+    rows.push(vec!["`outputs.env`".into(), "written by the scripts as they run: what they created".into()]);
+    d.table(&["file", "what it is"], &rows);
+}

@@ -1,0 +1,388 @@
+//! Sections 3 and 4: the deploy phases in cross-cloud run order, and the appliance hosts.
+
+use super::doc::{plain, Doc};
+use super::{step_shell, Ctx};
+use crate::plan::{Gateway, Network, Platform, Software};
+use crate::render::appliance::Host;
+use crate::steps::{self, Program, Step};
+use std::collections::BTreeSet;
+
+/// Minutes, rounded up.
+fn minutes(secs: u32) -> u32 {
+    secs.div_ceil(60)
+}
+
+/// A resource for people: its kind and name (AWS: the value in `outputs.env` that records its ID).
+fn resource(st: &Step) -> Option<String> {
+    let res = st.creates.as_ref()?;
+    Some(if st.program == Program::Aws {
+        format!("{} (ID recorded as `{}`)", res.kind, res.name)
+    } else {
+        format!("{} `{}`", res.kind, plain(&res.name))
+    })
+}
+
+/// Which appliance install scripts read a value.
+fn hosts_reading<'h>(c: &'h Ctx, name: &str) -> Vec<&'h Host<'h>> {
+    c.hosts.iter().filter(|h| h.runtime_vars().iter().any(|a| a.var() == Some(name))).collect()
+}
+
+/// The install script of a host.
+fn install_path(h: &Host) -> String {
+    let dir = match h.software {
+        Software::Libreswan => "libreswan",
+        Software::Strongswan => "strongswan",
+        Software::Vyos => "vyos",
+    };
+    h.path(dir, "install.sh")
+}
+
+pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
+    d.h(2, "deploy", "Deploy, phase by phase");
+    if c.scripts.is_empty() {
+        d.p("Nothing to run on a cloud: go on with the appliance hosts.");
+        return;
+    }
+    d.p(&format!(
+        "The {} phases below run in this order because the clouds need each other's values: a phase only \
+         starts when everything it reads exists. Run them all with `./deploy.sh` (it stops at the first failure), \
+         or one by one as below; each script prints every step, stops with a clear message if a value it needs is \
+         missing, and ends by naming the next script. `run-order.md` lists every step of every script.",
+        c.scripts.len()
+    ));
+    d.code("./deploy.sh");
+
+    // Values that cross from one site to another: one row per value, every phase that reads it.
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (name, &from) in &c.producer {
+        let users: Vec<String> = c
+            .scripts
+            .iter()
+            .enumerate()
+            .filter(|(_, sc)| sc.site != c.scripts[from].site)
+            .filter(|(_, sc)| sc.steps.iter().any(|&i| c.steps[i].inputs().any(|n| n == name)))
+            .map(|(k, sc)| format!("{} of {}", c.phase(k), plain(&c.r.sites[sc.site].name)))
+            .collect();
+        if users.is_empty() {
+            continue;
+        }
+        let about =
+            c.steps.iter().find_map(|s| s.capture.as_ref().filter(|x| &x.name == name)).map(|x| x.about.clone());
+        rows.push(vec![
+            format!("`{name}`"),
+            plain(&about.unwrap_or_default()),
+            format!("{} of {}", c.phase(from), plain(&c.r.sites[c.scripts[from].site].name)),
+            users.join(", "),
+        ]);
+    }
+    // In run order of the phase that records them.
+    rows.sort_by_key(|r| c.paths.iter().position(|p| r[2].contains(&format!("(`{p}`)"))).unwrap_or(0));
+    if !rows.is_empty() {
+        d.h(3, "cross-cloud-values", "Values that cross from one cloud to another");
+        d.p("They travel in `outputs.env` (`NAME=value` lines): a phase appends what it learns, later phases read it.");
+        d.table(&["value", "what it is", "recorded by", "used by"], &rows);
+    }
+
+    for (k, sc) in c.scripts.iter().enumerate() {
+        let path = &c.paths[k];
+        let mine: Vec<&Step> = sc.steps.iter().map(|&i| &c.steps[i]).collect();
+        let part = if sc.parts > 1 { format!(", part {} of {}", sc.part, sc.parts) } else { String::new() };
+        d.h(3, &format!("phase-{}", k + 1), &format!("Phase {}: {path}", k + 1));
+        d.p(&format!("Site {}{part}: {} steps. Run:", c.site(sc.site), mine.len()));
+        d.code(format!("bash {path}"));
+
+        let mut needs: Vec<String> = Vec::new();
+        for st in &mine {
+            for n in st.inputs() {
+                if let Some(&from) = c.producer.get(n) {
+                    let item = format!("`{n}` from {}", c.phase(from));
+                    if from != k && !needs.contains(&item) {
+                        needs.push(item);
+                    }
+                }
+            }
+        }
+        let secrets: BTreeSet<&str> = mine.iter().flat_map(|s| s.secrets()).collect();
+        let mut facts = Vec::new();
+        if needs.is_empty() {
+            facts.push("**Needs** nothing from other phases.".to_string());
+        } else {
+            facts.push(format!("**Needs** {}.", needs.join(", ")));
+        }
+        if !secrets.is_empty() {
+            facts.push(format!(
+                "**Reads the keys** {} from `secrets.env`.",
+                secrets.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        let created: Vec<String> = mine.iter().filter_map(|s| resource(s)).collect();
+        if !created.is_empty() {
+            facts.push(format!("**Creates** {}.", created.join("; ")));
+        }
+        let mut passes = Vec::new();
+        for st in &mine {
+            let Some(cap) = &st.capture else { continue };
+            let mut users: Vec<String> = Vec::new();
+            for (j, other) in c.scripts.iter().enumerate() {
+                if j != k && other.steps.iter().any(|&i| c.steps[i].inputs().any(|n| n == cap.name)) {
+                    users.push(c.phase(j));
+                }
+            }
+            users.extend(hosts_reading(c, &cap.name).iter().map(|h| format!("`{}`", install_path(h))));
+            if !users.is_empty() {
+                passes.push(format!("`{}` ({}) to {}", cap.name, plain(&cap.about), users.join(" and ")));
+            }
+        }
+        if !passes.is_empty() {
+            facts.push(format!("**Passes on** {}.", passes.join("; ")));
+        }
+        // How long: its own polls, and long operations it starts that a later phase waits for.
+        let mut time = Vec::new();
+        for st in &mine {
+            if let Some(w) = &st.wait {
+                let what = st.title.strip_prefix("Wait for ").unwrap_or(&st.title);
+                time.push(format!(
+                    "it waits for {} (usually ready about {} after it was started; it gives up after {}, and \
+                     running it again keeps waiting)",
+                    plain(what),
+                    super::count(minutes(w.typical_secs) as usize, "minute"),
+                    super::count(minutes(w.timeout_secs) as usize, "minute")
+                ));
+            }
+        }
+        let mut background = Vec::new();
+        for st in &mine {
+            for (j, other) in c.scripts.iter().enumerate().filter(|(j, _)| *j > k) {
+                for &i in &other.steps {
+                    let poll = &c.steps[i];
+                    if poll.wait.as_ref().is_some_and(|w| w.is_long()) && poll.after.contains(&st.id) {
+                        let w = poll.wait.as_ref().expect("a poll");
+                        let what = match &st.creates {
+                            Some(res) => format!("the {} `{}`", res.kind, plain(&res.name)),
+                            None => plain(&st.title),
+                        };
+                        time.push(format!(
+                            "{what} is started with `--no-wait` and builds for about {} in the background while the \
+                             next phases run; {} waits for it",
+                            super::count(minutes(w.typical_secs) as usize, "minute"),
+                            c.phase(j)
+                        ));
+                        background.push((what, poll));
+                    }
+                }
+            }
+        }
+        if time.is_empty() {
+            facts.push("**Takes** a few seconds per step.".into());
+        } else {
+            facts.push(format!("**Takes** a few seconds per step, except: {}.", time.join("; ")));
+        }
+        d.list(&facts);
+
+        let next = if k + 1 < c.scripts.len() {
+            "the next phase".to_string()
+        } else if c.hosts.is_empty() {
+            "Verify".to_string()
+        } else {
+            "the appliance hosts".to_string()
+        };
+        let mut before = vec![format!("`{path}` ended with `done`.")];
+        let later: Vec<&str> = mine
+            .iter()
+            .filter_map(|s| s.capture.as_ref())
+            .filter(|cap| {
+                let elsewhere = c.scripts.iter().enumerate().any(|(j, other)| {
+                    j != k && other.steps.iter().any(|&i| c.steps[i].inputs().any(|n| n == cap.name))
+                });
+                elsewhere || !hosts_reading(c, &cap.name).is_empty()
+            })
+            .map(|cap| cap.name.as_str())
+            .collect();
+        if !later.is_empty() {
+            before.push(format!(
+                "`outputs.env` holds {} (what reads them stops with a message naming this script if not).",
+                later.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        d.p(&format!("**Before {next}:**"));
+        d.list(&before);
+        for (what, poll) in background {
+            if let Some(cmd) = step_shell(poll) {
+                let w = poll.wait.as_ref().expect("a poll");
+                d.p(&format!(
+                    "{} does not need to be finished yet. To see how far it is, this prints `{}` when it is ready \
+                     (and {} while it builds):",
+                    what.strip_prefix("the ").map(|x| format!("The {x}")).unwrap_or(what.clone()),
+                    plain(&w.until),
+                    if poll.program == Program::Az { "`Updating`" } else { "another state" }
+                ));
+                d.code(cmd);
+            }
+        }
+    }
+}
+
+/// Where the bundle's files go on the host, read from its install script: (file, destination).
+fn install_targets(c: &Ctx, h: &Host) -> Vec<(String, String)> {
+    let Some(a) = c.file(&install_path(h)) else { return Vec::new() };
+    let dir = install_path(h).trim_end_matches("install.sh").to_string();
+    let mut out = Vec::new();
+    for line in a.text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let quoted = |w: &str| w.trim_matches('"').to_string();
+        match words.as_slice() {
+            ["fill", src, dest, _] | ["install", "-D", "-m", _, src, dest] if src.starts_with("\"$here/") => {
+                let file = quoted(src).trim_start_matches("$here/").to_string();
+                out.push((format!("{dir}{file}"), quoted(dest).trim_start_matches("$root").to_string()));
+            }
+            ["write_secret", dest, ..] => {
+                out.push((
+                    "(the keys, from `secrets.env`)".into(),
+                    quoted(dest).trim_start_matches("$root").to_string(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// How to get the machine ready, by where it runs.
+fn prepare(c: &Ctx, h: &Host, i: usize) -> String {
+    let s = &c.r.sites[i];
+    let Gateway::Appliance { private_ip, public_ip, software, .. } = &s.gateway else { return String::new() };
+    let v = steps::var(&s.name);
+    let sw = software.label();
+    let phase_of = |name: &str| c.producer.get(name).map(|&k| c.phase(k)).unwrap_or_else(|| "the site's phase".into());
+    let named = |kind: &str| c.created(i).iter().find(|(k, _)| *k == kind).map(|(_, n)| n.to_string());
+    match (s.platform, &s.network) {
+        (Platform::Aws, Network::New) => format!(
+            "Launch the EC2 instance that runs {sw} with the network interface {} created (its ID is `{v}_ENI_ID` \
+             in `outputs.env`) as its first network interface (device index 0). The interface holds the private \
+             address {}{}, its source/destination check is already off, and its security group lets IKE, NAT-T \
+             and ESP in from the peers only.",
+            phase_of(&format!("{v}_ENI_ID")),
+            plain(private_ip),
+            if public_ip.is_empty() { format!(" and the elastic IP recorded as `{v}_PUBLIC_IP`") } else { String::new() }
+        ),
+        (Platform::Aws, Network::Existing { .. }) => format!(
+            "The instance with the private address {} runs {sw}: {} found its network interface, put it in the \
+             security group that lets IKE, NAT-T and ESP in from the peers, and turned its source/destination check off.",
+            plain(private_ip),
+            phase_of(&format!("{v}_ENI_ID"))
+        ),
+        (Platform::Azure, _) => format!(
+            "Create the Azure VM that runs {sw} with the network interface `{}` (private address {}, IP forwarding \
+             on, in the network security group `{}`{}) as its network interface.",
+            named("network interface").unwrap_or_default(),
+            plain(private_ip),
+            named("network security group").unwrap_or_default(),
+            named("public IP").map(|p| format!(", public IP `{p}`")).unwrap_or_default()
+        ),
+        (Platform::Gcp, _) => format!(
+            "Create the Compute Engine VM that runs {sw} with IP forwarding on (`--can-ip-forward`), the network \
+             tag `{}-appliance` (the firewall rules for IKE, NAT-T and ESP match it), the private address {}{}.",
+            steps::prefix(c.r, i),
+            plain(private_ip),
+            named("external address")
+                .map(|a| format!(" and the external address `{a}` (recorded as `{v}_PUBLIC_IP`)"))
+                .unwrap_or_default()
+        ),
+        (Platform::Onprem, _) => format!(
+            "This is your own {sw} gateway at {}. Its edge firewall must let UDP 500, UDP 4500 and ESP (IP protocol \
+             50) in from {}, and nothing else needs to reach it.",
+            plain(public_ip),
+            h.peer_addresses()
+                .iter()
+                .map(|a| match a.var() {
+                    Some(v) => format!("the address recorded as `{v}`"),
+                    None => a.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// How to reload a host's tunnels without reinstalling, and what that does (VyOS: none needed,
+/// its install script is the reload).
+fn reload(h: &Host) -> Option<(String, &'static str)> {
+    let etc = h.etc_dir();
+    let frr = if h.bgp() { format!("\nsudo vtysh -f {etc}/frr.conf") } else { String::new() };
+    match h.software {
+        Software::Libreswan => {
+            Some((format!("sudo ipsec restart{frr}"), "restarts Libreswan, which reads `/etc/ipsec.d` again"))
+        }
+        Software::Strongswan => {
+            Some((format!("sudo swanctl --load-all{frr}"), "loads the changed connections and keys into strongSwan"))
+        }
+        Software::Vyos => None,
+    }
+}
+
+pub(super) fn appliances(c: &Ctx, d: &mut Doc) {
+    if c.hosts.is_empty() {
+        return;
+    }
+    d.h(2, "appliances", "Appliance hosts");
+    d.p(
+        "Each appliance gets one install script that does everything on the host: packages, configuration, keys, \
+         IP forwarding, tunnel interfaces, firewall and MSS clamp, and starting the tunnels. Running it again is safe.",
+    );
+    for h in &c.hosts {
+        let Some(i) = c.r.sites.iter().position(|s| std::ptr::eq(s, h.site)) else { continue };
+        let path = install_path(h);
+        d.h(3, &format!("appliance-{}", plain(&h.site.name)), &format!("{}: {}", plain(&h.site.name), h.label()));
+        let mut when: Vec<usize> = Vec::new();
+        for a in h.runtime_vars() {
+            if let Some(&k) = a.var().and_then(|v| c.producer.get(v)) {
+                when.push(k);
+            }
+        }
+        let after =
+            when.iter().max().map(|&k| format!("after {}, the last phase that records a value it reads", c.phase(k)));
+        let mut items = vec![prepare(c, h, i)];
+        let mut reads: Vec<String> =
+            h.runtime_vars().iter().filter_map(|a| a.var()).map(|v| format!("`{v}`")).collect();
+        for t in &h.tunnels {
+            let key = format!("`{}`", t.tunnel.psk_name);
+            if !reads.contains(&key) {
+                reads.push(key);
+            }
+        }
+        items.push(format!(
+            "Copy this whole folder, with `secrets.env` and `outputs.env`, to the host{}. The script reads {}.",
+            after.map(|a| format!(" {a}")).unwrap_or_default(),
+            reads.join(", ")
+        ));
+        if h.software == Software::Vyos {
+            items.push("On the router, as the `vyos` user, in the copied folder, run:".into());
+        } else {
+            items.push("On the host, in the copied folder, run:".into());
+        }
+        d.numbered(&items);
+        d.code(if h.software == Software::Vyos { format!("vbash ./{path}") } else { format!("sudo ./{path}") });
+        let targets = install_targets(c, h);
+        if targets.is_empty() {
+            d.p("The script sets the configuration with VyOS `set` commands, commits and saves it: there are no files to copy.");
+        } else {
+            d.p("It puts the files here:");
+            let rows: Vec<Vec<String>> = targets
+                .iter()
+                .map(|(f, to)| vec![if f.starts_with('(') { f.clone() } else { format!("`{f}`") }, format!("`{to}`")])
+                .collect();
+            d.table(&["file in this folder", "on the host"], &rows);
+        }
+        match reload(h) {
+            Some((cmd, what)) => {
+                d.p(&format!(
+                    "To apply a change, generate the files again and run the install script again. To reload \
+                     without reinstalling (it {what}):"
+                ));
+                d.code(cmd);
+            }
+            None => d.p("To apply a change, generate the files again and run the script again: it sets every \
+                         command again, commits and saves."),
+        }
+    }
+}
