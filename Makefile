@@ -4,7 +4,7 @@
 #   make test       install what is missing, then every check and test, in this order:
 #                   lint (fmt, clippy native + wasm32, shellcheck), test-native (cargo test),
 #                   test-wasm (wasm-bindgen-test in headless Chromium), build (trunk --release),
-#                   test-e2e (Playwright smoke test of dist/)
+#                   test-e2e (Playwright: smoke test and wizard journeys against dist/)
 #   make bootstrap  only install the tools (scripts/bootstrap.sh; idempotent)
 #
 # Every stage prints its wall time. The machine has 2 cores: stages share target/ and build
@@ -106,9 +106,10 @@ test-native:
 test-wasm:
 	$(call stage,wasm-bindgen-test (headless Chromium),env $(WASM_TEST_ENV) cargo test --target $(WASM_TARGET) $(WASM_TESTS))
 
-# Smoke test of the release bundle in dist/ (run `make build` first) with Playwright + Chromium.
+# The release bundle in dist/ (run `make build` first) with Playwright + Chromium: the smoke test
+# and the wizard's journeys (screenshots and figures in target/e2e/).
 test-e2e:
-	$(call stage,playwright smoke (dist/),node --test $(E2E_TESTS))
+	$(call stage,playwright journeys (dist/),node --test $(E2E_TESTS))
 
 ## Fuzzing ---------------------------------------------------------------------------------------
 

@@ -1,30 +1,61 @@
-//! The web face (wasm32 only): Leptos components that show what the engine decides.
+//! The web face (wasm32 only): the wizard. Six steps, always reachable from the stepper (Sites,
+//! Addressing, Links, Security, Review, Files), one file each, a findings panel always on screen,
+//! share links in the URL fragment and a draft in `localStorage`.
 //!
-//! For now this is the shell that proves the engine is linked into the browser build: the tool
-//! version, the knowledge-base date and the presets with their finding counts. The wizard steps
-//! (one file each, see `docs/ARCHITECTURE.md`) come later.
-//!
-//! Components hold no domain facts: counts and titles come from [`crate::check`] and
-//! [`crate::presets`].
+//! Components hold no domain facts: findings, choices, defaults and files come from the engine
+//! ([`crate::check`], [`crate::edit`], [`crate::render`], [`crate::bundle`], [`crate::share`]).
+//! Nothing here talks to a network.
 
+mod browser;
+mod draft;
+mod fields;
+mod findings;
 mod presets;
+mod sharing;
+mod state;
+mod step_addressing;
+mod step_files;
+mod step_links;
+mod step_review;
+mod step_security;
+mod step_sites;
+mod stepper;
+mod topology;
 
-pub use presets::{PresetList, PresetSummary};
+pub use findings::{FindingList, FindingsPanel};
+pub use presets::StartPicker;
+pub use sharing::{open_link, Opened};
+pub use state::{field_id, Keys, KeysWhy, Step, Wiz};
+pub use step_addressing::AddressingStep;
+pub use step_files::FilesStep;
+pub use step_links::LinksStep;
+pub use step_review::ReviewStep;
+pub use step_security::SecurityStep;
+pub use step_sites::SitesStep;
+pub use stepper::Stepper;
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
+use crate::check::Severity;
+use crate::edit::blank;
+use crate::kb::names::REGIONS;
 use crate::kb::KB_DATE;
-use crate::presets::PRESETS;
+use crate::plan::Plan;
+use crate::secrets::Secrets;
 use crate::VERSION;
+use state::{code_of, wiz, NoticeAction};
 
 /// Entry point of the browser app (called by `src/bin/tunnelsmith-web.rs`): installs the panic
-/// hook, so a panic shows in the browser console with its message, and mounts [`App`] to `<body>`.
+/// hook, mounts [`App`] to `<body>` and marks `app-interactive` once the first step takes input.
 pub fn start() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
+    // Mounting is synchronous: the first step's inputs exist and listen now.
+    browser::mark("app-interactive");
 }
 
-/// The whole page.
+/// The whole page: the wizard, opened from the URL's share link, the saved draft, or blank.
 ///
 /// ```no_run
 /// use leptos::prelude::*;
@@ -32,34 +63,190 @@ pub fn start() {
 /// ```
 #[component]
 pub fn App() -> impl IntoView {
-    view! {
-        <main class="shell">
-            <header class="masthead">
-                <h1>"Tunnelsmith"</h1>
-                <p class="tagline">
-                    "Plan, check and generate site-to-site IPsec VPNs across AWS, Azure, "
-                    "Google Cloud and self-managed gateways. Everything runs in this page."
-                </p>
-            </header>
-            <section class="card" aria-labelledby="engine-heading">
-                <h2 id="engine-heading">"Engine"</h2>
-                <dl class="facts">
-                    <div>
-                        <dt>"Version"</dt>
-                        <dd data-testid="version">{VERSION}</dd>
-                    </div>
-                    <div>
-                        <dt>"Knowledge base checked"</dt>
-                        <dd data-testid="kb-date">
-                            <time datetime=KB_DATE>{KB_DATE}</time>
-                        </dd>
-                    </div>
-                </dl>
-            </section>
-            <section class="card" aria-labelledby="presets-heading">
-                <h2 id="presets-heading">"Presets"</h2>
-                <PresetList presets=PRESETS/>
-            </section>
-        </main>
+    let w = Wiz::new(blank(), Keys::Browser, Secrets::default());
+    provide_context(w);
+    boot(w);
+    // The draft follows every change.
+    Effect::new(move |_| draft::save(&sharing::current_draft(w)));
+    sharing::follow_history(w);
+    view! { <Wizard/> }
+}
+
+/// Where the first plan comes from: the link in the URL (unless the draft holds this link's
+/// plan with the user's edits), else the draft, else a blank plan.
+fn boot(w: Wiz) {
+    let frag = browser::fragment();
+    let saved = draft::load();
+    if frag.contains("p=") {
+        match saved {
+            Some(d) if d.origin.as_deref() == Some(frag.as_str()) => {
+                sharing::restore(w, d);
+                w.notify(
+                    Severity::Info,
+                    "Restored your edits of the shared plan",
+                    vec!["This link's plan was open here before; your changes to it were kept.".into()],
+                    None,
+                );
+            }
+            other => {
+                if let Some(d) = other {
+                    sharing::restore(w, d);
+                }
+                let _ = sharing::open_link(w, &frag, sharing::Opened::AtLoad);
+            }
+        }
+    } else if let Some(d) = saved {
+        sharing::restore(w, d);
     }
+}
+
+/// A fresh wizard for `plan` (for tests and embedding): provides the state as context.
+pub fn provide_wizard(plan: Plan) -> Wiz {
+    let w = Wiz::new(plan, Keys::Browser, Secrets::default());
+    provide_context(w);
+    w
+}
+
+/// The wizard's layout: header, notices, stepper, the current step beside the findings panel.
+#[component]
+pub fn Wizard() -> impl IntoView {
+    let w = wiz();
+    let confirm = RwSignal::new(false);
+    let share_status = RwSignal::new(None::<(bool, String)>);
+    let start_over = move || {
+        confirm.set(false);
+        draft::clear();
+        draft::clear_previous();
+        w.load(blank(), Keys::Browser);
+        w.fresh_keys();
+        w.origin.set(None);
+        w.notices.set(vec![]);
+        w.step.set(Step::Sites);
+        w.keep_secrets.set(false);
+        if let Ok(h) = window().history() {
+            let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&browser::base_url()));
+        }
+        request_animation_frame(|| browser::focus_field("name"));
+    };
+    let skip = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        if let Some(m) = document().get_element_by_id("step-heading") {
+            let _ = m.unchecked_into::<web_sys::HtmlElement>().focus();
+        }
+    };
+    view! {
+        <a class="skip" href="#step-heading" on:click=skip>"Skip to the current step"</a>
+        <header class="top">
+            <div class="brand">
+                <h1>"Tunnelsmith"</h1>
+                <p class="tagline">"Site-to-site IPsec VPNs across AWS, Azure, Google Cloud and self-managed gateways, planned and checked in this page."</p>
+            </div>
+            <div class="top-actions">
+                <button
+                    type="button"
+                    class="secondary"
+                    id="share-top"
+                    on:click=move |_| leptos::task::spawn_local(async move { share_status.set(Some(sharing::share_now(w).await)) })
+                >
+                    "Copy share link"
+                </button>
+                <button type="button" class="secondary" id="start-over" on:click=move |_| confirm.set(true)>"Start over"</button>
+            </div>
+        </header>
+        {move || share_status.get().map(|(ok, m)| view! { <p class=if ok { "status ok top-status" } else { "status warn top-status" } role="status">{m}</p> })}
+        <Show when=move || confirm.get()>
+            <div class="confirm top-confirm" role="alert">
+                <p>"Start over with a blank plan? The draft kept in this browser is cleared (export the plan first to keep it)."</p>
+                <button type="button" class="danger" id="start-over-confirm" on:click=move |_| start_over()>"Clear and start over"</button>
+                <button type="button" class="secondary" on:click=move |_| confirm.set(false)>"Keep my plan"</button>
+            </div>
+        </Show>
+        <Notices/>
+        <Stepper/>
+        <div class="layout">
+            <main id="main">
+                <h2 id="step-heading" tabindex="-1">{move || format!("{}. {}", w.step.get().index() + 1, w.step.get().label())}</h2>
+                <div class="step-body" data-step=move || w.step.get().label().to_lowercase()>
+                    {move || match w.step.get() {
+                        Step::Sites => view! { <SitesStep/> }.into_any(),
+                        Step::Addressing => view! { <AddressingStep/> }.into_any(),
+                        Step::Links => view! { <LinksStep/> }.into_any(),
+                        Step::Security => view! { <SecurityStep/> }.into_any(),
+                        Step::Review => view! { <ReviewStep/> }.into_any(),
+                        Step::Files => view! { <FilesStep/> }.into_any(),
+                    }}
+                </div>
+                <stepper::StepNav/>
+            </main>
+            <FindingsPanel/>
+        </div>
+        <footer class="foot">
+            <dl class="facts inline">
+                <div>
+                    <dt>"Tunnelsmith"</dt>
+                    <dd data-testid="version">{VERSION}</dd>
+                </div>
+                <div>
+                    <dt>"Knowledge base checked"</dt>
+                    <dd data-testid="kb-date"><time datetime=KB_DATE>{KB_DATE}</time></dd>
+                </div>
+            </dl>
+            <p class="hint">"Runs entirely in this page: nothing you type leaves it."</p>
+        </footer>
+        <Regions/>
+    }
+}
+
+/// Messages about what was opened or restored.
+#[component]
+fn Notices() -> impl IntoView {
+    let w = wiz();
+    view! {
+        <div class="notices" aria-live="polite">
+            {move || {
+                w.notices
+                    .get()
+                    .into_iter()
+                    .map(|n| {
+                        let id = n.id;
+                        let class = format!("notice notice-{}", n.kind.label());
+                        let role = if n.kind == Severity::Error { "alert" } else { "status" };
+                        view! {
+                            <section class=class role=role data-testid="notice">
+                                <h2 class="notice-title">{n.title}</h2>
+                                {n.lines.into_iter().map(|l| view! { <p>{l}</p> }).collect_view()}
+                                <div class="button-row">
+                                    {n.action.map(|a| match a {
+                                        NoticeAction::RestorePrevious => view! {
+                                            <button type="button" class="secondary" on:click=move |_| { w.dismiss(id); sharing::restore_previous(w); }>
+                                                "Restore my previous plan"
+                                            </button>
+                                        }.into_any(),
+                                    })}
+                                    <button type="button" class="secondary" aria-label="Dismiss this message" on:click=move |_| w.dismiss(id)>
+                                        "Dismiss"
+                                    </button>
+                                </div>
+                            </section>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </div>
+    }
+}
+
+/// Region suggestions per cloud, for the region inputs.
+#[component]
+fn Regions() -> impl IntoView {
+    REGIONS
+        .iter()
+        .map(|r| {
+            view! {
+                <datalist id=format!("regions-{}", code_of(&r.platform))>
+                    {r.known.iter().map(|k| view! { <option value=*k></option> }).collect_view()}
+                </datalist>
+            }
+        })
+        .collect_view()
 }

@@ -1,89 +1,95 @@
-//! The preset list: each example plan with how many errors and warnings the engine finds in it.
+//! Where a plan starts: one of the presets (the field-report scenarios, named for what they are)
+//! or a blank plan. Replacing a plan that has sites asks first.
 
 use leptos::prelude::*;
 
-use crate::check::{check, Severity};
-use crate::plan::Plan;
-use crate::presets::Preset;
+use super::browser::focus_field;
+use super::state::{plural, wiz, Keys};
+use crate::edit::blank;
+use crate::presets::{Preset, PRESETS};
 
-/// What the list shows for one preset. Plain data, so it can be tested without a DOM.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PresetSummary {
-    pub id: &'static str,
-    pub title: &'static str,
-    /// `None` when the preset's JSON does not parse (a bug in the engine's data, shown instead
-    /// of panicking).
-    pub counts: Option<(usize, usize)>,
+/// What the user asked to start from, waiting for confirmation.
+#[derive(Clone, Copy)]
+enum Start {
+    Blank,
+    Preset(&'static Preset),
 }
 
-impl PresetSummary {
-    /// Parses and checks one preset.
-    pub fn of(preset: &Preset) -> Self {
-        let counts = Plan::from_json(preset.json).ok().map(|plan| {
-            let findings = check(&plan);
-            let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
-            (count(Severity::Error), count(Severity::Warning))
-        });
-        Self { id: preset.id, title: preset.title, counts }
-    }
-
-    /// The counts as a person reads them, e.g. `2 errors, 1 warning`.
-    pub fn counts_text(&self) -> String {
-        match self.counts {
-            None => "the preset does not parse".to_owned(),
-            Some((errors, warnings)) => {
-                format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
-            }
-        }
-    }
-
-    /// `true` when the engine found at least one error (or the preset does not parse).
-    pub fn has_errors(&self) -> bool {
-        self.counts.is_none_or(|(errors, _)| errors > 0)
-    }
-}
-
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-/// Each preset with its counts, or a short note when there are none.
-///
-/// ```no_run
-/// use leptos::prelude::*;
-/// use tunnelsmith::{presets::PRESETS, web::PresetList};
-/// leptos::mount::mount_to_body(|| view! { <PresetList presets=PRESETS/> });
-/// ```
+/// The "start from" card at the top of the Sites step; open while the plan has no sites.
 #[component]
-pub fn PresetList(
-    /// The presets to list (the app passes [`crate::presets::PRESETS`]).
-    presets: &'static [Preset],
-) -> impl IntoView {
-    let summaries: Vec<PresetSummary> = presets.iter().map(PresetSummary::of).collect();
-    if summaries.is_empty() {
-        return view! { <p class="empty" data-testid="no-presets">"No presets yet."</p> }.into_any();
-    }
+pub fn StartPicker() -> impl IntoView {
+    let w = wiz();
+    let pending = RwSignal::new(None::<Start>);
+    let empty = move || w.plan(|p| p.sites.is_empty());
+    let apply = move |s: Start| {
+        pending.set(None);
+        match s {
+            Start::Blank => w.load(blank(), Keys::Browser),
+            Start::Preset(p) => w.load(p.plan(), Keys::Browser),
+        }
+        w.fresh_keys();
+        w.origin.set(None);
+        request_animation_frame(|| focus_field("name"));
+    };
+    let ask = move |s: Start| {
+        if empty() {
+            apply(s)
+        } else {
+            pending.set(Some(s))
+        }
+    };
     view! {
-        <ul class="presets" data-testid="presets">
-            {summaries
-                .into_iter()
-                .map(|s| {
-                    let class = if s.has_errors() { "counts bad" } else { "counts" };
-                    let counts = s.counts_text();
-                    view! {
-                        <li data-preset=s.id>
-                            <span class="title">{s.title}</span>
-                            " "
-                            <span class=class>{counts}</span>
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ul>
+        <details class="card start" prop:open=empty>
+            <summary>
+                <h2 class="inline">"Start from a preset or a blank plan"</h2>
+            </summary>
+            <Show when=move || pending.get().is_some()>
+                <div class="confirm" role="alert">
+                    <p>
+                        {move || {
+                            let what = match pending.get() {
+                                Some(Start::Preset(p)) => format!("the preset “{}”", p.title),
+                                _ => "a blank plan".to_string(),
+                            };
+                            let n = w.plan(|p| p.sites.len());
+                            format!("Replace your plan ({}) with {what}? Export it from the Files step first to keep it.", plural(n, "site"))
+                        }}
+                    </p>
+                    <button type="button" class="danger" on:click=move |_| { if let Some(s) = pending.get_untracked() { apply(s) } }>
+                        "Replace my plan"
+                    </button>
+                    <button type="button" class="secondary" on:click=move |_| pending.set(None)>
+                        "Keep my plan"
+                    </button>
+                </div>
+            </Show>
+            <ul class="presets" data-testid="presets">
+                {PRESETS
+                    .iter()
+                    .map(|p| {
+                        let note_id = format!("preset-{}-note", p.id);
+                        view! {
+                            <li data-preset=p.id>
+                                <button
+                                    type="button"
+                                    class="preset"
+                                    aria-describedby=note_id.clone()
+                                    on:click=move |_| ask(Start::Preset(p))
+                                >
+                                    {p.title}
+                                </button>
+                                <p class="hint" id=note_id>{p.note}</p>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+                <li data-preset="blank">
+                    <button type="button" class="preset" id="start-blank" aria-describedby="preset-blank-note" on:click=move |_| ask(Start::Blank)>
+                        "Blank plan"
+                    </button>
+                    <p class="hint" id="preset-blank-note">"No sites yet: add them below, 2 to 8."</p>
+                </li>
+            </ul>
+        </details>
     }
-    .into_any()
 }

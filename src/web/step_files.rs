@@ -1,0 +1,374 @@
+//! Step 6, Files: every artifact the engine renders, a tab each with line numbers, copy and
+//! download; everything as one zip; the keys separately; the share link; the plan file out and
+//! in; and how to run it all with the CLI.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::browser::{copy_text, download_bytes, download_text, read_chosen_file};
+use super::sharing::{link_now, looks_like_link, open_link, share_now, Opened};
+use super::state::{plural, wiz, Keys, KeysWhy, Step, Wiz};
+use crate::bundle::{self, PLAN_FILE, SECRETS_FILE};
+use crate::check::resolve;
+use crate::plan::Plan;
+use crate::render::{render, Artifact, RenderOptions};
+use crate::secrets::Secrets;
+use crate::share::LONG_LINK;
+
+/// The Files step.
+#[component]
+pub fn FilesStep() -> impl IntoView {
+    let w = wiz();
+    let errors = move || w.checked.with(|c| c.errors());
+    // Rendering waits until this step is shown (a memo only runs when read).
+    let artifacts = Memo::new(move |_| {
+        let arts = w.checked.with(|c| render(&c.resolved, &RenderOptions::default()));
+        let plan = w.plan(|p| p.to_json_pretty());
+        let mut v: Vec<Artifact> = bundle::order(&arts).into_iter().cloned().collect();
+        v.push(Artifact { path: PLAN_FILE.into(), media_type: "application/json", text: plan, executable: false });
+        v
+    });
+    let with_secrets = RwSignal::new(false);
+    let download_all = move || {
+        let plan = w.plan(|p| p.clone());
+        let arts: Vec<Artifact> =
+            artifacts.with_untracked(|a| a.iter().filter(|x| x.path != PLAN_FILE).cloned().collect());
+        let secrets = with_secrets.get_untracked().then(|| current_secrets(w));
+        let bytes = bundle::zip(&arts, &plan, secrets.as_ref());
+        download_bytes(&format!("{}.zip", bundle::folder(&plan)), "application/zip", &bytes);
+        if secrets.is_some() {
+            w.keys_exported.set(true);
+        }
+    };
+    let blocked = move || errors() > 0;
+    view! {
+        <Show when=blocked>
+            <p class="callout bad" role="status" data-testid="files-blocked">
+                {move || format!("✖ The plan has {}: downloads are off until it has none, because these files would not work. ", plural(errors(), "error"))}
+                <button
+                    type="button"
+                    class="linkish"
+                    on:click=move |_| {
+                        if let Some(p) = w.checked.with_untracked(|c| c.findings.iter().find(|f| f.is_error()).map(|f| f.path.clone())) {
+                            w.go_to(&p)
+                        }
+                    }
+                >
+                    "Go to the first error"
+                </button>
+            </p>
+        </Show>
+        <section class="card" aria-labelledby="bundle-heading">
+            <h3 id="bundle-heading">"Download"</h3>
+            <div class="button-row">
+                <button type="button" class="primary" id="download-zip" disabled=blocked on:click=move |_| download_all()>
+                    "Download all (.zip)"
+                </button>
+                <button
+                    type="button"
+                    class="secondary"
+                    id="download-secrets-files"
+                    disabled=move || blocked() || w.keys.get().pending()
+                    on:click=move |_| {
+                        download_text(SECRETS_FILE, "text/plain", &current_secrets(w).to_env());
+                        w.keys_exported.set(true);
+                    }
+                >
+                    "Download secrets.env"
+                </button>
+                <button
+                    type="button"
+                    class="secondary"
+                    id="export-plan"
+                    on:click=move |_| download_text(PLAN_FILE, "application/json", &w.plan(|p| p.to_json_pretty()))
+                >
+                    "Export plan (tunnelsmith-plan.json)"
+                </button>
+            </div>
+            <label class="check">
+                <input type="checkbox" id="zip-secrets" prop:checked=move || with_secrets.get() on:change=move |ev| with_secrets.set(event_target_checked(&ev))/>
+                " Put secrets.env in the zip too (keep that zip private)"
+            </label>
+            <p class="hint">
+                {move || match w.keys.get() {
+                    Keys::Pending(_) => "The keys are not set yet: import or generate them on the Security step.".to_string(),
+                    _ => "The zip holds every file below and the plan; the keys only when you tick the box. Scripts keep their executable bit.".to_string(),
+                }}
+            </p>
+        </section>
+        <ShareCard/>
+        <FileTabs artifacts blocked=Signal::derive(blocked)/>
+        <ImportCard/>
+        <section class="card" aria-labelledby="cli-heading">
+            <h3 id="cli-heading">"Run it"</h3>
+            <p>"Unzip, put " <code>"secrets.env"</code> " beside the scripts, read " <code>"run-order.md"</code> ", then run the scripts in that order, or all of them:"</p>
+            <pre class="cli"><code>"unzip "{move || w.plan(bundle::folder)}".zip && cd "{move || w.plan(bundle::folder)}"\n./deploy.sh"</code></pre>
+            <p>"The same files come from the command line, from the plan file:"</p>
+            <pre class="cli"><code>"tunnelsmith check tunnelsmith-plan.json\ntunnelsmith generate tunnelsmith-plan.json --out vpn/ --secrets secrets.env"</code></pre>
+        </section>
+    }
+}
+
+/// The keys of the plan's tunnels only (keys of renamed or removed tunnels are left out).
+pub fn current_secrets(w: Wiz) -> Secrets {
+    let names: Vec<String> = w.checked.with_untracked(|c| {
+        c.resolved.links.iter().flat_map(|l| l.tunnels.iter().map(|t| t.psk_name.clone())).collect()
+    });
+    let mut out = Secrets::default();
+    w.secrets.with_untracked(|s| {
+        for n in &names {
+            if let Some(k) = s.psk(n) {
+                out.set(n, k);
+            }
+        }
+    });
+    out
+}
+
+/// The share link, its length, and copy.
+#[component]
+fn ShareCard() -> impl IntoView {
+    let w = wiz();
+    let link = Memo::new(move |_| {
+        w.editor.track();
+        link_now(w)
+    });
+    let status = RwSignal::new(None::<(bool, String)>);
+    view! {
+        <section class="card" aria-labelledby="share-heading">
+            <h3 id="share-heading">"Share"</h3>
+            <p class="hint">"The link holds the whole plan in its # part, which browsers never send to a server. It never holds the keys."</p>
+            <div class="field">
+                <label for="share-link">"Share link"</label>
+                <input id="share-link" type="text" class="mono" readonly prop:value=move || link.get() aria-describedby="share-length"/>
+                <p class="hint" id="share-length">
+                    {move || {
+                        let n = link.with(|l| l.len());
+                        if n > LONG_LINK {
+                            format!("{n} characters: some chat tools cut links longer than {LONG_LINK}; send the plan file instead.")
+                        } else {
+                            format!("{n} characters.")
+                        }
+                    }}
+                </p>
+            </div>
+            <div class="button-row">
+                <button
+                    type="button"
+                    class="secondary"
+                    id="copy-link"
+                    on:click=move |_| leptos::task::spawn_local(async move { status.set(Some(share_now(w).await)) })
+                >
+                    "Copy share link"
+                </button>
+                <Show when={move || link.with(|l| l.len() > LONG_LINK)}>
+                    <button type="button" class="secondary" on:click=move |_| download_text(PLAN_FILE, "application/json", &w.plan(|p| p.to_json_pretty()))>
+                        "Export the plan file instead"
+                    </button>
+                </Show>
+            </div>
+            {move || status.get().map(|(ok, m)| view! { <p class=if ok { "status ok" } else { "status warn" } role="status">{m}</p> })}
+        </section>
+    }
+}
+
+/// A tab per file, with line numbers, copy and download.
+#[component]
+fn FileTabs(artifacts: Memo<Vec<Artifact>>, blocked: Signal<bool>) -> impl IntoView {
+    let selected = RwSignal::new(0usize);
+    let count = Memo::new(move |_| artifacts.with(|a| a.len()));
+    let paths = Memo::new(move |_| artifacts.with(|a| a.iter().map(|x| x.path.clone()).collect::<Vec<_>>()));
+    let current = Memo::new(move |_| {
+        let k = selected.get().min(count.get().saturating_sub(1));
+        artifacts.with(|a| a.get(k).cloned())
+    });
+    let status = RwSignal::new(None::<String>);
+    let select = move |k: usize| {
+        selected.set(k);
+        status.set(None);
+        request_animation_frame(move || {
+            if let Some(t) = document().get_element_by_id(&format!("tab-{k}")) {
+                let _ = t.unchecked_into::<web_sys::HtmlElement>().focus();
+            }
+        });
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let n = count.get_untracked();
+        if n == 0 {
+            return;
+        }
+        let k = selected.get_untracked().min(n - 1);
+        let to = match ev.key().as_str() {
+            "ArrowRight" | "ArrowDown" => (k + 1) % n,
+            "ArrowLeft" | "ArrowUp" => (k + n - 1) % n,
+            "Home" => 0,
+            "End" => n - 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        select(to);
+    };
+    view! {
+        <section class="card files" aria-labelledby="files-heading">
+            <h3 id="files-heading">{move || format!("Files ({})", count.get())}</h3>
+            <div class="tabs" role="tablist" aria-label="Generated files" aria-orientation="horizontal" on:keydown=on_key>
+                {move || {
+                    paths
+                        .get()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(k, p)| {
+                            let is = move || selected.get().min(count.get().saturating_sub(1)) == k;
+                            let label = p.clone();
+                            view! {
+                                <button
+                                    type="button"
+                                    role="tab"
+                                    id=format!("tab-{k}")
+                                    class="tab mono"
+                                    data-path=p.clone()
+                                    aria-selected=move || if is() { "true" } else { "false" }
+                                    aria-controls="file-panel"
+                                    tabindex=move || if is() { "0" } else { "-1" }
+                                    on:click=move |_| select(k)
+                                >
+                                    {label}
+                                </button>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </div>
+            {move || match current.get() {
+                None => view! { <p class="empty">"No files for this plan yet."</p> }.into_any(),
+                Some(a) => {
+                    let lines = a.text.lines().count();
+                    let text = a.text.clone();
+                    let text2 = a.text.clone();
+                    let path = a.path.clone();
+                    let file_name = a.path.rsplit('/').next().unwrap_or(&a.path).to_string();
+                    let media = a.media_type;
+                    let k = selected.get_untracked().min(count.get_untracked().saturating_sub(1));
+                    view! {
+                        <div class="file-panel" id="file-panel" role="tabpanel" aria-labelledby=format!("tab-{k}") data-path=path.clone()>
+                            <div class="file-head">
+                                <span class="mono">{path.clone()}</span>
+                                <span class="hint">
+                                    {format!("{} · {}{}", plural(lines, "line"), media, if a.executable { " · executable" } else { "" })}
+                                </span>
+                                <div class="button-row">
+                                    <button
+                                        type="button"
+                                        class="secondary small"
+                                        id="copy-file"
+                                        on:click=move |_| {
+                                            let t = text.clone();
+                                            leptos::task::spawn_local(async move {
+                                                status.set(Some(match copy_text(&t).await {
+                                                    Ok(()) => "Copied.".to_string(),
+                                                    Err(e) => e,
+                                                }));
+                                            })
+                                        }
+                                    >
+                                        "Copy"
+                                    </button>
+                                    <button
+                                        type="button"
+                                        class="secondary small"
+                                        id="download-file"
+                                        disabled=move || blocked.get()
+                                        on:click=move |_| download_text(&file_name, media, &text2)
+                                    >
+                                        "Download"
+                                    </button>
+                                </div>
+                                {move || status.get().map(|m| view! { <span class="status ok" role="status">{m}</span> })}
+                            </div>
+                            <pre class="code" tabindex="0" aria-label=format!("{path}, {}", plural(lines, "line"))>
+                                <code>{a.text.lines().map(|l| view! { <span class="line">{l.to_string()}"\n"</span> }).collect_view()}</code>
+                            </pre>
+                        </div>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// Import a plan: a file or pasted text (a plan file, or a share link).
+#[component]
+fn ImportCard() -> impl IntoView {
+    let w = wiz();
+    let result = RwSignal::new(None::<(bool, String)>);
+    let paste = RwSignal::new(String::new());
+    let import = move |source: String, text: String| {
+        if looks_like_link(&text) {
+            result.set(Some(match open_link(w, &text, Opened::Pasted) {
+                Ok(()) => (true, "Opened the link.".to_string()),
+                Err(e) => (false, format!("{e} Your plan was not changed.")),
+            }));
+            return;
+        }
+        match Plan::from_json(&text) {
+            Ok(plan) => {
+                let r = resolve(&plan);
+                let covered = w
+                    .secrets
+                    .with_untracked(|s| r.links.iter().flat_map(|l| &l.tunnels).all(|t| s.psk(&t.psk_name).is_some()));
+                let keys = if covered && !w.keys.get_untracked().pending() {
+                    w.keys.get_untracked()
+                } else {
+                    Keys::Pending(KeysWhy::PlanFile)
+                };
+                let what = format!("{}, {}", plural(plan.sites.len(), "site"), plural(plan.links.len(), "link"));
+                w.load(plan, keys);
+                w.origin.set(None);
+                result.set(Some((true, format!("Imported {source}: {what}. Its findings are in the panel."))));
+                w.step.set(Step::Review);
+            }
+            Err(e) => {
+                result.set(Some((false, format!("{source} could not be imported: {e}. Your plan was not changed."))))
+            }
+        }
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        read_chosen_file(ev, move |name, text| match text {
+            Ok(t) => import(name, t),
+            Err(e) => result.set(Some((false, e))),
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="import-heading">
+            <h3 id="import-heading">"Import a plan"</h3>
+            <p class="hint">"A tunnelsmith-plan.json (yours or a teammate's), or a share link. It replaces the plan here."</p>
+            <div class="button-row">
+                <input id="import-file" class="visually-hidden-file" type="file" accept=".json,application/json" on:change=on_file/>
+                <label class="button secondary" for="import-file">"Choose a plan file…"</label>
+            </div>
+            <div class="field">
+                <label for="import-paste">"Or paste a plan or a link"</label>
+                <textarea id="import-paste" class="mono" rows="5" spellcheck="false" prop:value=move || paste.get() on:input=move |ev| paste.set(event_target_value(&ev))></textarea>
+            </div>
+            <button
+                type="button"
+                class="secondary"
+                id="import-pasted"
+                disabled=move || paste.with(|p| p.trim().is_empty())
+                on:click=move |_| import("the pasted plan".into(), paste.get_untracked())
+            >
+                "Import pasted text"
+            </button>
+            {move || {
+                result.get().map(|(ok, m)| {
+                    if ok {
+                        view! { <p class="status ok" role="status" data-testid="import-result">{m}</p> }.into_any()
+                    } else {
+                        view! { <p class="status bad" role="alert" data-testid="import-error">{m}</p> }.into_any()
+                    }
+                })
+            }}
+        </section>
+    }
+}
