@@ -7,6 +7,8 @@
 //! plan ──► check/resolve ──► (steps ──► render)   kb: platform facts, with sources and dates
 //! ```
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod apply;
 pub mod bundle;
 pub mod check;
 pub mod cost;

@@ -1,7 +1,9 @@
 //! `tunnelsmith`: the command-line face of the engine.
 //!
 //! Exit codes are stable: 0 success (no errors in the plan), 1 the plan has errors,
-//! 2 unreadable input or wrong usage.
+//! 2 unreadable input or wrong usage. `apply`, `destroy` and `status` use the same codes (1: a
+//! step failed, or a tunnel is not up; 2 also: a cloud CLI missing, too old or not logged in,
+//! or the state locked by another run) and 130 when interrupted.
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
@@ -16,6 +18,7 @@ mod cli {
     use clap::{Parser, Subcommand, ValueEnum};
     use std::io::{IsTerminal, Read, Write};
     use std::path::{Path, PathBuf};
+    use tunnelsmith::apply;
     use tunnelsmith::check::{analyze, Finding, Severity};
     use tunnelsmith::plan::Plan;
     use tunnelsmith::render::{render, RenderOptions};
@@ -32,7 +35,7 @@ mod cli {
         about,
         long_about,
         max_term_width = 100,
-        after_help = "Exit codes:\n  0  success; the plan has no errors\n  1  the plan has errors\n  2  unreadable input or bad usage"
+        after_help = "Exit codes:\n  0  success; the plan has no errors\n  1  the plan has errors (apply/destroy: a step failed; status: a tunnel is not up)\n  2  unreadable input or bad usage (apply/destroy/status: a CLI missing, too old or logged out; the state locked)\n  130  interrupted (Ctrl-C)"
     )]
     struct Cli {
         #[command(subcommand)]
@@ -48,6 +51,7 @@ mod cli {
         ///   tunnelsmith check tunnelsmith-plan.json
         ///   tunnelsmith check --format json plan.json | jq '.findings[] | select(.severity=="error")'
         ///   cat plan.json | tunnelsmith check -
+        #[command(verbatim_doc_comment)]
         Check {
             /// The plan file (JSON); `-` reads standard input.
             plan: PathBuf,
@@ -70,6 +74,7 @@ mod cli {
         ///   tunnelsmith generate plan.json --out vpn/
         ///   tunnelsmith generate plan.json --out vpn/ --secrets keys.env
         ///   cd vpn && ./deploy.sh          # or the scripts one by one, as run-order.md says
+        #[command(verbatim_doc_comment)]
         Generate {
             /// The plan file (JSON); `-` reads standard input.
             plan: PathBuf,
@@ -91,6 +96,7 @@ mod cli {
         /// Examples:
         ///   tunnelsmith link plan.json
         ///   tunnelsmith link plan.json --base https://vpn-tools.example.com/tunnelsmith/
+        #[command(verbatim_doc_comment)]
         Link {
             /// The plan file (JSON); `-` reads standard input.
             plan: PathBuf,
@@ -103,6 +109,7 @@ mod cli {
         /// Examples:
         ///   tunnelsmith open 'https://vpn-tools.example.com/tunnelsmith/#p=1.AR2M…' --out plan.json
         ///   tunnelsmith open '#p=1.AR2M…' | tunnelsmith check -
+        #[command(verbatim_doc_comment)]
         Open {
             /// The link, the fragment, or `-` to read it from standard input.
             link: String,
@@ -114,6 +121,118 @@ mod cli {
             #[arg(long)]
             force: bool,
         },
+        /// Show what `apply` would do: every cloud step of the plan grouped by phase (the run
+        /// order of the scripts), what each creates, which are already done according to the
+        /// state, which must be checked against the cloud first (they were running or failed),
+        /// the waits, and the estimated time. Changes nothing and calls no cloud.
+        ///
+        /// Examples:
+        ///   tunnelsmith plan vpn/tunnelsmith-plan.json
+        ///   tunnelsmith plan plan.json --state ~/vpn-state --format json | jq '.to_run'
+        #[command(verbatim_doc_comment)]
+        Plan {
+            /// The plan file (JSON).
+            plan: PathBuf,
+            #[command(flatten)]
+            run: RunArgs,
+            /// Output format: `text` for people, `json` for programs.
+            #[arg(long, value_enum, default_value_t = Format::Text)]
+            format: Format,
+        },
+        /// Run the plan against the real clouds with the aws, az and gcloud CLIs: the same steps
+        /// the generated scripts run, argv directly (never through a shell), values captured on
+        /// one cloud fed to the next, independent steps in parallel.
+        ///
+        /// First it checks the plan (refusing one with errors), finds the CLIs the plan needs
+        /// and checks their versions and logins, shows what it will do and asks (unless --yes).
+        /// It writes the state after every step (STATE/state.json), logs every command with the
+        /// keys redacted (STATE/apply.log) and holds a lock so that two applies cannot run on one
+        /// state. Interrupted or failed, it resumes: steps that were running are checked against
+        /// the cloud first, so nothing is created twice. Ctrl-C lets running commands finish;
+        /// Ctrl-C again stops them.
+        ///
+        /// Appliances: with --ssh SITE=USER@HOST it copies the site's configs to the host and
+        /// runs its install script over OpenSSH; otherwise it prints the exact commands.
+        ///
+        /// Examples:
+        ///   tunnelsmith apply vpn/tunnelsmith-plan.json
+        ///   tunnelsmith apply plan.json --secrets keys.env --jobs 8 --yes
+        ///   tunnelsmith apply plan.json --ssh onprem=admin@198.51.100.7
+        ///   tunnelsmith apply plan.json --dry-run     # the commands, nothing runs
+        #[command(verbatim_doc_comment)]
+        Apply {
+            /// The plan file (JSON).
+            plan: PathBuf,
+            #[command(flatten)]
+            run: RunArgs,
+            /// The pre-shared keys (default: secrets.env beside the plan).
+            #[arg(long)]
+            secrets: Option<PathBuf>,
+            /// Do not ask before changing anything.
+            #[arg(long, short)]
+            yes: bool,
+            /// Print the commands in run order, keys hidden, and run nothing.
+            #[arg(long)]
+            dry_run: bool,
+            /// An appliance site's host for OpenSSH, SITE=USER@HOST (repeatable).
+            #[arg(long, value_name = "SITE=USER@HOST", value_parser = parse_ssh)]
+            ssh: Vec<(String, String)>,
+        },
+        /// Show every tunnel of the plan from the clouds' own status commands: IKE/IPsec state,
+        /// BGP session and routes received, a table per link. Exit code 0 when every tunnel is
+        /// up, 1 when one is not.
+        ///
+        /// Examples:
+        ///   tunnelsmith status vpn/tunnelsmith-plan.json
+        ///   until tunnelsmith status plan.json >/dev/null; do sleep 60; done
+        #[command(verbatim_doc_comment)]
+        Status {
+            /// The plan file (JSON).
+            plan: PathBuf,
+            #[command(flatten)]
+            run: RunArgs,
+            /// Output format: `text` for people, `json` for programs.
+            #[arg(long, value_enum, default_value_t = Format::Text)]
+            format: Format,
+        },
+        /// Delete what apply created for this plan, and nothing else: only the resources the
+        /// state records, newest first along the dependencies (a connection before its gateway,
+        /// the gateway before its network). Resumable like apply; a resource already gone counts
+        /// as deleted. Asks first unless --yes.
+        ///
+        /// Examples:
+        ///   tunnelsmith destroy vpn/tunnelsmith-plan.json
+        ///   tunnelsmith destroy plan.json --state ~/vpn-state --yes
+        #[command(verbatim_doc_comment)]
+        Destroy {
+            /// The plan file (JSON).
+            plan: PathBuf,
+            #[command(flatten)]
+            run: RunArgs,
+            /// Do not ask before deleting.
+            #[arg(long, short)]
+            yes: bool,
+        },
+    }
+
+    /// Where the state lives and how much runs at once.
+    #[derive(clap::Args)]
+    struct RunArgs {
+        /// The state folder (default: PLAN's name with .state, beside it: plan.json → plan.state/).
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+        /// How many cloud commands run at once.
+        #[arg(long, short, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+        jobs: u16,
+    }
+
+    fn parse_ssh(s: &str) -> Result<(String, String), String> {
+        match s.split_once('=') {
+            Some((site, target)) if !site.is_empty() && !target.is_empty() && !target.starts_with('-') => {
+                Ok((site.to_string(), target.to_string()))
+            }
+            _ => Err(format!("expected SITE=USER@HOST, got '{s}'")),
+        }
     }
 
     #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -136,7 +255,52 @@ mod cli {
             Command::Generate { plan, out, secrets, force } => generate(&plan, &out, secrets.as_deref(), force),
             Command::Link { plan, base } => link(&plan, &base),
             Command::Open { link, out, force } => open(&link, out.as_deref(), force),
+            Command::Plan { plan, run, format } => {
+                executor(&plan, run, |o| o.json = format == Format::Json, apply::plan)
+            }
+            Command::Apply { plan, run, secrets, yes, dry_run, ssh } => executor(
+                &plan,
+                run,
+                |o| {
+                    o.secrets = secrets;
+                    o.yes = yes;
+                    o.dry_run = dry_run;
+                    o.ssh = ssh;
+                },
+                apply::apply,
+            ),
+            Command::Status { plan, run, format } => {
+                executor(&plan, run, |o| o.json = format == Format::Json, apply::status)
+            }
+            Command::Destroy { plan, run, yes } => executor(&plan, run, |o| o.yes = yes, apply::destroy),
         }
+    }
+
+    /// Load the plan and run one of the executor's commands.
+    fn executor(
+        path: &PathBuf,
+        run: RunArgs,
+        set: impl FnOnce(&mut apply::Options),
+        command: fn(Plan, &apply::Options) -> i32,
+    ) -> i32 {
+        if path.as_os_str() == "-" && run.state.is_none() {
+            eprintln!(
+                "tunnelsmith: a plan read from standard input needs --state DIR (the state lives beside a plan file)"
+            );
+            return 2;
+        }
+        let plan = match load(path) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let mut o = apply::Options {
+            plan_path: path.clone(),
+            state: run.state,
+            jobs: usize::from(run.jobs),
+            ..Default::default()
+        };
+        set(&mut o);
+        command(plan, &o)
     }
 
     fn link(path: &PathBuf, base: &str) -> i32 {

@@ -18,8 +18,12 @@ mod aws;
 mod azure;
 mod gcp;
 mod order;
+mod recheck;
+mod status;
 
 pub use order::{order, Script};
+pub use recheck::Check;
+pub use status::{probes, Probe, Reads};
 
 use crate::check::{RLink, RSite, RTunnel, Resolved};
 use crate::plan::{Gateway, Platform};
@@ -155,6 +159,9 @@ pub struct Step {
     pub after: Vec<StepId>,
     pub creates: Option<Resource>,
     pub wait: Option<Wait>,
+    /// How to tell whether the step took effect without changing anything (for a step that was
+    /// running when `apply` stopped); derived from the argv by [`recheck::derive`].
+    pub check: Option<Check>,
 }
 
 impl Step {
@@ -233,6 +240,7 @@ impl Builder {
             after: Vec::new(),
             creates: None,
             wait: None,
+            check: None,
         });
         self.steps.last_mut().expect("just pushed")
     }
@@ -247,6 +255,7 @@ impl Builder {
                     s.after.push(id);
                 }
             }
+            s.check = recheck::derive(s);
         }
         self.steps
     }

@@ -122,3 +122,99 @@ fn every_resource_carries_the_plan_name() {
         }
     }
 }
+
+#[test]
+fn every_step_of_every_preset_can_be_checked_against_the_cloud() {
+    for p in PRESETS {
+        let (_, s) = preset(p.id);
+        for st in &s {
+            let check = st.check.as_ref().unwrap_or_else(|| panic!("{}: {} has no check", p.id, st.id));
+            if let Check::Describe { args, .. } = check {
+                // A check reads: it never creates, adds, updates or deletes.
+                let words: Vec<String> = args.iter().map(Arg::display).collect();
+                assert!(
+                    !words.iter().any(|w| ["create", "add", "update", "delete"].contains(&w.as_str())
+                        || w.starts_with("create-")
+                        || w.starts_with("delete-")),
+                    "{}: {} checks with {words:?}",
+                    p.id,
+                    st.id
+                );
+            }
+            if st.wait.is_some() || st.args.iter().any(|a| a.display().starts_with("describe")) {
+                assert_eq!(check, &Check::Rerun, "{}: {} only reads", p.id, st.id);
+            }
+        }
+    }
+}
+
+fn check_line(s: &[Step], id: &str) -> String {
+    match &step(s, id).check {
+        Some(Check::Describe { args, contains }) => {
+            let line = args.iter().map(Arg::display).collect::<Vec<_>>().join(" ");
+            match contains {
+                Some(c) => format!("{line} [contains {c}]"),
+                None => line,
+            }
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn seed_004_checks_name_the_same_resources_as_their_steps() {
+    let (_, s) = preset("004-aws-azure-gcp-bgp");
+    assert_eq!(
+        check_line(&s, "aws/vpc"),
+        "ec2 describe-vpcs --region us-east-1 --filters Name=tag:Name,Values=multicloud-aws-vpc \
+         Name=tag:tunnelsmith-plan,Values=multicloud --query Vpcs[0].VpcId --output text"
+    );
+    assert!(check_line(&s, "aws/vpn-aws-azure-1").contains("Name=state,Values=pending,available"));
+    assert_eq!(
+        check_line(&s, "aws/subnet-1-rt"),
+        "ec2 describe-route-tables --region us-east-1 --route-table-ids ${AWS_ROUTE_TABLE_ID} --query \
+         RouteTables[0].Associations[?SubnetId=='${AWS_SUBNET_1_ID}'].RouteTableAssociationId | [0] --output text"
+    );
+    assert_eq!(
+        check_line(&s, "azure/gw-ip-1"),
+        "network public-ip show --resource-group multicloud-azure-rg --name multicloud-azure-gw-ip1 \
+         --query ipAddress --output tsv"
+    );
+    assert_eq!(
+        check_line(&s, "azure/subnet-2"),
+        "network vnet subnet show --resource-group multicloud-azure-rg --vnet-name multicloud-azure-vnet \
+         --name GatewaySubnet --query id --output tsv"
+    );
+    assert!(check_line(&s, "azure/policy-aws-azure-t1").starts_with("network vpn-connection ipsec-policy list"));
+    assert_eq!(step(&s, "azure/gateway-apipa").check, Some(Check::Rerun));
+    assert_eq!(
+        check_line(&s, "gcp/if-gcp-azure-t1"),
+        "compute routers describe multicloud-gcp-router --region us-east1 --format value(interfaces.name) \
+         [contains multicloud-gcp-azure-t1-if]"
+    );
+    assert_eq!(check_line(&s, "gcp/network"), "compute networks describe multicloud-gcp-net --format value(name)");
+}
+
+#[test]
+fn seed_004_status_probes_cover_every_cloud_end_of_every_tunnel() {
+    let (r, s) = preset("004-aws-azure-gcp-bgp");
+    let p = probes(&r, &s);
+    let tunnels: usize = r.links.iter().map(|l| l.tunnels.len()).sum();
+    // Every tunnel has two cloud ends; Azure and Google Cloud ends add a BGP probe each.
+    let bgp_ends = r
+        .links
+        .iter()
+        .flat_map(|l| l.tunnels.iter().map(move |_| [l.a, l.b]))
+        .flatten()
+        .filter(|&site| r.sites[site].platform != crate::plan::Platform::Aws)
+        .count();
+    assert_eq!(p.len(), 2 * tunnels + bgp_ends);
+    let aws = p.iter().find(|x| x.tunnel == "aws-azure-t1" && x.reads == Reads::AwsTelemetry).unwrap();
+    let line = aws.args.iter().map(Arg::display).collect::<Vec<_>>().join(" ");
+    assert!(line.contains("--vpn-connection-ids ${AWS_VPN_AWS_AZURE_1}"), "{line}");
+    assert!(line.contains("OutsideIpAddress=='${AWS_IP_AWS_AZURE_T1}'"), "{line}");
+    let bgp = p.iter().find(|x| x.tunnel == "aws-azure-t1" && x.reads == Reads::AzureBgp).unwrap();
+    assert!(bgp.args.iter().any(|a| a.display() == "169.254.21.1"), "Azure asks about the AWS inside address");
+    let gcp = p.iter().find(|x| x.tunnel == "gcp-azure-t2" && matches!(x.reads, Reads::GcpBgp { .. })).unwrap();
+    assert_eq!(gcp.reads, Reads::GcpBgp { peer: "multicloud-gcp-azure-t2-bgp".into() });
+}

@@ -1,0 +1,757 @@
+#!/usr/bin/env python3
+"""Stand-in `aws`, `az` and `gcloud` for the apply tests (tests/apply*.rs); never for real use.
+
+Copied onto PATH under the three names (the harness does it, with a Python that has jmespath).
+Each call:
+  1. checks its argv against the real CLI's recorded options (options.json, made from the real
+     help output by record-options.py): unknown command or option, missing required option or a
+     value outside the listed choices -> exit 2, as the real parser does;
+  2. acts on a small persistent world (world.json in $STANDIN_DIR, under a lock): resources are
+     created, read, updated and deleted with the real CLI's rules that matter here (names unique,
+     "not found" errors with the real exit codes and messages, dependencies that block deletion);
+  3. answers with JSON shaped like the real output, filtered by --query (JMESPath) or --format
+     value(...) and printed as --output text/tsv/json, like the real CLI;
+  4. logs the call (calls.log: one JSON line each) and counts creations per resource.
+
+Told by the environment:
+  STANDIN_DIR            the world, the log and the counters (required)
+  STANDIN_OPTIONS        options.json (default: beside this file)
+  STANDIN_DELAY          seconds every call takes (before it acts); default 0
+  STANDIN_GATEWAY_SECS   seconds an Azure VPN gateway takes to provision; default 0
+  STANDIN_FAIL_AT        fail the Nth call (1-based, counting every call of the three CLIs)
+  STANDIN_FAIL_STEP      fail the first call made for this step (TUNNELSMITH_STEP), once
+  STANDIN_FAIL_AFTER_STEP  act for this step, then fail as if the answer was lost, once
+  STANDIN_THROTTLE_STEP  ID:N, answer the first N calls of that step with a throttling error
+  STANDIN_LOGGED_OUT     a CLI name (aws, az, gcloud) that is not logged in
+  STANDIN_VERSION_<CLI>  the version that CLI reports (e.g. STANDIN_VERSION_AZ=2.40.0)
+"""
+import fcntl
+import hashlib
+import json
+import os
+import shlex
+import sys
+import time
+
+PROG = os.path.basename(sys.argv[0])
+ARGV = sys.argv[1:]
+DIR = os.environ.get("STANDIN_DIR") or sys.exit("standin: STANDIN_DIR is not set")
+STEP = os.environ.get("TUNNELSMITH_STEP", "")
+PROJECT = "standin-project"
+SUB = "00000000-0000-0000-0000-000000000000"
+
+
+class Exit(Exception):
+    def __init__(self, code, err="", out=""):
+        self.code, self.err, self.out = code, err, out
+
+
+def h(*parts, n=8):
+    return hashlib.sha1("/".join(str(p) for p in parts).encode()).hexdigest()[:n]
+
+
+def ip_of(*parts):
+    d = hashlib.sha1("/".join(parts).encode()).digest()
+    return f"203.0.{113 if d[0] % 2 else 112}.{1 + d[1] % 250}"
+
+
+# ---- argv against the recorded options -------------------------------------------------------
+
+def split_command(known):
+    """(command words, rest) by the longest recorded command that starts argv."""
+    words = []
+    for w in ARGV:
+        if w.startswith("-"):
+            break
+        words.append(w)
+    for n in range(len(words), 0, -1):
+        cmd = " ".join(words[:n])
+        if cmd in known:
+            return cmd, ARGV[n:]
+    raise Exit(2, f"{PROG}: '{' '.join(words)}' is not a command the recorded {PROG} has (tests/standins/options.json)")
+
+
+def parse(rec, rest):
+    """Options to their values, and positionals; errors like the real parser."""
+    opts, pos, cur = {}, [], None
+    for tok in rest:
+        if tok.startswith("--"):
+            name, eq, val = tok.partition("=")
+            if name not in rec["options"]:
+                raise Exit(2, f"{PROG}: error: unrecognized arguments: {name}")
+            opts.setdefault(name, [])
+            cur = name
+            if eq:
+                opts[name].append(val)
+        elif cur is None:
+            pos.append(tok)
+        else:
+            opts[cur].append(tok)
+    if len(pos) > rec.get("positionals", 0):
+        raise Exit(2, f"{PROG}: error: unrecognized arguments: {' '.join(pos)}")
+    for r in rec["required"]:
+        if r not in opts:
+            raise Exit(2, f"{PROG}: error: the following arguments are required: {r}")
+    for name, vals in opts.items():
+        allowed = rec["choices"].get(name)
+        if allowed and vals:
+            low = [a.lower() for a in allowed]
+            for v in vals:
+                if v.lower() not in low:
+                    raise Exit(2, f"{PROG}: error: argument {name}: invalid choice: '{v}' (choose from {', '.join(allowed)})")
+    return opts, pos
+
+
+def one(opts, name, default=None):
+    v = opts.get(name)
+    return v[0] if v else default
+
+
+# ---- output ----------------------------------------------------------------------------------
+
+def text_of(v):
+    if v is None:
+        return "None" if PROG == "aws" else ""
+    if isinstance(v, bool):
+        return "True" if v else "False"
+    if isinstance(v, list):
+        if all(not isinstance(x, (list, dict)) for x in v):
+            return "\t".join(text_of(x) for x in v)
+        return "\n".join(text_of(x) for x in v)
+    if isinstance(v, dict):
+        return "\t".join(text_of(x) for x in v.values())
+    return str(v)
+
+
+def gvalue(doc, key):
+    cur = [doc]
+    multi = False
+    for seg in key.split("."):
+        name, _, idx = seg.partition("[")
+        nxt = []
+        for c in cur:
+            if isinstance(c, list):
+                multi = True
+                items = c
+            else:
+                items = [c]
+            for it in items:
+                if isinstance(it, dict) and name in it:
+                    v = it[name]
+                    if idx:
+                        i = int(idx.rstrip("]"))
+                        v = v[i] if isinstance(v, list) and i < len(v) else None
+                    nxt.append(v)
+        cur = [x for x in nxt if x is not None]
+    flat = []
+    for c in cur:
+        flat.extend(c if isinstance(c, list) else [c])
+    if multi or len(flat) > 1:
+        return ";".join(text_of(x) for x in flat)
+    return text_of(flat[0]) if flat else ""
+
+
+def emit(doc, opts):
+    if PROG == "gcloud":
+        fmt = one(opts, "--format", "json")
+        if fmt.startswith("value(") and fmt.endswith(")"):
+            docs = doc if isinstance(doc, list) else [doc]
+            lines = ["\t".join(gvalue(d, k.strip()) for k in fmt[6:-1].split(",")) for d in docs]
+            return "\n".join(lines) + "\n"
+        return json.dumps(doc, indent=2) + "\n"
+    q = one(opts, "--query")
+    if q:
+        import jmespath
+        doc = jmespath.search(q, doc)
+    out = one(opts, "--output", "json")
+    if out in ("text", "tsv"):
+        return text_of(doc) + "\n"
+    if out == "none":
+        return ""
+    return json.dumps(doc, indent=2) + "\n"
+
+
+# ---- AWS -------------------------------------------------------------------------------------
+
+AWS_TYPES = {
+    # create op: (type, id prefix, response key, list key for describe)
+    "create-vpc": ("vpc", "vpc", "Vpc", "Vpcs", "VpcId"),
+    "create-subnet": ("subnet", "subnet", "Subnet", "Subnets", "SubnetId"),
+    "create-internet-gateway": ("igw", "igw", "InternetGateway", "InternetGateways", "InternetGatewayId"),
+    "create-route-table": ("rtb", "rtb", "RouteTable", "RouteTables", "RouteTableId"),
+    "create-vpn-gateway": ("vgw", "vgw", "VpnGateway", "VpnGateways", "VpnGatewayId"),
+    "create-customer-gateway": ("cgw", "cgw", "CustomerGateway", "CustomerGateways", "CustomerGatewayId"),
+    "create-vpn-connection": ("vpn", "vpn", "VpnConnection", "VpnConnections", "VpnConnectionId"),
+}
+DESCRIBE = {v[3]: (v[0], v[4]) for v in AWS_TYPES.values()}
+DESCRIBE_OPS = {"describe-vpcs": "Vpcs", "describe-subnets": "Subnets", "describe-internet-gateways": "InternetGateways",
+                "describe-route-tables": "RouteTables", "describe-vpn-gateways": "VpnGateways",
+                "describe-customer-gateways": "CustomerGateways", "describe-vpn-connections": "VpnConnections"}
+ID_FLAGS = {"vpc": "--vpc-ids", "subnet": "--subnet-ids", "igw": "--internet-gateway-ids", "rtb": "--route-table-ids",
+            "vgw": "--vpn-gateway-ids", "cgw": "--customer-gateway-ids", "vpn": "--vpn-connection-ids"}
+NOT_FOUND = {"vpc": "InvalidVpcID.NotFound", "subnet": "InvalidSubnetID.NotFound",
+             "igw": "InvalidInternetGatewayID.NotFound", "rtb": "InvalidRouteTableID.NotFound",
+             "vgw": "InvalidVpnGatewayID.NotFound", "cgw": "InvalidCustomerGatewayID.NotFound",
+             "vpn": "InvalidVpnConnectionID.NotFound"}
+
+
+def aws_err(op, code, msg, rc=254):
+    name = "".join(p.capitalize() for p in op.split("-"))
+    raise Exit(rc, f"\nAn error occurred ({code}) when calling the {name} operation: {msg}")
+
+
+def tags_of(opts):
+    spec = one(opts, "--tag-specifications", "")
+    tags = []
+    for part in spec.split("{Key=")[1:]:
+        k, _, rest = part.partition(",Value=")
+        tags.append({"Key": k, "Value": rest.split("}")[0]})
+    return tags
+
+
+def aws_get(w, op, typ, rid):
+    r = w["aws"].get(rid)
+    if not r or r["_type"] != typ or r.get("State") == "deleted":
+        aws_err(op, NOT_FOUND[typ], f"The ID '{rid}' does not exist")
+    return r
+
+
+def filters_match(r, filters):
+    for f in filters:
+        name, _, values = f.partition(",Values=")
+        name = name[len("Name="):]
+        vals = values.split(",")
+        if name.startswith("tag:"):
+            have = [t["Value"] for t in r.get("Tags", []) if t["Key"] == name[4:]]
+            if not any(v in vals for v in have):
+                return False
+        elif name == "state":
+            if r.get("State", "available") not in vals:
+                return False
+        elif name == "vpc-id":
+            if r.get("VpcId") not in vals:
+                return False
+        else:
+            raise Exit(2, f"standin: filter {name} is not modelled")
+    return True
+
+
+def aws(w, cmd, opts):
+    if cmd == "sts get-caller-identity":
+        return {"UserId": "AIDASTANDIN", "Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/standin"}
+    op = cmd.split()[1]
+    live = lambda typ: [r for r in w["aws"].values() if r["_type"] == typ and r.get("State") != "deleted"]
+    if op in AWS_TYPES:
+        typ, prefix, key, _, idf = AWS_TYPES[op]
+        tags = tags_of(opts)
+        name = next((t["Value"] for t in tags if t["Key"] == "Name"), "")
+        rid = f"{prefix}-{h(typ, name, json.dumps(sorted(opts.items())), n=17)}"
+        r = {"_type": typ, idf: rid, "Tags": tags, "State": "available"}
+        if typ == "vpc":
+            cidr = one(opts, "--cidr-block")
+            r.update(CidrBlock=cidr, CidrBlockAssociationSet=[
+                {"AssociationId": f"vpc-cidr-assoc-{h(rid, cidr, n=17)}", "CidrBlock": cidr,
+                 "CidrBlockState": {"State": "associated"}}])
+        elif typ == "subnet":
+            aws_get(w, op, "vpc", one(opts, "--vpc-id"))
+            r.update(VpcId=one(opts, "--vpc-id"), CidrBlock=one(opts, "--cidr-block"))
+        elif typ == "igw":
+            r.update(Attachments=[])
+            del r["State"]
+        elif typ == "rtb":
+            vpc = aws_get(w, op, "vpc", one(opts, "--vpc-id"))
+            r.update(VpcId=vpc["VpcId"], Routes=[{"DestinationCidrBlock": vpc["CidrBlock"], "GatewayId": "local"}],
+                     Associations=[], PropagatingVgws=[])
+            del r["State"]
+        elif typ == "vgw":
+            r.update(Type="ipsec.1", AmazonSideAsn=int(one(opts, "--amazon-side-asn", "64512")), VpcAttachments=[])
+        elif typ == "cgw":
+            r.update(Type="ipsec.1", IpAddress=one(opts, "--public-ip"), BgpAsn=one(opts, "--bgp-asn"))
+        elif typ == "vpn":
+            aws_get(w, op, "cgw", one(opts, "--customer-gateway-id"))
+            aws_get(w, op, "vgw", one(opts, "--vpn-gateway-id"))
+            options = json.loads(one(opts, "--options", "{}"))
+            tunnels = []
+            for i, t in enumerate(options.get("TunnelOptions", [{}, {}])):
+                tunnels.append({"OutsideIpAddress": ip_of(rid, str(i)), "TunnelInsideCidr": t.get("TunnelInsideCidr"),
+                                "PreSharedKey": t.get("PreSharedKey")})
+            r.update(Type="ipsec.1", CustomerGatewayId=one(opts, "--customer-gateway-id"),
+                     VpnGatewayId=one(opts, "--vpn-gateway-id"), Routes=[],
+                     Options={"StaticRoutesOnly": options.get("StaticRoutesOnly", False), "TunnelOptions": tunnels},
+                     VgwTelemetry=[{"OutsideIpAddress": t["OutsideIpAddress"], "Status": "UP",
+                                    "StatusMessage": "2 BGP ROUTES", "AcceptedRouteCount": 2} for t in tunnels])
+        w["aws"][rid] = r
+        created(w, f"aws {typ} {name}")
+        return {key: {k: v for k, v in r.items() if not k.startswith("_")}}
+    if op in DESCRIBE_OPS:
+        lst = DESCRIBE_OPS[op]
+        typ, idf = DESCRIBE[lst]
+        ids = opts.get(ID_FLAGS[typ], [])
+        if ids:
+            items = [aws_get(w, op, typ, i) for i in ids]
+        else:
+            items = [r for r in w["aws"].values() if r["_type"] == typ and filters_match(r, opts.get("--filters", []))]
+        return {lst: [{k: v for k, v in r.items() if not k.startswith("_")} for r in items]}
+    if op == "associate-vpc-cidr-block":
+        vpc = aws_get(w, op, "vpc", one(opts, "--vpc-id"))
+        a = {"AssociationId": f"vpc-cidr-assoc-{h(vpc['VpcId'], one(opts, '--cidr-block'), n=17)}",
+             "CidrBlock": one(opts, "--cidr-block"), "CidrBlockState": {"State": "associated"}}
+        vpc["CidrBlockAssociationSet"].append(a)
+        return {"CidrBlockAssociation": a, "VpcId": vpc["VpcId"]}
+    if op == "attach-internet-gateway":
+        igw = aws_get(w, op, "igw", one(opts, "--internet-gateway-id"))
+        aws_get(w, op, "vpc", one(opts, "--vpc-id"))
+        if igw["Attachments"]:
+            aws_err(op, "Resource.AlreadyAssociated", "resource is already attached")
+        igw["Attachments"] = [{"State": "available", "VpcId": one(opts, "--vpc-id")}]
+        created(w, f"aws igw-attachment {igw['InternetGatewayId']}")
+        return None
+    if op == "detach-internet-gateway":
+        igw = aws_get(w, op, "igw", one(opts, "--internet-gateway-id"))
+        if not igw["Attachments"]:
+            aws_err(op, "Gateway.NotAttached", "resource is not attached")
+        igw["Attachments"] = []
+        return None
+    if op == "create-route":
+        rt = aws_get(w, op, "rtb", one(opts, "--route-table-id"))
+        dest = one(opts, "--destination-cidr-block")
+        if any(r["DestinationCidrBlock"] == dest for r in rt["Routes"]):
+            aws_err(op, "RouteAlreadyExists", f"The route identified by {dest} already exists.")
+        target = {k[2:]: v[0] for k, v in opts.items() if k in ("--gateway-id", "--network-interface-id")}
+        rt["Routes"].append({"DestinationCidrBlock": dest, **target})
+        created(w, f"aws route {rt['RouteTableId']} {dest}")
+        return {"Return": True}
+    if op == "associate-route-table":
+        rt = aws_get(w, op, "rtb", one(opts, "--route-table-id"))
+        sub = aws_get(w, op, "subnet", one(opts, "--subnet-id"))
+        if any(a["SubnetId"] == sub["SubnetId"] for a in rt["Associations"]):
+            aws_err(op, "Resource.AlreadyAssociated", "the subnet is already associated")
+        aid = f"rtbassoc-{h(rt['RouteTableId'], sub['SubnetId'], n=17)}"
+        rt["Associations"].append({"RouteTableAssociationId": aid, "SubnetId": sub["SubnetId"],
+                                   "RouteTableId": rt["RouteTableId"]})
+        created(w, f"aws rtb-association {aid}")
+        return {"AssociationId": aid, "AssociationState": {"State": "associated"}}
+    if op == "disassociate-route-table":
+        aid = one(opts, "--association-id")
+        for rt in live("rtb"):
+            if any(a["RouteTableAssociationId"] == aid for a in rt["Associations"]):
+                rt["Associations"] = [a for a in rt["Associations"] if a["RouteTableAssociationId"] != aid]
+                return None
+        aws_err(op, "InvalidAssociationID.NotFound", f"The association ID '{aid}' does not exist")
+    if op == "attach-vpn-gateway":
+        vgw = aws_get(w, op, "vgw", one(opts, "--vpn-gateway-id"))
+        aws_get(w, op, "vpc", one(opts, "--vpc-id"))
+        if any(a["State"] == "attached" for a in vgw["VpcAttachments"]):
+            aws_err(op, "VpnGatewayAttachmentLimitExceeded", "the gateway is already attached")
+        vgw["VpcAttachments"] = [{"VpcId": one(opts, "--vpc-id"), "State": "attached"}]
+        created(w, f"aws vgw-attachment {vgw['VpnGatewayId']}")
+        return {"VpcAttachment": {"VpcId": one(opts, "--vpc-id"), "State": "attaching"}}
+    if op == "detach-vpn-gateway":
+        vgw = aws_get(w, op, "vgw", one(opts, "--vpn-gateway-id"))
+        if not any(a["State"] == "attached" for a in vgw["VpcAttachments"]):
+            aws_err(op, "InvalidVpnGatewayAttachment.NotFound", "the attachment does not exist")
+        vgw["VpcAttachments"] = [{"VpcId": one(opts, "--vpc-id"), "State": "detached"}]
+        return None
+    if op == "create-vpn-connection-route":
+        vpn = aws_get(w, op, "vpn", one(opts, "--vpn-connection-id"))
+        vpn["Routes"].append({"DestinationCidrBlock": one(opts, "--destination-cidr-block"), "State": "available"})
+        return None
+    if op == "enable-vgw-route-propagation":
+        rt = aws_get(w, op, "rtb", one(opts, "--route-table-id"))
+        gw = one(opts, "--gateway-id")
+        if not any(p["GatewayId"] == gw for p in rt["PropagatingVgws"]):
+            rt["PropagatingVgws"].append({"GatewayId": gw})
+        return None
+    if op.startswith("delete-"):
+        typ = {"delete-vpc": "vpc", "delete-subnet": "subnet", "delete-internet-gateway": "igw",
+               "delete-route-table": "rtb", "delete-vpn-gateway": "vgw", "delete-customer-gateway": "cgw",
+               "delete-vpn-connection": "vpn"}.get(op)
+        if typ is None:
+            raise Exit(2, f"standin: aws ec2 {op} is not modelled")
+        flag = [k for k in opts if k.endswith("-id")][0]
+        r = aws_get(w, op, typ, one(opts, flag))
+        rid = one(opts, flag)
+        busy = []
+        if typ == "vpc":
+            busy = [x for x in live("subnet") + live("rtb") if x.get("VpcId") == rid]
+            busy += [x for x in live("igw") if any(a["VpcId"] == rid for a in x["Attachments"])]
+            busy += [x for x in live("vgw") if any(a["VpcId"] == rid and a["State"] == "attached" for a in x["VpcAttachments"])]
+        elif typ == "igw":
+            busy = r["Attachments"]
+        elif typ == "rtb":
+            busy = r["Associations"]
+        elif typ == "vgw":
+            busy = [a for a in r["VpcAttachments"] if a["State"] == "attached"]
+            busy += [x for x in live("vpn") if x.get("VpnGatewayId") == rid]
+        elif typ == "cgw":
+            busy = [x for x in live("vpn") if x.get("CustomerGatewayId") == rid]
+        if busy:
+            aws_err(op, "DependencyViolation", f"The {typ} '{rid}' has dependencies and cannot be deleted.")
+        if typ in ("vgw", "cgw", "vpn"):
+            r["State"] = "deleted"
+        else:
+            del w["aws"][rid]
+        return None
+    raise Exit(2, f"standin: aws {cmd} is not modelled")
+
+
+# ---- Azure -----------------------------------------------------------------------------------
+
+AZ_WRAP = {"vnet": "newVNet", "public-ip": "publicIp", "nsg": "NewNSG", "nic": "NewNIC", "vpn-connection": "resource"}
+AZ_PROVIDER = {"vnet": "virtualNetworks", "vnet subnet": "virtualNetworks/subnets", "public-ip": "publicIPAddresses",
+               "vnet-gateway": "virtualNetworkGateways", "local-gateway": "localNetworkGateways",
+               "vpn-connection": "connections", "nsg": "networkSecurityGroups", "nsg rule": "securityRules",
+               "nic": "networkInterfaces", "route-table": "routeTables", "route-table route": "routes"}
+AZ_PARENT = {"vnet subnet": ("--vnet-name", "vnet"), "nsg rule": ("--nsg-name", "nsg"),
+             "route-table route": ("--route-table-name", "route-table")}
+
+
+def az_key(kind, rg, name, opts):
+    parent = ""
+    if kind in AZ_PARENT:
+        parent = one(opts, AZ_PARENT[kind][0]) + "/"
+    return f"{rg}/{kind}/{parent}{name}"
+
+
+def az_not_found(kind, name, rg):
+    raise Exit(3, f"ERROR: (ResourceNotFound) The Resource 'Microsoft.Network/{AZ_PROVIDER.get(kind, kind)}/{name}' "
+                  f"under resource group '{rg}' was not found.\nCode: ResourceNotFound")
+
+
+def az_set(doc, path, value):
+    try:
+        value = json.loads(value)
+    except ValueError:
+        pass
+    cur = doc
+    segs = path.split(".")
+    for i, seg in enumerate(segs):
+        name, _, idx = seg.partition("[")
+        last = i == len(segs) - 1
+        if idx:
+            lst = cur.setdefault(name, [])
+            k = int(idx.rstrip("]"))
+            while len(lst) <= k:
+                lst.append({})
+            if last:
+                lst[k] = value
+            cur = lst[k]
+        elif last:
+            cur[name] = value
+        else:
+            cur = cur.setdefault(name, {})
+
+
+def gateway_state(g):
+    if g.get("provisioningState") == "Updating":
+        if time.time() >= g["_ready_at"]:
+            g["provisioningState"] = "Succeeded"
+    return g
+
+
+def az(w, cmd, opts):
+    words = cmd.split()
+    if cmd == "account show":
+        return {"id": SUB, "name": "Standin Subscription", "user": {"name": "standin@example.com", "type": "user"}}
+    rg = one(opts, "--resource-group")
+    store = w["az"]
+    if words[0] == "group":
+        name = one(opts, "--name")
+        key = f"{name}/group/{name}"
+        if words[1] == "create":
+            g = store.setdefault(key, {"id": f"/subscriptions/{SUB}/resourceGroups/{name}", "name": name,
+                                       "location": one(opts, "--location"), "properties": {}})
+            g["properties"]["provisioningState"] = "Succeeded"
+            created(w, f"az group {name}")
+            return g
+        if key not in store:
+            raise Exit(3, f"ERROR: (ResourceGroupNotFound) Resource group '{name}' could not be found.\nCode: ResourceGroupNotFound")
+        if words[1] == "delete":
+            for k in [k for k in store if k.startswith(name + "/")]:
+                del store[k]
+            return None
+        return store[key]
+    verb = words[-1]
+    kind = " ".join(words[1:-1])
+    if kind == "vpn-connection ipsec-policy":
+        ckey = f"{rg}/vpn-connection/{one(opts, '--connection-name')}"
+        if ckey not in store:
+            az_not_found("vpn-connection", one(opts, "--connection-name"), rg)
+        conn = store[ckey]
+        if verb == "add":
+            conn.setdefault("ipsecPolicies", []).append(
+                {"saLifeTimeSeconds": int(one(opts, "--sa-lifetime")), "dhGroup": one(opts, "--dh-group"),
+                 "ikeEncryption": one(opts, "--ike-encryption"), "ipsecEncryption": one(opts, "--ipsec-encryption")})
+            created(w, f"az ipsec-policy {ckey}")
+            return conn["ipsecPolicies"]
+        return conn.get("ipsecPolicies", [])
+    if f"{rg}/group/{rg}" not in store:
+        raise Exit(3, f"ERROR: (ResourceGroupNotFound) Resource group '{rg}' could not be found.\nCode: ResourceGroupNotFound")
+    name = one(opts, "--name")
+    key = az_key(kind, rg, name, opts)
+    if verb == "create":
+        if kind in AZ_PARENT:
+            pkey = f"{rg}/{AZ_PARENT[kind][1]}/{one(opts, AZ_PARENT[kind][0])}"
+            if pkey not in store:
+                az_not_found(AZ_PARENT[kind][1], one(opts, AZ_PARENT[kind][0]), rg)
+        r = {"id": f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Network/"
+                   f"{AZ_PROVIDER.get(kind, kind)}/{name}", "name": name, "provisioningState": "Succeeded",
+             "location": one(opts, "--location")}
+        if kind == "public-ip":
+            r["ipAddress"] = ip_of(rg, name)
+        if kind == "vnet-gateway":
+            vnet = f"{rg}/vnet/{one(opts, '--vnet')}"
+            if vnet not in store or f"{rg}/vnet subnet/{one(opts, '--vnet')}/GatewaySubnet" not in store:
+                raise Exit(1, "ERROR: (InvalidRequestFormat) the virtual network has no GatewaySubnet")
+            pips = opts.get("--public-ip-addresses", [])
+            for p in pips:
+                if f"{rg}/public-ip/{p}" not in store:
+                    az_not_found("public-ip", p, rg)
+            r.update(provisioningState="Updating", _ready_at=time.time() + float(os.environ.get("STANDIN_GATEWAY_SECS", "0")),
+                     vnet=one(opts, "--vnet"), publicIps=pips,
+                     bgpSettings={"asn": int(one(opts, "--asn", "65515")), "bgpPeeringAddresses": [
+                         {"ipconfigurationId": f"{r['id']}/ipConfigurations/vnetGatewayConfig{i}",
+                          "customBgpIpAddresses": [], "defaultBgpIpAddresses": [f"192.168.1.{4 + i}"]}
+                         for i in range(len(pips))]})
+            if key in store:
+                raise Exit(1, "ERROR: (AnotherOperationInProgress) Another operation on this or dependent resource is in progress.")
+        if kind == "local-gateway":
+            r.update(gatewayIpAddress=one(opts, "--gateway-ip-address"))
+        if kind == "vpn-connection":
+            gw = store.get(f"{rg}/vnet-gateway/{one(opts, '--vnet-gateway1')}")
+            if gw is None:
+                az_not_found("vnet-gateway", one(opts, "--vnet-gateway1"), rg)
+            if gateway_state(gw)["provisioningState"] != "Succeeded":
+                raise Exit(1, "ERROR: (AnotherOperationInProgress) Another operation on this or dependent resource is in progress.")
+            if f"{rg}/local-gateway/{one(opts, '--local-gateway2')}" not in store:
+                az_not_found("local-gateway", one(opts, "--local-gateway2"), rg)
+            r.update(gateway=one(opts, "--vnet-gateway1"), localGateway=one(opts, "--local-gateway2"),
+                     sharedKey=one(opts, "--shared-key"), connectionStatus="Connected",
+                     enableBgp="--enable-bgp" in opts)
+        # Azure create is a PUT: the same name again updates it.
+        store[key] = r
+        created(w, f"az {kind} {key}")
+        if "--no-wait" in opts:
+            return None
+        shown = {k: v for k, v in r.items() if not k.startswith("_") and k != "sharedKey"}
+        return {AZ_WRAP[kind]: shown} if kind in AZ_WRAP else shown
+    if verb == "list-bgp-peer-status":
+        gw = store.get(key)
+        if gw is None:
+            az_not_found(kind, name, rg)
+        return {"value": [{"neighbor": one(opts, "--peer"), "asn": 65000, "state": "Connected", "routesReceived": 4}]}
+    if key not in store:
+        if verb == "delete":
+            return None  # Azure answers 204 for a resource already gone
+        az_not_found(kind, name, rg)
+    r = store[key]
+    if kind == "vnet-gateway":
+        gateway_state(r)
+    if verb == "show":
+        return {k: v for k, v in r.items() if not k.startswith("_") and k != "sharedKey"}
+    if verb == "update":
+        for s in opts.get("--set", []):
+            path, _, value = s.partition("=")
+            az_set(r, path, value)
+        return {k: v for k, v in r.items() if not k.startswith("_") and k != "sharedKey"}
+    if verb == "delete":
+        users = []
+        if kind == "vnet":
+            users = [k for k, v in store.items() if "/vnet-gateway/" in k and v.get("vnet") == name]
+        elif kind == "public-ip":
+            users = [k for k, v in store.items() if "/vnet-gateway/" in k and name in v.get("publicIps", [])]
+        elif kind == "vnet-gateway":
+            users = [k for k, v in store.items() if "/vpn-connection/" in k and v.get("gateway") == name]
+        elif kind == "local-gateway":
+            users = [k for k, v in store.items() if "/vpn-connection/" in k and v.get("localGateway") == name]
+        if users:
+            raise Exit(1, f"ERROR: (InUseSubnetCannotBeDeleted) {name} is in use by {users[0]} and cannot be deleted.")
+        for k in [k for k in store if k == key or k.startswith(f"{rg}/{kind} ") and f"/{name}/" in k]:
+            del store[k]
+        return None
+    raise Exit(2, f"standin: az {cmd} is not modelled")
+
+
+# ---- Google Cloud ----------------------------------------------------------------------------
+
+def g_not_found(cmd, coll, name, region):
+    where = f"regions/{region}" if region else "global"
+    raise Exit(1, f"ERROR: (gcloud.{cmd.replace(' ', '.')}) Could not fetch resource:\n"
+                  f" - The resource 'projects/{PROJECT}/{where}/{coll}/{name}' was not found\n")
+
+
+def gcloud(w, cmd, opts, pos):
+    if cmd == "config list":
+        return {"core": {"account": "standin@example.com", "project": PROJECT}}
+    words = cmd.split()
+    verb = words[-1]
+    coll = ".".join(words[1:-1])
+    name = pos[0] if pos else ""
+    region = one(opts, "--region")
+    store = w["gcloud"]
+    key = f"{coll}/{name}"
+    if verb == "create":
+        if key in store:
+            raise Exit(1, f"ERROR: (gcloud.{cmd.replace(' ', '.')}) Could not fetch resource:\n"
+                          f" - The resource 'projects/{PROJECT}/{coll}/{name}' already exists\n")
+        r = {"name": name, "kind": f"compute#{coll}", "region": region,
+             "selfLink": f"https://compute.googleapis.com/compute/v1/projects/{PROJECT}/{coll}/{name}"}
+        for k, v in opts.items():
+            if k not in ("--format", "--quiet", "--region") and v:
+                r[k[2:]] = v[0]
+        needs = {"network": "networks", "router": "routers", "vpn-gateway": "vpn-gateways",
+                 "peer-external-gateway": "external-vpn-gateways"}
+        for field, c in needs.items():
+            if field in r and f"{c}/{r[field]}" not in store:
+                g_not_found(f"compute {c} describe", c, r[field], region)
+        if coll == "vpn-gateways":
+            r["vpnInterfaces"] = [{"id": i, "ipAddress": ip_of(name, str(i))} for i in range(2)]
+        if coll == "external-vpn-gateways":
+            ifs = [x.split("=") for x in r.get("interfaces", "").split(",") if x]
+            r["interfaces"] = [{"id": int(a), "ipAddress": b} for a, b in ifs]
+            r["redundancyType"] = {1: "SINGLE_IP_INTERNALLY_REDUNDANT", 2: "TWO_IPS_REDUNDANCY"}.get(len(ifs), "FOUR_IPS_REDUNDANCY")
+        if coll == "routers":
+            r.update(bgp={"asn": int(r.get("asn", 0))}, interfaces=[], bgpPeers=[])
+        if coll == "vpn-tunnels":
+            r.update(status="ESTABLISHED", detailedStatus="Tunnel is up and running.")
+            r.pop("shared-secret", None)
+        if coll == "addresses":
+            r["address"] = ip_of(name)
+        store[key] = r
+        created(w, f"gcloud {coll} {name}")
+        return r
+    if coll == "routers" and verb in ("add-interface", "add-bgp-peer", "get-status"):
+        if key not in store:
+            g_not_found(cmd, coll, name, region)
+        r = store[key]
+        if verb == "get-status":
+            return {"result": {"bgpPeerStatus": [
+                {"name": p["name"], "peerIpAddress": p["peerIpAddress"], "state": "Established", "status": "UP",
+                 "numLearnedRoutes": 3} for p in r["bgpPeers"]]}}
+        if verb == "add-interface":
+            n = one(opts, "--interface-name")
+            if any(i["name"] == n for i in r["interfaces"]):
+                raise Exit(1, f"ERROR: (gcloud.{cmd.replace(' ', '.')}) Duplicate interface name: {n}")
+            r["interfaces"].append({"name": n, "linkedVpnTunnel": one(opts, "--vpn-tunnel"),
+                                    "ipRange": f"{one(opts, '--ip-address')}/{one(opts, '--mask-length')}"})
+            created(w, f"gcloud router-interface {n}")
+        else:
+            n = one(opts, "--peer-name")
+            if not any(i["name"] == one(opts, "--interface") for i in r["interfaces"]):
+                raise Exit(1, f"ERROR: (gcloud.{cmd.replace(' ', '.')}) interface {one(opts, '--interface')} not found")
+            if any(p["name"] == n for p in r["bgpPeers"]):
+                raise Exit(1, f"ERROR: (gcloud.{cmd.replace(' ', '.')}) Duplicate BGP peer name: {n}")
+            r["bgpPeers"].append({"name": n, "interfaceName": one(opts, "--interface"),
+                                  "peerIpAddress": one(opts, "--peer-ip-address"), "peerAsn": one(opts, "--peer-asn")})
+            created(w, f"gcloud bgp-peer {n}")
+        return r
+    if key not in store:
+        g_not_found(cmd, coll, name, region)
+    if verb == "describe":
+        return store[key]
+    if verb == "delete":
+        users = [k for k, v in store.items() if k != key and name in (
+            v.get("network"), v.get("router"), v.get("vpn-gateway"), v.get("peer-external-gateway"))
+            and k.split("/")[0] != coll]
+        if users:
+            raise Exit(1, f"ERROR: (gcloud.{cmd.replace(' ', '.')}) Could not fetch resource:\n"
+                          f" - The {coll} resource '{name}' is already being used by '{users[0]}' (resourceInUseByAnotherResource)")
+        del store[key]
+        return None
+    raise Exit(2, f"standin: gcloud {cmd} is not modelled")
+
+
+# ---- the call --------------------------------------------------------------------------------
+
+def created(w, what):
+    w["created"][what] = w["created"].get(what, 0) + 1
+
+
+def version():
+    v = os.environ.get(f"STANDIN_VERSION_{PROG.upper()}")
+    if PROG == "aws":
+        return f"aws-cli/{v or '1.45.11'} Python/3.11 Linux/standin botocore/1.43.11\n"
+    if PROG == "az":
+        return json.dumps({"azure-cli": v or "2.91.0", "azure-cli-core": v or "2.91.0", "extensions": {}}) + "\n"
+    return json.dumps({"Google Cloud SDK": v or "528.0.0", "core": "2025.06.20"}) + "\n"
+
+
+def main():
+    os.makedirs(DIR, exist_ok=True)
+    rec_path = os.environ.get("STANDIN_OPTIONS") or os.path.join(os.path.dirname(os.path.realpath(__file__)), "options.json")
+    lock = open(os.path.join(DIR, "lock"), "a+")
+    out, err, code = "", "", 0
+    delay = float(os.environ.get("STANDIN_DELAY", "0"))
+    entry = {"prog": PROG, "argv": ARGV, "step": STEP, "t0": time.time()}
+    try:
+        if ARGV in (["--version"], ["version", "--output", "json"], ["version", "--format", "json"]):
+            out = version()
+            return
+        with open(rec_path) as f:
+            rec = json.load(f)[PROG]
+        cmd, rest = split_command(rec)
+        opts, pos = parse(rec[cmd], rest)
+        entry["cmd"] = cmd
+        if delay:
+            time.sleep(delay)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path = os.path.join(DIR, "world.json")
+        try:
+            with open(path) as f:
+                w = json.load(f)
+        except FileNotFoundError:
+            w = {"seq": 0, "aws": {}, "az": {}, "gcloud": {}, "created": {}, "fired": [], "throttled": {}}
+        w["seq"] += 1
+        entry["n"] = w["seq"]
+        fail_at = os.environ.get("STANDIN_FAIL_AT")
+        logged_out = os.environ.get("STANDIN_LOGGED_OUT") == PROG
+        login = cmd in ("sts get-caller-identity", "account show", "config list")
+        try:
+            if logged_out and login and PROG != "gcloud":
+                raise Exit(1, {"aws": "Unable to locate credentials. You can configure credentials by running \"aws configure\".",
+                               "az": "ERROR: Please run 'az login' to setup account."}[PROG])
+            if fail_at and int(fail_at) == w["seq"]:
+                raise Exit(1, f"{PROG}: simulated failure at call {w['seq']}")
+            if STEP and os.environ.get("STANDIN_FAIL_STEP") == STEP and STEP not in w["fired"]:
+                w["fired"].append(STEP)
+                raise Exit(1, f"{PROG}: simulated failure of step {STEP}")
+            th = os.environ.get("STANDIN_THROTTLE_STEP", "")
+            if th and STEP == th.rsplit(":", 1)[0] and w["throttled"].get(STEP, 0) < int(th.rsplit(":", 1)[1]):
+                w["throttled"][STEP] = w["throttled"].get(STEP, 0) + 1
+                raise Exit(254 if PROG == "aws" else 1, {
+                    "aws": "An error occurred (RequestLimitExceeded) when calling the operation: Request limit exceeded.",
+                    "az": "ERROR: (TooManyRequests) Too many requests. Retry after some time.",
+                    "gcloud": "ERROR: Quota exceeded: rateLimitExceeded"}[PROG])
+            doc = {"aws": lambda: aws(w, cmd, opts), "az": lambda: az(w, cmd, opts),
+                   "gcloud": lambda: gcloud(w, cmd, opts, pos)}[PROG]()
+            if PROG == "gcloud" and cmd == "config list" and os.environ.get("STANDIN_LOGGED_OUT") == "gcloud":
+                doc = {"core": {}}
+            out = emit(doc, opts) if doc is not None else ""
+            if STEP and os.environ.get("STANDIN_FAIL_AFTER_STEP") == STEP and STEP not in w["fired"]:
+                w["fired"].append(STEP)
+                raise Exit(1, f"{PROG}: simulated lost answer for step {STEP} (it took effect)")
+        except Exit as e:
+            code, err, out = e.code, e.err, e.out
+        with open(path + ".tmp", "w") as f:
+            json.dump(w, f, indent=1, sort_keys=True)
+        os.replace(path + ".tmp", path)
+    except Exit as e:
+        code, err, out = e.code, e.err, e.out
+    except Exception:  # a crash is a failure, as it would be for the real CLI
+        import traceback
+        code, err, out = 1, traceback.format_exc(), ""
+    finally:
+        entry["exit"] = code
+        entry["t1"] = time.time()
+        with open(os.path.join(DIR, "calls.log"), "a") as f:
+            f.write(json.dumps(entry) + "\n")
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        sys.stdout.write(out)
+        if err:
+            sys.stderr.write(err.rstrip("\n") + "\n")
+        sys.stdout.flush()
+        os._exit(code)
+
+
+if __name__ == "__main__":
+    main()
