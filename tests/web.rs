@@ -245,3 +245,34 @@ fn fields_map_to_steps_and_ids() {
     assert_eq!(Step::of_path("secrets.PSK_AWS_AZURE_T1"), Step::Security);
     assert_eq!(Step::of_path("name"), Step::Sites);
 }
+
+/// Links made by the native CLI (the committed v1 fixtures) open in the browser, and the browser
+/// makes byte-for-byte the same links, so a link made in either face opens in the other.
+#[wasm_bindgen_test]
+fn links_are_the_same_in_the_browser_and_the_cli() {
+    macro_rules! fixture {
+        ($name:literal) => {
+            (
+                $name,
+                include_str!(concat!("fixtures/links/v1/", $name, ".link")),
+                include_str!(concat!("fixtures/links/v1/", $name, ".json")),
+            )
+        };
+    }
+    let fixtures = [
+        fixture!("000-vyos-ec2-to-azure"),
+        fixture!("001-libreswan-ec2-to-azure"),
+        fixture!("002-aws-vgw-to-azure-static"),
+        fixture!("003-strongswan-ec2-to-aws-vgw"),
+        fixture!("004-aws-azure-gcp-bgp"),
+        fixture!("invalid-plan-as-typed"),
+    ];
+    for (name, link, json) in fixtures {
+        let expected = tunnelsmith::plan::Plan::from_json(json).unwrap();
+        let opened = tunnelsmith::share::decode(link).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(opened.plan, expected, "{name}: a CLI link opens to the same plan in the browser");
+        let fragment = &link.trim()[link.find('#').unwrap() + 1..];
+        let made = tunnelsmith::share::encode_with_date(&expected, &opened.kb_date);
+        assert_eq!(made, fragment, "{name}: the browser makes the same link as the CLI");
+    }
+}
