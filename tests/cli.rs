@@ -262,3 +262,44 @@ fn open_explains_a_bad_link_and_keeps_an_invalid_plan_as_typed() {
     assert!(s(&out.stderr).contains("error(s), kept as they were shared"));
     assert!(s(&out.stdout).contains("\"172.16.0.1/16\""), "typed text survives");
 }
+
+#[test]
+fn generate_force_never_puts_a_name_that_fails_the_naming_rule_into_a_script() {
+    // --force generates a plan with errors; names that broke the rule (here with quotes, a
+    // command substitution and line breaks) must not reach any script, comment or config.
+    let hostile = "x'y\n$(touch /tmp/tunnelsmith-canary)\n`id`;echo";
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(example("002-aws-vgw-to-azure-static.json")).unwrap()).unwrap();
+    plan["name"] = hostile.into();
+    plan["sites"][1]["name"] = hostile.into();
+    plan["links"][0]["b"] = hostile.into();
+    let p = temp_file("hostile.json", &plan.to_string());
+    let out_dir = p.with_file_name("hostile-out");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out = run(&["generate", "--force", p.to_str().unwrap(), "--out", out_dir.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
+    let mut scripts = 0;
+    let mut stack = vec![out_dir.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.file_name().unwrap() == "tunnelsmith-plan.json" {
+                continue; // the plan itself keeps the name as typed
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(!text.contains("touch /tmp/tunnelsmith-canary"), "{} carries the raw name", path.display());
+            if path.extension().is_some_and(|x| x == "sh") {
+                scripts += 1;
+                let n = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+                assert!(n.status.success(), "{}: {}", path.display(), s(&n.stderr));
+            }
+        }
+    }
+    assert!(scripts >= 5, "expected the scripts, found {scripts}");
+    let runbook = std::fs::read_to_string(out_dir.join("RUNBOOK.md")).unwrap();
+    assert!(runbook.contains("x-y-touch-tmp-tunne"), "the rule's fix of the plan name is used");
+}

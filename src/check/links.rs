@@ -7,14 +7,15 @@ use crate::plan::{Gateway, Plan, Routing};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(crate) fn check_links(plan: &Plan, sites: &[RSite], out: &mut Findings) -> Vec<RLink> {
-    let index: BTreeMap<&str, usize> = sites.iter().enumerate().rev().map(|(i, s)| (s.name.as_str(), i)).collect();
+    // Links name sites as the plan spells them (resolved names may be the naming rule's fix).
+    let index: BTreeMap<&str, usize> = plan.sites.iter().enumerate().rev().map(|(i, s)| (s.name.as_str(), i)).collect();
     let mut pairs: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     let mut links = Vec::new();
     for (li, link) in plan.links.iter().enumerate() {
         let (Some(&a), Some(&b)) = (index.get(link.a.as_str()), index.get(link.b.as_str())) else {
             for (end, name) in [("a", &link.a), ("b", &link.b)] {
                 if !index.contains_key(name.as_str()) {
-                    let names: Vec<&str> = sites.iter().map(|s| s.name.as_str()).collect();
+                    let names: Vec<&str> = plan.sites.iter().map(|s| s.name.as_str()).collect();
                     out.error(
                         "E_LINK_SITE",
                         link_path(li, end),

@@ -48,7 +48,8 @@ pub fn analyze(plan: &Plan) -> Analysis {
     sites::assign_asns(plan, &mut sites, &mut out);
     let mut links = links::check_links(plan, &sites, &mut out);
     inside::assign(plan, &sites, &mut links, &mut out);
-    let resolved = Resolved { plan_name: plan.name.clone(), kb_date: crate::kb::KB_DATE, sites, links };
+    let plan_name = crate::kb::names::PLAN_NAME.safe(&plan.name);
+    let resolved = Resolved { plan_name, kb_date: crate::kb::KB_DATE, sites, links };
     let mut findings = out.0;
     findings.sort_by_key(|f| f.severity);
     Analysis { findings, resolved }

@@ -11,6 +11,8 @@ use std::net::Ipv4Addr;
 /// be derived are left out), so the wizard can always show what it can.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Resolved {
+    /// The plan's name if it follows the naming rule, else the rule's fix of it (so every
+    /// artifact gets a name that is safe in resource names, tags, comments and scripts).
     pub plan_name: String,
     pub kb_date: &'static str,
     /// Same order and indices as the plan's sites.
@@ -21,6 +23,7 @@ pub struct Resolved {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RSite {
+    /// The site's name if it follows the naming rule, else the rule's fix of it.
     pub name: String,
     pub platform: Platform,
     pub region: String,

@@ -86,7 +86,7 @@ fn check_site(i: usize, site: &Site, out: &mut Findings) -> RSite {
     let endpoint = check_gateway(i, site, out);
     let (address_spaces, subnets) = check_addresses(i, site, out);
     RSite {
-        name: site.name.clone(),
+        name: names::SITE_NAME.safe(&site.name),
         platform: site.platform,
         region: site.region.clone(),
         address_spaces,

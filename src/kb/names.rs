@@ -174,6 +174,15 @@ impl NameRule {
         None
     }
 
+    /// `s` if it follows the rule, else [`NameRule::suggest`]: what resolve hands every renderer,
+    /// so text that failed the rule (a plan generated with `--force`) never reaches a script.
+    pub fn safe(&self, s: &str) -> String {
+        match self.problem(s) {
+            None => s.to_string(),
+            Some(_) => self.suggest(s),
+        }
+    }
+
     /// A name that follows the rule, as close to `s` as possible (for the "fix" text).
     pub fn suggest(&self, s: &str) -> String {
         let lowercase = (self.chars)('a') && !(self.chars)('A');
