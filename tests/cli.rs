@@ -140,7 +140,8 @@ fn generate_writes_scripts_plan_and_private_secrets() {
     let plan = example("004-aws-azure-gcp-bgp.json");
     let out = run(&["generate", plan.to_str().unwrap(), "--out", dir.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
-    assert!(s(&out.stdout).contains("run-order.md"), "{}", s(&out.stdout));
+    assert!(s(&out.stdout).contains("RUNBOOK.md"), "{}", s(&out.stdout));
+    assert!(dir.join("RUNBOOK.md").exists(), "the message points at a file that exists");
     for f in ["azure/azure.1.sh", "gcp/gcp.1.sh", "aws/aws.sh", "azure/azure.2.sh", "gcp/gcp.2.sh", "deploy.sh"] {
         assert_eq!(mode(&dir.join(f)), 0o755, "{f} is executable");
     }

@@ -62,10 +62,11 @@ mod cli {
             #[arg(long, short)]
             quiet: bool,
         },
-        /// Generate every artifact for a plan into a folder: the aws/az/gcloud scripts (one per
-        /// cloud site, in run order), run-order.md and deploy.sh, the appliance configs, the
-        /// plan itself (tunnelsmith-plan.json) and secrets.env with one pre-shared key per
-        /// tunnel (mode 0600; never inside any script).
+        /// Generate every artifact for a plan into a folder: RUNBOOK.md and runbook.html (the
+        /// whole procedure), the aws/az/gcloud scripts (one per cloud site, in run order) with
+        /// run-order.md and deploy.sh, the teardown scripts, the appliance configs, the
+        /// topology diagram, the plan itself (tunnelsmith-plan.json) and secrets.env with one
+        /// pre-shared key per tunnel (mode 0600; never inside any script).
         ///
         /// Refuses a plan with errors (run `tunnelsmith check` to see them) and a non-empty
         /// folder, unless --force.
@@ -506,7 +507,7 @@ mod cli {
         match result {
             Ok(n) => {
                 println!(
-                    "{}: wrote {n} files to {} (secrets.env is private, mode 0600; never share it). Next: read {}/run-order.md",
+                    "{}: wrote {n} files to {} (secrets.env is private, mode 0600; never share it). Next: read {}/RUNBOOK.md",
                     plan.name,
                     dir.display(),
                     dir.display()
