@@ -32,6 +32,25 @@ impl Ctx<'_> {
         format!("{}_{what}", self.v)
     }
 
+    /// `network public-ip create` for a Standard static address (what new gateways and
+    /// appliances need), printing the address.
+    fn public_ip(&self, name: &Arg) -> Vec<Arg> {
+        let mut a = self.net(&["public-ip", "create"]);
+        a.extend([
+            t("--name"),
+            name.clone(),
+            t("--location"),
+            self.location(),
+            t("--sku"),
+            t("Standard"),
+            t("--allocation-method"),
+            t("Static"),
+        ]);
+        a.extend(self.tags());
+        a.extend(query("publicIp.ipAddress"));
+        a
+    }
+
     fn rg(&self) -> Arg {
         let value = match &self.r.sites[self.site].network {
             Network::Existing { resource_group, .. } if !resource_group.is_empty() => resource_group.clone(),
@@ -149,19 +168,7 @@ fn gateway(b: &mut Builder, c: &Ctx) {
     for n in 1..=instances {
         let name = format!("{}-gw-ip{n}", c.prefix);
         let pip = param(format!("{}_GW_PIP_{n}", c.v), name.clone());
-        let mut a = c.net(&["public-ip", "create"]);
-        a.extend([
-            t("--name"),
-            pip.clone(),
-            t("--location"),
-            c.location(),
-            t("--sku"),
-            t("Standard"),
-            t("--allocation-method"),
-            t("Static"),
-        ]);
-        a.extend(c.tags());
-        a.extend(query("publicIp.ipAddress"));
+        let a = c.public_ip(&pip);
         let step = b.add(
             c.site,
             c.id(&format!("gw-ip-{n}")),
@@ -518,19 +525,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
     let pip_name = format!("{}-appliance-ip", c.prefix);
     let pip = param(format!("{}_APPLIANCE_PIP", c.v), pip_name.clone());
     if public_ip.is_empty() {
-        let mut a = c.net(&["public-ip", "create"]);
-        a.extend([
-            t("--name"),
-            pip.clone(),
-            t("--location"),
-            c.location(),
-            t("--sku"),
-            t("Standard"),
-            t("--allocation-method"),
-            t("Static"),
-        ]);
-        a.extend(c.tags());
-        a.extend(query("publicIp.ipAddress"));
+        let a = c.public_ip(&pip);
         let step = b.add(c.site, c.id("appliance-ip"), "Create the appliance's public IP (Standard, static)", AZ, a);
         step.capture(c.out("PUBLIC_IP"), "the appliance's public address").creates(
             "public IP",
