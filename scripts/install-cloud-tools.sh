@@ -9,7 +9,8 @@
 #   put "$TUNNELSMITH_TOOLS/bin" first on PATH (mk/cloud.mk does).
 #   Network: PyPI only (pip), plus Debian's archive if the Google Cloud CLI is looked for there.
 #
-# Needs python3 with the venv module (Debian: python3-venv) and pip.
+# Installs (Debian packages, when missing) python3-venv, and util-linux and iproute2 for the
+# loopback-only network namespace the tests run the CLIs in.
 set -euo pipefail
 
 # Pinned versions; the closing note of issue 3 lists what each accepted.
@@ -26,8 +27,30 @@ die() {
   exit 1
 }
 
-command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON is not on PATH; install python3 and python3-venv first"
-"$PYTHON" -c 'import venv' 2>/dev/null || die "$PYTHON has no venv module; apt-get install python3-venv"
+# apt_need PACKAGE...: install Debian packages that are missing (as root, or through sudo).
+apt_need() {
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  command -v apt-get >/dev/null 2>&1 || die "no apt-get here: install $* by hand"
+  say "apt-get install $*"
+  "${sudo[@]}" apt-get install -y -q "$@" || { "${sudo[@]}" apt-get update -q && "${sudo[@]}" apt-get install -y -q "$@"; }
+}
+
+command -v "$PYTHON" >/dev/null 2>&1 || apt_need python3
+# Debian's python3 has the venv module but not ensurepip, without which `python3 -m venv` fails.
+if "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null; then
+  say "skip: $PYTHON can make virtualenvs"
+else
+  apt_need python3-venv
+fi
+# The tests run the CLIs in a network namespace with loopback only: unshare (util-linux) and ip.
+for tool in unshare:util-linux ip:iproute2; do
+  if command -v "${tool%%:*}" >/dev/null 2>&1; then
+    say "skip: ${tool%%:*} is installed"
+  else
+    apt_need "${tool#*:}"
+  fi
+done
 mkdir -p "$TOOLS/bin"
 
 # venv_tool NAME PIP_SPEC VERSION_CHECK BINARIES...: a virtualenv $TOOLS/NAME holding PIP_SPEC,
