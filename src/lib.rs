@@ -13,6 +13,7 @@ pub mod bundle;
 pub mod check;
 pub mod cost;
 pub mod edit;
+pub mod generators;
 pub mod kb;
 pub mod plan;
 pub mod presets;

@@ -82,10 +82,7 @@ pub fn encode(plan: &Plan) -> String {
 
 /// As [`encode`], stamping a given knowledge-base date.
 pub fn encode_with_date(plan: &Plan, kb_date: &str) -> String {
-    let mut w = Writer::default();
-    w.varint(date_to_days(kb_date).unwrap_or(0));
-    write_plan(&mut w, plan);
-    let raw = w.0;
+    let raw = body_with_date(plan, kb_date);
     let deflated = miniz_oxide::deflate::compress_to_vec(&raw, 10);
     let mut bytes = Vec::with_capacity(raw.len() + 1);
     if deflated.len() < raw.len() {
@@ -96,6 +93,35 @@ pub fn encode_with_date(plan: &Plan, kb_date: &str) -> String {
         bytes.extend_from_slice(&raw);
     }
     format!("p={LINK_FORMAT}.{}", base64url(&bytes))
+}
+
+/// The v1 body of a plan, uncompressed: what a link carries before deflate and base64. It is
+/// also how the web app hands a plan to its lazily loaded file generators (a second wasm module
+/// with its own memory), read back by [`from_body`].
+pub fn body(plan: &Plan) -> Vec<u8> {
+    body_with_date(plan, crate::kb::KB_DATE)
+}
+
+fn body_with_date(plan: &Plan, kb_date: &str) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.varint(date_to_days(kb_date).unwrap_or(0));
+    write_plan(&mut w, plan);
+    w.0
+}
+
+/// Read a v1 body made by [`body`].
+pub fn from_body(body: &[u8]) -> Result<Shared, LinkError> {
+    if body.len() > MAX_BODY {
+        return Err(LinkError::TooLarge);
+    }
+    let mut r = Reader { data: body, pos: 0 };
+    let days = r.varint()?;
+    let kb_date = days_to_date(days);
+    let plan = read_plan(&mut r)?;
+    if r.pos != body.len() {
+        return Err(LinkError::Corrupt(format!("{} unexpected bytes after the plan", body.len() - r.pos)));
+    }
+    Ok(Shared { plan, kb_date })
 }
 
 /// A whole link: `base` (the app's address) with the plan's fragment.
@@ -144,17 +170,7 @@ pub fn decode(input: &str) -> Result<Shared, LinkError> {
         })?,
         k => return Err(LinkError::Corrupt(format!("unknown payload kind {k}"))),
     };
-    if body.len() > MAX_BODY {
-        return Err(LinkError::TooLarge);
-    }
-    let mut r = Reader { data: &body, pos: 0 };
-    let days = r.varint()?;
-    let kb_date = days_to_date(days);
-    let plan = read_plan(&mut r)?;
-    if r.pos != body.len() {
-        return Err(LinkError::Corrupt(format!("{} unexpected bytes after the plan", body.len() - r.pos)));
-    }
-    Ok(Shared { plan, kb_date })
+    from_body(&body)
 }
 
 // ---------------------------------------------------------------------------------------------

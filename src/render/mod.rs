@@ -42,18 +42,31 @@ pub struct RenderOptions {
 pub fn render(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
     let mut out = cloud::artifacts(r, opts);
     out.extend(appliance::artifacts(r, opts));
-    out.push(Artifact {
-        path: "topology.svg".into(),
-        media_type: "image/svg+xml",
-        text: diagram::svg(r),
-        executable: false,
-    });
+    out.push(topology(r));
     out.extend(teardown::artifacts(r, opts));
     // The runbook names the other files, so it comes last.
     let runbook = runbook::artifacts(r, opts, &out);
     out.extend(runbook);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
+}
+
+/// The one artifact at `path`, rendering only the generator that makes it (the runbook, which
+/// names every other file, needs them all). What the web app re-renders on a keystroke: the file
+/// on screen, not the whole bundle. Equal to the artifact of the same path in [`render`].
+pub fn render_path(r: &Resolved, opts: &RenderOptions, path: &str) -> Option<Artifact> {
+    let pick = |v: Vec<Artifact>| v.into_iter().find(|a| a.path == path);
+    if path == "topology.svg" {
+        return Some(topology(r));
+    }
+    pick(cloud::artifacts(r, opts))
+        .or_else(|| pick(appliance::artifacts(r, opts)))
+        .or_else(|| pick(teardown::artifacts(r, opts)))
+        .or_else(|| pick(render(r, opts)))
+}
+
+fn topology(r: &Resolved) -> Artifact {
+    Artifact { path: "topology.svg".into(), media_type: "image/svg+xml", text: diagram::svg(r), executable: false }
 }
 
 /// The stamp every artifact starts with, as comment lines with `prefix` (`#`, `//`, `!`):
