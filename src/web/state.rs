@@ -199,6 +199,8 @@ pub struct Wiz {
     pub origin: RwSignal<Option<String>>,
     pub notices: RwSignal<Vec<Notice>>,
     pub checked: Memo<Checked>,
+    /// The file generators (loaded on first use).
+    pub gens: super::generators::Gens,
 }
 
 impl Wiz {
@@ -228,6 +230,7 @@ impl Wiz {
             origin: RwSignal::new(None),
             notices: RwSignal::new(vec![]),
             checked,
+            gens: super::generators::Gens::new(editor),
         };
         // Keys for new tunnels, as they appear, unless the user has to choose first.
         Effect::new(move |_| {

@@ -6,12 +6,11 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::browser::{copy_text, download_bytes, download_text, read_chosen_file};
+use super::generators::{not_ready, GenFile};
 use super::sharing::{link_now, looks_like_link, open_link, share_now, Opened};
 use super::state::{plural, wiz, Keys, KeysWhy, Step, Wiz};
 use crate::bundle::{self, PLAN_FILE, SECRETS_FILE};
 use crate::check::resolve;
-use crate::plan::Plan;
-use crate::render::{render, Artifact, RenderOptions};
 use crate::secrets::Secrets;
 use crate::share::LONG_LINK;
 
@@ -20,24 +19,25 @@ use crate::share::LONG_LINK;
 pub fn FilesStep() -> impl IntoView {
     let w = wiz();
     let errors = move || w.checked.with(|c| c.errors());
-    // Rendering waits until this step is shown (a memo only runs when read).
-    let artifacts = Memo::new(move |_| {
-        let arts = w.checked.with(|c| render(&c.resolved, &RenderOptions::default()));
-        let plan = w.plan(|p| p.to_json_pretty());
-        let mut v: Vec<Artifact> = bundle::order(&arts).into_iter().cloned().collect();
-        v.push(Artifact { path: PLAN_FILE.into(), media_type: "application/json", text: plan, executable: false });
-        v
-    });
+    // Every file, rendered by the generators (loaded on first use) when this step is shown and
+    // again when the plan changes while it is.
+    w.gens.ensure();
+    let generated = Memo::new(move |_| w.gens.files());
+    let artifacts =
+        Memo::new(move |_| generated.with(|g| g.as_ref().and_then(|r| r.as_ref().ok()).cloned().unwrap_or_default()));
     let with_secrets = RwSignal::new(false);
+    let zip_status = RwSignal::new(None::<String>);
     let download_all = move || {
-        let plan = w.plan(|p| p.clone());
-        let arts: Vec<Artifact> =
-            artifacts.with_untracked(|a| a.iter().filter(|x| x.path != PLAN_FILE).cloned().collect());
         let secrets = with_secrets.get_untracked().then(|| current_secrets(w));
-        let bytes = bundle::zip(&arts, &plan, secrets.as_ref());
-        download_bytes(&format!("{}.zip", bundle::folder(&plan)), "application/zip", &bytes);
-        if secrets.is_some() {
-            w.keys_exported.set(true);
+        match w.gens.zip(secrets.as_ref().map(Secrets::to_env)) {
+            Ok(bytes) => {
+                zip_status.set(None);
+                download_bytes(&format!("{}.zip", w.plan(bundle::folder)), "application/zip", &bytes);
+                if secrets.is_some() {
+                    w.keys_exported.set(true);
+                }
+            }
+            Err(e) => zip_status.set(Some(e)),
         }
     };
     let blocked = move || errors() > 0;
@@ -85,6 +85,7 @@ pub fn FilesStep() -> impl IntoView {
                     "Export plan (tunnelsmith-plan.json)"
                 </button>
             </div>
+            {move || zip_status.get().map(|m| view! { <p class="status bad" role="alert">{m}</p> })}
             <label class="check">
                 <input type="checkbox" id="zip-secrets" prop:checked=move || with_secrets.get() on:change=move |ev| with_secrets.set(event_target_checked(&ev))/>
                 " Put secrets.env in the zip too (keep that zip private)"
@@ -97,6 +98,11 @@ pub fn FilesStep() -> impl IntoView {
             </p>
         </section>
         <ShareCard/>
+        {move || match generated.get() {
+            None => Some(view! { <p class="status" role="status" data-testid="files-loading">{not_ready(w.gens)}</p> }.into_any()),
+            Some(Err(e)) => Some(view! { <p class="status bad" role="alert">{format!("The files could not be made: {e}")}</p> }.into_any()),
+            Some(Ok(_)) => None,
+        }}
         <FileTabs artifacts blocked=Signal::derive(blocked)/>
         <ImportCard/>
         <section class="card" aria-labelledby="cli-heading">
@@ -174,7 +180,7 @@ fn ShareCard() -> impl IntoView {
 
 /// A tab per file, with line numbers, copy and download.
 #[component]
-fn FileTabs(artifacts: Memo<Vec<Artifact>>, blocked: Signal<bool>) -> impl IntoView {
+fn FileTabs(artifacts: Memo<Vec<GenFile>>, blocked: Signal<bool>) -> impl IntoView {
     let selected = RwSignal::new(0usize);
     let count = Memo::new(move |_| artifacts.with(|a| a.len()));
     let paths = Memo::new(move |_| artifacts.with(|a| a.iter().map(|x| x.path.clone()).collect::<Vec<_>>()));
@@ -247,14 +253,15 @@ fn FileTabs(artifacts: Memo<Vec<Artifact>>, blocked: Signal<bool>) -> impl IntoV
                     let text2 = a.text.clone();
                     let path = a.path.clone();
                     let file_name = a.path.rsplit('/').next().unwrap_or(&a.path).to_string();
-                    let media = a.media_type;
+                    let media = a.media_type.clone();
+                    let media2 = a.media_type.clone();
                     let k = selected.get_untracked().min(count.get_untracked().saturating_sub(1));
                     view! {
                         <div class="file-panel" id="file-panel" role="tabpanel" aria-labelledby=format!("tab-{k}") data-path=path.clone()>
                             <div class="file-head">
                                 <span class="mono">{path.clone()}</span>
                                 <span class="hint">
-                                    {format!("{} · {}{}", plural(lines, "line"), media, if a.executable { " · executable" } else { "" })}
+                                    {format!("{} · {}{}", plural(lines, "line"), media2, if a.executable { " · executable" } else { "" })}
                                 </span>
                                 <div class="button-row">
                                     <button
@@ -278,7 +285,7 @@ fn FileTabs(artifacts: Memo<Vec<Artifact>>, blocked: Signal<bool>) -> impl IntoV
                                         class="secondary small"
                                         id="download-file"
                                         disabled=move || blocked.get()
-                                        on:click=move |_| download_text(&file_name, media, &text2)
+                                        on:click=move |_| download_text(&file_name, &media, &text2)
                                     >
                                         "Download"
                                     </button>
@@ -311,7 +318,9 @@ fn ImportCard() -> impl IntoView {
             }));
             return;
         }
-        match Plan::from_json(&text) {
+        // Plan files are read by the generators (the JSON reader with line, column and field
+        // errors is part of that module, not of the first page load).
+        match w.gens.import(&text) {
             Ok(plan) => {
                 let r = resolve(&plan);
                 let covered = w

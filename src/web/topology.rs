@@ -1,4 +1,4 @@
-//! The topology: the engine's SVG diagram (`render::diagram`), shown as an image (an SVG in an
+//! The topology: the engine's SVG diagram (`render::diagram`, from the generators), shown as an image (an SVG in an
 //! `<img>` runs no script and loads nothing), and the same as text, which is its accessible
 //! description: sites with their gateways, links with their tunnels, routing and crypto.
 
@@ -58,14 +58,16 @@ pub fn describe(r: &Resolved) -> (Vec<String>, Vec<String>) {
 pub fn Topology() -> impl IntoView {
     let w = wiz();
     let lines = Memo::new(move |_| w.checked.with(|c| describe(&c.resolved)));
-    let svg = Memo::new(move |_| w.checked.with(|c| crate::render::diagram::svg(&c.resolved)));
+    // The diagram comes from the generators (loaded on first use): the text below is there at once.
+    w.gens.ensure();
+    let svg = Memo::new(move |_| w.gens.diagram().and_then(Result::ok));
     // One object URL at a time: the previous diagram's is revoked when the next one is made.
     let url = RwSignal::new(None::<String>);
     Effect::new(move |prev: Option<Option<String>>| {
         if let Some(Some(old)) = prev {
             revoke_url(&old);
         }
-        let u = object_url("image/svg+xml", &svg.get());
+        let u = svg.get().and_then(|svg| object_url("image/svg+xml", &svg));
         url.set(u.clone());
         u
     });
