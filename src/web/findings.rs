@@ -120,6 +120,9 @@ pub fn FindingsPanel() -> impl IntoView {
             <div class="findings-body" id="findings-body">
                 <FindingList id_prefix="panel"/>
             </div>
+            <Show when=move || w.step.get().has_fields()>
+                <super::preview::Preview/>
+            </Show>
         </aside>
     }
 }

@@ -82,3 +82,44 @@ test('the server serves wasm as application/wasm', async () => {
   assert.equal(res.headers.get('content-type'), 'application/wasm');
   await res.arrayBuffer();
 });
+
+test('the file generators load only when a file is first needed, and the preview follows typing', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = watch(page, baseUrl);
+  const fetched = [];
+  page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  await page.goto(baseUrl, { waitUntil: 'load', timeout: TIMEOUT_MS });
+  await page.locator('#step-heading').waitFor({ timeout: TIMEOUT_MS });
+  await page.waitForLoadState('networkidle');
+  assert.ok(!fetched.some((p) => p.includes('tunnelsmith-render')), `the first load fetched the generators: ${fetched}`);
+
+  // A preset, then the preview: opening it loads the generators once and shows a file.
+  await page.locator('[data-preset="004-aws-azure-gcp-bgp"] button').click();
+  await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Addressing/ }).click();
+  await page.locator('#preview-card > summary').click();
+  const preview = page.locator('[data-testid=preview]');
+  await preview.waitFor({ timeout: TIMEOUT_MS });
+  assert.equal(fetched.filter((p) => p.endsWith('tunnelsmith-render_bg.wasm')).length, 1);
+
+  // Typing an address space changes the file on screen (a script that names it).
+  const files = await page.locator('#preview-file option').allTextContents();
+  assert.ok(files.length > 5, `preview lists ${files.length} files`);
+  const input = page.locator('#f-sites-0-address_spaces-0');
+  const before = await input.inputValue();
+  const script = files.find((f) => f.startsWith('aws/') && f.endsWith('.sh'));
+  await page.locator('#preview-file').selectOption(script);
+  await page.waitForFunction(
+    (v) => document.querySelector('[data-testid=preview]')?.textContent.includes(v), before, { timeout: TIMEOUT_MS });
+  await input.fill('10.99.0.0/16');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=preview]')?.textContent.includes('10.99.0.0/16'), null, { timeout: TIMEOUT_MS });
+  assert.ok(!(await preview.textContent()).includes(before), 'the old address space is still in the preview');
+  assert.equal(fetched.filter((p) => p.endsWith('tunnelsmith-render_bg.wasm')).length, 1, 'the generators were fetched again');
+
+  // The page reports its wasm memories (app + generators) for make bench.
+  const mem = await page.evaluate(() => globalThis.tunnelsmithMemory());
+  assert.ok(mem.wasm >= 2 * 65536, JSON.stringify(mem));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
