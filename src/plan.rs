@@ -659,9 +659,145 @@ fn json_error(e: &serde_json::Error, path: String) -> PlanError {
     PlanError { line: e.line(), column: e.column(), path, message }
 }
 
+/// The plan-format spelling of an enum value (`aws`, `azure_vpn_gateway`, `ikev2`): its serde
+/// name, read by a serializer that takes unit variants only (no JSON value in between).
+pub fn code_of<T: serde::Serialize>(v: &T) -> String {
+    v.serialize(VariantName).unwrap_or_default()
+}
+
+/// The enum value spelled `s` in the plan format.
+pub fn parse_code<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+    use serde::de::IntoDeserializer;
+    T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(s)).ok()
+}
+
+/// A serializer of unit enum variants to their names; anything else is an error.
+struct VariantName;
+
+type NoCompound = serde::ser::Impossible<String, serde::de::value::Error>;
+
+macro_rules! not_a_variant {
+    ($($f:ident($($t:ty),*)),* $(,)?) => {
+        $(fn $f(self, $(_: $t),*) -> Result<String, serde::de::value::Error> {
+            Err(serde::ser::Error::custom("not a unit variant"))
+        })*
+    };
+}
+
+impl serde::Serializer for VariantName {
+    type Ok = String;
+    type Error = serde::de::value::Error;
+    type SerializeSeq = NoCompound;
+    type SerializeTuple = NoCompound;
+    type SerializeTupleStruct = NoCompound;
+    type SerializeTupleVariant = NoCompound;
+    type SerializeMap = NoCompound;
+    type SerializeStruct = NoCompound;
+    type SerializeStructVariant = NoCompound;
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<String, Self::Error> {
+        Ok(variant.to_string())
+    }
+
+    not_a_variant!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+    );
+
+    fn serialize_some<T: serde::Serialize + ?Sized>(self, _: &T) -> Result<String, Self::Error> {
+        Err(serde::ser::Error::custom("not a unit variant"))
+    }
+    fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, Self::Error> {
+        Err(serde::ser::Error::custom("not a unit variant"))
+    }
+    fn serialize_newtype_variant<T: serde::Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, Self::Error> {
+        Err(serde::ser::Error::custom("not a unit variant"))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<NoCompound, Self::Error> {
+        Err(serde::ser::Error::custom("not a unit variant"))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<NoCompound, Self::Error> {
+        Err(serde::ser::Error::custom("not a unit variant"))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<NoCompound, Self::Error> {
+        Err(serde::ser::Error::custom("not a unit variant"))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<NoCompound, Self::Error> {
+        Err(serde::ser::Error::custom("not a unit variant"))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<NoCompound, Self::Error> {
+        Err(serde::ser::Error::custom("not a unit variant"))
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<NoCompound, Self::Error> {
+        Err(serde::ser::Error::custom("not a unit variant"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<NoCompound, Self::Error> {
+        Err(serde::ser::Error::custom("not a unit variant"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enum_codes_are_their_plan_file_spelling() {
+        fn json<T: Serialize>(v: &T) -> String {
+            serde_json::to_value(v).unwrap().as_str().unwrap().to_string()
+        }
+        for p in Platform::ALL {
+            assert_eq!(code_of(&p), json(&p));
+            assert_eq!(parse_code::<Platform>(&code_of(&p)), Some(p));
+        }
+        for r in [Routing::Static, Routing::Bgp] {
+            assert_eq!(code_of(&r), json(&r));
+            assert_eq!(parse_code::<Routing>(&code_of(&r)), Some(r));
+        }
+        for t in [AzureVpnType::RouteBased, AzureVpnType::PolicyBased] {
+            assert_eq!(code_of(&t), json(&t));
+        }
+        assert_eq!(code_of(&AzureVpnType::RouteBased), "route_based");
+        assert_eq!(parse_code::<Platform>("nope"), None);
+        // Not a unit variant: no code.
+        assert_eq!(code_of(&"text"), "");
+    }
 
     const MINIMAL: &str = r#"{
   "version": 1,

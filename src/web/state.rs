@@ -367,12 +367,4 @@ pub fn plural(n: usize, noun: &str) -> String {
     }
 }
 
-/// The plan-format spelling of an enum value (`aws`, `azure_vpn_gateway`, `ikev2`).
-pub fn code_of<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-}
-
-/// The enum value spelled `s` in the plan format.
-pub fn parse_code<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
-}
+pub use crate::plan::{code_of, parse_code};
