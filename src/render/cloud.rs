@@ -13,18 +13,22 @@
 use super::{stamp, Artifact, RenderOptions};
 use crate::check::Resolved;
 use crate::plan::Platform;
-use crate::steps::{self, order, Arg, Part, Script, Step};
+use crate::steps::{self, Arg, Ordered, Part, Script, Step};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// The cloud scripts of the plan, `run-order.md` and `deploy.sh`; nothing when no site is on a
 /// cloud.
 pub fn artifacts(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
-    let steps = steps::steps(r);
+    artifacts_of(r, opts, &steps::ordered(r))
+}
+
+/// [`artifacts`] from steps already ordered.
+pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, o: &Ordered) -> Vec<Artifact> {
+    let (steps, scripts) = (&o.steps, &o.scripts);
     if steps.is_empty() {
         return Vec::new();
     }
-    let scripts = order(r, &steps);
     let paths: Vec<String> = scripts.iter().map(|s| script_path(r, s)).collect();
     // Which script produces each output.
     let mut producer: BTreeMap<&str, &str> = BTreeMap::new();
@@ -42,14 +46,14 @@ pub fn artifacts(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
         .map(|(k, (sc, path))| Artifact {
             path: path.clone(),
             media_type: "text/x-shellscript",
-            text: script(r, opts, &steps, sc, path, paths.get(k + 1).map(String::as_str), &producer),
+            text: script(r, opts, steps, sc, path, paths.get(k + 1).map(String::as_str), &producer),
             executable: true,
         })
         .collect();
     out.push(Artifact {
         path: "run-order.md".into(),
         media_type: "text/markdown",
-        text: run_order(r, opts, &steps, &scripts, &paths, &producer),
+        text: run_order(r, opts, steps, scripts, &paths, &producer),
         executable: false,
     });
     out.push(Artifact {

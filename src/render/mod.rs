@@ -40,12 +40,16 @@ pub struct RenderOptions {
 /// Every artifact for the plan, sorted by path. Deterministic: the same plan and options give
 /// byte-identical output.
 pub fn render(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
-    let mut out = cloud::artifacts(r, opts);
+    render_of(r, opts, &crate::steps::ordered(r))
+}
+
+fn render_of(r: &Resolved, opts: &RenderOptions, o: &crate::steps::Ordered) -> Vec<Artifact> {
+    let mut out = cloud::artifacts_of(r, opts, o);
     out.extend(appliance::artifacts(r, opts));
     out.push(topology(r));
-    out.extend(teardown::artifacts(r, opts));
+    out.extend(teardown::artifacts_of(r, opts, o));
     // The runbook names the other files, so it comes last.
-    let runbook = runbook::artifacts(r, opts, &out);
+    let runbook = runbook::artifacts_of(r, opts, &out, o);
     out.extend(runbook);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
@@ -59,10 +63,13 @@ pub fn render_path(r: &Resolved, opts: &RenderOptions, path: &str) -> Option<Art
     if path == "topology.svg" {
         return Some(topology(r));
     }
-    pick(cloud::artifacts(r, opts))
-        .or_else(|| pick(appliance::artifacts(r, opts)))
-        .or_else(|| pick(teardown::artifacts(r, opts)))
-        .or_else(|| pick(render(r, opts)))
+    if let Some(a) = pick(appliance::artifacts(r, opts)) {
+        return Some(a);
+    }
+    let o = crate::steps::ordered(r);
+    pick(cloud::artifacts_of(r, opts, &o))
+        .or_else(|| pick(teardown::artifacts_of(r, opts, &o)))
+        .or_else(|| pick(render_of(r, opts, &o)))
 }
 
 fn topology(r: &Resolved) -> Artifact {

@@ -20,7 +20,7 @@ mod verify;
 use super::appliance::Host;
 use super::{stamp, Artifact, RenderOptions};
 use crate::check::Resolved;
-use crate::steps::{self, order, Arg, Part, Program, Script, Step};
+use crate::steps::{self, Arg, Ordered, Part, Program, Script, Step};
 use doc::Doc;
 use std::collections::BTreeMap;
 
@@ -35,8 +35,8 @@ pub(crate) const AWS_ACTIONS: &str = "\u{1}aws-actions\u{1}";
 pub(crate) struct Ctx<'a> {
     pub r: &'a Resolved,
     pub opts: &'a RenderOptions,
-    pub steps: Vec<Step>,
-    pub scripts: Vec<Script>,
+    pub steps: &'a [Step],
+    pub scripts: &'a [Script],
     /// Script path by index in `scripts`.
     pub paths: Vec<String>,
     /// Which script captures each value.
@@ -47,9 +47,8 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(r: &'a Resolved, opts: &'a RenderOptions, files: &'a [Artifact]) -> Ctx<'a> {
-        let steps = steps::steps(r);
-        let scripts = order(r, &steps);
+    fn new(r: &'a Resolved, opts: &'a RenderOptions, files: &'a [Artifact], o: &'a Ordered) -> Ctx<'a> {
+        let (steps, scripts) = (&o.steps[..], &o.scripts[..]);
         let paths: Vec<String> = scripts.iter().map(|s| super::cloud::script_path(r, s)).collect();
         let mut producer = BTreeMap::new();
         for (k, sc) in scripts.iter().enumerate() {
@@ -170,7 +169,12 @@ pub(crate) fn step_shell(s: &Step) -> Option<String> {
 
 /// `RUNBOOK.md` and `runbook.html` for the plan; `files` are the other artifacts.
 pub fn artifacts(r: &Resolved, opts: &RenderOptions, files: &[Artifact]) -> Vec<Artifact> {
-    let c = Ctx::new(r, opts, files);
+    artifacts_of(r, opts, files, &steps::ordered(r))
+}
+
+/// [`artifacts`] from steps already ordered.
+pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, files: &[Artifact], o: &Ordered) -> Vec<Artifact> {
+    let c = Ctx::new(r, opts, files, o);
     let mut d = Doc { title: format!("Runbook for plan {}", doc::plain(&r.plan_name)), blocks: Vec::new() };
     overview::overview(&c, &mut d);
     overview::before(&c, &mut d);

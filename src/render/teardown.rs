@@ -19,7 +19,7 @@
 use super::cloud::{command, comment, script_path, sh_quote, word};
 use super::{stamp, Artifact, RenderOptions};
 use crate::check::Resolved;
-use crate::steps::{self, order, Arg, Part, Program, Script, Step};
+use crate::steps::{self, Arg, Ordered, Part, Program, Script, Step};
 use std::fmt::Write;
 
 /// The script that tears down every site.
@@ -113,9 +113,13 @@ pub fn teardowns(r: &Resolved, steps: &[Step], scripts: &[Script]) -> Vec<SiteTe
 
 /// The teardown scripts of the plan and `teardown.sh`; nothing when the scripts create nothing.
 pub fn artifacts(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
-    let steps = steps::steps(r);
-    let scripts = order(r, &steps);
-    let all = teardowns(r, &steps, &scripts);
+    artifacts_of(r, opts, &steps::ordered(r))
+}
+
+/// [`artifacts`] from steps already ordered.
+pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, o: &Ordered) -> Vec<Artifact> {
+    let (steps, scripts) = (&o.steps, &o.scripts);
+    let all = teardowns(r, steps, scripts);
     if all.is_empty() {
         return Vec::new();
     }
@@ -124,7 +128,7 @@ pub fn artifacts(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
         .map(|t| Artifact {
             path: t.path.clone(),
             media_type: "text/x-shellscript",
-            text: site_script(r, opts, &steps, t),
+            text: site_script(r, opts, steps, scripts, t),
             executable: true,
         })
         .collect();
@@ -299,7 +303,7 @@ forget() {
 }
 "#;
 
-fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], t: &SiteTeardown) -> String {
+fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], scripts: &[Script], t: &SiteTeardown) -> String {
     let site = &r.sites[t.site];
     let dels: Vec<(&Step, Step)> =
         t.removals.iter().filter_map(|&i| delete_step(&steps[i]).map(|d| (&steps[i], d))).collect();
@@ -409,7 +413,7 @@ fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], t: &SiteTeard
 
     // The site's values in outputs.env name what is gone now.
     let mut captured: Vec<&str> = Vec::new();
-    for sc in order(r, steps).iter().filter(|sc| sc.site == t.site) {
+    for sc in scripts.iter().filter(|sc| sc.site == t.site) {
         captured.extend(sc.steps.iter().filter_map(|&i| steps[i].capture.as_ref().map(|c| c.name.as_str())));
     }
     if !captured.is_empty() {
@@ -477,7 +481,7 @@ mod tests {
     fn preset(id: &str) -> (Resolved, Vec<Step>, Vec<Script>) {
         let r = resolve(&find(id).unwrap().plan());
         let s = steps::steps(&r);
-        let o = order(&r, &s);
+        let o = steps::order(&r, &s);
         (r, s, o)
     }
 

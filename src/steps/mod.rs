@@ -22,6 +22,21 @@ mod recheck;
 mod status;
 
 pub use order::{order, Script};
+
+/// A plan's steps and their run order, computed once and shared by every generator that needs
+/// them (cloud scripts, teardown, runbook).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ordered {
+    pub steps: Vec<Step>,
+    pub scripts: Vec<Script>,
+}
+
+/// [`steps`] and their [`order`].
+pub fn ordered(r: &Resolved) -> Ordered {
+    let steps = steps(r);
+    let scripts = order(r, &steps);
+    Ordered { steps, scripts }
+}
 pub use recheck::Check;
 pub use status::{probes, Probe, Reads};
 

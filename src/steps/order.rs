@@ -6,10 +6,10 @@
 //! poll (a step with `wait`) is taken only when a later step of the same part needs it, so a
 //! script never sits waiting for a gateway when other clouds could be working meanwhile.
 
-use super::{Step, StepId};
+use super::Step;
 use crate::check::Resolved;
 use crate::plan::Platform;
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 
 /// One script: a run of one site's steps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,15 +32,34 @@ fn priority(p: Platform) -> u8 {
 }
 
 /// Group `steps` into scripts in run order.
+///
+/// Dependencies are resolved to indices once, and membership is a flag per step, so a plan of
+/// hundreds of steps orders in well under a millisecond.
 pub fn order(r: &Resolved, steps: &[Step]) -> Vec<Script> {
     let mut sites: Vec<usize> = (0..r.sites.len()).collect();
     sites.sort_by_key(|&i| (priority(r.sites[i].platform), i));
-    let index_of = |id: &StepId| steps.iter().position(|s| &s.id == id);
-    let mut done: BTreeSet<usize> = BTreeSet::new();
+    // The first step with each id (ids are unique; a dependency on no step is satisfied).
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(steps.len());
+    for (i, s) in steps.iter().enumerate() {
+        index.entry(s.id.as_str()).or_insert(i);
+    }
+    let deps: Vec<Vec<usize>> =
+        steps.iter().map(|s| s.after.iter().filter_map(|d| index.get(d.as_str()).copied()).collect()).collect();
+    let long: Vec<bool> = steps.iter().map(|s| s.wait.as_ref().is_some_and(|w| w.is_long())).collect();
+    // Each site's steps that are not polls, in order.
+    let mut actions: Vec<Vec<usize>> = vec![Vec::new(); r.sites.len()];
+    for (i, s) in steps.iter().enumerate() {
+        if s.wait.is_none() && s.site < actions.len() {
+            actions[s.site].push(i);
+        }
+    }
+    let mut done = vec![false; steps.len()];
+    let mut n_done = 0;
+    let mut in_take = vec![false; steps.len()];
     let mut round_of: Vec<usize> = vec![usize::MAX; steps.len()];
     let mut scripts: Vec<Script> = Vec::new();
     let mut round = 0;
-    while done.len() < steps.len() {
+    while n_done < steps.len() {
         round += 1;
         let mut progress = false;
         for &site in &sites {
@@ -48,28 +67,25 @@ pub fn order(r: &Resolved, steps: &[Step]) -> Vec<Script> {
             loop {
                 // A poll is ready when what it waits on has run; a long one only from the round
                 // after, so that the other clouds work while it runs.
-                let ready = |i: usize, take: &[usize]| {
-                    let long = steps[i].wait.as_ref().is_some_and(|w| w.is_long());
-                    steps[i].after.iter().all(|d| match index_of(d) {
-                        Some(j) => done.contains(&j) && (!long || round_of[j] < round) || take.contains(&j) && !long,
-                        None => true,
-                    })
+                let ready = |i: usize, in_take: &[bool]| {
+                    deps[i].iter().all(|&j| done[j] && (!long[i] || round_of[j] < round) || in_take[j] && !long[i])
                 };
                 let mut found = None;
-                for (i, s) in steps.iter().enumerate() {
-                    if s.site != site || s.wait.is_some() || done.contains(&i) || take.contains(&i) {
+                for &i in &actions[site] {
+                    if done[i] || in_take[i] {
                         continue;
                     }
                     // Polls of this site this step needs, themselves ready.
                     let mut polls = Vec::new();
-                    let ok = s.after.iter().all(|d| match index_of(d) {
-                        Some(j) if done.contains(&j) || take.contains(&j) => true,
-                        Some(j) if steps[j].site == site && steps[j].wait.is_some() && ready(j, &take) => {
+                    let ok = deps[i].iter().all(|&j| {
+                        if done[j] || in_take[j] {
+                            true
+                        } else if steps[j].site == site && steps[j].wait.is_some() && ready(j, &in_take) {
                             polls.push(j);
                             true
+                        } else {
+                            false
                         }
-                        Some(_) => false,
-                        None => true,
                     });
                     if ok {
                         found = Some((i, polls));
@@ -78,8 +94,10 @@ pub fn order(r: &Resolved, steps: &[Step]) -> Vec<Script> {
                 }
                 match found {
                     Some((i, polls)) => {
-                        take.extend(polls);
-                        take.push(i);
+                        for j in polls.into_iter().chain([i]) {
+                            in_take[j] = true;
+                            take.push(j);
+                        }
                     }
                     None => break,
                 }
@@ -87,8 +105,10 @@ pub fn order(r: &Resolved, steps: &[Step]) -> Vec<Script> {
             if !take.is_empty() {
                 for &i in &take {
                     round_of[i] = round;
+                    in_take[i] = false;
+                    done[i] = true;
                 }
-                done.extend(take.iter().copied());
+                n_done += take.len();
                 scripts.push(Script { site, part: 0, parts: 0, steps: take });
                 progress = true;
             }
@@ -97,10 +117,12 @@ pub fn order(r: &Resolved, steps: &[Step]) -> Vec<Script> {
             // Only polls nobody needs, or steps whose inputs no step produces: run what is left
             // in a last part per site so that nothing is silently dropped.
             for &site in &sites {
-                let rest: Vec<usize> =
-                    (0..steps.len()).filter(|i| steps[*i].site == site && !done.contains(i)).collect();
+                let rest: Vec<usize> = (0..steps.len()).filter(|&i| steps[i].site == site && !done[i]).collect();
                 if !rest.is_empty() {
-                    done.extend(rest.iter().copied());
+                    for &i in &rest {
+                        done[i] = true;
+                    }
+                    n_done += rest.len();
                     scripts.push(Script { site, part: 0, parts: 0, steps: rest });
                 }
             }

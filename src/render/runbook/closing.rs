@@ -21,7 +21,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
         Some(t) => (t.clone(), true),
         None => (Traffic::each_way(Traffic::EXAMPLE_GB), false),
     };
-    let e = cost::estimate(r, &c.steps, &traffic);
+    let e = cost::estimate(r, c.steps, &traffic);
     let used = e.prices_used();
     d.h(2, "cost", "Cost estimate");
     d.note(&format!(
@@ -145,7 +145,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
 pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
     let r = c.r;
     d.h(2, "teardown", "Teardown");
-    let all = teardown::teardowns(r, &c.steps, &c.scripts);
+    let all = teardown::teardowns(r, c.steps, c.scripts);
     if all.is_empty() {
         d.p("The scripts create nothing in a cloud, so there is nothing to tear down there.");
     } else {

@@ -5,7 +5,7 @@ use super::{step_shell, Ctx};
 use crate::plan::{Gateway, Network, Platform, Software};
 use crate::render::appliance::Host;
 use crate::steps::{self, Program, Step};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Minutes, rounded up.
 fn minutes(secs: u32) -> u32 {
@@ -53,21 +53,47 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
     d.code("./deploy.sh");
 
     // Values that cross from one site to another: one row per value, every phase that reads it.
+    // Who reads what, and what each captured value is, indexed once (plans have hundreds of each).
+    let mut readers: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    for (k, sc) in c.scripts.iter().enumerate() {
+        for &i in &sc.steps {
+            for n in c.steps[i].inputs() {
+                readers.entry(n).or_default().insert(k);
+            }
+        }
+    }
+    // The long polls (in run order) that wait on each step: what builds in the background.
+    let mut waiters: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+    for (j, sc) in c.scripts.iter().enumerate() {
+        for &i in &sc.steps {
+            if c.steps[i].wait.as_ref().is_some_and(|w| w.is_long()) {
+                let mut after: Vec<&str> = c.steps[i].after.iter().map(String::as_str).collect();
+                after.sort_unstable();
+                after.dedup();
+                for d in after {
+                    waiters.entry(d).or_default().push((j, i));
+                }
+            }
+        }
+    }
+    let mut abouts: BTreeMap<&str, &str> = BTreeMap::new();
+    for x in c.steps.iter().filter_map(|s| s.capture.as_ref()) {
+        abouts.entry(x.name.as_str()).or_insert(x.about.as_str());
+    }
     let mut rows: Vec<Vec<String>> = Vec::new();
     for (name, &from) in &c.producer {
-        let users: Vec<String> = c
-            .scripts
-            .iter()
-            .enumerate()
+        let users: Vec<String> = readers
+            .get(name.as_str())
+            .into_iter()
+            .flatten()
+            .map(|&k| (k, &c.scripts[k]))
             .filter(|(_, sc)| sc.site != c.scripts[from].site)
-            .filter(|(_, sc)| sc.steps.iter().any(|&i| c.steps[i].inputs().any(|n| n == name)))
             .map(|(k, sc)| format!("{} of {}", c.phase(k), plain(&c.r.sites[sc.site].name)))
             .collect();
         if users.is_empty() {
             continue;
         }
-        let about =
-            c.steps.iter().find_map(|s| s.capture.as_ref().filter(|x| &x.name == name)).map(|x| x.about.clone());
+        let about = abouts.get(name.as_str()).map(|a| a.to_string());
         rows.push(vec![
             format!("`{name}`"),
             plain(&about.unwrap_or_default()),
@@ -123,8 +149,8 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         for st in &mine {
             let Some(cap) = &st.capture else { continue };
             let mut users: Vec<String> = Vec::new();
-            for (j, other) in c.scripts.iter().enumerate() {
-                if j != k && other.steps.iter().any(|&i| c.steps[i].inputs().any(|n| n == cap.name)) {
+            for &j in readers.get(cap.name.as_str()).into_iter().flatten() {
+                if j != k {
                     users.push(c.phase(j));
                 }
             }
@@ -152,24 +178,20 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         }
         let mut background = Vec::new();
         for st in &mine {
-            for (j, other) in c.scripts.iter().enumerate().filter(|(j, _)| *j > k) {
-                for &i in &other.steps {
-                    let poll = &c.steps[i];
-                    if poll.wait.as_ref().is_some_and(|w| w.is_long()) && poll.after.contains(&st.id) {
-                        let w = poll.wait.as_ref().expect("a poll");
-                        let what = match &st.creates {
-                            Some(res) => format!("the {} `{}`", res.kind, plain(&res.name)),
-                            None => plain(&st.title),
-                        };
-                        time.push(format!(
-                            "{what} is started with `--no-wait` and builds for about {} in the background while the \
-                             next phases run; {} waits for it",
-                            super::count(minutes(w.typical_secs) as usize, "minute"),
-                            c.phase(j)
-                        ));
-                        background.push((what, poll));
-                    }
-                }
+            for &(j, i) in waiters.get(st.id.as_str()).into_iter().flatten().filter(|(j, _)| *j > k) {
+                let poll = &c.steps[i];
+                let w = poll.wait.as_ref().expect("a poll");
+                let what = match &st.creates {
+                    Some(res) => format!("the {} `{}`", res.kind, plain(&res.name)),
+                    None => plain(&st.title),
+                };
+                time.push(format!(
+                    "{what} is started with `--no-wait` and builds for about {} in the background while the \
+                     next phases run; {} waits for it",
+                    super::count(minutes(w.typical_secs) as usize, "minute"),
+                    c.phase(j)
+                ));
+                background.push((what, poll));
             }
         }
         if time.is_empty() {
@@ -191,9 +213,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
             .iter()
             .filter_map(|s| s.capture.as_ref())
             .filter(|cap| {
-                let elsewhere = c.scripts.iter().enumerate().any(|(j, other)| {
-                    j != k && other.steps.iter().any(|&i| c.steps[i].inputs().any(|n| n == cap.name))
-                });
+                let elsewhere = readers.get(cap.name.as_str()).is_some_and(|js| js.iter().any(|&j| j != k));
                 elsewhere || !hosts_reading(c, &cap.name).is_empty()
             })
             .map(|cap| cap.name.as_str())
