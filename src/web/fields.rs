@@ -63,13 +63,14 @@ pub fn Note(finding: Finding) -> impl IntoView {
 #[component]
 pub fn Notes(#[prop(into)] path: Signal<String>) -> impl IntoView {
     let w = wiz();
-    let notes = move || {
+    // A memo: the list is rebuilt only when this field's findings change, not on every edit.
+    let notes = Memo::new(move |_| {
         let p = path.get();
         w.checked.with(|c| c.at(&p).cloned().collect::<Vec<_>>())
-    };
+    });
     view! {
         <ul class="notes" id=move || format!("{}-notes", field_id(&path.get()))>
-            {move || notes().into_iter().map(|f| view! { <Note finding=f/> }).collect_view()}
+            {move || notes.get().into_iter().map(|f| view! { <Note finding=f/> }).collect_view()}
         </ul>
     }
 }
@@ -93,8 +94,10 @@ pub fn TextField(
 ) -> impl IntoView {
     let w = wiz();
     let id = move || field_id(&path.get());
+    let class = Memo::new(move |_| wrapper_class(w, "field", &path.get()));
+    let invalid = Memo::new(move |_| invalid(w, &path.get()));
     view! {
-        <div class=move || wrapper_class(w, "field", &path.get())>
+        <div class=class>
             <label for=id>{label}</label>
             <input
                 id=id
@@ -106,7 +109,7 @@ pub fn TextField(
                 list=move || list.get()
                 placeholder=move || placeholder.get()
                 prop:value=move || value.get()
-                aria-invalid=move || invalid(w, &path.get())
+                aria-invalid=invalid
                 aria-describedby=move || format!("{0}-hint {0}-notes", id())
                 on:input=move |ev| on_input.run(event_target_value(&ev))
             />

@@ -21,6 +21,9 @@ pub fn summary(findings: &[Finding]) -> String {
 
 /// The findings grouped by severity; `id_prefix` keeps ids unique when shown twice (panel and
 /// Review).
+///
+/// Each group is a memo (an edit that leaves a group's findings as they were touches none of its
+/// DOM) and a keyed list (a finding that appears or goes adds or removes one item; the others stay).
 #[component]
 pub fn FindingList(id_prefix: &'static str) -> impl IntoView {
     let w = wiz();
@@ -28,64 +31,65 @@ pub fn FindingList(id_prefix: &'static str) -> impl IntoView {
         {[Severity::Error, Severity::Warning, Severity::Info]
             .into_iter()
             .map(|sev| {
-                let items = move || w.checked.with(|c| c.findings.iter().filter(|f| f.severity == sev).cloned().collect::<Vec<_>>());
+                // Each finding with its place in words (which follows site and link names).
+                let items = Memo::new(move |_| {
+                    w.checked.with(|c| {
+                        w.plan(|p| {
+                            c.findings
+                                .iter()
+                                .filter(|f| f.severity == sev)
+                                .map(|f| (f.clone(), field_label(p, &f.path)))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                });
+                let count = Memo::new(move |_| items.with(Vec::len));
                 let heading_id = format!("{id_prefix}-{}", sev.label());
                 let (mark, word) = severity_mark(sev);
-                let title = match sev {
-                    Severity::Error => "Errors",
-                    Severity::Warning => "Warnings",
-                    Severity::Info => "Notes",
+                let (title, none) = match sev {
+                    Severity::Error => ("Errors", "No errors."),
+                    Severity::Warning => ("Warnings", "No warnings."),
+                    Severity::Info => ("Notes", "No notes."),
                 };
                 view! {
                     <section class=format!("fgroup fgroup-{}", sev.label()) aria-labelledby=heading_id.clone()>
                         <h3 id=heading_id.clone()>
                             <span class="mark" aria-hidden="true">{mark}</span>
-                            " "{title}" ("{move || items().len()}")"
+                            " "{title}" ("{count}")"
                         </h3>
-                        {move || {
-                            let list = items();
-                            if list.is_empty() {
-                                let none = match sev {
-                                    Severity::Error => "No errors.",
-                                    Severity::Warning => "No warnings.",
-                                    Severity::Info => "No notes.",
-                                };
-                                return view! { <p class="none">{none}</p> }.into_any();
-                            }
-                            view! {
-                                <ul class="finding-list">
-                                    {list
-                                        .into_iter()
-                                        .map(|f| {
-                                            let path = f.path.clone();
-                                            let place = w.plan(|p| field_label(p, &f.path));
-                                            let fix = (!f.fix.is_empty()).then(|| format!("Fix: {}", f.fix));
-                                            let source = (!f.source.is_empty()).then(|| format!("Source: {}", f.source));
-                                            view! {
-                                                <li class=format!("finding finding-{}", f.severity.label()) data-code=f.code>
-                                                    <button
-                                                        type="button"
-                                                        class="goto"
-                                                        data-path=path.clone()
-                                                        on:click=move |_| w.go_to(&path)
-                                                    >
-                                                        <span class="sr-only">{word}" at "</span>
-                                                        {place}
-                                                    </button>
-                                                    <p class="msg">{f.message}</p>
-                                                    {fix.map(|x| view! { <p class="fix">{x}</p> })}
-                                                    <p class="meta">
-                                                        <code>{f.code}</code>
-                                                        {source.map(|s| view! { " · "{s} })}
-                                                    </p>
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                            }
-                                .into_any()
-                        }}
+                        <Show when=move || count.get() == 0>
+                            <p class="none">{none}</p>
+                        </Show>
+                        <ul class="finding-list" hidden=move || count.get() == 0>
+                            <For
+                                each=move || items.get()
+                                key=|(f, place): &(Finding, String)| (f.code, f.path.clone(), f.message.clone(), place.clone())
+                                children=move |(f, place): (Finding, String)| {
+                                    let path = f.path.clone();
+                                    let fix = (!f.fix.is_empty()).then(|| format!("Fix: {}", f.fix));
+                                    let source = (!f.source.is_empty()).then(|| format!("Source: {}", f.source));
+                                    view! {
+                                        <li class=format!("finding finding-{}", f.severity.label()) data-code=f.code>
+                                            <button
+                                                type="button"
+                                                class="goto"
+                                                data-path=path.clone()
+                                                on:click=move |_| w.go_to(&path)
+                                            >
+                                                <span class="sr-only">{word}" at "</span>
+                                                {place}
+                                            </button>
+                                            <p class="msg">{f.message}</p>
+                                            {fix.map(|x| view! { <p class="fix">{x}</p> })}
+                                            <p class="meta">
+                                                <code>{f.code}</code>
+                                                {source.map(|s| view! { " · "{s} })}
+                                            </p>
+                                        </li>
+                                    }
+                                }
+                            />
+                        </ul>
                     </section>
                 }
             })
