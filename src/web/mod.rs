@@ -68,10 +68,41 @@ pub fn App() -> impl IntoView {
     let w = Wiz::new(blank(), Keys::Browser, Secrets::default());
     provide_context(w);
     boot(w);
-    // The draft follows every change.
-    Effect::new(move |_| draft::save(&sharing::current_draft(w)));
+    follow_with_draft(w);
     sharing::follow_history(w);
     view! { <Wizard/> }
+}
+
+/// The draft follows every change: written once typing pauses (300 ms), and at once when the
+/// page is hidden or left, so nothing typed is lost and a keystroke never waits for storage.
+fn follow_with_draft(w: Wiz) {
+    let latest = StoredValue::new_local(None::<draft::Draft>);
+    let timer = StoredValue::new_local(None::<TimeoutHandle>);
+    let write = move || {
+        if let Some(h) = timer.try_update_value(Option::take).flatten() {
+            h.clear();
+        }
+        if let Some(d) = latest.try_update_value(Option::take).flatten() {
+            draft::save(&d);
+        }
+    };
+    Effect::new(move |_| {
+        latest.set_value(Some(sharing::current_draft(w)));
+        if timer.with_value(Option::is_none) {
+            timer.set_value(set_timeout_with_handle(write, std::time::Duration::from_millis(300)).ok());
+        }
+    });
+    let on_hide = window_event_listener(leptos::ev::pagehide, move |_| write());
+    let on_hidden = window_event_listener(leptos::ev::visibilitychange, move |_| {
+        if document().visibility_state() == web_sys::VisibilityState::Hidden {
+            write()
+        }
+    });
+    on_cleanup(move || {
+        on_hide.remove();
+        on_hidden.remove();
+        write();
+    });
 }
 
 /// Where the first plan comes from: the link in the URL (unless the draft holds this link's
