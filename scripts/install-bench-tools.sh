@@ -13,10 +13,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '[bench-tools] %s\n' "$*"; }
-die() {
-  printf '[bench-tools] error: %s\n' "$*" >&2
-  exit 1
-}
 have() { command -v "$1" >/dev/null 2>&1; }
 # Not `grep -q`: it stops reading early, apt-cache dies of SIGPIPE and pipefail fails the test.
 candidate() { apt-cache policy "$1" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; }
@@ -48,11 +44,14 @@ fi
 
 if have brotli; then
   say "skip: brotli $(brotli --version | awk '{print $2}') is installed"
-else
-  apt_install brotli || die "brotli is missing and apt cannot install it: the bundle rows need \`brotli -q 11\`"
+elif ! apt_install brotli; then
+  say "error: brotli is missing and apt cannot install it: the bundle rows need \`brotli -q 11\`" >&2
+  exit 1
 fi
-
-have /usr/bin/chromium || die "/usr/bin/chromium is missing: run \`make bootstrap\` (scripts/bootstrap.sh test) first"
+if ! have /usr/bin/chromium; then
+  say "error: /usr/bin/chromium is missing: run \`make bootstrap\` (scripts/bootstrap.sh test) first" >&2
+  exit 1
+fi
 
 say "cargo fetch (benches/reference)"
 cargo fetch --manifest-path benches/reference/Cargo.toml
