@@ -49,7 +49,7 @@ function failed(name, unit, budget, error) {
 
 const fmt = {
   B: (v) => (v >= KiB * KiB ? `${(v / KiB / KiB).toFixed(2)} MiB` : `${(v / KiB).toFixed(1)} KiB`),
-  ms: (v) => `${v.toFixed(v < 10 ? 2 : 1)} ms`,
+  ms: (v) => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(v < 10 ? 2 : 1)} ms`),
   x: (v) => `${v.toFixed(2)}×`,
   chars: (v) => `${v} chars`,
 };
@@ -257,7 +257,7 @@ function machine(browser) {
     cores: os.cpus().length,
     mem: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     os: `${release ?? os.type()} (Linux ${os.release()})`,
-    chromium: browser.chromium ?? toolVersion('/usr/bin/chromium'),
+    chromium: browser.chromium ? `Chromium ${browser.chromium}` : toolVersion('/usr/bin/chromium'),
     rustc: toolVersion('rustc'),
   };
 }
