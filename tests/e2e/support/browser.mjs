@@ -48,19 +48,23 @@ export async function kbDate() {
   return m[1];
 }
 
-/** A static file server for dist/ on 127.0.0.1 at a free port; never serves outside dist/. */
-export function serveDist() {
+/**
+ * A static file server for dist/ (or another bundle folder, e.g. the bench's reference page) on
+ * 127.0.0.1 at a free port; never serves outside that folder.
+ */
+export function serveDist(dist = DIST) {
+  const root = path.resolve(dist);
   assert.ok(
-    existsSync(path.join(DIST, 'index.html')),
-    `${DIST}/index.html is missing: run \`make build\` (trunk build --release) first`,
+    existsSync(path.join(root, 'index.html')),
+    `${root}/index.html is missing: run \`make build\` (trunk build --release) first`,
   );
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
       let rel = decodeURIComponent(url.pathname);
       if (rel.endsWith('/')) rel += 'index.html';
-      const file = path.resolve(DIST, '.' + rel);
-      if (file !== DIST && !file.startsWith(DIST + path.sep)) {
+      const file = path.resolve(root, '.' + rel);
+      if (file !== root && !file.startsWith(root + path.sep)) {
         res.writeHead(403).end('forbidden');
         return;
       }
@@ -85,9 +89,9 @@ export function serveDist() {
   });
 }
 
-/** Debian's Chromium, headless, with a fresh temporary profile (Playwright's own). */
-export function launch() {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: TIMEOUT_MS });
+/** Debian's Chromium, headless, with a fresh temporary profile (Playwright's own), and extra flags. */
+export function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs], timeout: TIMEOUT_MS });
 }
 
 /**
