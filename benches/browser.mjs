@@ -185,7 +185,10 @@ async function openLargestPlan(target, base, { needPreview }) {
   const spaces = plan.sites.map((s) => s.address_spaces[0]);
   let site = 0;
   let usePreview = false;
-  // The preview may appear a moment later (its module loads lazily).
+  // The preview is a closed <details> until opened, as a user opens it (#preview-card); its text
+  // may appear a moment later (its module loads lazily).
+  const card = page.locator('#preview-card');
+  if ((await card.count()) && !(await card.evaluate((d) => d.open))) await card.locator('summary').click();
   const hasPreview = await page.locator(PREVIEW).first().waitFor({ timeout: 10_000 }).then(() => true, () => false);
   if (!hasPreview) {
     if (needPreview) {

@@ -25,6 +25,15 @@ pub fn artifacts(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
 
 /// [`artifacts`] from steps already ordered.
 pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, o: &Ordered) -> Vec<Artifact> {
+    files(r, opts, o, |_| true)
+}
+
+/// The one cloud file at `path`, rendering only it (what the web preview asks on a keystroke).
+pub fn artifact_at(r: &Resolved, opts: &RenderOptions, o: &Ordered, path: &str) -> Option<Artifact> {
+    files(r, opts, o, |p| p == path).pop()
+}
+
+fn files(r: &Resolved, opts: &RenderOptions, o: &Ordered, want: impl Fn(&str) -> bool) -> Vec<Artifact> {
     let (steps, scripts) = (&o.steps, &o.scripts);
     if steps.is_empty() {
         return Vec::new();
@@ -43,6 +52,7 @@ pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, o: &Ordered) -> Vec<Arti
         .iter()
         .zip(&paths)
         .enumerate()
+        .filter(|(_, (_, path))| want(path))
         .map(|(k, (sc, path))| Artifact {
             path: path.clone(),
             media_type: "text/x-shellscript",
@@ -50,18 +60,22 @@ pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, o: &Ordered) -> Vec<Arti
             executable: true,
         })
         .collect();
-    out.push(Artifact {
-        path: "run-order.md".into(),
-        media_type: "text/markdown",
-        text: run_order(r, opts, steps, scripts, &paths, &producer),
-        executable: false,
-    });
-    out.push(Artifact {
-        path: "deploy.sh".into(),
-        media_type: "text/x-shellscript",
-        text: deploy(r, opts, &paths),
-        executable: true,
-    });
+    if want("run-order.md") {
+        out.push(Artifact {
+            path: "run-order.md".into(),
+            media_type: "text/markdown",
+            text: run_order(r, opts, steps, scripts, &paths, &producer),
+            executable: false,
+        });
+    }
+    if want("deploy.sh") {
+        out.push(Artifact {
+            path: "deploy.sh".into(),
+            media_type: "text/x-shellscript",
+            text: deploy(r, opts, &paths),
+            executable: true,
+        });
+    }
     out
 }
 

@@ -67,8 +67,8 @@ pub fn render_path(r: &Resolved, opts: &RenderOptions, path: &str) -> Option<Art
         return Some(a);
     }
     let o = crate::steps::ordered(r);
-    pick(cloud::artifacts_of(r, opts, &o))
-        .or_else(|| pick(teardown::artifacts_of(r, opts, &o)))
+    cloud::artifact_at(r, opts, &o, path)
+        .or_else(|| teardown::artifact_at(r, opts, &o, path))
         .or_else(|| pick(render_of(r, opts, &o)))
 }
 

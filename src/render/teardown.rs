@@ -118,6 +118,15 @@ pub fn artifacts(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
 
 /// [`artifacts`] from steps already ordered.
 pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, o: &Ordered) -> Vec<Artifact> {
+    files(r, opts, o, |_| true)
+}
+
+/// The one teardown file at `path`, rendering only it.
+pub fn artifact_at(r: &Resolved, opts: &RenderOptions, o: &Ordered, path: &str) -> Option<Artifact> {
+    files(r, opts, o, |p| p == path).pop()
+}
+
+fn files(r: &Resolved, opts: &RenderOptions, o: &Ordered, want: impl Fn(&str) -> bool) -> Vec<Artifact> {
     let (steps, scripts) = (&o.steps, &o.scripts);
     let all = teardowns(r, steps, scripts);
     if all.is_empty() {
@@ -125,6 +134,7 @@ pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, o: &Ordered) -> Vec<Arti
     }
     let mut out: Vec<Artifact> = all
         .iter()
+        .filter(|t| want(&t.path))
         .map(|t| Artifact {
             path: t.path.clone(),
             media_type: "text/x-shellscript",
@@ -132,12 +142,14 @@ pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, o: &Ordered) -> Vec<Arti
             executable: true,
         })
         .collect();
-    out.push(Artifact {
-        path: ROOT_SCRIPT.into(),
-        media_type: "text/x-shellscript",
-        text: root_script(r, opts, &all),
-        executable: true,
-    });
+    if want(ROOT_SCRIPT) {
+        out.push(Artifact {
+            path: ROOT_SCRIPT.into(),
+            media_type: "text/x-shellscript",
+            text: root_script(r, opts, &all),
+            executable: true,
+        });
+    }
     out
 }
 
