@@ -51,6 +51,8 @@ use state::{code_of, wiz, NoticeAction};
 /// Entry point of the browser app (called by `src/bin/tunnelsmith-web.rs`): installs the panic
 /// hook, mounts [`App`] to `<body>` and marks `app-interactive` once the first step takes input.
 pub fn start() {
+    // Where start-up time goes (make bench): the module is compiled and running from here.
+    browser::mark("app-start");
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
     // Mounting is synchronous: the first step's inputs exist and listen now.
