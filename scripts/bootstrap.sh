@@ -83,7 +83,7 @@ if ((${#apt_missing[@]})); then
   # A fresh machine's package lists may be empty or stale: update once when a package has no
   # install candidate.
   for pkg in "${apt_missing[@]}"; do
-    if ! apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    if ! apt-cache policy "$pkg" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; then
       say "apt-get update (no candidate for $pkg)"
       "${sudo[@]}" apt-get update
       break

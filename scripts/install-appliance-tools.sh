@@ -52,7 +52,7 @@ for pkg in "${APT_PACKAGES[@]}" "${STRONGSWAN_DEPS[@]}"; do
 done
 if ((${#missing[@]})); then
   for pkg in "${missing[@]}"; do
-    if ! apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    if ! apt-cache policy "$pkg" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; then
       apt_update_once
       break
     fi
@@ -74,7 +74,7 @@ if [[ -x "$STRONGSWAN_ROOT/usr/lib/ipsec/charon" && -x "$STRONGSWAN_ROOT/usr/sbi
   "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
   say "skip: strongSwan is unpacked in $STRONGSWAN_ROOT"
 else
-  if ! apt-cache policy strongswan-charon 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+  if ! apt-cache policy strongswan-charon 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; then
     apt_update_once
   fi
   work="$(mktemp -d)"
