@@ -2,11 +2,8 @@
 // own (Trunk.toml's pattern_script points here) rather than Trunk's inline loader, so the
 // Content-Security-Policy in index.html allows scripts from this origin only.
 const tag = document.querySelector('script[data-js][data-wasm]');
-// Compile the module while its JS glue loads: streaming compilation starts as the bytes arrive
-// (index.html preloads them). A server that does not say application/wasm gets the plain path.
-const compiled = WebAssembly.compileStreaming(fetch(tag.dataset.wasm)).catch(() => tag.dataset.wasm);
 const { default: init } = await import(tag.dataset.js);
-const app = await init({ module_or_path: await compiled });
+const app = await init({ module_or_path: tag.dataset.wasm });
 // For `make bench` and the curious: the bytes of every wasm memory in the page (the app's, and
 // the file generators' once loaded) and the JS heap (Chromium only).
 (globalThis.tunnelsmithMemories ||= []).unshift(app.memory);

@@ -676,9 +676,10 @@ struct VariantName;
 
 type NoCompound = serde::ser::Impossible<String, serde::de::value::Error>;
 
+/// Trait methods that refuse: anything but a unit variant has no code.
 macro_rules! not_a_variant {
-    ($($f:ident($($t:ty),*)),* $(,)?) => {
-        $(fn $f(self, $(_: $t),*) -> Result<String, serde::de::value::Error> {
+    ($($f:ident $(<$g:ident>)? ($($t:ty),*) -> $r:ty;)*) => {
+        $(fn $f $(<$g: serde::Serialize + ?Sized>)? (self, $(_: $t),*) -> Result<$r, serde::de::value::Error> {
             Err(serde::ser::Error::custom("not a unit variant"))
         })*
     };
@@ -699,77 +700,20 @@ impl serde::Serializer for VariantName {
         Ok(variant.to_string())
     }
 
-    not_a_variant!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-    );
-
-    fn serialize_some<T: serde::Serialize + ?Sized>(self, _: &T) -> Result<String, Self::Error> {
-        Err(serde::ser::Error::custom("not a unit variant"))
-    }
-    fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, Self::Error> {
-        Err(serde::ser::Error::custom("not a unit variant"))
-    }
-    fn serialize_newtype_variant<T: serde::Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, Self::Error> {
-        Err(serde::ser::Error::custom("not a unit variant"))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<NoCompound, Self::Error> {
-        Err(serde::ser::Error::custom("not a unit variant"))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<NoCompound, Self::Error> {
-        Err(serde::ser::Error::custom("not a unit variant"))
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<NoCompound, Self::Error> {
-        Err(serde::ser::Error::custom("not a unit variant"))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<NoCompound, Self::Error> {
-        Err(serde::ser::Error::custom("not a unit variant"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<NoCompound, Self::Error> {
-        Err(serde::ser::Error::custom("not a unit variant"))
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<NoCompound, Self::Error> {
-        Err(serde::ser::Error::custom("not a unit variant"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<NoCompound, Self::Error> {
-        Err(serde::ser::Error::custom("not a unit variant"))
+    not_a_variant! {
+        serialize_bool(bool) -> String; serialize_i8(i8) -> String; serialize_i16(i16) -> String;
+        serialize_i32(i32) -> String; serialize_i64(i64) -> String; serialize_u8(u8) -> String;
+        serialize_u16(u16) -> String; serialize_u32(u32) -> String; serialize_u64(u64) -> String;
+        serialize_f32(f32) -> String; serialize_f64(f64) -> String; serialize_char(char) -> String;
+        serialize_str(&str) -> String; serialize_bytes(&[u8]) -> String; serialize_none() -> String;
+        serialize_unit() -> String; serialize_unit_struct(&'static str) -> String;
+        serialize_some<T>(&T) -> String; serialize_newtype_struct<T>(&'static str, &T) -> String;
+        serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> String;
+        serialize_seq(Option<usize>) -> NoCompound; serialize_tuple(usize) -> NoCompound;
+        serialize_tuple_struct(&'static str, usize) -> NoCompound;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> NoCompound;
+        serialize_map(Option<usize>) -> NoCompound; serialize_struct(&'static str, usize) -> NoCompound;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> NoCompound;
     }
 }
 

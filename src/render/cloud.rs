@@ -20,20 +20,12 @@ use std::fmt::Write;
 /// The cloud scripts of the plan, `run-order.md` and `deploy.sh`; nothing when no site is on a
 /// cloud.
 pub fn artifacts(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
-    artifacts_of(r, opts, &steps::ordered(r))
+    files(r, opts, &steps::ordered(r), |_| true)
 }
 
-/// [`artifacts`] from steps already ordered.
-pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, o: &Ordered) -> Vec<Artifact> {
-    files(r, opts, o, |_| true)
-}
-
-/// The one cloud file at `path`, rendering only it (what the web preview asks on a keystroke).
-pub fn artifact_at(r: &Resolved, opts: &RenderOptions, o: &Ordered, path: &str) -> Option<Artifact> {
-    files(r, opts, o, |p| p == path).pop()
-}
-
-fn files(r: &Resolved, opts: &RenderOptions, o: &Ordered, want: impl Fn(&str) -> bool) -> Vec<Artifact> {
+/// The files of [`artifacts`] whose path is `want`ed, from steps already ordered; only those are
+/// rendered (the web preview asks for one on a keystroke).
+pub fn files(r: &Resolved, opts: &RenderOptions, o: &Ordered, want: impl Fn(&str) -> bool) -> Vec<Artifact> {
     let (steps, scripts) = (&o.steps, &o.scripts);
     if steps.is_empty() {
         return Vec::new();

@@ -44,10 +44,10 @@ pub fn render(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
 }
 
 fn render_of(r: &Resolved, opts: &RenderOptions, o: &crate::steps::Ordered) -> Vec<Artifact> {
-    let mut out = cloud::artifacts_of(r, opts, o);
+    let mut out = cloud::files(r, opts, o, |_| true);
     out.extend(appliance::artifacts(r, opts));
     out.push(topology(r));
-    out.extend(teardown::artifacts_of(r, opts, o));
+    out.extend(teardown::files(r, opts, o, |_| true));
     // The runbook names the other files, so it comes last.
     let runbook = runbook::artifacts_of(r, opts, &out, o);
     out.extend(runbook);
@@ -67,8 +67,10 @@ pub fn render_path(r: &Resolved, opts: &RenderOptions, path: &str) -> Option<Art
         return Some(a);
     }
     let o = crate::steps::ordered(r);
-    cloud::artifact_at(r, opts, &o, path)
-        .or_else(|| teardown::artifact_at(r, opts, &o, path))
+    let only = |p: &str| p == path;
+    cloud::files(r, opts, &o, only)
+        .pop()
+        .or_else(|| teardown::files(r, opts, &o, only).pop())
         .or_else(|| pick(render_of(r, opts, &o)))
 }
 

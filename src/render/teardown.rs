@@ -113,20 +113,12 @@ pub fn teardowns(r: &Resolved, steps: &[Step], scripts: &[Script]) -> Vec<SiteTe
 
 /// The teardown scripts of the plan and `teardown.sh`; nothing when the scripts create nothing.
 pub fn artifacts(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
-    artifacts_of(r, opts, &steps::ordered(r))
+    files(r, opts, &steps::ordered(r), |_| true)
 }
 
-/// [`artifacts`] from steps already ordered.
-pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, o: &Ordered) -> Vec<Artifact> {
-    files(r, opts, o, |_| true)
-}
-
-/// The one teardown file at `path`, rendering only it.
-pub fn artifact_at(r: &Resolved, opts: &RenderOptions, o: &Ordered, path: &str) -> Option<Artifact> {
-    files(r, opts, o, |p| p == path).pop()
-}
-
-fn files(r: &Resolved, opts: &RenderOptions, o: &Ordered, want: impl Fn(&str) -> bool) -> Vec<Artifact> {
+/// The files of [`artifacts`] whose path is `want`ed, from steps already ordered; only those are
+/// rendered.
+pub fn files(r: &Resolved, opts: &RenderOptions, o: &Ordered, want: impl Fn(&str) -> bool) -> Vec<Artifact> {
     let (steps, scripts) = (&o.steps, &o.scripts);
     let all = teardowns(r, steps, scripts);
     if all.is_empty() {
