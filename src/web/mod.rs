@@ -146,6 +146,13 @@ pub fn provide_wizard(plan: Plan) -> Wiz {
 #[component]
 pub fn Wizard() -> impl IntoView {
     let w = wiz();
+    // Past Sites and Addressing, Review and Files are near: fetch the file generators now (not on
+    // the first load), so the diagram and the files show at once, and offline after that.
+    Effect::new(move |_| {
+        if w.step.get().index() >= Step::Links.index() {
+            w.gens.ensure();
+        }
+    });
     let confirm = RwSignal::new(false);
     let share_status = RwSignal::new(None::<(bool, String)>);
     let start_over = move || {

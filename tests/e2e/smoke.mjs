@@ -123,3 +123,18 @@ test('the file generators load only when a file is first needed, and the preview
   await page.close();
 });
 
+
+test('past the Addressing step the generators are fetched ahead of Review and Files', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = watch(page, baseUrl);
+  await page.goto(baseUrl, { waitUntil: 'load', timeout: TIMEOUT_MS });
+  await page.locator('#step-heading').waitFor({ timeout: TIMEOUT_MS });
+  const fetched = page.waitForRequest((r) => r.url().includes('tunnelsmith-render_bg.wasm'), { timeout: TIMEOUT_MS });
+  await page.locator('#step-links').click();
+  await fetched;
+  // Review then shows the diagram without waiting for a module.
+  await page.locator('#step-review').click();
+  await page.locator('[data-testid=topology]').waitFor({ timeout: TIMEOUT_MS });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
