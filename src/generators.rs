@@ -21,6 +21,19 @@ fn plan_file(plan: &Plan) -> Artifact {
     Artifact { path: PLAN_FILE.into(), media_type: "application/json", text: plan.to_json_pretty(), executable: false }
 }
 
+/// The parts of a plan that decide which files it has: the plan without its address spaces,
+/// subnets and description (they change what files say, never their names). The web preview
+/// recomputes its list of files only when this changes.
+pub fn naming(plan: &Plan) -> Plan {
+    let mut p = plan.clone();
+    p.description.clear();
+    for s in &mut p.sites {
+        s.address_spaces.clear();
+        s.subnets.clear();
+    }
+    p
+}
+
 /// Every file of the plan in bundle order (runbook first), the plan file last.
 pub fn files(plan: &Plan) -> Vec<Artifact> {
     let arts = render(&resolve(plan), &RenderOptions::default());
@@ -72,6 +85,26 @@ mod tests {
                 assert_eq!(file(&plan, &a.path).as_ref(), Some(a), "{} {}", p.id, a.path);
             }
             assert_eq!(file(&plan, "no/such/file"), None);
+        }
+    }
+
+    #[test]
+    fn addresses_subnets_and_description_change_no_file_name() {
+        let paths = |p: &Plan| files(p).into_iter().map(|a| a.path).collect::<Vec<_>>();
+        for p in PRESETS {
+            let plan = p.plan();
+            let mut other = plan.clone();
+            other.description = "another description".into();
+            for (k, s) in other.sites.iter_mut().enumerate() {
+                s.address_spaces = vec![format!("10.{}.0.0/16", 200 + k)];
+                s.subnets.truncate(1);
+            }
+            assert_eq!(naming(&other), naming(&plan), "{}", p.id);
+            assert_eq!(paths(&other), paths(&plan), "{}", p.id);
+            // A site name is part of it.
+            let mut renamed = plan.clone();
+            renamed.sites[0].name.push('x');
+            assert_ne!(naming(&renamed), naming(&plan), "{}", p.id);
         }
     }
 

@@ -131,11 +131,17 @@ impl Gens {
         self.state.get() == GenState::Ready
     }
 
-    fn call<T>(self, f: impl FnOnce(&GenModule, &[u8]) -> Result<T, JsValue>) -> Option<Result<T, String>> {
+    /// `f` on the loaded module; `None` while it is not loaded.
+    fn with_module<T>(self, f: impl FnOnce(&GenModule) -> Result<T, JsValue>) -> Option<Result<T, String>> {
         if !self.ready() {
             return None;
         }
-        self.body.with(|b| MODULE.with(|m| m.borrow().as_ref().map(|m| f(m, b).map_err(message))))
+        MODULE.with(|m| m.borrow().as_ref().map(|m| f(m).map_err(message)))
+    }
+
+    /// `f` on the loaded module and the plan's body (tracked: again when the plan changes).
+    fn call<T>(self, f: impl FnOnce(&GenModule, &[u8]) -> Result<T, JsValue>) -> Option<Result<T, String>> {
+        self.with_module(|m| self.body.with(|b| f(m, b)))
     }
 
     /// Every file, in bundle order (tracked: re-rendered when the plan changes).
@@ -159,7 +165,7 @@ impl Gens {
 
     /// Read a plan file (`Err`: what is wrong, with line, column and field).
     pub fn import(self, text: &str) -> Result<crate::plan::Plan, String> {
-        let body = untrack(|| self.call(|m, _| m.import_plan(text))).unwrap_or_else(|| Err(not_ready(self)))?;
+        let body = untrack(|| self.with_module(|m| m.import_plan(text))).unwrap_or_else(|| Err(not_ready(self)))?;
         crate::share::from_body(&body).map(|s| s.plan).map_err(|e| e.to_string())
     }
 }

@@ -14,20 +14,10 @@ pub fn Preview() -> impl IntoView {
     let w = wiz();
     let open = RwSignal::new(false);
     let chosen = RwSignal::new(None::<String>);
-    // The plan without what changes no file name: addresses, subnets and the description.
-    let shape = Memo::new(move |_| {
-        w.plan(|p| {
-            let mut p = p.clone();
-            p.description.clear();
-            for s in &mut p.sites {
-                s.address_spaces.clear();
-                s.subnets.clear();
-            }
-            p
-        })
-    });
+    // What decides the plan's file names (not its addresses): the list follows only that.
+    let naming = Memo::new(move |_| w.plan(crate::generators::naming));
     let paths = Memo::new(move |_| {
-        shape.track();
+        naming.track();
         if !open.get() || !w.gens.ready() {
             return vec![];
         }

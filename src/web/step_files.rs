@@ -253,15 +253,15 @@ fn FileTabs(artifacts: Memo<Vec<GenFile>>, blocked: Signal<bool>) -> impl IntoVi
                     let text2 = a.text.clone();
                     let path = a.path.clone();
                     let file_name = a.path.rsplit('/').next().unwrap_or(&a.path).to_string();
+                    let about = format!("{} · {}{}", plural(lines, "line"), a.media_type, if a.executable { " · executable" } else { "" });
                     let media = a.media_type.clone();
-                    let media2 = a.media_type.clone();
                     let k = selected.get_untracked().min(count.get_untracked().saturating_sub(1));
                     view! {
                         <div class="file-panel" id="file-panel" role="tabpanel" aria-labelledby=format!("tab-{k}") data-path=path.clone()>
                             <div class="file-head">
                                 <span class="mono">{path.clone()}</span>
                                 <span class="hint">
-                                    {format!("{} · {}{}", plural(lines, "line"), media2, if a.executable { " · executable" } else { "" })}
+                                    {about}
                                 </span>
                                 <div class="button-row">
                                     <button

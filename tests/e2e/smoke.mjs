@@ -132,9 +132,14 @@ test('past the Addressing step the generators are fetched ahead of Review and Fi
   const fetched = page.waitForRequest((r) => r.url().includes('tunnelsmith-render_bg.wasm'), { timeout: TIMEOUT_MS });
   await page.locator('#step-links').click();
   await fetched;
-  // Review then shows the diagram without waiting for a module.
+  // Review then shows the diagram (an image only the generators can draw) with no new fetch.
   await page.locator('#step-review').click();
-  await page.locator('[data-testid=topology]').waitFor({ timeout: TIMEOUT_MS });
+  await page.locator('[data-testid=topology] img.diagram').waitFor({ timeout: TIMEOUT_MS });
+  const again = [];
+  page.on('request', (r) => r.url().includes('tunnelsmith-render') && again.push(r.url()));
+  await page.locator('#step-files').click();
+  await page.locator('[role=tab][data-path]').first().waitFor({ timeout: TIMEOUT_MS });
+  assert.deepEqual(again, [], 'the generators were fetched again');
   assert.deepEqual(problems, []);
   await page.close();
 });
