@@ -381,3 +381,26 @@ pub fn MoveButtons(
         </button>
     }
 }
+
+/// What a [`Cards`] list shows: the plan's sites or its links.
+#[derive(Clone, Copy)]
+pub enum Items {
+    Sites,
+    Links,
+}
+
+/// One card per site or link, keyed by the item's stable id, so a card keeps its DOM (and the
+/// focus in it) when others are added, removed or reordered; `card` gets the item's current
+/// index. Every step's list is this one component: the browser's bundle carries one keyed list,
+/// not one per step.
+#[component]
+pub fn Cards(items: Items, card: fn(ReadSignal<usize>) -> AnyView) -> impl IntoView {
+    let w = wiz();
+    let ids = move || {
+        w.editor.with(|e| match items {
+            Items::Sites => e.site_ids().to_vec(),
+            Items::Links => e.link_ids().to_vec(),
+        })
+    };
+    view! { <ForEnumerate each=ids key={|id: &u32| *id} children={move |i: ReadSignal<usize>, _id: u32| card(i)}/> }
+}

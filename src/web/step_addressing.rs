@@ -13,7 +13,6 @@ use crate::plan::{Platform, Site, Subnet};
 #[component]
 pub fn AddressingStep() -> impl IntoView {
     let w = wiz();
-    let ids = move || w.editor.with(|e| e.site_ids().to_vec());
     view! {
         <p class="lead">
             "Every site needs its own address range: overlapping ranges make routes between sites ambiguous. "
@@ -22,7 +21,7 @@ pub fn AddressingStep() -> impl IntoView {
         <Show when=move || w.plan(|p| p.sites.is_empty())>
             <p class="empty">"No sites yet: add them on the Sites step."</p>
         </Show>
-        <ForEnumerate each=ids key={|id: &u32| *id} children={move |i: ReadSignal<usize>, _id: u32| view! { <SiteAddresses i/> }}/>
+        <super::fields::Cards items=super::fields::Items::Sites card=|i| view! { <SiteAddresses i/> }.into_any()/>
     }
 }
 

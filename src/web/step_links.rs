@@ -13,8 +13,6 @@ use crate::plan::Routing;
 /// The Links step.
 #[component]
 pub fn LinksStep() -> impl IntoView {
-    let w = wiz();
-    let ids = move || w.editor.with(|e| e.link_ids().to_vec());
     view! {
         <p class="lead">
             "Each link is a set of IPsec tunnels between two sites. Cloud gateways do not pass traffic on "
@@ -22,7 +20,7 @@ pub fn LinksStep() -> impl IntoView {
         </p>
         <div id="f-links">
             <Notes path="links"/>
-            <ForEnumerate each=ids key={|id: &u32| *id} children={move |i: ReadSignal<usize>, _id: u32| view! { <LinkCard i/> }}/>
+            <super::fields::Cards items=super::fields::Items::Links card=|i| view! { <LinkCard i/> }.into_any()/>
         </div>
         <MissingPairs/>
     }

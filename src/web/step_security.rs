@@ -18,14 +18,12 @@ use crate::secrets::Secrets;
 /// The Security step.
 #[component]
 pub fn SecurityStep() -> impl IntoView {
-    let w = wiz();
-    let ids = move || w.editor.with(|e| e.link_ids().to_vec());
     view! {
         <p class="lead">
             "The recommended profile is the strongest set both ends accept. Choose custom only to match "
             "an existing peer; values one end rejects stay visible, disabled, with the reason."
         </p>
-        <ForEnumerate each=ids key={|id: &u32| *id} children={move |i: ReadSignal<usize>, _id: u32| view! { <LinkCrypto i/> }}/>
+        <super::fields::Cards items=super::fields::Items::Links card=|i| view! { <LinkCrypto i/> }.into_any()/>
         <KeysCard/>
     }
 }

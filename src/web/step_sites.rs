@@ -16,7 +16,6 @@ use crate::plan::{AzureVpnType, Gateway, GatewayKind, Network, Platform, Site, S
 #[component]
 pub fn SitesStep() -> impl IntoView {
     let w = wiz();
-    let ids = move || w.editor.with(|e| e.site_ids().to_vec());
     view! {
         <StartPicker/>
         <fieldset class="card" id="f-plan">
@@ -39,11 +38,7 @@ pub fn SitesStep() -> impl IntoView {
         </fieldset>
         <div id="f-sites" class="site-list">
             <super::fields::Notes path="sites"/>
-            <ForEnumerate
-                each=ids
-                key={|id: &u32| *id}
-                children={move |i: ReadSignal<usize>, _id: u32| view! { <SiteCard i/> }}
-            />
+            <super::fields::Cards items=super::fields::Items::Sites card=|i| view! { <SiteCard i/> }.into_any()/>
         </div>
         <AddSite/>
     }
