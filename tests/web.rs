@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use tunnelsmith::kb::KB_DATE;
 use tunnelsmith::presets::find;
 use tunnelsmith::web::{
-    field_id, open_link, provide_wizard, App, FilesStep, Opened, SecurityStep, SitesStep, Step, Wizard,
+    field_id, open_link, provide_wizard, App, Draft, FilesStep, Opened, SecurityStep, SitesStep, Step, Wizard,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -274,5 +274,42 @@ fn links_are_the_same_in_the_browser_and_the_cli() {
         let fragment = &link.trim()[link.find('#').unwrap() + 1..];
         let made = tunnelsmith::share::encode_with_date(&expected, &opened.kb_date);
         assert_eq!(made, fragment, "{name}: the browser makes the same link as the CLI");
+    }
+}
+
+/// The draft gives back on reload what was written: the plan as typed (an invalid one too), the
+/// text fields could not take, the step, and the keys only when they were kept.
+#[wasm_bindgen_test]
+fn a_draft_reads_back_as_it_was_written() {
+    let as_typed =
+        tunnelsmith::plan::Plan::from_json(include_str!("fixtures/links/v1/invalid-plan-as-typed.json")).unwrap();
+    let kept = Draft {
+        plan: as_typed,
+        raw: [
+            ("sites[0].gateway.asn".to_string(), ("65 001".to_string(), "not a number".to_string())),
+            ("links[1].tunnels".to_string(), ("\"4\"\t\n√ ünïcode".to_string(), "why: a \\ b".to_string())),
+        ]
+        .into(),
+        step: 3,
+        secrets: Some("PSK_AWS_AZURE_T1=0123456789abcdef0123456789abcdef\n".into()),
+        keep_secrets: true,
+        keys_exported: true,
+        origin: Some("p=1.AR2MMQqDQBREZ37Y".into()),
+    };
+    assert_eq!(Draft::from_text(&kept.to_text()).as_ref(), Some(&kept));
+    let bare = Draft {
+        plan: plan("002-aws-vgw-to-azure-static"),
+        raw: Default::default(),
+        step: 0,
+        secrets: None,
+        keep_secrets: false,
+        keys_exported: false,
+        origin: None,
+    };
+    assert_eq!(Draft::from_text(&bare.to_text()).as_ref(), Some(&bare));
+    assert!(!bare.to_text().contains("PSK_"), "keys the user did not keep are not stored");
+    // Not a draft, or a draft whose plan does not decode: nothing is restored (no panic).
+    for bad in ["", "not json", "[]", "{}", r#"{"plan": 7}"#, r#"{"plan": "p=1.!!!"}"#] {
+        assert_eq!(Draft::from_text(bad), None, "{bad}");
     }
 }

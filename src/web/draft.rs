@@ -1,35 +1,39 @@
 //! The draft: the plan being edited, kept in `localStorage` so work survives a reload. Keys are
 //! kept only when the user opts in.
+//!
+//! Stored as a JSON object made and read by the browser's own `JSON` (no JSON code in the first
+//! page load), the plan inside it as its share-link fragment ([`crate::share::encode`]): the
+//! frozen v1 encoding, which gives back exactly what was typed, valid or not.
+//!
+//! Drafts of earlier builds (`tunnelsmith.draft.v1`: the plan as a plan-file object) are read by
+//! the file generators' plan reader when the page has no newer draft ([`load_v1`]).
 
-use gloo::storage::{LocalStorage, Storage};
-use serde::{Deserialize, Serialize};
+use js_sys::{Array, Object, Reflect, JSON};
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::state::{Raw, Step};
 use crate::plan::Plan;
 
-const KEY: &str = "tunnelsmith.draft.v1";
+const KEY: &str = "tunnelsmith.draft.v2";
 /// The draft an opened link replaced, until the user restores or discards it.
-const PREVIOUS: &str = "tunnelsmith.previous-draft.v1";
+const PREVIOUS: &str = "tunnelsmith.previous-draft.v2";
+/// The keys of earlier builds, whose plan is a plan-file object.
+const KEY_V1: &str = "tunnelsmith.draft.v1";
+const PREVIOUS_V1: &str = "tunnelsmith.previous-draft.v1";
 
 /// What is kept between visits.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Draft {
     pub plan: Plan,
     /// Field text the plan could not take, kept as typed.
-    #[serde(default)]
     pub raw: Raw,
-    #[serde(default)]
     pub step: usize,
     /// `secrets.env` text, only when the user chose to keep keys in this browser.
-    #[serde(default)]
     pub secrets: Option<String>,
-    #[serde(default)]
     pub keep_secrets: bool,
     /// The keys were downloaded: regenerating them silently would break what was deployed.
-    #[serde(default)]
     pub keys_exported: bool,
     /// The share-link fragment the plan was opened from or shared as.
-    #[serde(default)]
     pub origin: Option<String>,
 }
 
@@ -37,29 +41,132 @@ impl Draft {
     pub fn step(&self) -> Step {
         Step::from_index(self.step)
     }
+
+    /// The stored text (a JSON object).
+    pub fn to_text(&self) -> String {
+        let o = Object::new();
+        set(&o, "plan", &crate::share::encode(&self.plan).into());
+        set(&o, "raw", &raw_to_js(&self.raw));
+        set(&o, "step", &(self.step as f64).into());
+        set(&o, "secrets", &opt_str(&self.secrets));
+        set(&o, "keep_secrets", &self.keep_secrets.into());
+        set(&o, "keys_exported", &self.keys_exported.into());
+        set(&o, "origin", &opt_str(&self.origin));
+        JSON::stringify(&o).ok().and_then(|s| s.as_string()).unwrap_or_default()
+    }
+
+    /// Read [`Draft::to_text`]; `None` when it is not a draft or its plan does not decode.
+    pub fn from_text(text: &str) -> Option<Draft> {
+        let o = JSON::parse(text).ok().filter(JsValue::is_object)?;
+        let plan = crate::share::decode(&get(&o, "plan").as_string()?).ok()?.plan;
+        Some(fields(&o, plan))
+    }
+}
+
+/// A stored draft object with `plan` (missing fields take their defaults).
+fn fields(o: &JsValue, plan: Plan) -> Draft {
+    Draft {
+        plan,
+        raw: raw_from_js(&get(o, "raw")),
+        step: get(o, "step").as_f64().filter(|n| *n >= 0.0).map_or(0, |n| n as usize),
+        secrets: get(o, "secrets").as_string(),
+        keep_secrets: get(o, "keep_secrets").as_bool().unwrap_or(false),
+        keys_exported: get(o, "keys_exported").as_bool().unwrap_or(false),
+        origin: get(o, "origin").as_string(),
+    }
+}
+
+fn get(o: &JsValue, key: &str) -> JsValue {
+    Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn set(o: &Object, key: &str, v: &JsValue) {
+    let _ = Reflect::set(o, &JsValue::from_str(key), v);
+}
+
+fn opt_str(s: &Option<String>) -> JsValue {
+    s.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// `{field: [typed, why]}`, as the v1 draft stored it.
+fn raw_to_js(raw: &Raw) -> JsValue {
+    let o = Object::new();
+    for (k, (typed, why)) in raw {
+        set(&o, k, &Array::of2(&typed.into(), &why.into()));
+    }
+    o.into()
+}
+
+fn raw_from_js(v: &JsValue) -> Raw {
+    let Some(o) = v.dyn_ref::<Object>() else { return Raw::new() };
+    Object::entries(o)
+        .iter()
+        .filter_map(|e| {
+            let e: Array = e.dyn_into().ok()?;
+            let pair: Array = e.get(1).dyn_into().ok()?;
+            Some((e.get(0).as_string()?, (pair.get(0).as_string()?, pair.get(1).as_string()?)))
+        })
+        .collect()
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn read(key: &str) -> Option<Draft> {
+    Draft::from_text(&storage()?.get_item(key).ok().flatten()?)
+}
+
+fn write(key: &str, d: &Draft) {
+    // A full or disabled storage only loses the draft; the page keeps working.
+    if let Some(s) = storage() {
+        let _ = s.set_item(key, &d.to_text());
+    }
+}
+
+fn remove(key: &str) {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(key);
+    }
 }
 
 pub fn load() -> Option<Draft> {
-    LocalStorage::get(KEY).ok()
+    read(KEY)
 }
 
 pub fn save(d: &Draft) {
-    // A full or disabled storage only loses the draft; the page keeps working.
-    let _ = LocalStorage::set(KEY, d);
+    write(KEY, d);
 }
 
 pub fn clear() {
-    LocalStorage::delete(KEY);
+    remove(KEY);
+    remove(KEY_V1);
 }
 
 pub fn load_previous() -> Option<Draft> {
-    LocalStorage::get(PREVIOUS).ok()
+    read(PREVIOUS)
 }
 
 pub fn save_previous(d: &Draft) {
-    let _ = LocalStorage::set(PREVIOUS, d);
+    write(PREVIOUS, d);
 }
 
 pub fn clear_previous() {
-    LocalStorage::delete(PREVIOUS);
+    remove(PREVIOUS);
+    remove(PREVIOUS_V1);
+}
+
+/// A draft of an earlier build: its fields and its plan as plan-file text (for the generators'
+/// plan reader). Left in storage until [`clear_v1`], so a failed reading loses nothing.
+pub fn load_v1() -> Option<(Draft, String)> {
+    let text = storage()?.get_item(KEY_V1).ok().flatten()?;
+    let o = JSON::parse(&text).ok().filter(JsValue::is_object)?;
+    let plan = JSON::stringify(&get(&o, "plan")).ok()?.as_string()?;
+    Some((fields(&o, crate::edit::blank()), plan))
+}
+
+/// Forget the drafts of earlier builds (once read into a current one).
+pub fn clear_v1() {
+    remove(KEY_V1);
+    remove(PREVIOUS_V1);
 }

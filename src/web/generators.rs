@@ -159,6 +159,14 @@ impl Gens {
         untrack(|| self.call(|m, b| m.zip(b, secrets_env))).unwrap_or_else(|| Err(not_ready(self)))
     }
 
+    /// The plan file's text, as exported and zipped (untracked: for a click).
+    pub fn plan_file(self) -> Result<String, String> {
+        untrack(|| self.file(crate::bundle::PLAN_FILE))
+            .unwrap_or_else(|| Err(not_ready(self)))?
+            .map(|f| f.text)
+            .ok_or_else(|| "the generators made no plan file".into())
+    }
+
     pub fn diagram(self) -> Option<Result<String, String>> {
         self.call(|m, b| m.diagram(b))
     }

@@ -24,6 +24,7 @@ mod step_sites;
 mod stepper;
 mod topology;
 
+pub use draft::Draft;
 pub use findings::{FindingList, FindingsPanel};
 pub use presets::StartPicker;
 pub use sharing::{open_link, Opened};
@@ -132,7 +133,30 @@ fn boot(w: Wiz) {
         }
     } else if let Some(d) = saved {
         sharing::restore(w, d);
+    } else if let Some((d, plan_file)) = draft::load_v1() {
+        migrate_v1(w, d, plan_file);
     }
+}
+
+/// A draft of an earlier build holds its plan as a plan file, which only the file generators
+/// read: load them, then restore the draft (or say why it could not be).
+fn migrate_v1(w: Wiz, d: draft::Draft, plan_file: String) {
+    w.gens.ensure();
+    let pending = StoredValue::new_local(Some((d, plan_file)));
+    Effect::new(move |_| {
+        if !w.gens.ready() {
+            return;
+        }
+        if let Some((d, text)) = pending.try_update_value(Option::take).flatten() {
+            match untrack(|| w.gens.import(&text)) {
+                Ok(plan) => {
+                    sharing::restore(w, draft::Draft { plan, ..d });
+                    draft::clear_v1();
+                }
+                Err(e) => w.notify(Severity::Warning, "Your saved plan could not be read", vec![e], None),
+            }
+        }
+    });
 }
 
 /// A fresh wizard for `plan` (for tests and embedding): provides the state as context.

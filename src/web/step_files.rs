@@ -80,7 +80,11 @@ pub fn FilesStep() -> impl IntoView {
                     type="button"
                     class="secondary"
                     id="export-plan"
-                    on:click=move |_| download_text(PLAN_FILE, "application/json", &w.plan(|p| p.to_json_pretty()))
+                    on:click=move |_| {
+                        if let Err(e) = export_plan(w) {
+                            zip_status.set(Some(e))
+                        }
+                    }
                 >
                     "Export plan (tunnelsmith-plan.json)"
                 </button>
@@ -113,6 +117,12 @@ pub fn FilesStep() -> impl IntoView {
             <pre class="cli"><code>"tunnelsmith check tunnelsmith-plan.json\ntunnelsmith generate tunnelsmith-plan.json --out vpn/ --secrets secrets.env"</code></pre>
         </section>
     }
+}
+
+/// Download the plan file (written by the file generators, like the one in the zip); `Err` says
+/// why it could not be.
+fn export_plan(w: Wiz) -> Result<(), String> {
+    w.gens.plan_file().map(|text| download_text(PLAN_FILE, "application/json", &text))
 }
 
 /// The keys of the plan's tunnels only (keys of renamed or removed tunnels are left out).
@@ -168,7 +178,15 @@ fn ShareCard() -> impl IntoView {
                     "Copy share link"
                 </button>
                 <Show when={move || link.with(|l| l.len() > LONG_LINK)}>
-                    <button type="button" class="secondary" on:click=move |_| download_text(PLAN_FILE, "application/json", &w.plan(|p| p.to_json_pretty()))>
+                    <button
+                        type="button"
+                        class="secondary"
+                        on:click=move |_| {
+                            if let Err(e) = export_plan(w) {
+                                status.set(Some((false, e)))
+                            }
+                        }
+                    >
                         "Export the plan file instead"
                     </button>
                 </Show>

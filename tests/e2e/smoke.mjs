@@ -5,9 +5,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SHOTS, TIMEOUT_MS, kbDate, launch, serveDist, watch } from './support/browser.mjs';
+import { ROOT, SHOTS, TIMEOUT_MS, kbDate, launch, serveDist, watch } from './support/browser.mjs';
 
 let server;
 let browser;
@@ -140,6 +140,38 @@ test('past the Addressing step the generators are fetched ahead of Review and Fi
   await page.locator('#step-files').click();
   await page.locator('[role=tab][data-path]').first().waitFor({ timeout: TIMEOUT_MS });
   assert.deepEqual(again, [], 'the generators were fetched again');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a draft saved by an earlier build (plan-file JSON) opens, and is kept in the current format', async () => {
+  const plan = JSON.parse(await readFile(path.join(ROOT, 'examples', '002-aws-vgw-to-azure-static.json'), 'utf8'));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = watch(page, baseUrl);
+  // Storage as an earlier build left it, before this build's page first runs.
+  await page.addInitScript((p) => {
+    if (sessionStorage.getItem('seeded')) return;
+    sessionStorage.setItem('seeded', '1');
+    localStorage.setItem('tunnelsmith.draft.v1', JSON.stringify({
+      plan: p, raw: {}, step: 1, secrets: null, keep_secrets: false, keys_exported: false, origin: null,
+    }));
+  }, plan);
+  await page.goto(baseUrl, { waitUntil: 'load', timeout: TIMEOUT_MS });
+  // The Addressing step of the saved plan, its first address space as saved.
+  const input = page.locator('#f-sites-0-address_spaces-0');
+  await input.waitFor({ timeout: TIMEOUT_MS });
+  await page.waitForFunction((v) => document.querySelector('#f-sites-0-address_spaces-0')?.value === v,
+    plan.sites[0].address_spaces[0], { timeout: TIMEOUT_MS });
+  // Read once: the old draft is gone and the current one holds the plan (after the write pause).
+  await page.waitForFunction(() => localStorage.getItem('tunnelsmith.draft.v1') === null
+    && (localStorage.getItem('tunnelsmith.draft.v2') || '').includes('"plan":"p=1.'), null, { timeout: TIMEOUT_MS });
+  // A reload now opens the same plan without the generators' plan reader.
+  const fetched = [];
+  page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForFunction((v) => document.querySelector('#f-sites-0-address_spaces-0')?.value === v,
+    plan.sites[0].address_spaces[0], { timeout: TIMEOUT_MS });
+  assert.ok(!fetched.some((p) => p.includes('tunnelsmith-render')), `fetched ${fetched}`);
   assert.deepEqual(problems, []);
   await page.close();
 });
