@@ -114,7 +114,7 @@ impl Gens {
             let mut result = load(ABI).await;
             // A cached module from another build: fetch this build's once more, past the cache.
             if let Err(Mismatch(_)) = &result {
-                result = load(&format!("{ABI}.{}", js_sys::Date::now())).await;
+                result = load(&format!("{ABI}.{}", js_sys::Date::now() as u64)).await;
             }
             self.state.set(match result {
                 Ok(m) => {

@@ -232,7 +232,7 @@ pub fn Wizard() -> impl IntoView {
         <div class="layout">
             <main id="main">
                 <h2 id="step-heading" tabindex="-1">{move || format!("{}. {}", w.step.get().index() + 1, w.step.get().label())}</h2>
-                <div class="step-body" data-step=move || w.step.get().label().to_lowercase()>
+                <div class="step-body" data-step=move || w.step.get().label().to_ascii_lowercase()>
                     {move || match w.step.get() {
                         Step::Sites => view! { <SitesStep/> }.into_any(),
                         Step::Addressing => view! { <AddressingStep/> }.into_any(),

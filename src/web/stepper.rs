@@ -21,7 +21,7 @@ pub fn Stepper() -> impl IntoView {
                             <li>
                                 <button
                                     type="button"
-                                    id=format!("step-{}", s.label().to_lowercase())
+                                    id=format!("step-{}", s.label().to_ascii_lowercase())
                                     class="step"
                                     class:current=current
                                     class:bad={move || errors() > 0}
