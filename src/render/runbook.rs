@@ -112,7 +112,7 @@ pub(crate) fn count(n: usize, noun: &str) -> String {
 }
 
 /// A literal argument.
-pub(crate) fn lit(s: impl Into<String>) -> Arg {
+pub(crate) fn lit(s: impl Into<std::borrow::Cow<'static, str>>) -> Arg {
     Arg::text(s)
 }
 
@@ -130,7 +130,8 @@ pub(crate) fn shell(program: Program, args: &[Arg]) -> String {
         let mut text = String::new();
         for p in &a.0 {
             match p {
-                Part::Text(t) | Part::Param { value: t, .. } => text.push_str(t),
+                Part::Text(t) => text.push_str(t),
+                Part::Param { value, .. } => text.push_str(value),
                 Part::Output(n) | Part::Secret(n) => {
                     if !text.is_empty() {
                         w.push_str(&super::cloud::sh_quote(&std::mem::take(&mut text)));

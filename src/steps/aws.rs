@@ -8,6 +8,7 @@ use super::{
 use crate::check::{RLink, Resolved};
 use crate::kb::dialects::{self, Dialect};
 use crate::plan::{Gateway, IkeVersion, Network, Routing};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 const AWS: Program = Program::Aws;
@@ -26,7 +27,7 @@ impl Ctx<'_> {
     }
 
     /// `ec2 <command>` with the region.
-    fn ec2(&self, command: &str) -> Vec<Arg> {
+    fn ec2(&self, command: &'static str) -> Vec<Arg> {
         let mut a = ts(&["ec2", command]);
         a.extend(self.region());
         a
@@ -52,7 +53,7 @@ impl Ctx<'_> {
     }
 
     /// A delete command: `ec2 <command> --region R <flag> $OUTPUT`.
-    fn delete(&self, command: &str, flag: &str, output: &str) -> Vec<Arg> {
+    fn delete(&self, command: &'static str, flag: &'static str, output: &str) -> Vec<Arg> {
         let mut a = vec![t("aws")];
         a.extend(self.ec2(command));
         a.extend([t(flag), out(output)]);
@@ -60,7 +61,7 @@ impl Ctx<'_> {
     }
 }
 
-fn query(q: &str) -> Vec<Arg> {
+fn query(q: impl Into<Cow<'static, str>>) -> Vec<Arg> {
     vec![t("--query"), t(q), t("--output"), t("text")]
 }
 
@@ -340,7 +341,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 let Some(inside) = tun.inside else { continue };
                 let mut a = c.ec2("describe-vpn-connections");
                 a.extend([t("--vpn-connection-ids"), out(&vpn)]);
-                a.extend(query(&format!(
+                a.extend(query(format!(
                     "VpnConnections[0].Options.TunnelOptions[?TunnelInsideCidr=='{inside}'].OutsideIpAddress | [0]"
                 )));
                 b.add(

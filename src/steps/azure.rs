@@ -11,6 +11,7 @@ use crate::check::{RLink, RTunnel, Resolved};
 use crate::kb::crypto::Endpoint;
 use crate::kb::dialects::{self, Dialect};
 use crate::plan::{Gateway, Network, Routing};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
@@ -76,7 +77,7 @@ impl Ctx<'_> {
     }
 
     /// `az network <what...> --resource-group RG`
-    fn net(&self, what: &[&str]) -> Vec<Arg> {
+    fn net(&self, what: &[&'static str]) -> Vec<Arg> {
         let mut a = vec![t("network")];
         a.extend(ts(what));
         a.extend([t("--resource-group"), self.rg()]);
@@ -88,7 +89,7 @@ impl Ctx<'_> {
     }
 
     /// `az network <what...> delete -g RG -n NAME`
-    fn delete(&self, what: &[&str], name: Arg) -> Vec<Arg> {
+    fn delete(&self, what: &[&'static str], name: Arg) -> Vec<Arg> {
         let mut a = vec![t("az"), t("network")];
         a.extend(ts(what));
         a.extend([t("delete"), t("--resource-group"), self.rg(), t("--name"), name]);
@@ -96,7 +97,7 @@ impl Ctx<'_> {
     }
 }
 
-fn query(q: &str) -> Vec<Arg> {
+fn query(q: impl Into<Cow<'static, str>>) -> Vec<Arg> {
     vec![t("--query"), t(q), t("--output"), t("tsv")]
 }
 
@@ -251,7 +252,7 @@ fn gateway(b: &mut Builder, c: &Ctx) {
         for n in 1..=instances {
             let mut a = c.net(&["vnet-gateway", "show"]);
             a.extend([t("--name"), c.gw()]);
-            a.extend(query(&format!("bgpSettings.bgpPeeringAddresses[{}].ipconfigurationId", n - 1)));
+            a.extend(query(format!("bgpSettings.bgpPeeringAddresses[{}].ipconfigurationId", n - 1)));
             b.add(
                 c.site,
                 c.id(&format!("gw-ipconfig-{n}")),
@@ -375,7 +376,7 @@ fn connection(
 
     if policy {
         let d = Dialect::Azure;
-        let v = |s: Option<&str>| t(s.unwrap_or("None"));
+        let v = |s: Option<&'static str>| t(s.unwrap_or("None"));
         // With GCM, Azure wants the same GCM name as IPsec integrity.
         let ipsec_integ = match p.p2_integrity {
             Some(i) => dialects::integrity(d, i),

@@ -46,7 +46,7 @@ impl Ctx<'_> {
     }
 
     /// `gcloud compute <what...> NAME`
-    fn compute(&self, what: &[&str], name: Arg) -> Vec<Arg> {
+    fn compute(&self, what: &[&'static str], name: Arg) -> Vec<Arg> {
         let mut a = vec![t("compute")];
         a.extend(ts(what));
         a.push(name);
@@ -54,7 +54,7 @@ impl Ctx<'_> {
     }
 
     /// `gcloud compute <what...> delete NAME [--region R] --quiet`
-    fn delete(&self, what: &[&str], name: Arg, regional: bool) -> Vec<Arg> {
+    fn delete(&self, what: &[&'static str], name: Arg, regional: bool) -> Vec<Arg> {
         let mut a = vec![t("gcloud"), t("compute")];
         a.extend(ts(what));
         a.extend([t("delete"), name]);

@@ -43,6 +43,7 @@ pub use status::{probes, Probe, Reads};
 use crate::check::{RLink, RSite, RTunnel, Resolved};
 use crate::plan::{Gateway, Platform};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// A step's stable id, `<site>/<what>`, e.g. `azure/gateway` or `aws/vpn-aws-azure-1`.
@@ -70,8 +71,8 @@ impl Program {
 /// One piece of an argument.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Part {
-    /// Literal text.
-    Text(String),
+    /// Literal text (most of it is fixed: flags and subcommands, which need no allocation).
+    Text(Cow<'static, str>),
     /// A value from the plan, named so that a script can list it at the top (`AWS_REGION`).
     Param { name: String, value: String },
     /// A value captured by an earlier step (possibly on another cloud), by its name.
@@ -86,7 +87,7 @@ pub struct Arg(pub Vec<Part>);
 
 impl Arg {
     /// Literal text.
-    pub fn text(s: impl Into<String>) -> Arg {
+    pub fn text(s: impl Into<Cow<'static, str>>) -> Arg {
         Arg(vec![Part::Text(s.into())])
     }
 
@@ -96,7 +97,7 @@ impl Arg {
         self.0
             .iter()
             .map(|p| match p {
-                Part::Text(t) => t.clone(),
+                Part::Text(t) => t.to_string(),
                 Part::Param { value, .. } => value.clone(),
                 Part::Output(n) | Part::Secret(n) => format!("${{{n}}}"),
             })
@@ -108,7 +109,7 @@ impl Arg {
         self.0
             .iter()
             .map(|p| match p {
-                Part::Text(t) => t.clone(),
+                Part::Text(t) => t.to_string(),
                 Part::Param { value, .. } => value.clone(),
                 Part::Output(n) | Part::Secret(n) => values.get(n).cloned().unwrap_or_else(|| format!("${{{n}}}")),
             })
@@ -317,12 +318,12 @@ impl Step {
 // ---- helpers shared by the platform modules ----------------------------------------------------
 
 /// Literal argument.
-pub(crate) fn t(s: impl Into<String>) -> Arg {
+pub(crate) fn t(s: impl Into<Cow<'static, str>>) -> Arg {
     Arg::text(s)
 }
 
 /// A run of literal arguments.
-pub(crate) fn ts(words: &[&str]) -> Vec<Arg> {
+pub(crate) fn ts(words: &[&'static str]) -> Vec<Arg> {
     words.iter().map(|w| Arg::text(*w)).collect()
 }
 

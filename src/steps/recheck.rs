@@ -107,7 +107,9 @@ fn aws(s: &Step) -> Option<Check> {
     if cmd == "authorize-security-group-ingress" {
         return Some(Check::RerunUnless("InvalidPermission.Duplicate"));
     }
-    let ec2 = |command: &str| vec![t("ec2"), t(command), t("--region"), flag(a, "--region").cloned().unwrap_or(t(""))];
+    let ec2 = |command: &'static str| {
+        vec![t("ec2"), t(command), t("--region"), flag(a, "--region").cloned().unwrap_or(t(""))]
+    };
     let query = |q: String| [t("--query"), t(q), t("--output"), t("text")];
     let id = |f: &str| flag(a, f).cloned();
     if let Some((describe_cmd, list, field, states)) = aws_tagged(cmd) {
@@ -195,7 +197,7 @@ fn az(s: &Step) -> Option<Check> {
         _ => return None,
     }
     let noun = &words[..words.len() - 1];
-    let mut args: Vec<Arg> = noun.iter().map(|w| t(*w)).collect();
+    let mut args: Vec<Arg> = a[..noun.len()].to_vec();
     if verb == "add" {
         // `vpn-connection ipsec-policy add`: a connection holds one policy.
         args.push(t("list"));
@@ -229,7 +231,7 @@ fn gcloud(s: &Step) -> Option<Check> {
         return Some(Check::Rerun);
     }
     let name = a.get(vi + 1)?.clone();
-    let mut args: Vec<Arg> = words[..vi].iter().map(|w| t(*w)).collect();
+    let mut args: Vec<Arg> = a[..vi].to_vec();
     args.push(t("describe"));
     args.push(name);
     if let Some(r) = flag(a, "--region") {

@@ -10,14 +10,14 @@ use crate::steps::{self, Arg, Program};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
-fn aws(c: &Ctx, i: usize, sub: &str, rest: Vec<Arg>) -> String {
+fn aws(c: &Ctx, i: usize, sub: &'static str, rest: Vec<Arg>) -> String {
     let mut a = vec![lit("ec2"), lit(sub), lit("--region"), lit(c.param(i, "REGION").unwrap_or_default())];
     a.extend(rest);
     shell(Program::Aws, &a)
 }
 
 fn words(ws: &[&str]) -> Vec<Arg> {
-    ws.iter().map(|w| lit(*w)).collect()
+    ws.iter().map(|w| lit(w.to_string())).collect()
 }
 
 /// The names (for AWS: the recorded ID variables) of what site `i` creates of `kind`.
