@@ -38,18 +38,37 @@ impl Area {
 /// Escape text for XML content and attribute values.
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
+    xml_escape_into(&mut out, s);
     out
+}
+
+/// [`xml_escape`], appended to `out`: the runs between the characters it replaces are copied
+/// whole.
+pub fn xml_escape_into(out: &mut String, s: &str) {
+    let b = s.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < b.len() {
+        let (with, len) = match b[i] {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&#39;", 1),
+            // Control characters (`char::is_control`): C0, DEL, and C1 (U+0080 to U+009F, which
+            // UTF-8 writes as 0xC2 0x80 to 0xC2 0x9F).
+            0..=0x1f | 0x7f => (" ", 1),
+            0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => (" ", 2),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(with);
+        i += len;
+        start = i;
+    }
+    out.push_str(&s[start..]);
 }
 
 fn gateway_line(s: &RSite) -> String {
@@ -267,5 +286,11 @@ mod tests {
     #[test]
     fn escapes_markup() {
         assert_eq!(xml_escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(xml_escape("a\u{7}b\nc\u{7f}d\u{85}e\u{a0}é→"), "a b c d e\u{a0}é→");
+        // Exactly the control characters become spaces.
+        for c in (0..0x3000).filter_map(char::from_u32).filter(|c| !"&<>\"'".contains(*c)) {
+            let want = if c.is_control() { " ".to_string() } else { c.to_string() };
+            assert_eq!(xml_escape(&format!("x{c}y")), format!("x{want}y"), "{:?}", c);
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! the plan goes through [`plain`] first, so it can never open a code span or emphasis; every
 //! renderer then escapes what its format needs (Markdown punctuation, HTML entities).
 
-use crate::render::diagram::xml_escape;
+use crate::render::diagram::xml_escape_into;
 use std::fmt::Write;
 
 /// A run of text.
@@ -103,6 +103,34 @@ impl Doc {
         }
     }
 
+    /// About how many bytes of text the blocks hold (to size the rendered output).
+    fn size(&self) -> usize {
+        let inlines = |v: &[Inline]| {
+            v.iter()
+                .map(|i| match i {
+                    Inline::Text(t) | Inline::Code(t) | Inline::Strong(t) | Inline::Link(t) => t.len() + 8,
+                })
+                .sum::<usize>()
+        };
+        self.blocks
+            .iter()
+            .map(|b| match b {
+                Block::Heading { text, id, .. } => text.len() + id.len() + 24,
+                Block::Para(v) | Block::Note(v) => inlines(v) + 24,
+                Block::List(items) | Block::Numbered(items) => {
+                    items.iter().map(|i| inlines(i) + 12).sum::<usize>() + 12
+                }
+                Block::Table { head, rows } => {
+                    head.iter().map(|h| h.len() + 12).sum::<usize>()
+                        + rows.iter().flatten().map(|c| inlines(c) + 12).sum::<usize>()
+                        + rows.len() * 12
+                }
+                Block::Code(c) => c.len() + 32,
+                Block::Diagram { svg, alt, .. } => svg.len() + alt.len() + 64,
+            })
+            .sum()
+    }
+
     /// Every heading of levels 2 and 3, for the table of contents.
     fn contents(&self) -> Vec<(u8, &str, &str)> {
         self.blocks
@@ -130,45 +158,50 @@ pub fn plain(s: &str) -> String {
 /// Parse the inline markup: `` `code` ``, `**strong**`, and `https://` addresses as links.
 pub fn md(s: &str) -> Vec<Inline> {
     let mut out = Vec::new();
-    let mut text = String::new();
+    // The text not yet pushed: `s[text..]` up to where `rest` starts.
+    let mut text = 0;
     let mut rest = s;
+    let flush = |out: &mut Vec<Inline>, text: usize, rest: &str| {
+        let end = s.len() - rest.len();
+        if end > text {
+            out.push(Inline::Text(s[text..end].to_string()));
+        }
+    };
     while !rest.is_empty() {
         if let Some(r) = rest.strip_prefix('`') {
             if let Some(end) = r.find('`') {
-                flush(&mut out, &mut text);
+                flush(&mut out, text, rest);
                 out.push(Inline::Code(r[..end].to_string()));
                 rest = &r[end + 1..];
+                text = s.len() - rest.len();
                 continue;
             }
         }
         if rest.starts_with("https://") {
             let end = rest.find(|c: char| c.is_whitespace() || c == ')' || c == ',').unwrap_or(rest.len());
             let url = rest[..end].trim_end_matches('.');
-            flush(&mut out, &mut text);
+            flush(&mut out, text, rest);
             out.push(Inline::Link(url.to_string()));
             rest = &rest[url.len()..];
+            text = s.len() - rest.len();
             continue;
         }
         if let Some(r) = rest.strip_prefix("**") {
             if let Some(end) = r.find("**") {
-                flush(&mut out, &mut text);
+                flush(&mut out, text, rest);
                 out.push(Inline::Strong(r[..end].to_string()));
                 rest = &r[end + 2..];
+                text = s.len() - rest.len();
                 continue;
             }
         }
-        let c = rest.chars().next().expect("not empty");
-        text.push(c);
-        rest = &rest[c.len_utf8()..];
+        // Plain text up to the next character that can start markup.
+        let first = rest.chars().next().expect("not empty").len_utf8();
+        let run = rest[first..].find(['`', '*', 'h']).map_or(rest.len(), |k| first + k);
+        rest = &rest[run..];
     }
-    flush(&mut out, &mut text);
+    flush(&mut out, text, rest);
     out
-}
-
-fn flush(out: &mut Vec<Inline>, text: &mut String) {
-    if !text.is_empty() {
-        out.push(Inline::Text(std::mem::take(text)));
-    }
 }
 
 fn is_web_link(url: &str) -> bool {
@@ -177,89 +210,163 @@ fn is_web_link(url: &str) -> bool {
 
 // ---- Markdown ----------------------------------------------------------------------------------
 
-fn md_text(s: &str, in_table: bool) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '*' | '_' | '<' | '>' | '[' | ']' | '`' => {
-                o.push('\\');
-                o.push(c);
-            }
-            '|' if in_table => o.push_str("\\|"),
-            '\n' => o.push(' '),
-            c => o.push(c),
-        }
+/// `s` escaped for Markdown, appended to `out`.
+fn md_text(out: &mut String, s: &str, in_table: bool) {
+    let b = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let with = match c {
+            b'\\' => "\\\\",
+            b'*' => "\\*",
+            b'_' => "\\_",
+            b'<' => "\\<",
+            b'>' => "\\>",
+            b'[' => "\\[",
+            b']' => "\\]",
+            b'`' => "\\`",
+            b'|' if in_table => "\\|",
+            b'\n' => " ",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(with);
+        start = i + 1;
     }
-    o
+    out.push_str(&s[start..]);
 }
 
-fn md_inlines(v: &[Inline], in_table: bool) -> String {
-    v.iter()
-        .map(|i| match i {
-            Inline::Text(t) => md_text(t, in_table),
+fn md_inlines(out: &mut String, v: &[Inline], in_table: bool) {
+    for i in v {
+        match i {
+            Inline::Text(t) => md_text(out, t, in_table),
             Inline::Code(c) => {
-                let c = if in_table { c.replace('|', "\\|") } else { c.clone() };
-                format!("`{}`", c.replace('\n', " "))
+                out.push('`');
+                let mut start = 0;
+                for (i, &b) in c.as_bytes().iter().enumerate() {
+                    let with = match b {
+                        b'|' if in_table => "\\|",
+                        b'\n' => " ",
+                        _ => continue,
+                    };
+                    out.push_str(&c[start..i]);
+                    out.push_str(with);
+                    start = i + 1;
+                }
+                out.push_str(&c[start..]);
+                out.push('`');
             }
-            Inline::Strong(t) => format!("**{}**", md_text(t, in_table)),
-            Inline::Link(u) if is_web_link(u) => format!("<{u}>"),
-            Inline::Link(u) => format!("`{u}`"),
-        })
-        .collect()
+            Inline::Strong(t) => {
+                out.push_str("**");
+                md_text(out, t, in_table);
+                out.push_str("**");
+            }
+            Inline::Link(u) if is_web_link(u) => {
+                out.push('<');
+                out.push_str(u);
+                out.push('>');
+            }
+            Inline::Link(u) => {
+                out.push('`');
+                out.push_str(u);
+                out.push('`');
+            }
+        }
+    }
+}
+
+/// The stamp's lines as HTML comments (which Markdown shows as nothing either).
+fn stamp_comments(out: &mut String, stamp: &str) {
+    for line in stamp.lines() {
+        let _ = writeln!(out, "<!--{} -->", line.replace("--", "- -"));
+    }
 }
 
 /// The document as Markdown (GitHub flavour: tables, fenced code).
 pub fn markdown(d: &Doc, stamp: &str) -> String {
-    let mut s = String::new();
-    for line in stamp.lines() {
-        let _ = writeln!(s, "<!--{} -->", line.replace("--", "- -"));
-    }
-    let _ = writeln!(s, "\n# {}\n", md_text(&d.title, false));
+    let mut s = String::with_capacity(d.size() + d.size() / 4);
+    stamp_comments(&mut s, stamp);
+    s.push_str("\n# ");
+    md_text(&mut s, &d.title, false);
+    s.push_str("\n\n");
     let contents = d.contents();
     if !contents.is_empty() {
         s.push_str("Contents:\n\n");
         for (_, text, _) in &contents {
-            let _ = writeln!(s, "- {}", md_text(text, false));
+            s.push_str("- ");
+            md_text(&mut s, text, false);
+            s.push('\n');
         }
         s.push('\n');
     }
     for b in &d.blocks {
         match b {
             Block::Heading { level, text, .. } => {
-                let _ = writeln!(s, "{} {}\n", "#".repeat(usize::from(*level)), md_text(text, false));
+                for _ in 0..*level {
+                    s.push('#');
+                }
+                s.push(' ');
+                md_text(&mut s, text, false);
+                s.push_str("\n\n");
             }
             Block::Para(v) => {
-                let _ = writeln!(s, "{}\n", md_inlines(v, false));
+                md_inlines(&mut s, v, false);
+                s.push_str("\n\n");
             }
             Block::Note(v) => {
-                let _ = writeln!(s, "> {}\n", md_inlines(v, false));
+                s.push_str("> ");
+                md_inlines(&mut s, v, false);
+                s.push_str("\n\n");
             }
             Block::List(items) => {
                 for i in items {
-                    let _ = writeln!(s, "- {}", md_inlines(i, false));
+                    s.push_str("- ");
+                    md_inlines(&mut s, i, false);
+                    s.push('\n');
                 }
                 s.push('\n');
             }
             Block::Numbered(items) => {
                 for (k, i) in items.iter().enumerate() {
-                    let _ = writeln!(s, "{}. {}", k + 1, md_inlines(i, false));
+                    let _ = write!(s, "{}. ", k + 1);
+                    md_inlines(&mut s, i, false);
+                    s.push('\n');
                 }
                 s.push('\n');
             }
             Block::Table { head, rows } => {
-                let _ = writeln!(s, "| {} |", head.iter().map(|h| md_text(h, true)).collect::<Vec<_>>().join(" | "));
-                let _ = writeln!(s, "|{}", "---|".repeat(head.len()));
+                s.push_str("| ");
+                for (k, h) in head.iter().enumerate() {
+                    if k > 0 {
+                        s.push_str(" | ");
+                    }
+                    md_text(&mut s, h, true);
+                }
+                s.push_str(" |\n|");
+                for _ in head {
+                    s.push_str("---|");
+                }
+                s.push('\n');
                 for r in rows {
-                    let cells: Vec<String> = r.iter().map(|c| md_inlines(c, true)).collect();
-                    let _ = writeln!(s, "| {} |", cells.join(" | "));
+                    s.push_str("| ");
+                    for (k, c) in r.iter().enumerate() {
+                        if k > 0 {
+                            s.push_str(" | ");
+                        }
+                        md_inlines(&mut s, c, true);
+                    }
+                    s.push_str(" |\n");
                 }
                 s.push('\n');
             }
             Block::Code(c) => {
-                let _ = writeln!(s, "```bash\n{c}\n```\n");
+                s.push_str("```bash\n");
+                s.push_str(c);
+                s.push_str("\n```\n\n");
             }
             Block::Diagram { file, alt, .. } => {
-                let _ = writeln!(s, "![{}]({file})\n", md_text(alt, false));
+                s.push_str("![");
+                md_text(&mut s, alt, false);
+                let _ = writeln!(s, "]({file})\n");
             }
         }
     }
@@ -271,16 +378,24 @@ pub fn markdown(d: &Doc, stamp: &str) -> String {
 
 // ---- HTML --------------------------------------------------------------------------------------
 
-fn html_inlines(v: &[Inline]) -> String {
-    v.iter()
-        .map(|i| match i {
-            Inline::Text(t) => xml_escape(t),
-            Inline::Code(c) => format!("<code>{}</code>", xml_escape(c)),
-            Inline::Strong(t) => format!("<strong>{}</strong>", xml_escape(t)),
-            Inline::Link(u) if is_web_link(u) => format!("<a href=\"{0}\">{0}</a>", xml_escape(u)),
-            Inline::Link(u) => format!("<code>{}</code>", xml_escape(u)),
-        })
-        .collect()
+fn html_inlines(out: &mut String, v: &[Inline]) {
+    for i in v {
+        let (open, text, close) = match i {
+            Inline::Text(t) => ("", t, ""),
+            Inline::Code(c) => ("<code>", c, "</code>"),
+            Inline::Strong(t) => ("<strong>", t, "</strong>"),
+            Inline::Link(u) if is_web_link(u) => {
+                out.push_str("<a href=\"");
+                xml_escape_into(out, u);
+                out.push_str("\">");
+                ("", u, "</a>")
+            }
+            Inline::Link(u) => ("<code>", u, "</code>"),
+        };
+        out.push_str(open);
+        xml_escape_into(out, text);
+        out.push_str(close);
+    }
 }
 
 const STYLE: &str = "\
@@ -299,53 +414,69 @@ h2{break-before:page}h2,h3,h4{break-after:avoid}table,pre,figure,.note{break-ins
 
 /// The document as one standalone HTML page: no script, no external resource, printable.
 pub fn html(d: &Doc, stamp: &str) -> String {
-    let mut s = String::from("<!DOCTYPE html>\n");
-    for line in stamp.lines() {
-        let _ = writeln!(s, "<!--{} -->", line.replace("--", "- -"));
-    }
-    let _ = write!(
-        s,
-        "<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
-        xml_escape(&d.title),
-        xml_escape(&d.title)
-    );
+    let mut s = String::with_capacity(d.size() + d.size() / 2 + STYLE.len());
+    s.push_str("<!DOCTYPE html>\n");
+    stamp_comments(&mut s, stamp);
+    s.push_str("<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+    xml_escape_into(&mut s, &d.title);
+    s.push_str("</title>\n<style>\n");
+    s.push_str(STYLE);
+    s.push_str("</style>\n</head>\n<body>\n<h1>");
+    xml_escape_into(&mut s, &d.title);
+    s.push_str("</h1>\n");
     let contents = d.contents();
     if !contents.is_empty() {
         s.push_str("<nav aria-label=\"Contents\"><ul>\n");
         for (_, text, id) in &contents {
-            let _ = writeln!(s, "<li><a href=\"#{id}\">{}</a></li>", xml_escape(text));
+            let _ = write!(s, "<li><a href=\"#{id}\">");
+            xml_escape_into(&mut s, text);
+            s.push_str("</a></li>\n");
         }
         s.push_str("</ul></nav>\n");
     }
     for b in &d.blocks {
         match b {
             Block::Heading { level, text, id } => {
-                let _ = writeln!(s, "<h{level} id=\"{}\">{}</h{level}>", xml_escape(id), xml_escape(text));
+                let _ = write!(s, "<h{level} id=\"");
+                xml_escape_into(&mut s, id);
+                s.push_str("\">");
+                xml_escape_into(&mut s, text);
+                let _ = writeln!(s, "</h{level}>");
             }
             Block::Para(v) => {
-                let _ = writeln!(s, "<p>{}</p>", html_inlines(v));
+                s.push_str("<p>");
+                html_inlines(&mut s, v);
+                s.push_str("</p>\n");
             }
             Block::Note(v) => {
-                let _ = writeln!(s, "<p class=\"note\">{}</p>", html_inlines(v));
+                s.push_str("<p class=\"note\">");
+                html_inlines(&mut s, v);
+                s.push_str("</p>\n");
             }
             Block::List(items) | Block::Numbered(items) => {
                 let tag = if matches!(b, Block::List(_)) { "ul" } else { "ol" };
                 let _ = writeln!(s, "<{tag}>");
                 for i in items {
-                    let _ = writeln!(s, "<li>{}</li>", html_inlines(i));
+                    s.push_str("<li>");
+                    html_inlines(&mut s, i);
+                    s.push_str("</li>\n");
                 }
                 let _ = writeln!(s, "</{tag}>");
             }
             Block::Table { head, rows } => {
                 s.push_str("<table>\n<thead><tr>");
                 for h in head {
-                    let _ = write!(s, "<th>{}</th>", xml_escape(h));
+                    s.push_str("<th>");
+                    xml_escape_into(&mut s, h);
+                    s.push_str("</th>");
                 }
                 s.push_str("</tr></thead>\n<tbody>\n");
                 for r in rows {
                     s.push_str("<tr>");
                     for c in r {
-                        let _ = write!(s, "<td>{}</td>", html_inlines(c));
+                        s.push_str("<td>");
+                        html_inlines(&mut s, c);
+                        s.push_str("</td>");
                     }
                     s.push_str("</tr>\n");
                 }
@@ -353,17 +484,22 @@ pub fn html(d: &Doc, stamp: &str) -> String {
             }
             Block::Code(c) => {
                 // Line by line: `xml_escape` turns control characters, newlines too, into spaces.
-                let lines: Vec<String> = c.lines().map(xml_escape).collect();
-                let _ = writeln!(s, "<pre><code>{}</code></pre>", lines.join("\n"));
+                s.push_str("<pre><code>");
+                for (k, line) in c.lines().enumerate() {
+                    if k > 0 {
+                        s.push('\n');
+                    }
+                    xml_escape_into(&mut s, line);
+                }
+                s.push_str("</code></pre>\n");
             }
             Block::Diagram { svg, alt, .. } => {
                 let body = svg.find("<svg").map(|i| &svg[i..]).unwrap_or(svg);
-                let _ = writeln!(
-                    s,
-                    "<figure role=\"img\" aria-label=\"{}\">\n{}\n</figure>",
-                    xml_escape(alt),
-                    body.trim_end()
-                );
+                s.push_str("<figure role=\"img\" aria-label=\"");
+                xml_escape_into(&mut s, alt);
+                s.push_str("\">\n");
+                s.push_str(body.trim_end());
+                s.push_str("\n</figure>\n");
             }
         }
     }
@@ -388,6 +524,18 @@ mod tests {
             ]
         );
         assert_eq!(md("an ` alone"), vec![Inline::Text("an ` alone".into())]);
+        assert_eq!(
+            md("é `x` h* see https://a.b/c, then **"),
+            vec![
+                Inline::Text("é ".into()),
+                Inline::Code("x".into()),
+                Inline::Text(" h* see ".into()),
+                Inline::Link("https://a.b/c".into()),
+                Inline::Text(", then **".into()),
+            ]
+        );
+        assert_eq!(md("https://a.b."), vec![Inline::Link("https://a.b".into()), Inline::Text(".".into())]);
+        assert_eq!(md("**a**`b`"), vec![Inline::Strong("a".into()), Inline::Code("b".into())]);
     }
 
     #[test]
