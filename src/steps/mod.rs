@@ -104,6 +104,29 @@ impl Arg {
             .collect()
     }
 
+    /// Whether [`display`](Arg::display) is `s`, without making it.
+    pub fn displays(&self, s: &str) -> bool {
+        let mut rest = s;
+        let mut take = |piece: &str| match rest.strip_prefix(piece) {
+            Some(r) => {
+                rest = r;
+                true
+            }
+            None => false,
+        };
+        for p in &self.0 {
+            let matched = match p {
+                Part::Text(t) => take(t),
+                Part::Param { value, .. } => take(value),
+                Part::Output(n) | Part::Secret(n) => take("${") && take(n) && take("}"),
+            };
+            if !matched {
+                return false;
+            }
+        }
+        rest.is_empty()
+    }
+
     /// The argument with outputs and secrets taken from `values` (missing ones stay `${NAME}`).
     pub fn fill(&self, values: &BTreeMap<String, String>) -> String {
         self.0
