@@ -18,11 +18,13 @@ mod phases;
 mod verify;
 
 use super::appliance::Host;
+use super::cloud::sh_quote_into;
 use super::{stamp, Artifact, RenderOptions};
 use crate::check::Resolved;
 use crate::steps::{self, Arg, Ordered, Part, Program, Script, Step};
 use doc::Doc;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
 
 /// The runbook's paths at the top of the bundle (the bundle lists files named `runbook*` first).
 pub const MARKDOWN: &str = "RUNBOOK.md";
@@ -124,9 +126,8 @@ pub(crate) fn id(name: &str) -> Arg {
 /// A command as a person types it: plan values written out and quoted for bash, recorded values
 /// as `"${NAME}"` (after `source outputs.env`), long lines broken before an option.
 pub(crate) fn shell(program: Program, args: &[Arg]) -> String {
-    let mut words = vec![program.command().to_string()];
+    let mut line = Typed::new(program);
     for a in args {
-        let mut w = String::new();
         let mut text = String::new();
         for p in &a.0 {
             match p {
@@ -134,30 +135,61 @@ pub(crate) fn shell(program: Program, args: &[Arg]) -> String {
                 Part::Param { value, .. } => text.push_str(value),
                 Part::Output(n) | Part::Secret(n) => {
                     if !text.is_empty() {
-                        w.push_str(&super::cloud::sh_quote(&std::mem::take(&mut text)));
+                        sh_quote_into(&mut line.word, &text);
+                        text.clear();
                     }
-                    w.push_str(&format!("\"${{{n}}}\""));
+                    let _ = write!(line.word, "\"${{{n}}}\"");
                 }
             }
         }
-        if !text.is_empty() || w.is_empty() {
-            w.push_str(&super::cloud::sh_quote(&text));
+        if !text.is_empty() || line.word.is_empty() {
+            sh_quote_into(&mut line.word, &text);
         }
-        words.push(w);
+        line.end_word();
     }
-    let mut lines: Vec<String> = vec![String::new()];
+    line.text
+}
+
+/// [`shell`] of plain words (each quoted for bash as it needs).
+pub(crate) fn shell_words(program: Program, words: &[&str]) -> String {
+    let mut line = Typed::new(program);
     for w in words {
-        let line = lines.last_mut().expect("one line");
-        if !line.is_empty() && w.starts_with("--") && line.len() + w.len() > 90 {
-            lines.push(format!("  {w}"));
-        } else {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(&w);
-        }
+        sh_quote_into(&mut line.word, w);
+        line.end_word();
     }
-    lines.join(" \\\n")
+    line.text
+}
+
+/// A command line of [`shell`], word by word.
+struct Typed {
+    text: String,
+    /// Where the current line of `text` starts.
+    start: usize,
+    /// The word being made.
+    word: String,
+}
+
+impl Typed {
+    fn new(program: Program) -> Typed {
+        let mut text = String::with_capacity(128);
+        text.push_str(program.command());
+        Typed { text, start: 0, word: String::new() }
+    }
+
+    /// Add the word made: on a line of its own (indented) when it is an option that would make
+    /// the line longer than 90 characters.
+    fn end_word(&mut self) {
+        let line = self.text.len() - self.start;
+        if line > 0 && self.word.starts_with("--") && line + self.word.len() > 90 {
+            self.text.push_str(" \\\n");
+            self.start = self.text.len();
+            self.text.push_str("  ");
+        } else if line > 0 {
+            self.text.push(' ');
+        }
+        self.text.push_str(&self.word);
+        self.word.clear();
+    }
 }
 
 /// A step's own command as a person types it (steps that read a key are never shown).
@@ -217,19 +249,18 @@ fn action(subcommand: &str) -> String {
 /// Replace [`AWS_ACTIONS`] with every EC2 action that the files and the runbook's own commands call
 /// (`aws ec2 <subcommand>`, as every AWS command here is written).
 fn fill_aws_actions(d: &mut Doc, files: &[Artifact]) {
-    let mut texts: Vec<&str> = files.iter().map(|a| a.text.as_str()).collect();
-    let codes: Vec<String> =
-        d.blocks.iter().filter_map(|b| if let doc::Block::Code(c) = b { Some(c.clone()) } else { None }).collect();
-    texts.extend(codes.iter().map(String::as_str));
-    let mut actions: Vec<String> = Vec::new();
-    for t in texts {
+    let codes = d.blocks.iter().filter_map(|b| if let doc::Block::Code(c) = b { Some(c.as_str()) } else { None });
+    let mut subs: BTreeSet<&str> = BTreeSet::new();
+    for t in files.iter().map(|a| a.text.as_str()).chain(codes) {
         for (i, _) in t.match_indices("aws ec2 ") {
-            let sub: String = t[i + 8..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '-').collect();
+            let rest = &t[i + 8..];
+            let sub = &rest[..rest.find(|c: char| !(c.is_ascii_lowercase() || c == '-')).unwrap_or(rest.len())];
             if !sub.is_empty() {
-                actions.push(format!("ec2:{}", action(&sub)));
+                subs.insert(sub);
             }
         }
     }
+    let mut actions: Vec<String> = subs.iter().map(|sub| format!("ec2:{}", action(sub))).collect();
     actions.sort();
     actions.dedup();
     let mut list = vec![doc::Inline::Text(format!(

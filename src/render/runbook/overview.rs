@@ -106,7 +106,8 @@ pub(super) fn overview(c: &Ctx, d: &mut Doc) {
     }
     d.blocks.push(Block::Diagram {
         file: "topology.svg".into(),
-        svg: crate::render::diagram::svg(r),
+        // The one `render` drew for the bundle, from the same plan.
+        svg: c.file("topology.svg").map(|a| a.text.clone()).unwrap_or_else(|| crate::render::diagram::svg(r)),
         alt: format!("Topology of plan {}: sites, gateways and tunnels", plain(&r.plan_name)),
     });
 

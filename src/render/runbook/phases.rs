@@ -80,7 +80,8 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
     for x in c.steps.iter().filter_map(|s| s.capture.as_ref()) {
         abouts.entry(x.name.as_str()).or_insert(x.about.as_str());
     }
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    // Each row with the phase that records it.
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
     for (name, &from) in &c.producer {
         let users: Vec<String> = readers
             .get(name.as_str())
@@ -93,16 +94,19 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         if users.is_empty() {
             continue;
         }
-        let about = abouts.get(name.as_str()).map(|a| a.to_string());
-        rows.push(vec![
-            format!("`{name}`"),
-            plain(&about.unwrap_or_default()),
-            format!("{} of {}", c.phase(from), plain(&c.r.sites[c.scripts[from].site].name)),
-            users.join(", "),
-        ]);
+        rows.push((
+            from,
+            vec![
+                format!("`{name}`"),
+                plain(abouts.get(name.as_str()).copied().unwrap_or_default()),
+                format!("{} of {}", c.phase(from), plain(&c.r.sites[c.scripts[from].site].name)),
+                users.join(", "),
+            ],
+        ));
     }
-    // In run order of the phase that records them.
-    rows.sort_by_key(|r| c.paths.iter().position(|p| r[2].contains(&format!("(`{p}`)"))).unwrap_or(0));
+    // In run order of the phase that records them (stable: by name within a phase).
+    rows.sort_by_key(|(from, _)| *from);
+    let rows: Vec<Vec<String>> = rows.into_iter().map(|(_, row)| row).collect();
     if !rows.is_empty() {
         d.h(3, "cross-cloud-values", "Values that cross from one cloud to another");
         d.p("They travel in `outputs.env` (`NAME=value` lines): a phase appends what it learns, later phases read it.");
@@ -117,13 +121,14 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         d.p(&format!("Site {}{part}: {} steps. Run:", c.site(sc.site), mine.len()));
         d.code(format!("bash {path}"));
 
+        // Each value once (a value has one producer), in the order the steps first read it.
+        let mut needed: BTreeSet<&str> = BTreeSet::new();
         let mut needs: Vec<String> = Vec::new();
         for st in &mine {
             for n in st.inputs() {
                 if let Some(&from) = c.producer.get(n) {
-                    let item = format!("`{n}` from {}", c.phase(from));
-                    if from != k && !needs.contains(&item) {
-                        needs.push(item);
+                    if from != k && needed.insert(n) {
+                        needs.push(format!("`{n}` from {}", c.phase(from)));
                     }
                 }
             }

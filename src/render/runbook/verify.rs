@@ -2,7 +2,7 @@
 //! end-to-end test between two addresses of the plan, and troubleshooting written for this plan.
 
 use super::doc::{plain, Doc};
-use super::{id, lit, shell, Ctx};
+use super::{id, lit, shell, shell_words, Ctx};
 use crate::check::RLink;
 use crate::plan::{Gateway, Platform, Routing, Software};
 use crate::render::appliance::{join, Host};
@@ -16,8 +16,8 @@ fn aws(c: &Ctx, i: usize, sub: &'static str, rest: Vec<Arg>) -> String {
     shell(Program::Aws, &a)
 }
 
-fn words(ws: &[&str]) -> Vec<Arg> {
-    ws.iter().map(|w| lit(w.to_string())).collect()
+fn words(ws: &[&'static str]) -> Vec<Arg> {
+    ws.iter().map(|w| lit(*w)).collect()
 }
 
 /// The names (for AWS: the recorded ID variables) of what site `i` creates of `kind`.
@@ -138,9 +138,9 @@ fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
     let lines: Vec<String> = conns
         .iter()
         .map(|n| {
-            shell(
+            shell_words(
                 Program::Az,
-                &words(&[
+                &[
                     "network",
                     "vpn-connection",
                     "show",
@@ -152,7 +152,7 @@ fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
                     "connectionStatus",
                     "--output",
                     "tsv",
-                ]),
+                ],
             )
         })
         .collect();
@@ -186,7 +186,7 @@ fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
     let learned = [&["network", "vnet-gateway", "list-learned-routes"][..], &common].concat();
     d.p("With BGP, the peers are the reliable check (a connection can show another state while its tunnel works, \
          as field report 004 saw):");
-    d.code(format!("{}\n{}", shell(Program::Az, &words(&peers)), shell(Program::Az, &words(&learned))));
+    d.code(format!("{}\n{}", shell_words(Program::Az, &peers), shell_words(Program::Az, &learned)));
     d.p("**Up:** each of these neighbours `Connected`, with routes received:");
     d.table(&["neighbour", "AS", "tunnel", "on gateway"], &rows);
     if matches!(s.gateway, Gateway::AzureVpnGateway { active_active: true, .. }) {
@@ -206,9 +206,9 @@ fn verify_gcp(c: &Ctx, d: &mut Doc, i: usize) {
     let lines: Vec<String> = tunnels
         .iter()
         .map(|t| {
-            shell(
+            shell_words(
                 Program::Gcloud,
-                &words(&[
+                &[
                     "compute",
                     "vpn-tunnels",
                     "describe",
@@ -217,7 +217,7 @@ fn verify_gcp(c: &Ctx, d: &mut Doc, i: usize) {
                     &region,
                     "--format",
                     "value(status,detailedStatus)",
-                ]),
+                ],
             )
         })
         .collect();
@@ -227,9 +227,9 @@ fn verify_gcp(c: &Ctx, d: &mut Doc, i: usize) {
         super::count(tunnels.len(), "tunnel")
     ));
     let status = |fields: &str| {
-        shell(
+        shell_words(
             Program::Gcloud,
-            &words(&[
+            &[
                 "compute",
                 "routers",
                 "get-status",
@@ -238,7 +238,7 @@ fn verify_gcp(c: &Ctx, d: &mut Doc, i: usize) {
                 &region,
                 "--format",
                 &format!("flattened({fields})"),
-            ]),
+            ],
         )
     };
     d.code(format!(
@@ -380,9 +380,9 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                     continue;
                 };
                 if c.site_steps(i).any(|s| s.args.iter().any(|a| a.display() == "ipsec-policy")) {
-                    cmds.push(shell(
+                    cmds.push(shell_words(
                         Program::Az,
-                        &words(&[
+                        &[
                             "network",
                             "vpn-connection",
                             "ipsec-policy",
@@ -393,7 +393,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                             &first,
                             "--output",
                             "table",
-                        ]),
+                        ],
                     ));
                 }
             }
@@ -501,9 +501,9 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                     "{}: the appliance's NSG `{nsg}` lets UDP 500, UDP 4500 and ESP in from its peers only.",
                     c.site(i)
                 ));
-                codes.push(shell(
+                codes.push(shell_words(
                     Program::Az,
-                    &words(&[
+                    &[
                         "network",
                         "nsg",
                         "rule",
@@ -514,7 +514,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                         &nsg,
                         "--output",
                         "table",
-                    ]),
+                    ],
                 ));
             }
             (Gateway::Appliance { .. }, Platform::Gcp) => items.push(format!(
@@ -587,9 +587,9 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                              `true` and the VM's ID:",
                             c.site(i)
                         ));
-                        d.code(shell(
+                        d.code(shell_words(
                             Program::Az,
-                            &words(&[
+                            &[
                                 "network",
                                 "nic",
                                 "show",
@@ -601,7 +601,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                                 "[enableIPForwarding, virtualMachine.id]",
                                 "--output",
                                 "tsv",
-                            ]),
+                            ],
                         ));
                     }
                 }
