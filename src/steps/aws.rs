@@ -2,9 +2,7 @@
 //! gateway per peer address, VPN connections with `TunnelOptions`, routes; or, for an appliance on
 //! EC2, its security group, network interface, elastic IP and routes.
 
-use super::{
-    cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, ts, var, Arg, Builder, Program,
-};
+use super::{cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, var, Arg, Builder, Program};
 use crate::check::{RLink, Resolved};
 use crate::kb::dialects::{self, Dialect};
 use crate::plan::{Gateway, IkeVersion, Network, Routing};
@@ -19,17 +17,15 @@ struct Ctx<'r> {
     site: usize,
     v: String,
     prefix: String,
+    /// The region parameter (made once, cloned).
+    region: Arg,
 }
 
 impl Ctx<'_> {
-    fn region(&self) -> Vec<Arg> {
-        vec![t("--region"), param(format!("{}_REGION", self.v), self.r.sites[self.site].region.clone())]
-    }
-
     /// `ec2 <command>` with the region.
     fn ec2(&self, command: &'static str) -> Vec<Arg> {
-        let mut a = ts(&["ec2", command]);
-        a.extend(self.region());
+        let mut a = Vec::with_capacity(32);
+        a.extend([t("ec2"), t(command), t("--region"), self.region.clone()]);
         a
     }
 
@@ -44,11 +40,11 @@ impl Ctx<'_> {
         ]
     }
 
-    fn id(&self, what: &str) -> String {
+    fn id(&self, what: impl std::fmt::Display) -> String {
         sid(self.r, self.site, what)
     }
 
-    fn out(&self, what: &str) -> String {
+    fn out(&self, what: impl std::fmt::Display) -> String {
         format!("{}_{what}", self.v)
     }
 
@@ -67,7 +63,9 @@ fn query(q: impl Into<Cow<'static, str>>) -> Vec<Arg> {
 
 pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
     let s = &r.sites[i];
-    let c = Ctx { r, site: i, v: var(&s.name), prefix: prefix(r, i) };
+    let v = var(&s.name);
+    let region = param(format!("{v}_REGION"), s.region.clone());
+    let c = Ctx { r, site: i, v, prefix: prefix(r, i), region };
     network(b, &c);
     match &s.gateway {
         Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. } => managed(b, &c),
@@ -107,11 +105,11 @@ fn network(b: &mut Builder, c: &Ctx) {
                 let mut a = c.ec2("associate-vpc-cidr-block");
                 a.extend([t("--vpc-id"), out(&vpc), t("--cidr-block"), t(extra.to_string())]);
                 a.extend(query("CidrBlockAssociation.AssociationId"));
-                b.add(c.site, c.id(&format!("vpc-cidr-{k}")), format!("Add {extra} to the VPC"), AWS, a)
-                    .capture(c.out(&format!("VPC_CIDR_{k}_ASSOCIATION")), "CIDR association");
+                b.add(c.site, c.id(format_args!("vpc-cidr-{k}")), format!("Add {extra} to the VPC"), AWS, a)
+                    .capture(c.out(format_args!("VPC_CIDR_{k}_ASSOCIATION")), "CIDR association");
             }
             for (k, sub) in s.subnets.iter().enumerate() {
-                let sub_id = c.out(&format!("SUBNET_{}_ID", k + 1));
+                let sub_id = c.out(format_args!("SUBNET_{}_ID", k + 1));
                 let name = format!("{}-{}", c.prefix, sub.name);
                 let mut a = c.ec2("create-subnet");
                 a.extend([t("--vpc-id"), out(&vpc), t("--cidr-block"), t(sub.cidr.to_string())]);
@@ -119,7 +117,7 @@ fn network(b: &mut Builder, c: &Ctx) {
                 a.extend(query("Subnet.SubnetId"));
                 let step = b.add(
                     c.site,
-                    c.id(&format!("subnet-{}", k + 1)),
+                    c.id(format_args!("subnet-{}", k + 1)),
                     format!("Create subnet {} ({})", sub.name, sub.cidr),
                     AWS,
                     a,
@@ -132,7 +130,7 @@ fn network(b: &mut Builder, c: &Ctx) {
                 // A CIDR beyond the first must be associated before its subnets.
                 for (x, extra) in s.address_spaces.iter().enumerate().skip(1) {
                     if extra.contains(&sub.cidr.network()) {
-                        step.after(c.id(&format!("vpc-cidr-{x}")));
+                        step.after(c.id(format_args!("vpc-cidr-{x}")));
                     }
                 }
             }
@@ -174,14 +172,14 @@ fn network(b: &mut Builder, c: &Ctx) {
             b.add(c.site, c.id("route-default"), "Route 0.0.0.0/0 to the internet gateway", AWS, a)
                 .after(c.id("igw-attach"));
             for k in 0..s.subnets.len() {
-                let sub_id = c.out(&format!("SUBNET_{}_ID", k + 1));
-                let assoc = c.out(&format!("SUBNET_{}_RT_ASSOCIATION", k + 1));
+                let sub_id = c.out(format_args!("SUBNET_{}_ID", k + 1));
+                let assoc = c.out(format_args!("SUBNET_{}_RT_ASSOCIATION", k + 1));
                 let mut a = c.ec2("associate-route-table");
                 a.extend([t("--route-table-id"), out(&rt), t("--subnet-id"), out(&sub_id)]);
                 a.extend(query("AssociationId"));
                 b.add(
                     c.site,
-                    c.id(&format!("subnet-{}-rt", k + 1)),
+                    c.id(format_args!("subnet-{}-rt", k + 1)),
                     format!("Use the route table in subnet {}", s.subnets[k].name),
                     AWS,
                     a,
@@ -292,7 +290,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
             let Some(first) = tunnels.first() else { continue };
             let Some(peer_ip) = public_address(c.r, l.site(1 - e), first, 1 - e) else { continue };
             let n = conn + 1;
-            let cgw = c.out(&format!("CGW_{peer_v}_{n}"));
+            let cgw = c.out(format_args!("CGW_{peer_v}_{n}"));
             let peer_asn = peer.asn.unwrap_or(65000);
             let mut a = c.ec2("create-customer-gateway");
             a.extend([t("--type"), t("ipsec.1"), t("--public-ip"), peer_ip, t("--bgp-asn"), t(peer_asn.to_string())]);
@@ -300,7 +298,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
             a.extend(query("CustomerGateway.CustomerGatewayId"));
             b.add(
                 c.site,
-                c.id(&format!("cgw-{}-{n}", peer.name)),
+                c.id(format_args!("cgw-{}-{n}", peer.name)),
                 format!("Create customer gateway {n} for {} (ASN {peer_asn})", peer.name),
                 AWS,
                 a,
@@ -312,7 +310,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 c.delete("delete-customer-gateway", "--customer-gateway-id", &cgw),
             );
 
-            let vpn = c.out(&format!("VPN_{link_v}_{n}"));
+            let vpn = c.out(format_args!("VPN_{link_v}_{n}"));
             let mut a = c.ec2("create-vpn-connection");
             a.extend([t("--type"), t("ipsec.1"), t("--customer-gateway-id"), out(&cgw)]);
             a.extend([t(if tgw { "--transit-gateway-id" } else { "--vpn-gateway-id" }), out(&gw)]);
@@ -321,7 +319,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
             a.extend(query("VpnConnection.VpnConnectionId"));
             let step = b.add(
                 c.site,
-                c.id(&format!("vpn-{}-{n}", l.id)),
+                c.id(format_args!("vpn-{}-{n}", l.id)),
                 format!(
                     "Create VPN connection {n} to {} ({} tunnels, {} routing)",
                     peer.name,
@@ -346,7 +344,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 )));
                 b.add(
                     c.site,
-                    c.id(&format!("ip-{}", tun.id)),
+                    c.id(format_args!("ip-{}", tun.id)),
                     format!("Read the outside address of tunnel {} ({inside})", tun.id),
                     AWS,
                     a,
@@ -359,7 +357,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
                     a.extend([t("--vpn-connection-id"), out(&vpn), t("--destination-cidr-block"), t(p.clone())]);
                     b.add(
                         c.site,
-                        c.id(&format!("vpn-route-{}-{n}-{p}", l.id)),
+                        c.id(format_args!("vpn-route-{}-{n}-{p}", l.id)),
                         format!("Route {p} ({}) into VPN connection {n}", peer.name),
                         AWS,
                         a,
@@ -367,7 +365,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 }
             }
             if tgw && l.routing == Routing::Static {
-                let att = c.out(&format!("TGW_VPN_{link_v}_{n}"));
+                let att = c.out(format_args!("TGW_VPN_{link_v}_{n}"));
                 let mut a = c.ec2("describe-transit-gateway-attachments");
                 a.extend([
                     t("--filters"),
@@ -377,7 +375,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 a.extend(query("TransitGatewayAttachments[0].TransitGatewayAttachmentId"));
                 b.add(
                     c.site,
-                    c.id(&format!("tgw-att-{}-{n}", l.id)),
+                    c.id(format_args!("tgw-att-{}-{n}", l.id)),
                     format!("Find the transit gateway attachment of VPN connection {n}"),
                     AWS,
                     a,
@@ -397,7 +395,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
                     a.extend(query("Route.State"));
                     b.add(
                         c.site,
-                        c.id(&format!("tgw-route-{}-{n}-{p}", l.id)),
+                        c.id(format_args!("tgw-route-{}-{n}-{p}", l.id)),
                         format!("Route {p} ({}) to VPN connection {n} in the transit gateway", peer.name),
                         AWS,
                         a,
@@ -419,7 +417,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 a.extend(query("Return"));
                 b.add(
                     c.site,
-                    c.id(&format!("route-{p}")),
+                    c.id(format_args!("route-{p}")),
                     format!("Route {p} ({}) through the gateway", peer.name),
                     AWS,
                     a,
@@ -560,7 +558,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         a.extend(query("Return"));
         b.add(
             c.site,
-            c.id(&format!("sg-peer-{}", k + 1)),
+            c.id(format_args!("sg-peer-{}", k + 1)),
             format!("Allow IKE (UDP 500), NAT-T (UDP 4500) and ESP from {name}"),
             AWS,
             a,
@@ -587,7 +585,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
                 private_ip.parse::<std::net::Ipv4Addr>().map(|ip| sub.cidr.contains(&ip)).unwrap_or(false)
             });
             let subnet_arg = match subnet {
-                Some(k) => out(c.out(&format!("SUBNET_{}_ID", k + 1))),
+                Some(k) => out(c.out(format_args!("SUBNET_{}_ID", k + 1))),
                 None => t(""),
             };
             let mut a = c.ec2("create-network-interface");
@@ -674,7 +672,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             a.extend(query("Return"));
             b.add(
                 c.site,
-                c.id(&format!("route-{p}")),
+                c.id(format_args!("route-{p}")),
                 format!("Route {p} ({}) through the appliance", peer.name),
                 AWS,
                 a,

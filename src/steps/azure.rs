@@ -17,19 +17,28 @@ use std::net::Ipv4Addr;
 
 const AZ: Program = Program::Az;
 
+/// Room for the arguments of most commands, so that building one seldom grows its list.
+const ARGS: usize = 32;
+
+/// The site's context: names, and the arguments every call repeats (made once, cloned).
 struct Ctx<'r> {
     r: &'r Resolved,
     site: usize,
     v: String,
     prefix: String,
+    rg: Arg,
+    location: Arg,
+    vnet: Arg,
+    gw: Arg,
+    tag: Arg,
 }
 
 impl Ctx<'_> {
-    fn id(&self, what: &str) -> String {
+    fn id(&self, what: impl std::fmt::Display) -> String {
         sid(self.r, self.site, what)
     }
 
-    fn out(&self, what: &str) -> String {
+    fn out(&self, what: impl std::fmt::Display) -> String {
         format!("{}_{what}", self.v)
     }
 
@@ -52,40 +61,57 @@ impl Ctx<'_> {
         a
     }
 
-    fn rg(&self) -> Arg {
-        let value = match &self.r.sites[self.site].network {
+    fn new(r: &Resolved, site: usize) -> Ctx<'_> {
+        let s = &r.sites[site];
+        let (v, prefix) = (var(&s.name), prefix(r, site));
+        let rg = match &s.network {
             Network::Existing { resource_group, .. } if !resource_group.is_empty() => resource_group.clone(),
-            _ => format!("{}-rg", self.prefix),
+            _ => format!("{prefix}-rg"),
         };
-        param(format!("{}_RG", self.v), value)
+        let vnet = match &s.network {
+            Network::Existing { id, .. } => id.clone(),
+            Network::New => format!("{prefix}-vnet"),
+        };
+        Ctx {
+            r,
+            site,
+            rg: param(format!("{v}_RG"), rg),
+            location: param(format!("{v}_LOCATION"), s.region.clone()),
+            vnet: param(format!("{v}_VNET"), vnet),
+            gw: param(format!("{v}_GW"), format!("{prefix}-gw")),
+            tag: t(format!("tunnelsmith-plan={}", r.plan_name)),
+            v,
+            prefix,
+        }
+    }
+
+    fn rg(&self) -> Arg {
+        self.rg.clone()
     }
 
     fn location(&self) -> Arg {
-        param(format!("{}_LOCATION", self.v), self.r.sites[self.site].region.clone())
+        self.location.clone()
     }
 
     fn vnet(&self) -> Arg {
-        let value = match &self.r.sites[self.site].network {
-            Network::Existing { id, .. } => id.clone(),
-            Network::New => format!("{}-vnet", self.prefix),
-        };
-        param(format!("{}_VNET", self.v), value)
+        self.vnet.clone()
     }
 
     fn gw(&self) -> Arg {
-        param(format!("{}_GW", self.v), format!("{}-gw", self.prefix))
+        self.gw.clone()
     }
 
     /// `az network <what...> --resource-group RG`
     fn net(&self, what: &[&'static str]) -> Vec<Arg> {
-        let mut a = vec![t("network")];
-        a.extend(ts(what));
+        let mut a = Vec::with_capacity(ARGS);
+        a.push(t("network"));
+        a.extend(what.iter().map(|w| t(*w)));
         a.extend([t("--resource-group"), self.rg()]);
         a
     }
 
-    fn tags(&self) -> Vec<Arg> {
-        vec![t("--tags"), t(format!("tunnelsmith-plan={}", self.r.plan_name))]
+    fn tags(&self) -> [Arg; 2] {
+        [t("--tags"), self.tag.clone()]
     }
 
     /// `az network <what...> delete -g RG -n NAME`
@@ -103,7 +129,7 @@ fn query(q: impl Into<Cow<'static, str>>) -> Vec<Arg> {
 
 pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
     let s = &r.sites[i];
-    let c = Ctx { r, site: i, v: var(&s.name), prefix: prefix(r, i) };
+    let c = Ctx::new(r, i);
     network(b, &c);
     match &s.gateway {
         Gateway::AzureVpnGateway { .. } => gateway(b, &c),
@@ -146,8 +172,14 @@ fn network(b: &mut Builder, c: &Ctx) {
             t(sub.cidr.to_string()),
         ]);
         a.extend(query("provisioningState"));
-        b.add(c.site, c.id(&format!("subnet-{}", k + 1)), format!("Create subnet {} ({})", sub.name, sub.cidr), AZ, a)
-            .after(c.id("vnet"));
+        b.add(
+            c.site,
+            c.id(format_args!("subnet-{}", k + 1)),
+            format!("Create subnet {} ({})", sub.name, sub.cidr),
+            AZ,
+            a,
+        )
+        .after(c.id("vnet"));
     }
 }
 
@@ -157,7 +189,7 @@ fn gateway_subnet_step(c: &Ctx) -> Option<String> {
     if s.network != Network::New {
         return None;
     }
-    s.subnets.iter().position(|sub| sub.name == "GatewaySubnet").map(|k| c.id(&format!("subnet-{}", k + 1)))
+    s.subnets.iter().position(|sub| sub.name == "GatewaySubnet").map(|k| c.id(format_args!("subnet-{}", k + 1)))
 }
 
 fn gateway(b: &mut Builder, c: &Ctx) {
@@ -172,12 +204,12 @@ fn gateway(b: &mut Builder, c: &Ctx) {
         let a = c.public_ip(&pip);
         let step = b.add(
             c.site,
-            c.id(&format!("gw-ip-{n}")),
+            c.id(format_args!("gw-ip-{n}")),
             format!("Create public IP {n} of the gateway (Standard, static)"),
             AZ,
             a,
         );
-        step.capture(c.out(&format!("GW_IP_{n}")), format!("public address of gateway instance {n}")).creates(
+        step.capture(c.out(format_args!("GW_IP_{n}")), format!("public address of gateway instance {n}")).creates(
             "public IP",
             name,
             c.delete(&["public-ip"], pip.clone()),
@@ -219,7 +251,7 @@ fn gateway(b: &mut Builder, c: &Ctx) {
     );
     step.creates("VPN gateway", format!("{}-gw", c.prefix), c.delete(&["vnet-gateway"], c.gw()));
     for n in 1..=instances {
-        step.after(c.id(&format!("gw-ip-{n}")));
+        step.after(c.id(format_args!("gw-ip-{n}")));
     }
     if let Some(sub) = gateway_subnet_step(c) {
         step.after(sub);
@@ -255,12 +287,12 @@ fn gateway(b: &mut Builder, c: &Ctx) {
             a.extend(query(format!("bgpSettings.bgpPeeringAddresses[{}].ipconfigurationId", n - 1)));
             b.add(
                 c.site,
-                c.id(&format!("gw-ipconfig-{n}")),
+                c.id(format_args!("gw-ipconfig-{n}")),
                 format!("Read the IP configuration of instance {n}"),
                 AZ,
                 a,
             )
-            .capture(c.out(&format!("GW_IPCONFIG_{n}")), format!("gateway instance {n}'s IP configuration ID"))
+            .capture(c.out(format_args!("GW_IPCONFIG_{n}")), format!("gateway instance {n}'s IP configuration ID"))
             .after(c.id("gateway-ready"));
         }
         let mut a = c.net(&["vnet-gateway", "update"]);
@@ -323,7 +355,7 @@ fn gateway(b: &mut Builder, c: &Ctx) {
             a.extend(query("provisioningState"));
             let step = b.add(
                 c.site,
-                c.id(&format!("lng-{}", tun.id)),
+                c.id(format_args!("lng-{}", tun.id)),
                 format!("Create local network gateway {lng_name} for {}", peer.name),
                 AZ,
                 a,
@@ -369,10 +401,16 @@ fn connection(
     }
     a.extend(c.tags());
     a.extend(query("resource.provisioningState"));
-    b.add(c.site, c.id(&format!("conn-{}", tun.id)), format!("Create connection {name} (tunnel {})", tun.id), AZ, a)
-        .after(c.id("gateway-ready"))
-        .after(c.id(&format!("lng-{}", tun.id)))
-        .creates("VPN connection", name.clone(), c.delete(&["vpn-connection"], conn.clone()));
+    b.add(
+        c.site,
+        c.id(format_args!("conn-{}", tun.id)),
+        format!("Create connection {name} (tunnel {})", tun.id),
+        AZ,
+        a,
+    )
+    .after(c.id("gateway-ready"))
+    .after(c.id(format_args!("lng-{}", tun.id)))
+    .creates("VPN connection", name.clone(), c.delete(&["vpn-connection"], conn.clone()));
 
     if policy {
         let d = Dialect::Azure;
@@ -406,12 +444,12 @@ fn connection(
         a.extend(query("provisioningState"));
         b.add(
             c.site,
-            c.id(&format!("policy-{}", tun.id)),
+            c.id(format_args!("policy-{}", tun.id)),
             format!("Set the IPsec/IKE policy of {name} (phase 2 lifetime {} s)", p.p2_lifetime[e]),
             AZ,
             a,
         )
-        .after(c.id(&format!("conn-{}", tun.id)));
+        .after(c.id(format_args!("conn-{}", tun.id)));
     }
 
     // DPD timeout and, for BGP, which custom APIPA address each instance uses on this connection.
@@ -427,7 +465,7 @@ fn connection(
         for (j, ips) in apipa.iter().enumerate() {
             let Some(addr) = (if j == k { Some(ip) } else { ips.get(pos).or(ips.first()).copied() }) else { continue };
             parts.push(t(format!("{}{{\"ipConfigurationId\":\"", if parts.len() > 1 { "," } else { "" })));
-            parts.push(out(c.out(&format!("GW_IPCONFIG_{}", j + 1))));
+            parts.push(out(c.out(format_args!("GW_IPCONFIG_{}", j + 1))));
             parts.push(t(format!("\",\"customBgpIpAddress\":\"{addr}\"}}")));
         }
         parts.push(t("]"));
@@ -440,7 +478,7 @@ fn connection(
         a.extend(query("provisioningState"));
         let step = b.add(
             c.site,
-            c.id(&format!("conn-set-{}", tun.id)),
+            c.id(format_args!("conn-set-{}", tun.id)),
             format!(
                 "Set DPD{} on {name}",
                 if l.routing == Routing::Bgp { " and the custom APIPA BGP addresses" } else { "" }
@@ -448,7 +486,7 @@ fn connection(
             AZ,
             a,
         );
-        step.after(c.id(&format!("conn-{}", tun.id)));
+        step.after(c.id(format_args!("conn-{}", tun.id)));
         if l.routing == Routing::Bgp {
             step.after(c.id("gateway-apipa"));
         }
@@ -507,7 +545,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
                 a.extend(query("provisioningState"));
                 b.add(
                     c.site,
-                    c.id(&format!("nsg-{rule}")),
+                    c.id(format_args!("nsg-{rule}")),
                     format!(
                         "Allow {} from {}",
                         if ports.is_some() { "IKE and NAT-T (UDP 500, 4500)" } else { "ESP" },
@@ -575,7 +613,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         step.after(c.id("appliance-ip"));
     }
     if let (Network::New, Some(k)) = (&s.network, subnet) {
-        step.after(c.id(&format!("subnet-{}", k + 1)));
+        step.after(c.id(format_args!("subnet-{}", k + 1)));
     }
     let rt_name = format!("{}-rt", c.prefix);
     let rt = param(format!("{}_ROUTE_TABLE", c.v), rt_name.clone());
@@ -610,7 +648,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             a.extend(query("provisioningState"));
             b.add(
                 c.site,
-                c.id(&format!("route-{p}")),
+                c.id(format_args!("route-{p}")),
                 format!("Route {p} ({}) through the appliance", peer.name),
                 AZ,
                 a,
@@ -628,13 +666,13 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             a.extend(query("provisioningState"));
             b.add(
                 c.site,
-                c.id(&format!("subnet-rt-{}", k + 1)),
+                c.id(format_args!("subnet-rt-{}", k + 1)),
                 format!("Use the route table in subnet {}", sub.name),
                 AZ,
                 a,
             )
             .after(c.id("route-table"))
-            .after(c.id(&format!("subnet-{}", k + 1)));
+            .after(c.id(format_args!("subnet-{}", k + 1)));
         }
     }
 }

@@ -21,11 +21,11 @@ struct Ctx<'r> {
 }
 
 impl Ctx<'_> {
-    fn id(&self, what: &str) -> String {
+    fn id(&self, what: impl std::fmt::Display) -> String {
         sid(self.r, self.site, what)
     }
 
-    fn out(&self, what: &str) -> String {
+    fn out(&self, what: impl std::fmt::Display) -> String {
         format!("{}_{what}", self.v)
     }
 
@@ -103,7 +103,7 @@ fn network(b: &mut Builder, c: &Ctx) {
             a.extend(format("name"));
             b.add(
                 c.site,
-                c.id(&format!("subnet-{}", k + 1)),
+                c.id(format_args!("subnet-{}", k + 1)),
                 format!("Create subnet {} ({})", sub.name, sub.cidr),
                 GCLOUD,
                 a,
@@ -175,13 +175,13 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
         a.extend(format(&format!("vpnInterfaces[{}].ipAddress", n - 1)));
         b.add(
             c.site,
-            c.id(&format!("gateway-ip-{n}")),
+            c.id(format_args!("gateway-ip-{n}")),
             format!("Read the address of HA VPN interface {}", n - 1),
             GCLOUD,
             a,
         )
         .after(c.id("gateway"))
-        .capture(c.out(&format!("GW_IP_{n}")), format!("address of HA VPN interface {}", n - 1));
+        .capture(c.out(format_args!("GW_IP_{n}")), format!("address of HA VPN interface {}", n - 1));
     }
     let router_name = format!("{}-router", c.prefix);
     let router = param(format!("{}_ROUTER", c.v), router_name.clone());
@@ -233,7 +233,7 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
         a.extend(format("redundancyType"));
         b.add(
             c.site,
-            c.id(&format!("peer-{}", peer.name)),
+            c.id(format_args!("peer-{}", peer.name)),
             format!("Create external VPN gateway {ext_name} for {} ({redundancy})", peer.name),
             GCLOUD,
             a,
@@ -271,14 +271,14 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             a.extend(format("name"));
             b.add(
                 c.site,
-                c.id(&format!("tunnel-{}", tun.id)),
+                c.id(format_args!("tunnel-{}", tun.id)),
                 format!("Create tunnel {tname} (interface {} to {} address {j})", tun.ends[e].outside, peer.name),
                 GCLOUD,
                 a,
             )
             .after(c.id("gateway"))
             .after(c.id("router"))
-            .after(c.id(&format!("peer-{}", peer.name)))
+            .after(c.id(format_args!("peer-{}", peer.name)))
             .creates("VPN tunnel", tname.clone(), c.delete(&["vpn-tunnels"], tunnel.clone(), true));
 
             let (Some(inside), Some(mine), Some(theirs)) = (tun.inside, tun.ends[e].inside_ip, o.inside_ip) else {
@@ -300,12 +300,12 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             a.extend(format("name"));
             b.add(
                 c.site,
-                c.id(&format!("if-{}", tun.id)),
+                c.id(format_args!("if-{}", tun.id)),
                 format!("Add router interface {ifname} ({mine}/{})", inside.prefix_len()),
                 GCLOUD,
                 a,
             )
-            .after(c.id(&format!("tunnel-{}", tun.id)));
+            .after(c.id(format_args!("tunnel-{}", tun.id)));
             let mut a = c.compute(&["routers", "add-bgp-peer"], router.clone());
             a.extend(c.region());
             a.extend([
@@ -321,12 +321,12 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             a.extend(format("name"));
             b.add(
                 c.site,
-                c.id(&format!("bgp-{}", tun.id)),
+                c.id(format_args!("bgp-{}", tun.id)),
                 format!("Add BGP peer {theirs} (ASN {peer_asn}) on tunnel {}", tun.id),
                 GCLOUD,
                 a,
             )
-            .after(c.id(&format!("if-{}", tun.id)));
+            .after(c.id(format_args!("if-{}", tun.id)));
         }
     }
 }
@@ -375,7 +375,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             a.extend(format("name"));
             let step = b.add(
                 c.site,
-                c.id(&format!("fw-{}-{}", peer.name, seen.len())),
+                c.id(format_args!("fw-{}-{}", peer.name, seen.len())),
                 format!("Allow IKE, NAT-T and ESP from {} to the appliance", peer.name),
                 GCLOUD,
                 a,
@@ -406,7 +406,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             a.extend(format("name"));
             let step = b.add(
                 c.site,
-                c.id(&format!("route-{p}")),
+                c.id(format_args!("route-{p}")),
                 format!("Route {p} ({}) through the appliance", peer.name),
                 GCLOUD,
                 a,

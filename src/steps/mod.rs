@@ -285,15 +285,23 @@ impl Builder {
     }
 
     fn finish(mut self) -> Vec<Step> {
-        let producers: BTreeMap<String, StepId> =
-            self.steps.iter().filter_map(|s| s.capture.as_ref().map(|c| (c.name.clone(), s.id.clone()))).collect();
-        for s in &mut self.steps {
-            let implied: Vec<StepId> = s.inputs().filter_map(|n| producers.get(n).cloned()).collect();
-            for id in implied {
-                if !s.after.contains(&id) && id != s.id {
-                    s.after.push(id);
-                }
+        // (step, the step that produces a value it reads), found before any step changes.
+        let implied: Vec<(usize, usize)> = {
+            let producers: BTreeMap<&str, usize> = (self.steps.iter().enumerate())
+                .filter_map(|(j, s)| s.capture.as_ref().map(|c| (c.name.as_str(), j)))
+                .collect();
+            (self.steps.iter().enumerate())
+                .flat_map(|(i, s)| s.inputs().filter_map(|n| producers.get(n)).map(move |&j| (i, j)))
+                .collect()
+        };
+        for (i, j) in implied {
+            let (s, id) = (&self.steps[i], &self.steps[j].id);
+            if !s.after.contains(id) && *id != s.id {
+                let id = id.clone();
+                self.steps[i].after.push(id);
             }
+        }
+        for s in &mut self.steps {
             s.check = recheck::derive(s);
         }
         self.steps
@@ -411,7 +419,7 @@ pub(crate) fn public_address(r: &Resolved, site: usize, tunnel: &RTunnel, end: u
 }
 
 /// The step id prefix of a site.
-pub(crate) fn sid(r: &Resolved, site: usize, what: &str) -> String {
+pub(crate) fn sid(r: &Resolved, site: usize, what: impl std::fmt::Display) -> String {
     format!("{}/{what}", r.sites[site].name)
 }
 
