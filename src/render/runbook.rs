@@ -120,7 +120,7 @@ pub(crate) fn lit(s: impl Into<std::borrow::Cow<'static, str>>) -> Arg {
 
 /// A value recorded in `outputs.env`.
 pub(crate) fn id(name: &str) -> Arg {
-    Arg(vec![Part::Output(name.to_string())])
+    Arg::one(Part::Output(name.to_string()))
 }
 
 /// A command as a person types it: plan values written out and quoted for bash, recorded values
@@ -301,8 +301,11 @@ mod tests {
             shell(Program::Aws, &args),
             "aws ec2 describe-vpn-connections --vpn-connection-ids \"${AWS_VPN_X_1}\""
         );
-        let hostile =
-            [lit("--name"), lit("a'b; rm -rf /"), Arg(vec![Part::Text("Values=".into()), Part::Output("V".into())])];
+        let hostile = [
+            lit("--name"),
+            lit("a'b; rm -rf /"),
+            Arg::from(vec![Part::Text("Values=".into()), Part::Output("V".into())]),
+        ];
         assert_eq!(shell(Program::Az, &hostile), "az --name 'a'\\''b; rm -rf /' Values=\"${V}\"");
     }
 }

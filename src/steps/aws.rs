@@ -24,7 +24,7 @@ struct Ctx<'r> {
 impl Ctx<'_> {
     /// `ec2 <command>` with the region.
     fn ec2(&self, command: &'static str) -> Vec<Arg> {
-        let mut a = Vec::with_capacity(32);
+        let mut a = Vec::with_capacity(24);
         a.extend([t("ec2"), t(command), t("--region"), self.region.clone()]);
         a
     }

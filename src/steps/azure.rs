@@ -18,7 +18,7 @@ use std::net::Ipv4Addr;
 const AZ: Program = Program::Az;
 
 /// Room for the arguments of most commands, so that building one seldom grows its list.
-const ARGS: usize = 32;
+const ARGS: usize = 24;
 
 /// The site's context: names, and the arguments every call repeats (made once, cloned).
 struct Ctx<'r> {

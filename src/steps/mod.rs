@@ -43,6 +43,7 @@ pub use status::{probes, Probe, Reads};
 use crate::check::{RLink, RSite, RTunnel, Resolved};
 use crate::plan::{Gateway, Platform};
 use serde::Serialize;
+use smallvec::{smallvec, SmallVec};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -81,14 +82,28 @@ pub enum Part {
     Secret(String),
 }
 
+/// The parts of an argument. Most arguments have one, held inline.
+pub type Parts = SmallVec<[Part; 1]>;
+
 /// One argument: the concatenation of its parts (e.g. a JSON document with a key inside).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Arg(pub Vec<Part>);
+pub struct Arg(pub Parts);
+
+impl From<Vec<Part>> for Arg {
+    fn from(parts: Vec<Part>) -> Arg {
+        Arg(Parts::from_vec(parts))
+    }
+}
 
 impl Arg {
+    /// An argument of one part.
+    pub fn one(part: Part) -> Arg {
+        Arg(smallvec![part])
+    }
+
     /// Literal text.
     pub fn text(s: impl Into<Cow<'static, str>>) -> Arg {
-        Arg(vec![Part::Text(s.into())])
+        Arg::one(Part::Text(s.into()))
     }
 
     /// The argument with every value filled in, for display and tests: outputs and secrets
@@ -360,17 +375,17 @@ pub(crate) fn ts(words: &[&'static str]) -> Vec<Arg> {
 
 /// A plan value named at the top of the script.
 pub(crate) fn param(name: impl Into<String>, value: impl Into<String>) -> Arg {
-    Arg(vec![Part::Param { name: name.into(), value: value.into() }])
+    Arg::one(Part::Param { name: name.into(), value: value.into() })
 }
 
 /// A value captured by an earlier step.
 pub(crate) fn out(name: impl Into<String>) -> Arg {
-    Arg(vec![Part::Output(name.into())])
+    Arg::one(Part::Output(name.into()))
 }
 
 /// A pre-shared key.
 pub(crate) fn secret(name: impl Into<String>) -> Arg {
-    Arg(vec![Part::Secret(name.into())])
+    Arg::one(Part::Secret(name.into()))
 }
 
 /// The parts of several arguments joined into one.

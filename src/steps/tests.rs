@@ -221,7 +221,7 @@ fn seed_004_status_probes_cover_every_cloud_end_of_every_tunnel() {
 
 #[test]
 fn displays_is_display_equals() {
-    let a = Arg(vec![
+    let a = Arg::from(vec![
         Part::Text("x=".into()),
         Part::Param { name: "P".into(), value: "v".into() },
         Part::Output("O".into()),
@@ -232,5 +232,5 @@ fn displays_is_display_equals() {
         assert_eq!(a.displays(s), a.display() == s, "{s}");
     }
     assert!(t("--name").displays("--name") && !t("--name").displays("--nam"));
-    assert!(Arg(Vec::new()).displays(""));
+    assert!(Arg::from(Vec::new()).displays(""));
 }
