@@ -263,29 +263,25 @@ fn fill_aws_actions(d: &mut Doc, files: &[Artifact]) {
     let mut actions: Vec<String> = subs.iter().map(|sub| format!("ec2:{}", action(sub))).collect();
     actions.sort();
     actions.dedup();
-    let mut list = vec![doc::Inline::Text(format!(
+    // In the inline markup: the names as code.
+    let mut list = format!(
         "these {} EC2 actions, which are all that the scripts, the teardown and the checks here call: ",
         actions.len()
-    ))];
+    );
     for (k, a) in actions.iter().enumerate() {
         if k > 0 {
-            list.push(doc::Inline::Text(", ".into()));
+            list.push_str(", ");
         }
-        list.push(doc::Inline::Code(a.clone()));
+        let _ = write!(list, "`{a}`");
     }
     for b in &mut d.blocks {
         let doc::Block::List(items) = b else { continue };
         for item in items {
-            let Some(pos) = item.iter().position(|i| matches!(i, doc::Inline::Text(t) if t.contains(AWS_ACTIONS)))
-            else {
-                continue;
-            };
-            let doc::Inline::Text(t) = item.remove(pos) else { continue };
-            let (before, after) = t.split_once(AWS_ACTIONS).unwrap_or((&t, ""));
-            let mut spliced = vec![doc::Inline::Text(before.to_string())];
-            spliced.extend(list.iter().cloned());
-            spliced.push(doc::Inline::Text(after.to_string()));
-            item.splice(pos..pos, spliced);
+            if let doc::Rich::Markup(t) = item {
+                if t.contains(AWS_ACTIONS) {
+                    *t = t.replacen(AWS_ACTIONS, &list, 1).into();
+                }
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
     let e = cost::estimate(r, c.steps, &traffic);
     let used = e.prices_used();
     d.h(2, "cost", "Cost estimate");
-    d.note(&format!(
+    d.note(format!(
         "Prices change, differ between regions and are list prices in US dollars before tax, discounts and free \
          allowances: check each provider's price page before you rely on these figures. They were taken on {}.{}",
         used.iter().map(|p| p.src.checked).max().unwrap_or(r.kb_date),
@@ -62,7 +62,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
     if rows.is_empty() {
         d.p("The scripts create nothing that is billed by the hour.");
     } else {
-        d.table(&["site", "what", "how many", "price", &format!("a month ({HOURS_PER_MONTH} h)")], &rows);
+        d.table(&["site", "what", "how many", "price", &format!("a month ({HOURS_PER_MONTH} h)")], rows);
     }
     let mut left_out = Vec::new();
     for h in e.unpriced() {
@@ -79,7 +79,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
         left_out.push("the appliance VMs and their disks (their size is yours to choose)".into());
     }
     left_out.push("the test VMs, support plans, logs and monitoring".into());
-    d.p(&format!("Not included: {}.", left_out.join("; ")));
+    d.p(format!("Not included: {}.", left_out.join("; ")));
 
     d.h(3, "cost-transfer", "Data transfer");
     d.p("Each cloud charges for data leaving it; data coming in is free. Per link, with the formula of field \
@@ -110,14 +110,14 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
             cost,
         ]);
     }
-    d.p(&format!("The data transfer, {volume}:"));
-    d.table(&["link", "sent from / to", "GB a month", "price", "cost"], &rows);
+    d.p(format!("The data transfer, {volume}:"));
+    d.table(&["link", "sent from / to", "GB a month", "price", "cost"], rows);
     if r.sites.iter().any(|s| s.platform == Platform::Onprem) {
         d.p("Traffic leaving a self-managed site is billed by its own provider, if at all: it is not counted here.");
     }
 
     d.h(3, "cost-total", "Total");
-    d.p(&format!(
+    d.p(format!(
         "**About {} a month** {}: {} for what runs around the clock and {} for data transfer.",
         usd(e.total_monthly()),
         if yours { "at your traffic" } else { "at the example traffic" },
@@ -138,7 +138,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
             ]
         })
         .collect();
-    d.table(&["what", "price", "covers", "source", "taken"], &rows);
+    d.table(&["what", "price", "covers", "source", "taken"], rows);
     d.p("Each source key is explained in Tunnelsmith's knowledge-base sources (docs/kb-sources.md in its source).");
 }
 
@@ -149,7 +149,7 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
     if all.is_empty() {
         d.p("The scripts create nothing in a cloud, so there is nothing to tear down there.");
     } else {
-        d.p(&format!(
+        d.p(format!(
             "When you no longer need the tunnels, delete what the scripts created, and only that: `{}` lists what \
              every site's script will delete, asks once, then runs them, the last deployed site first. Each site's \
              script can also run alone; each asks before it deletes anything (`--yes` skips the question; without a \
@@ -185,8 +185,8 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
                 }
                 _ => "found by name (every one is described `tunnelsmith plan` and the plan name)",
             };
-            d.p(&format!("`{}`: {}, {} resources, newest first, {how}:", t.path, c.site(t.site), items.len()));
-            d.numbered(&items);
+            d.p(format!("`{}`: {}, {} resources, newest first, {how}:", t.path, c.site(t.site), items.len()));
+            d.numbered(items);
         }
     }
 
@@ -229,7 +229,7 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
     }
     keep.push("test VMs and anything else you created by hand".into());
     keep.push("`secrets.env`, `outputs.env` and the files of this folder".into());
-    d.list(&keep);
+    d.list(keep);
     if !all.is_empty() {
         d.p("The charges of a resource stop when it is deleted.");
     }
@@ -276,5 +276,5 @@ pub(super) fn files(c: &Ctx, d: &mut Doc) {
     rows.push(vec!["`tunnelsmith-plan.json`".into(), "the plan; open it in Tunnelsmith to change it".into()]);
     rows.push(vec!["`secrets.env`".into(), "the pre-shared keys: a separate download, keep it private".into()]);
     rows.push(vec!["`outputs.env`".into(), "written by the scripts as they run: what they created".into()]);
-    d.table(&["file", "what it is"], &rows);
+    d.table(&["file", "what it is"], rows);
 }

@@ -1,21 +1,67 @@
 //! The runbook as a small document model, rendered twice from the same blocks: Markdown and a
 //! standalone HTML page. Both say the same thing because both are made from one [`Doc`].
 //!
-//! Inline text is written in a tiny markup ([`md`]): `` `code` `` and `**strong**` only. Text from
+//! Inline text is written in a tiny markup ([`parse`], kept as written until rendered): `` `code` `` and `**strong**` only. Text from
 //! the plan goes through [`plain`] first, so it can never open a code span or emphasis; every
 //! renderer then escapes what its format needs (Markdown punctuation, HTML entities).
 
 use crate::render::diagram::xml_escape_into;
+use std::borrow::Cow;
 use std::fmt::Write;
 
-/// A run of text.
+/// A run of text made by hand (not parsed from the inline markup).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inline {
     Text(String),
-    Code(String),
-    Strong(String),
     /// Rendered as a link only for http(s) addresses; anything else shows as code.
     Link(String),
+}
+
+/// A run of text as the renderers read it: borrowed from a [`Rich`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run<'a> {
+    Text(&'a str),
+    Code(&'a str),
+    Strong(&'a str),
+    Link(&'a str),
+}
+
+/// Inline text: in the inline markup, kept as written and parsed as it is rendered (see [`md`]),
+/// or runs made by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rich {
+    Markup(Cow<'static, str>),
+    Inlines(Vec<Inline>),
+}
+
+impl Rich {
+    /// Each run, in order.
+    fn runs<'a>(&'a self, mut f: impl FnMut(Run<'a>)) {
+        match self {
+            Rich::Markup(s) => parse(s, f),
+            Rich::Inlines(v) => {
+                for i in v {
+                    f(match i {
+                        Inline::Text(t) => Run::Text(t),
+                        Inline::Link(t) => Run::Link(t),
+                    })
+                }
+            }
+        }
+    }
+
+    /// About how many bytes it renders to.
+    fn size(&self) -> usize {
+        match self {
+            Rich::Markup(s) => s.len() + 8,
+            Rich::Inlines(v) => v
+                .iter()
+                .map(|i| match i {
+                    Inline::Text(t) | Inline::Link(t) => t.len() + 8,
+                })
+                .sum(),
+        }
+    }
 }
 
 /// A block of the document.
@@ -27,17 +73,17 @@ pub enum Block {
         text: String,
         id: String,
     },
-    Para(Vec<Inline>),
-    List(Vec<Vec<Inline>>),
-    Numbered(Vec<Vec<Inline>>),
+    Para(Rich),
+    List(Vec<Rich>),
+    Numbered(Vec<Rich>),
     Table {
         head: Vec<String>,
-        rows: Vec<Vec<Vec<Inline>>>,
+        rows: Vec<Vec<Rich>>,
     },
     /// Shell commands, one per line (continuations allowed).
     Code(String),
     /// An aside (a warning, what is normal).
-    Note(Vec<Inline>),
+    Note(Rich),
     /// The topology diagram: a link to `file` in Markdown, the SVG itself in HTML.
     Diagram {
         file: String,
@@ -53,6 +99,11 @@ pub struct Doc {
     pub blocks: Vec<Block>,
 }
 
+/// Text in the inline markup.
+fn markup(text: impl Into<Cow<'static, str>>) -> Rich {
+    Rich::Markup(text.into())
+}
+
 impl Doc {
     /// A heading; level-2 headings (the sections) are numbered in order.
     pub fn h(&mut self, level: u8, id: &str, text: &str) {
@@ -65,64 +116,56 @@ impl Doc {
         self.blocks.push(Block::Heading { level, text, id: id.into() });
     }
 
-    pub fn p(&mut self, text: &str) {
-        self.blocks.push(Block::Para(md(text)));
+    pub fn p(&mut self, text: impl Into<Cow<'static, str>>) {
+        self.blocks.push(Block::Para(markup(text)));
     }
 
-    pub fn note(&mut self, text: &str) {
-        self.blocks.push(Block::Note(md(text)));
+    pub fn note(&mut self, text: impl Into<Cow<'static, str>>) {
+        self.blocks.push(Block::Note(markup(text)));
     }
 
-    pub fn list<S: AsRef<str>>(&mut self, items: &[S]) {
+    pub fn list<S: Into<Cow<'static, str>>>(&mut self, items: Vec<S>) {
         if !items.is_empty() {
-            self.blocks.push(Block::List(items.iter().map(|i| md(i.as_ref())).collect()));
+            self.blocks.push(Block::List(items.into_iter().map(markup).collect()));
         }
     }
 
-    pub fn numbered<S: AsRef<str>>(&mut self, items: &[S]) {
+    pub fn numbered<S: Into<Cow<'static, str>>>(&mut self, items: Vec<S>) {
         if !items.is_empty() {
-            self.blocks.push(Block::Numbered(items.iter().map(|i| md(i.as_ref())).collect()));
+            self.blocks.push(Block::Numbered(items.into_iter().map(markup).collect()));
         }
     }
 
     /// A table whose cells are in the inline markup.
-    pub fn table<S: AsRef<str>>(&mut self, head: &[&str], rows: &[Vec<S>]) {
+    pub fn table<S: Into<Cow<'static, str>>>(&mut self, head: &[&str], rows: Vec<Vec<S>>) {
         if rows.is_empty() {
             return;
         }
         self.blocks.push(Block::Table {
             head: head.iter().map(|h| h.to_string()).collect(),
-            rows: rows.iter().map(|r| r.iter().map(|c| md(c.as_ref())).collect()).collect(),
+            rows: rows.into_iter().map(|r| r.into_iter().map(markup).collect()).collect(),
         });
     }
 
     pub fn code(&mut self, text: impl Into<String>) {
-        let t: String = text.into();
+        let mut t: String = text.into();
         if !t.trim().is_empty() {
-            self.blocks.push(Block::Code(t.trim_end().to_string()));
+            t.truncate(t.trim_end().len());
+            self.blocks.push(Block::Code(t));
         }
     }
 
     /// About how many bytes of text the blocks hold (to size the rendered output).
     fn size(&self) -> usize {
-        let inlines = |v: &[Inline]| {
-            v.iter()
-                .map(|i| match i {
-                    Inline::Text(t) | Inline::Code(t) | Inline::Strong(t) | Inline::Link(t) => t.len() + 8,
-                })
-                .sum::<usize>()
-        };
         self.blocks
             .iter()
             .map(|b| match b {
                 Block::Heading { text, id, .. } => text.len() + id.len() + 24,
-                Block::Para(v) | Block::Note(v) => inlines(v) + 24,
-                Block::List(items) | Block::Numbered(items) => {
-                    items.iter().map(|i| inlines(i) + 12).sum::<usize>() + 12
-                }
+                Block::Para(v) | Block::Note(v) => v.size() + 24,
+                Block::List(items) | Block::Numbered(items) => items.iter().map(|i| i.size() + 12).sum::<usize>() + 12,
                 Block::Table { head, rows } => {
                     head.iter().map(|h| h.len() + 12).sum::<usize>()
-                        + rows.iter().flatten().map(|c| inlines(c) + 12).sum::<usize>()
+                        + rows.iter().flatten().map(|c| c.size() + 12).sum::<usize>()
                         + rows.len() * 12
                 }
                 Block::Code(c) => c.len() + 32,
@@ -155,53 +198,50 @@ pub fn plain(s: &str) -> String {
         .collect()
 }
 
-/// Parse the inline markup: `` `code` ``, `**strong**`, and `https://` addresses as links.
-pub fn md(s: &str) -> Vec<Inline> {
+/// The runs of `s` in the inline markup.
+#[cfg(test)]
+fn md(s: &str) -> Vec<Run<'_>> {
     let mut out = Vec::new();
-    // The text not yet pushed: `s[text..]` up to where `rest` starts.
+    parse(s, |r| out.push(r));
+    out
+}
+
+/// The runs of `s` in the inline markup, in order, to `f`.
+fn parse<'a>(s: &'a str, mut f: impl FnMut(Run<'a>)) {
+    // The text not yet given to `f`: `s[text..]` up to where `rest` starts.
     let mut text = 0;
     let mut rest = s;
-    let flush = |out: &mut Vec<Inline>, text: usize, rest: &str| {
+    let flush = |f: &mut dyn FnMut(Run<'a>), text: usize, rest: &str| {
         let end = s.len() - rest.len();
         if end > text {
-            out.push(Inline::Text(s[text..end].to_string()));
+            f(Run::Text(&s[text..end]));
         }
     };
     while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('`') {
-            if let Some(end) = r.find('`') {
-                flush(&mut out, text, rest);
-                out.push(Inline::Code(r[..end].to_string()));
-                rest = &r[end + 1..];
-                text = s.len() - rest.len();
-                continue;
-            }
-        }
-        if rest.starts_with("https://") {
+        let special = if let Some(r) = rest.strip_prefix('`') {
+            r.find('`').map(|end| (Run::Code(&r[..end]), &r[end + 1..]))
+        } else if rest.starts_with("https://") {
             let end = rest.find(|c: char| c.is_whitespace() || c == ')' || c == ',').unwrap_or(rest.len());
             let url = rest[..end].trim_end_matches('.');
-            flush(&mut out, text, rest);
-            out.push(Inline::Link(url.to_string()));
-            rest = &rest[url.len()..];
+            Some((Run::Link(url), &rest[url.len()..]))
+        } else if let Some(r) = rest.strip_prefix("**") {
+            r.find("**").map(|end| (Run::Strong(&r[..end]), &r[end + 2..]))
+        } else {
+            None
+        };
+        if let Some((run, after)) = special {
+            flush(&mut f, text, rest);
+            f(run);
+            rest = after;
             text = s.len() - rest.len();
             continue;
-        }
-        if let Some(r) = rest.strip_prefix("**") {
-            if let Some(end) = r.find("**") {
-                flush(&mut out, text, rest);
-                out.push(Inline::Strong(r[..end].to_string()));
-                rest = &r[end + 2..];
-                text = s.len() - rest.len();
-                continue;
-            }
         }
         // Plain text up to the next character that can start markup.
         let first = rest.chars().next().expect("not empty").len_utf8();
         let run = rest[first..].find(['`', '*', 'h']).map_or(rest.len(), |k| first + k);
         rest = &rest[run..];
     }
-    flush(&mut out, text, rest);
-    out
+    flush(&mut f, text, rest);
 }
 
 fn is_web_link(url: &str) -> bool {
@@ -235,43 +275,41 @@ fn md_text(out: &mut String, s: &str, in_table: bool) {
     out.push_str(&s[start..]);
 }
 
-fn md_inlines(out: &mut String, v: &[Inline], in_table: bool) {
-    for i in v {
-        match i {
-            Inline::Text(t) => md_text(out, t, in_table),
-            Inline::Code(c) => {
-                out.push('`');
-                let mut start = 0;
-                for (i, &b) in c.as_bytes().iter().enumerate() {
-                    let with = match b {
-                        b'|' if in_table => "\\|",
-                        b'\n' => " ",
-                        _ => continue,
-                    };
-                    out.push_str(&c[start..i]);
-                    out.push_str(with);
-                    start = i + 1;
-                }
-                out.push_str(&c[start..]);
-                out.push('`');
+fn md_inlines(out: &mut String, v: &Rich, in_table: bool) {
+    v.runs(|i| match i {
+        Run::Text(t) => md_text(out, t, in_table),
+        Run::Code(c) => {
+            out.push('`');
+            let mut start = 0;
+            for (i, &b) in c.as_bytes().iter().enumerate() {
+                let with = match b {
+                    b'|' if in_table => "\\|",
+                    b'\n' => " ",
+                    _ => continue,
+                };
+                out.push_str(&c[start..i]);
+                out.push_str(with);
+                start = i + 1;
             }
-            Inline::Strong(t) => {
-                out.push_str("**");
-                md_text(out, t, in_table);
-                out.push_str("**");
-            }
-            Inline::Link(u) if is_web_link(u) => {
-                out.push('<');
-                out.push_str(u);
-                out.push('>');
-            }
-            Inline::Link(u) => {
-                out.push('`');
-                out.push_str(u);
-                out.push('`');
-            }
+            out.push_str(&c[start..]);
+            out.push('`');
         }
-    }
+        Run::Strong(t) => {
+            out.push_str("**");
+            md_text(out, t, in_table);
+            out.push_str("**");
+        }
+        Run::Link(u) if is_web_link(u) => {
+            out.push('<');
+            out.push_str(u);
+            out.push('>');
+        }
+        Run::Link(u) => {
+            out.push('`');
+            out.push_str(u);
+            out.push('`');
+        }
+    });
 }
 
 /// The stamp's lines as HTML comments (which Markdown shows as nothing either).
@@ -378,24 +416,24 @@ pub fn markdown(d: &Doc, stamp: &str) -> String {
 
 // ---- HTML --------------------------------------------------------------------------------------
 
-fn html_inlines(out: &mut String, v: &[Inline]) {
-    for i in v {
+fn html_inlines(out: &mut String, v: &Rich) {
+    v.runs(|i| {
         let (open, text, close) = match i {
-            Inline::Text(t) => ("", t, ""),
-            Inline::Code(c) => ("<code>", c, "</code>"),
-            Inline::Strong(t) => ("<strong>", t, "</strong>"),
-            Inline::Link(u) if is_web_link(u) => {
+            Run::Text(t) => ("", t, ""),
+            Run::Code(c) => ("<code>", c, "</code>"),
+            Run::Strong(t) => ("<strong>", t, "</strong>"),
+            Run::Link(u) if is_web_link(u) => {
                 out.push_str("<a href=\"");
                 xml_escape_into(out, u);
                 out.push_str("\">");
                 ("", u, "</a>")
             }
-            Inline::Link(u) => ("<code>", u, "</code>"),
+            Run::Link(u) => ("<code>", u, "</code>"),
         };
         out.push_str(open);
         xml_escape_into(out, text);
         out.push_str(close);
-    }
+    });
 }
 
 const STYLE: &str = "\
@@ -515,36 +553,30 @@ mod tests {
     fn markup_parses_code_and_strong_and_leaves_the_rest() {
         assert_eq!(
             md("run `a.sh` **now** or *not*"),
-            vec![
-                Inline::Text("run ".into()),
-                Inline::Code("a.sh".into()),
-                Inline::Text(" ".into()),
-                Inline::Strong("now".into()),
-                Inline::Text(" or *not*".into()),
-            ]
+            vec![Run::Text("run "), Run::Code("a.sh"), Run::Text(" "), Run::Strong("now"), Run::Text(" or *not*"),]
         );
-        assert_eq!(md("an ` alone"), vec![Inline::Text("an ` alone".into())]);
+        assert_eq!(md("an ` alone"), vec![Run::Text("an ` alone")]);
         assert_eq!(
             md("é `x` h* see https://a.b/c, then **"),
             vec![
-                Inline::Text("é ".into()),
-                Inline::Code("x".into()),
-                Inline::Text(" h* see ".into()),
-                Inline::Link("https://a.b/c".into()),
-                Inline::Text(", then **".into()),
+                Run::Text("é "),
+                Run::Code("x"),
+                Run::Text(" h* see "),
+                Run::Link("https://a.b/c"),
+                Run::Text(", then **"),
             ]
         );
-        assert_eq!(md("https://a.b."), vec![Inline::Link("https://a.b".into()), Inline::Text(".".into())]);
-        assert_eq!(md("**a**`b`"), vec![Inline::Strong("a".into()), Inline::Code("b".into())]);
+        assert_eq!(md("https://a.b."), vec![Run::Link("https://a.b"), Run::Text(".")]);
+        assert_eq!(md("**a**`b`"), vec![Run::Strong("a"), Run::Code("b")]);
     }
 
     #[test]
     fn hostile_text_stays_text_in_both_formats() {
         let mut d = Doc { title: "t".into(), blocks: Vec::new() };
         let evil = plain("<script>alert(1)</script> `rm -rf` **x** | [a](javascript:x)");
-        d.p(&evil);
-        d.table(&["a"], &[vec![evil.clone()]]);
-        d.blocks.push(Block::Para(vec![Inline::Link("javascript:alert(1)".into())]));
+        d.p(evil.clone());
+        d.table(&["a"], vec![vec![evil.clone()]]);
+        d.blocks.push(Block::Para(Rich::Inlines(vec![Inline::Link("javascript:alert(1)".into())])));
         let h = html(&d, "x");
         assert!(!h.contains("<script>") && !h.contains("href=\"javascript"), "{h}");
         let m = markdown(&d, "x");

@@ -43,7 +43,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         d.p("Nothing to run on a cloud: go on with the appliance hosts.");
         return;
     }
-    d.p(&format!(
+    d.p(format!(
         "The {} phases below run in this order because the clouds need each other's values: a phase only \
          starts when everything it reads exists. Run them all with `./deploy.sh` (it stops at the first failure), \
          or one by one as below; each script prints every step, stops with a clear message if a value it needs is \
@@ -110,7 +110,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
     if !rows.is_empty() {
         d.h(3, "cross-cloud-values", "Values that cross from one cloud to another");
         d.p("They travel in `outputs.env` (`NAME=value` lines): a phase appends what it learns, later phases read it.");
-        d.table(&["value", "what it is", "recorded by", "used by"], &rows);
+        d.table(&["value", "what it is", "recorded by", "used by"], rows);
     }
 
     for (k, sc) in c.scripts.iter().enumerate() {
@@ -118,7 +118,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         let mine: Vec<&Step> = sc.steps.iter().map(|&i| &c.steps[i]).collect();
         let part = if sc.parts > 1 { format!(", part {} of {}", sc.part, sc.parts) } else { String::new() };
         d.h(3, &format!("phase-{}", k + 1), &format!("Phase {}: {path}", k + 1));
-        d.p(&format!("Site {}{part}: {} steps. Run:", c.site(sc.site), mine.len()));
+        d.p(format!("Site {}{part}: {} steps. Run:", c.site(sc.site), mine.len()));
         d.code(format!("bash {path}"));
 
         // Each value once (a value has one producer), in the order the steps first read it.
@@ -204,7 +204,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         } else {
             facts.push(format!("**Takes** a few seconds per step, except: {}.", time.join("; ")));
         }
-        d.list(&facts);
+        d.list(facts);
 
         let next = if k + 1 < c.scripts.len() {
             "the next phase".to_string()
@@ -229,12 +229,12 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
                 later.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
             ));
         }
-        d.p(&format!("**Before {next}:**"));
-        d.list(&before);
+        d.p(format!("**Before {next}:**"));
+        d.list(before);
         for (what, poll) in background {
             if let Some(cmd) = step_shell(poll) {
                 let w = poll.wait.as_ref().expect("a poll");
-                d.p(&format!(
+                d.p(format!(
                     "{} does not need to be finished yet. To see how far it is, this prints `{}` when it is ready \
                      (and {} while it builds):",
                     what.strip_prefix("the ").map(|x| format!("The {x}")).unwrap_or(what.clone()),
@@ -385,7 +385,7 @@ pub(super) fn appliances(c: &Ctx, d: &mut Doc) {
         } else {
             items.push("On the host, in the copied folder, run:".into());
         }
-        d.numbered(&items);
+        d.numbered(items);
         d.code(if h.software == Software::Vyos { format!("vbash ./{path}") } else { format!("sudo ./{path}") });
         let targets = install_targets(c, h);
         if targets.is_empty() {
@@ -396,11 +396,11 @@ pub(super) fn appliances(c: &Ctx, d: &mut Doc) {
                 .iter()
                 .map(|(f, to)| vec![if f.starts_with('(') { f.clone() } else { format!("`{f}`") }, format!("`{to}`")])
                 .collect();
-            d.table(&["file in this folder", "on the host"], &rows);
+            d.table(&["file in this folder", "on the host"], rows);
         }
         match reload(h) {
             Some((cmd, what)) => {
-                d.p(&format!(
+                d.p(format!(
                     "To apply a change, generate the files again and run the install script again. To reload \
                      without reinstalling (it {what}):"
                 ));

@@ -54,7 +54,7 @@ pub(super) fn test_address(c: &Ctx, i: usize) -> Option<(Ipv4Addr, String)> {
 pub(super) fn verify(c: &Ctx, d: &mut Doc) {
     d.h(2, "verify", "Verify");
     let bgp = c.r.links.iter().any(|l| l.routing == Routing::Bgp);
-    d.p(&format!(
+    d.p(format!(
         "Run these from this folder once every phase{} has run. Tunnels come up within a minute or two{}. Commands \
          that name a recorded ID need the values in your shell first:",
         if c.hosts.is_empty() { "" } else { " and every appliance install script" },
@@ -96,14 +96,14 @@ fn verify_aws(c: &Ctx, d: &mut Doc, i: usize) {
         "table",
     ]));
     d.code(aws(c, i, "describe-vpn-connections", rest));
-    d.p(&format!(
+    d.p(format!(
         "**Up:** {} rows, one per tunnel, each `UP`{}. A row that stays `DOWN` is a tunnel the peer does not \
          bring up: see Troubleshooting.",
         conns.len() * 2,
         if bgp { "; the message reads `N BGP ROUTES` with N at least 1" } else { "" }
     ));
     if tunnels < conns.len() * 2 {
-        d.note(&format!(
+        d.note(format!(
             "This plan configures {tunnels} of the {} tunnels AWS builds: the others stay `DOWN`.",
             conns.len() * 2
         ));
@@ -119,7 +119,7 @@ fn verify_aws(c: &Ctx, d: &mut Doc, i: usize) {
     d.code(aws(c, i, "describe-route-tables", rest));
     let peers: Vec<String> =
         steps::links_of(c.r, i).flat_map(|(_, _, p)| p.address_spaces.iter().map(|n| n.to_string())).collect();
-    d.p(&format!(
+    d.p(format!(
         "**Up:** {} listed as `active`{}.",
         peers.join(", "),
         if bgp && !matches!(s.gateway, Gateway::AwsTgw { .. }) {
@@ -157,7 +157,7 @@ fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
         })
         .collect();
     d.code(lines.join("\n"));
-    d.p(&if conns.len() == 1 {
+    d.p(if conns.len() == 1 {
         "**Up:** `Connected`.".to_string()
     } else {
         format!("**Up:** `Connected`, once for each of the {} connections.", conns.len())
@@ -188,7 +188,7 @@ fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
          as field report 004 saw):");
     d.code(format!("{}\n{}", shell_words(Program::Az, &peers), shell_words(Program::Az, &learned)));
     d.p("**Up:** each of these neighbours `Connected`, with routes received:");
-    d.table(&["neighbour", "AS", "tunnel", "on gateway"], &rows);
+    d.table(&["neighbour", "AS", "tunnel", "on gateway"], rows);
     if matches!(s.gateway, Gateway::AzureVpnGateway { active_active: true, .. }) {
         d.note(
             "Each instance also lists the neighbours of the other instance as `Connecting`, and itself as \
@@ -222,7 +222,7 @@ fn verify_gcp(c: &Ctx, d: &mut Doc, i: usize) {
         })
         .collect();
     d.code(lines.join("\n"));
-    d.p(&format!(
+    d.p(format!(
         "**Up:** `ESTABLISHED` and `Tunnel is up and running.`, for each of the {}.",
         super::count(tunnels.len(), "tunnel")
     ));
@@ -248,7 +248,7 @@ fn verify_gcp(c: &Ctx, d: &mut Doc, i: usize) {
     ));
     let peers: Vec<String> =
         steps::links_of(c.r, i).flat_map(|(_, _, p)| p.address_spaces.iter().map(|n| n.to_string())).collect();
-    d.p(&format!(
+    d.p(format!(
         "**Up:** every BGP peer ({}) in state `Established` with at least one learned route, and the best routes \
          include {}.",
         tunnels.iter().map(|t| format!("`{t}-bgp`")).collect::<Vec<_>>().join(", "),
@@ -292,7 +292,7 @@ fn verify_host(c: &Ctx, d: &mut Doc, i: usize, h: &Host) {
             h.tunnels.iter().filter_map(|t| t.peer_inside()).map(|ip| ip.to_string()).collect();
         up.push_str(&format!("; BGP neighbours {} established, each with prefixes received", neighbours.join(", ")));
     }
-    d.p(&(up + "."));
+    d.p(up + ".");
 }
 
 fn end_to_end(c: &Ctx, d: &mut Doc) {
@@ -311,9 +311,9 @@ fn end_to_end(c: &Ctx, d: &mut Doc) {
          site's address space in its security group, NSG or firewall, and run from the first one:");
     for (l, (from, from_net), (to, to_net)) in pairs {
         let (a, b) = (plain(&c.r.sites[l.a].name), plain(&c.r.sites[l.b].name));
-        d.p(&format!("Link `{}`: from {from} in {a}'s {from_net} to {to} in {b}'s {to_net}:", l.id));
+        d.p(format!("Link `{}`: from {from} in {a}'s {from_net} to {to} in {b}'s {to_net}:", l.id));
         d.code(format!("ping -c 5 {to}\nmtr -r -c 10 {to}\nping -c 3 -M do -s {} {to}", l.mtu.saturating_sub(28)));
-        d.p(&format!(
+        d.p(format!(
             "**Up:** replies to the first ping within tens of milliseconds; `mtr` shows no loss and only a few hops \
              (the tunnel hides the internet path); the last ping, {} bytes with don't-fragment set, fits the \
              tunnel's MTU of {} and gets replies too.",
@@ -351,7 +351,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
     d.p("Start from what the checks above show. The usual causes, for this plan:");
 
     d.h(3, "trouble-proposals", "A tunnel does not come up: the proposals do not match");
-    d.list(&symptoms(c));
+    d.list(symptoms(c));
     d.p("Logs say `NO_PROPOSAL_CHOSEN` (or `no matching proposal`). Both ends must be configured with exactly the \
          proposal in the Crypto table of the overview; the scripts configure it on every end that takes one. \
          Compare with what each end actually has:");
@@ -412,7 +412,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
         }
     }
     if !files.is_empty() {
-        d.p(&format!("On the appliances: {}.", files.join("; ")));
+        d.p(format!("On the appliances: {}.", files.join("; ")));
     }
     if r.sites.iter().any(|s| matches!(s.gateway, Gateway::GcpHaVpn { .. })) {
         d.p("Google Cloud proposes its whole list of ciphers and cannot be pinned from the generally available CLI: \
@@ -421,7 +421,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
     }
 
     d.h(3, "trouble-psk", "A tunnel does not come up: the pre-shared keys differ");
-    d.p(&format!(
+    d.p(format!(
         "Logs say `AUTHENTICATION_FAILED`{}. Both ends of a tunnel read the same key, by name, from `secrets.env`. If `secrets.env` was generated again after \
          a phase ran, the ends hold different keys: put back the `secrets.env` the phases ran with{}, or tear down \
          and deploy again. The keys by tunnel are in the Tunnels table of the overview.",
@@ -456,7 +456,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
             ]
         })
         .collect();
-    d.table(&["link", "tunnel MTU", "clamp TCP MSS to", "test"], &rows);
+    d.table(&["link", "tunnel MTU", "clamp TCP MSS to", "test"], rows);
     let mut fix =
         vec!["If big packets vanish instead of failing at the size above, clamp the TCP MSS to the value above where \
          traffic enters the tunnel, or set the MTU of the test machines' interfaces to the tunnel MTU."
@@ -474,7 +474,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
     if c.hosts.iter().any(|h| h.software == Software::Vyos) {
         fix.push("The VyOS hosts already clamp it with `ip adjust-mss` on each `vti` interface.".into());
     }
-    d.list(&fix);
+    d.list(fix);
 
     d.h(3, "trouble-firewall", "Nothing arrives: security groups, NSGs and firewalls");
     let mut items = Vec::new();
@@ -555,7 +555,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
             _ => {}
         }
     }
-    d.list(&items);
+    d.list(items);
     d.code(codes.join("\n"));
 
     if !c.hosts.is_empty() {
@@ -565,7 +565,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
             let v = steps::var(&h.site.name);
             match h.site.platform {
                 Platform::Aws => {
-                    d.p(&format!(
+                    d.p(format!(
                         "{}: AWS drops packets an instance forwards unless its interface's source/destination check \
                          is off; the scripts turned it off on `{v}_ENI_ID`. Expect `False`, the instance's ID and \
                          `in-use`:",
@@ -582,7 +582,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                 }
                 Platform::Azure => {
                     if let (Some(rg), Some(nic)) = (c.param(i, "RG"), c.param(i, "NIC")) {
-                        d.p(&format!(
+                        d.p(format!(
                             "{}: Azure drops forwarded packets unless IP forwarding is on for the NIC `{nic}`; expect \
                              `true` and the VM's ID:",
                             c.site(i)
@@ -605,14 +605,14 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                         ));
                     }
                 }
-                Platform::Gcp => d.p(&format!(
+                Platform::Gcp => d.p(format!(
                     "{}: Google Cloud drops forwarded packets unless the VM was created with `--can-ip-forward`.",
                     c.site(i)
                 )),
                 Platform::Onprem => {}
             }
             if h.software != Software::Vyos {
-                d.p(&format!(
+                d.p(format!(
                     "{}: the host must forward IPv4; the install script sets it in \
                      `/etc/sysctl.d/60-tunnelsmith-{}.conf`. On the host, expect `net.ipv4.ip_forward = 1`:",
                     c.site(i),
@@ -682,7 +682,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                 .into(),
         );
         items.push("The checks in Verify show each session's state and the routes it learned.".into());
-        d.list(&items);
+        d.list(items);
     }
 
     let mut rows = Vec::new();
@@ -720,7 +720,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
         d.p("Every AWS VPN connection has two tunnels with their own outside addresses, and AWS moves traffic to the \
              second one during its maintenance: a peer that configures only one loses the link then. This plan \
              configures these:");
-        d.table(&["VPN connection", "tunnels (inside /30, outside address)", "configured"], &rows);
+        d.table(&["VPN connection", "tunnels (inside /30, outside address)", "configured"], rows);
         d.p("If one row of the AWS check stays `DOWN`, look at the peer end of that tunnel: its outside address must \
              be the one recorded for it, and its inside /30 the one above.");
     }
