@@ -45,9 +45,30 @@ pub fn xml_escape(s: &str) -> String {
 /// [`xml_escape`], appended to `out`: the runs between the characters it replaces are copied
 /// whole.
 pub fn xml_escape_into(out: &mut String, s: &str) {
+    // The bytes that may need replacing (0xC2 starts U+0080 to U+00BF).
+    const SPECIAL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 0x20 {
+            t[c] = true;
+            c += 1;
+        }
+        t[0x7f] = true;
+        t[0xc2] = true;
+        t[b'&' as usize] = true;
+        t[b'<' as usize] = true;
+        t[b'>' as usize] = true;
+        t[b'"' as usize] = true;
+        t[b'\'' as usize] = true;
+        t
+    };
     let b = s.as_bytes();
     let (mut start, mut i) = (0, 0);
     while i < b.len() {
+        if !SPECIAL[usize::from(b[i])] {
+            i += 1;
+            continue;
+        }
         let (with, len) = match b[i] {
             b'&' => ("&amp;", 1),
             b'<' => ("&lt;", 1),

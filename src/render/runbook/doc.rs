@@ -252,9 +252,23 @@ fn is_web_link(url: &str) -> bool {
 
 /// `s` escaped for Markdown, appended to `out`.
 fn md_text(out: &mut String, s: &str, in_table: bool) {
+    // The bytes that may need escaping.
+    const SPECIAL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut k = 0;
+        let bytes = b"\\*_<>[]`|\n";
+        while k < bytes.len() {
+            t[bytes[k] as usize] = true;
+            k += 1;
+        }
+        t
+    };
     let b = s.as_bytes();
     let mut start = 0;
     for (i, &c) in b.iter().enumerate() {
+        if !SPECIAL[usize::from(c)] {
+            continue;
+        }
         let with = match c {
             b'\\' => "\\\\",
             b'*' => "\\*",
