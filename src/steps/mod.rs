@@ -256,7 +256,9 @@ impl Step {
 /// [`order`] interleaves sites). Sites that are not on a cloud, or whose gateway cannot be
 /// built (Classic VPN), have no steps. Deterministic.
 pub fn steps(r: &Resolved) -> Vec<Step> {
-    let mut b = Builder::default();
+    // Room for every step of a big plan (about ten per tunnel at most), so the list never moves.
+    let tunnels: usize = r.links.iter().map(|l| l.tunnels.len()).sum();
+    let mut b = Builder { steps: Vec::with_capacity(16 * r.sites.len() + 8 * tunnels) };
     for (i, s) in r.sites.iter().enumerate() {
         match (s.platform, &s.gateway) {
             (_, Gateway::GcpClassicVpn {}) | (Platform::Onprem, _) => {}
