@@ -42,7 +42,7 @@ pub(crate) struct Ctx<'a> {
     /// Script path by index in `scripts`.
     pub paths: Vec<String>,
     /// Which script captures each value.
-    pub producer: BTreeMap<String, usize>,
+    pub producer: BTreeMap<&'a str, usize>,
     /// Every other artifact of the plan.
     pub files: &'a [Artifact],
     pub hosts: Vec<Host<'a>>,
@@ -56,7 +56,7 @@ impl<'a> Ctx<'a> {
         for (k, sc) in scripts.iter().enumerate() {
             for &i in &sc.steps {
                 if let Some(c) = &steps[i].capture {
-                    producer.insert(c.name.clone(), k);
+                    producer.insert(c.name.as_str(), k);
                 }
             }
         }

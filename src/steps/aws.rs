@@ -45,7 +45,7 @@ impl Ctx<'_> {
     }
 
     fn out(&self, what: impl std::fmt::Display) -> String {
-        format!("{}_{what}", self.v)
+        super::joined(&self.v, '_', what)
     }
 
     /// A delete command: `ec2 <command> --region R <flag> $OUTPUT`.

@@ -39,7 +39,7 @@ impl Ctx<'_> {
     }
 
     fn out(&self, what: impl std::fmt::Display) -> String {
-        format!("{}_{what}", self.v)
+        super::joined(&self.v, '_', what)
     }
 
     /// `network public-ip create` for a Standard static address (what new gateways and

@@ -26,7 +26,7 @@ impl Ctx<'_> {
     }
 
     fn out(&self, what: impl std::fmt::Display) -> String {
-        format!("{}_{what}", self.v)
+        super::joined(&self.v, '_', what)
     }
 
     fn region(&self) -> Vec<Arg> {

@@ -397,7 +397,17 @@ pub(crate) fn cat(args: Vec<Arg>) -> Arg {
 
 /// `NAME` form of a site name for variable names: `us-west` → `US_WEST`.
 pub(crate) fn var(site: &str) -> String {
-    site.to_ascii_uppercase().replace('-', "_")
+    site.chars().map(|c| if c == '-' { '_' } else { c.to_ascii_uppercase() }).collect()
+}
+
+/// `<head><sep><what>`, made in one string with room for it (`format!` would grow it twice).
+pub(crate) fn joined(head: &str, sep: char, what: impl std::fmt::Display) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(head.len() + 48);
+    s.push_str(head);
+    s.push(sep);
+    let _ = write!(s, "{what}");
+    s
 }
 
 /// Which end of the link `site` is (0 = a, 1 = b).
@@ -437,7 +447,7 @@ pub(crate) fn public_address(r: &Resolved, site: usize, tunnel: &RTunnel, end: u
 
 /// The step id prefix of a site.
 pub(crate) fn sid(r: &Resolved, site: usize, what: impl std::fmt::Display) -> String {
-    format!("{}/{what}", r.sites[site].name)
+    joined(&r.sites[site].name, '/', what)
 }
 
 /// The name every resource of a site starts with: `<plan>-<site>`.

@@ -84,7 +84,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
     let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
     for (name, &from) in &c.producer {
         let users: Vec<String> = readers
-            .get(name.as_str())
+            .get(name)
             .into_iter()
             .flatten()
             .map(|&k| (k, &c.scripts[k]))
@@ -98,7 +98,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
             from,
             vec![
                 format!("`{name}`"),
-                plain(abouts.get(name.as_str()).copied().unwrap_or_default()),
+                plain(abouts.get(name).copied().unwrap_or_default()),
                 format!("{} of {}", c.phase(from), plain(&c.r.sites[c.scripts[from].site].name)),
                 users.join(", "),
             ],
