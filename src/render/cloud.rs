@@ -167,18 +167,21 @@ pub(crate) fn word_into(out: &mut String, a: &Arg) {
     }
     let start = out.len();
     let mut text = String::new();
+    // A value: the text before it quoted, then the value by name.
+    let value = |out: &mut String, text: &mut String, name: &str| {
+        if !text.is_empty() {
+            let _ = single_quoted(out, text);
+            text.clear();
+        }
+        out.push_str("\"${");
+        out.push_str(name);
+        out.push_str("}\"");
+    };
     for p in &a.0 {
         match p {
             Part::Text(t) => text.push_str(t),
-            Part::Param { name, .. } | Part::Output(name) | Part::Secret(name) => {
-                if !text.is_empty() {
-                    let _ = single_quoted(out, &text);
-                    text.clear();
-                }
-                out.push_str("\"${");
-                out.push_str(name);
-                out.push_str("}\"");
-            }
+            Part::Param { name, .. } => value(out, &mut text, name),
+            Part::Output(name) | Part::Secret(name) => value(out, &mut text, name),
         }
     }
     if !text.is_empty() || out.len() == start {

@@ -56,6 +56,7 @@ use serde::Serialize;
 use smallvec::{smallvec, SmallVec};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A step's stable id, `<site>/<what>`, e.g. `azure/gateway` or `aws/vpn-aws-azure-1`.
 pub type StepId = String;
@@ -85,7 +86,8 @@ pub enum Part {
     /// Literal text (most of it is fixed: flags and subcommands, which need no allocation).
     Text(Cow<'static, str>),
     /// A value from the plan, named so that a script can list it at the top (`AWS_REGION`).
-    Param { name: String, value: String },
+    /// (Shared: a site's scripts name the same few values in most of their commands.)
+    Param { name: Arc<str>, value: Arc<str> },
     /// A value captured by an earlier step (possibly on another cloud), by its name.
     Output(String),
     /// A pre-shared key, by its name in `secrets.env` (`PSK_AWS_AZURE_T1`).
@@ -123,7 +125,7 @@ impl Arg {
             .iter()
             .map(|p| match p {
                 Part::Text(t) => t.to_string(),
-                Part::Param { value, .. } => value.clone(),
+                Part::Param { value, .. } => value.to_string(),
                 Part::Output(n) | Part::Secret(n) => format!("${{{n}}}"),
             })
             .collect()
@@ -158,7 +160,7 @@ impl Arg {
             .iter()
             .map(|p| match p {
                 Part::Text(t) => t.to_string(),
-                Part::Param { value, .. } => value.clone(),
+                Part::Param { value, .. } => value.to_string(),
                 Part::Output(n) | Part::Secret(n) => values.get(n).cloned().unwrap_or_else(|| format!("${{{n}}}")),
             })
             .collect()
@@ -248,7 +250,7 @@ impl Step {
     /// Plan values this step reads, as (name, value).
     pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
         self.args.iter().chain(self.creates.iter().flat_map(|r| &r.delete)).flat_map(|a| &a.0).filter_map(|p| match p {
-            Part::Param { name, value } => Some((name.as_str(), value.as_str())),
+            Part::Param { name, value } => Some((&**name, &**value)),
             _ => None,
         })
     }
@@ -386,7 +388,7 @@ pub(crate) fn ts(words: &[&'static str]) -> Vec<Arg> {
 }
 
 /// A plan value named at the top of the script.
-pub(crate) fn param(name: impl Into<String>, value: impl Into<String>) -> Arg {
+pub(crate) fn param(name: impl Into<Arc<str>>, value: impl Into<Arc<str>>) -> Arg {
     Arg::one(Part::Param { name: name.into(), value: value.into() })
 }
 
