@@ -82,8 +82,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// `phase 2 (`aws/aws.sh`)`.
-    pub fn phase(&self, k: usize) -> String {
-        format!("phase {} (`{}`)", k + 1, self.paths[k])
+    pub fn phase(&self, k: usize) -> Phase<'_> {
+        Phase { k, path: &self.paths[k] }
     }
 
     /// The steps of site `i`, in run order.
@@ -115,6 +115,18 @@ impl<'a> Ctx<'a> {
     /// The artifact at `path`.
     pub fn file(&self, path: &str) -> Option<&Artifact> {
         self.files.iter().find(|a| a.path == path)
+    }
+}
+
+/// A phase for people, [`Ctx::phase`].
+pub(crate) struct Phase<'a> {
+    k: usize,
+    path: &'a str,
+}
+
+impl std::fmt::Display for Phase<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "phase {} (`{}`)", self.k + 1, self.path)
     }
 }
 

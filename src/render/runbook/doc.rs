@@ -188,14 +188,31 @@ impl Doc {
 
 /// Plan text made inert for the inline markup: backticks and asterisks become look-alikes.
 pub fn plain(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '`' => '\'',
-            '*' => '∗',
-            c if c.is_control() => ' ',
-            c => c,
-        })
-        .collect()
+    let mut out = String::with_capacity(s.len());
+    let _ = write!(out, "{}", Plain(s));
+    out
+}
+
+/// [`plain`] for `write!`, without a string of its own.
+pub struct Plain<'a>(pub &'a str);
+
+impl std::fmt::Display for Plain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0;
+        let mut start = 0;
+        for (i, c) in s.char_indices() {
+            let with = match c {
+                '`' => "'",
+                '*' => "∗",
+                c if c.is_control() => " ",
+                _ => continue,
+            };
+            f.write_str(&s[start..i])?;
+            f.write_str(with)?;
+            start = i + c.len_utf8();
+        }
+        f.write_str(&s[start..])
+    }
 }
 
 /// The runs of `s` in the inline markup.

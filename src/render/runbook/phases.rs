@@ -1,11 +1,12 @@
 //! Sections 3 and 4: the deploy phases in cross-cloud run order, and the appliance hosts.
 
-use super::doc::{plain, Doc};
+use super::doc::{plain, Doc, Plain};
 use super::{step_shell, Ctx};
 use crate::plan::{Gateway, Network, Platform, Software};
 use crate::render::appliance::Host;
 use crate::steps::{self, Program, Step};
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
 
 /// Minutes, rounded up.
 fn minutes(secs: u32) -> u32 {
@@ -37,6 +38,12 @@ fn install_path(h: &Host) -> String {
     h.path(dir, "install.sh")
 }
 
+/// The phases that read `name`, in order, from `(value, phase)` pairs sorted and each once.
+fn readers_of<'r>(reads: &'r [(&str, usize)], name: &'r str) -> impl Iterator<Item = usize> + 'r {
+    let start = reads.partition_point(|(n, _)| *n < name);
+    reads[start..].iter().take_while(move |(n, _)| *n == name).map(|&(_, k)| k)
+}
+
 pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
     d.h(2, "deploy", "Deploy, phase by phase");
     if c.scripts.is_empty() {
@@ -54,14 +61,16 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
 
     // Values that cross from one site to another: one row per value, every phase that reads it.
     // Who reads what, and what each captured value is, indexed once (plans have hundreds of each).
-    let mut readers: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    // (value, phase that reads it), each once, in order: the phases that read a value are a run.
+    let mut reads: Vec<(&str, usize)> = Vec::new();
     for (k, sc) in c.scripts.iter().enumerate() {
         for &i in &sc.steps {
-            for n in c.steps[i].inputs() {
-                readers.entry(n).or_default().insert(k);
-            }
+            reads.extend(c.steps[i].inputs().map(|n| (n, k)));
         }
     }
+    reads.sort_unstable();
+    reads.dedup();
+    let readers = |name| readers_of(&reads, name);
     // The long polls (in run order) that wait on each step: what builds in the background.
     let mut waiters: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
     for (j, sc) in c.scripts.iter().enumerate() {
@@ -83,14 +92,13 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
     // Each row with the phase that records it.
     let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
     for (name, &from) in &c.producer {
-        let users: Vec<String> = readers
-            .get(name)
-            .into_iter()
-            .flatten()
-            .map(|&k| (k, &c.scripts[k]))
-            .filter(|(_, sc)| sc.site != c.scripts[from].site)
-            .map(|(k, sc)| text!("{} of {}", c.phase(k), plain(&c.r.sites[sc.site].name)))
-            .collect();
+        let mut users = String::new();
+        for k in readers(name).filter(|&k| c.scripts[k].site != c.scripts[from].site) {
+            if !users.is_empty() {
+                users.push_str(", ");
+            }
+            let _ = write!(users, "{} of {}", c.phase(k), Plain(&c.r.sites[c.scripts[k].site].name));
+        }
         if users.is_empty() {
             continue;
         }
@@ -99,8 +107,8 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
             vec![
                 text!("`{name}`"),
                 plain(abouts.get(name).copied().unwrap_or_default()),
-                text!("{} of {}", c.phase(from), plain(&c.r.sites[c.scripts[from].site].name)),
-                users.join(", "),
+                text!("{} of {}", c.phase(from), Plain(&c.r.sites[c.scripts[from].site].name)),
+                users,
             ],
         ));
     }
@@ -154,9 +162,9 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         for st in &mine {
             let Some(cap) = &st.capture else { continue };
             let mut users: Vec<String> = Vec::new();
-            for &j in readers.get(cap.name.as_str()).into_iter().flatten() {
+            for j in readers(&cap.name) {
                 if j != k {
-                    users.push(c.phase(j));
+                    users.push(c.phase(j).to_string());
                 }
             }
             users.extend(hosts_reading(c, &cap.name).iter().map(|h| text!("`{}`", install_path(h))));
@@ -218,7 +226,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
             .iter()
             .filter_map(|s| s.capture.as_ref())
             .filter(|cap| {
-                let elsewhere = readers.get(cap.name.as_str()).is_some_and(|js| js.iter().any(|&j| j != k));
+                let elsewhere = readers(&cap.name).any(|j| j != k);
                 elsewhere || !hosts_reading(c, &cap.name).is_empty()
             })
             .map(|cap| cap.name.as_str())
@@ -278,7 +286,8 @@ fn prepare(c: &Ctx, h: &Host, i: usize) -> String {
     let Gateway::Appliance { private_ip, public_ip, software, .. } = &s.gateway else { return String::new() };
     let v = steps::var(&s.name);
     let sw = software.label();
-    let phase_of = |name: &str| c.producer.get(name).map(|&k| c.phase(k)).unwrap_or_else(|| "the site's phase".into());
+    let phase_of =
+        |name: &str| c.producer.get(name).map(|&k| c.phase(k).to_string()).unwrap_or_else(|| "the site's phase".into());
     let named = |kind: &str| c.created(i).iter().find(|(k, _)| *k == kind).map(|(_, n)| n.to_string());
     match (s.platform, &s.network) {
         (Platform::Aws, Network::New) => text!(
