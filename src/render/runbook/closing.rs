@@ -1,6 +1,6 @@
 //! Sections 7 to 9: the cost estimate, teardown, and the files of the bundle.
 
-use super::doc::{plain, Doc};
+use super::doc::{Doc, Plain};
 use super::{Ctx, HTML, MARKDOWN};
 use crate::cost::{self, usd, usd_rate, Traffic, HOURS_PER_MONTH};
 use crate::kb::prices::{Price, Unit};
@@ -50,7 +50,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
             None => vec![
                 c.site(h.site),
                 match &r.sites[h.site].gateway {
-                    Gateway::AzureVpnGateway { sku, .. } => text!("Azure VPN gateway {}", plain(sku)),
+                    Gateway::AzureVpnGateway { sku, .. } => text!("Azure VPN gateway {}", Plain(sku)),
                     _ => "—".into(),
                 },
                 h.count.to_string(),
@@ -70,7 +70,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
             left_out.push(text!(
                 "the {} gateway of {}: the knowledge base has no price for this SKU; look it up on Azure's VPN Gateway \
                  price page",
-                plain(sku),
+                Plain(sku),
                 c.site(h.site)
             ));
         }
@@ -104,7 +104,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
         let cost = if t.prices.is_empty() { "—".to_string() } else { usd(t.monthly()) };
         rows.push(vec![
             text!("`{}`", l.id),
-            text!("{} to {}", plain(&from.name), plain(&to.name)),
+            text!("{} to {}", Plain(&from.name), Plain(&to.name)),
             t.gb.to_string(),
             price,
             cost,
@@ -169,7 +169,7 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
                     let st = &c.steps[i];
                     st.creates.as_ref().map(|res| match site.platform {
                         Platform::Aws => text!("{} (the ID recorded as `{}`)", res.kind, res.name),
-                        _ => text!("{} `{}`", res.kind, plain(&res.name)),
+                        _ => text!("{} `{}`", res.kind, Plain(&res.name)),
                     })
                 })
                 .collect();
@@ -198,7 +198,7 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
             keep.push(text!(
                 "your existing {} `{}` of {}: the scripts used it and did not create it{}",
                 s.platform.network_noun(),
-                plain(id),
+                Plain(id),
                 c.site(i),
                 if s.platform == Platform::Aws {
                     "; routes they added to its route table stay and point nowhere once the gateway is gone: delete them in the console"
@@ -238,10 +238,10 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
 /// What each file of the bundle is.
 fn describe(c: &Ctx, path: &str) -> String {
     if let Some(k) = c.paths.iter().position(|p| p == path) {
-        return text!("phase {}: site {}", k + 1, plain(&c.r.sites[c.scripts[k].site].name));
+        return text!("phase {}: site {}", k + 1, Plain(&c.r.sites[c.scripts[k].site].name));
     }
     if let Some(site) = (0..c.r.sites.len()).find(|&i| teardown::path(c.r, i) == path) {
-        return text!("teardown of site {}", plain(&c.r.sites[site].name));
+        return text!("teardown of site {}", Plain(&c.r.sites[site].name));
     }
     let fixed = [
         (MARKDOWN, "this runbook"),
@@ -265,7 +265,7 @@ fn describe(c: &Ctx, path: &str) -> String {
         f if f.ends_with(".conf") => "IPsec configuration, on the appliance",
         _ => "file",
     };
-    text!("{what} of {}", plain(host))
+    text!("{what} of {}", Plain(host))
 }
 
 pub(super) fn files(c: &Ctx, d: &mut Doc) {

@@ -19,7 +19,7 @@ fn resource(st: &Step) -> Option<String> {
     Some(if st.program == Program::Aws {
         text!("{} (ID recorded as `{}`)", res.kind, res.name)
     } else {
-        text!("{} `{}`", res.kind, plain(&res.name))
+        text!("{} `{}`", res.kind, Plain(&res.name))
     })
 }
 
@@ -169,7 +169,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
             }
             users.extend(hosts_reading(c, &cap.name).iter().map(|h| text!("`{}`", install_path(h))));
             if !users.is_empty() {
-                passes.push(text!("`{}` ({}) to {}", cap.name, plain(&cap.about), users.join(" and ")));
+                passes.push(text!("`{}` ({}) to {}", cap.name, Plain(&cap.about), users.join(" and ")));
             }
         }
         if !passes.is_empty() {
@@ -183,7 +183,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
                 time.push(text!(
                     "it waits for {} (usually ready about {} after it was started; it gives up after {}, and \
                      running it again keeps waiting)",
-                    plain(what),
+                    Plain(what),
                     super::count(minutes(w.typical_secs) as usize, "minute"),
                     super::count(minutes(w.timeout_secs) as usize, "minute")
                 ));
@@ -195,7 +195,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
                 let poll = &c.steps[i];
                 let w = poll.wait.as_ref().expect("a poll");
                 let what = match &st.creates {
-                    Some(res) => text!("the {} `{}`", res.kind, plain(&res.name)),
+                    Some(res) => text!("the {} `{}`", res.kind, Plain(&res.name)),
                     None => plain(&st.title),
                 };
                 time.push(text!(
@@ -246,7 +246,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
                     "{} does not need to be finished yet. To see how far it is, this prints `{}` when it is ready \
                      (and {} while it builds):",
                     what.strip_prefix("the ").map(|x| text!("The {x}")).unwrap_or(what.clone()),
-                    plain(&w.until),
+                    Plain(&w.until),
                     if poll.program == Program::Az { "`Updating`" } else { "another state" }
                 ));
                 d.code(cmd);
@@ -296,20 +296,20 @@ fn prepare(c: &Ctx, h: &Host, i: usize) -> String {
              address {}{}, its source/destination check is already off, and its security group lets IKE, NAT-T \
              and ESP in from the peers only.",
             phase_of(&text!("{v}_ENI_ID")),
-            plain(private_ip),
+            Plain(private_ip),
             if public_ip.is_empty() { text!(" and the elastic IP recorded as `{v}_PUBLIC_IP`") } else { String::new() }
         ),
         (Platform::Aws, Network::Existing { .. }) => text!(
             "The instance with the private address {} runs {sw}: {} found its network interface, put it in the \
              security group that lets IKE, NAT-T and ESP in from the peers, and turned its source/destination check off.",
-            plain(private_ip),
+            Plain(private_ip),
             phase_of(&text!("{v}_ENI_ID"))
         ),
         (Platform::Azure, _) => text!(
             "Create the Azure VM that runs {sw} with the network interface `{}` (private address {}, IP forwarding \
              on, in the network security group `{}`{}) as its network interface.",
             named("network interface").unwrap_or_default(),
-            plain(private_ip),
+            Plain(private_ip),
             named("network security group").unwrap_or_default(),
             named("public IP").map(|p| text!(", public IP `{p}`")).unwrap_or_default()
         ),
@@ -317,7 +317,7 @@ fn prepare(c: &Ctx, h: &Host, i: usize) -> String {
             "Create the Compute Engine VM that runs {sw} with IP forwarding on (`--can-ip-forward`), the network \
              tag `{}-appliance` (the firewall rules for IKE, NAT-T and ESP match it), the private address {}{}.",
             steps::prefix(c.r, i),
-            plain(private_ip),
+            Plain(private_ip),
             named("external address")
                 .map(|a| text!(" and the external address `{a}` (recorded as `{v}_PUBLIC_IP`)"))
                 .unwrap_or_default()
@@ -325,7 +325,7 @@ fn prepare(c: &Ctx, h: &Host, i: usize) -> String {
         (Platform::Onprem, _) => text!(
             "This is your own {sw} gateway at {}. Its edge firewall must let UDP 500, UDP 4500 and ESP (IP protocol \
              50) in from {}, and nothing else needs to reach it.",
-            plain(public_ip),
+            Plain(public_ip),
             h.peer_addresses()
                 .iter()
                 .map(|a| match a.var() {
@@ -366,7 +366,7 @@ pub(super) fn appliances(c: &Ctx, d: &mut Doc) {
     for h in &c.hosts {
         let Some(i) = c.r.sites.iter().position(|s| std::ptr::eq(s, h.site)) else { continue };
         let path = install_path(h);
-        d.h(3, &text!("appliance-{}", plain(&h.site.name)), &text!("{}: {}", plain(&h.site.name), h.label()));
+        d.h(3, &text!("appliance-{}", Plain(&h.site.name)), &text!("{}: {}", Plain(&h.site.name), h.label()));
         let mut when: Vec<usize> = Vec::new();
         for a in h.runtime_vars() {
             if let Some(&k) = a.var().and_then(|v| c.producer.get(v)) {

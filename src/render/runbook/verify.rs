@@ -1,7 +1,7 @@
 //! Sections 5 and 6: verification per site with the exact commands and what "up" looks like, an
 //! end-to-end test between two addresses of the plan, and troubleshooting written for this plan.
 
-use super::doc::{plain, Doc};
+use super::doc::{Doc, Plain};
 use super::{id, lit, shell, shell_words, Ctx};
 use crate::check::RLink;
 use crate::plan::{Gateway, Platform, Routing, Software};
@@ -38,7 +38,7 @@ pub(super) fn test_address(c: &Ctx, i: usize) -> Option<(Ipv4Addr, String)> {
         .clone()
         .find(|x| appliance.is_none_or(|a| !x.cidr.contains(&a)))
         .or_else(|| workload.clone().next())
-        .map(|x| (x.cidr, text!("subnet `{}` ({})", plain(&x.name), x.cidr)))
+        .map(|x| (x.cidr, text!("subnet `{}` ({})", Plain(&x.name), x.cidr)))
         .or_else(|| s.address_spaces.first().map(|n| (*n, text!("{n}"))));
     let (net, label): (Ipv4Net, String) = pick?;
     let base = u32::from(net.network());
@@ -84,7 +84,7 @@ fn verify_aws(c: &Ctx, d: &mut Doc, i: usize) {
     if conns.is_empty() {
         return;
     }
-    d.h(3, &text!("verify-{}", plain(&s.name)), &text!("{} ({})", plain(&s.name), s.gateway.kind().label()));
+    d.h(3, &text!("verify-{}", Plain(&s.name)), &text!("{} ({})", Plain(&s.name), s.gateway.kind().label()));
     let tunnels: usize = c.r.links.iter().filter(|l| l.a == i || l.b == i).map(|l| l.tunnels.len()).sum();
     let bgp = c.r.links.iter().any(|l| (l.a == i || l.b == i) && l.routing == Routing::Bgp);
     let mut rest = vec![lit("--vpn-connection-ids")];
@@ -133,7 +133,7 @@ fn verify_aws(c: &Ctx, d: &mut Doc, i: usize) {
 fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
     let s = &c.r.sites[i];
     let (Some(rg), Some(gw)) = (c.param(i, "RG"), c.param(i, "GW")) else { return };
-    d.h(3, &text!("verify-{}", plain(&s.name)), &text!("{} (Azure VPN gateway)", plain(&s.name)));
+    d.h(3, &text!("verify-{}", Plain(&s.name)), &text!("{} (Azure VPN gateway)", Plain(&s.name)));
     let conns = created(c, i, "VPN connection");
     let lines: Vec<String> = conns
         .iter()
@@ -201,7 +201,7 @@ fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
 fn verify_gcp(c: &Ctx, d: &mut Doc, i: usize) {
     let s = &c.r.sites[i];
     let (Some(region), Some(router)) = (c.param(i, "REGION"), c.param(i, "ROUTER")) else { return };
-    d.h(3, &text!("verify-{}", plain(&s.name)), &text!("{} (Google Cloud HA VPN)", plain(&s.name)));
+    d.h(3, &text!("verify-{}", Plain(&s.name)), &text!("{} (Google Cloud HA VPN)", Plain(&s.name)));
     let tunnels = created(c, i, "VPN tunnel");
     let lines: Vec<String> = tunnels
         .iter()
@@ -258,7 +258,7 @@ fn verify_gcp(c: &Ctx, d: &mut Doc, i: usize) {
 
 fn verify_host(c: &Ctx, d: &mut Doc, i: usize, h: &Host) {
     let s = &c.r.sites[i];
-    d.h(3, &text!("verify-{}", plain(&s.name)), &text!("{} ({} host)", plain(&s.name), h.label()));
+    d.h(3, &text!("verify-{}", Plain(&s.name)), &text!("{} ({} host)", Plain(&s.name), h.label()));
     let names: Vec<String> = h.tunnels.iter().map(|t| text!("`{}`", t.tunnel.id)).collect();
     let (cmd, up) = match h.software {
         Software::Libreswan => (
@@ -310,7 +310,7 @@ fn end_to_end(c: &Ctx, d: &mut Doc) {
          at each address below (any VM in the same subnet does: change the address), allow ICMP from the other \
          site's address space in its security group, NSG or firewall, and run from the first one:");
     for (l, (from, from_net), (to, to_net)) in pairs {
-        let (a, b) = (plain(&c.r.sites[l.a].name), plain(&c.r.sites[l.b].name));
+        let (a, b) = (Plain(&c.r.sites[l.a].name), Plain(&c.r.sites[l.b].name));
         d.p(text!("Link `{}`: from {from} in {a}'s {from_net} to {to} in {b}'s {to_net}:", l.id));
         d.code(text!("ping -c 5 {to}\nmtr -r -c 10 {to}\nping -c 3 -M do -s {} {to}", l.mtu.saturating_sub(28)));
         d.p(text!(
@@ -467,7 +467,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
         fix.push(text!(
             "{} already clamps it: `{}` (loaded at boot by `tunnelsmith-{}.service`) sets the MSS on its tunnel \
              interfaces.",
-            plain(&h.site.name),
+            Plain(&h.site.name),
             h.path(dir, "firewall.nft"),
             h.plan()
         ));
@@ -670,9 +670,9 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                 "`{}`: {} is AS {} and {} is AS {}; each side must name the other's AS and inside address exactly \
                  ({}).",
                 l.id,
-                plain(&a.name),
+                Plain(&a.name),
                 a.asn.map(|x| x.to_string()).unwrap_or_default(),
-                plain(&b.name),
+                Plain(&b.name),
                 b.asn.map(|x| x.to_string()).unwrap_or_default(),
                 pairs.join("; ")
             ));
