@@ -236,11 +236,12 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
 }
 
 /// What each file of the bundle is.
-fn describe(c: &Ctx, path: &str) -> String {
+/// `teardowns` holds each site's teardown script path.
+fn describe(c: &Ctx, teardowns: &[String], path: &str) -> String {
     if let Some(k) = c.paths.iter().position(|p| p == path) {
         return text!("phase {}: site {}", k + 1, Plain(&c.r.sites[c.scripts[k].site].name));
     }
-    if let Some(site) = (0..c.r.sites.len()).find(|&i| teardown::path(c.r, i) == path) {
+    if let Some(site) = teardowns.iter().position(|p| p == path) {
         return text!("teardown of site {}", Plain(&c.r.sites[site].name));
     }
     let fixed = [
@@ -270,9 +271,10 @@ fn describe(c: &Ctx, path: &str) -> String {
 
 pub(super) fn files(c: &Ctx, d: &mut Doc) {
     d.h(2, "files", "Files");
+    let t: Vec<String> = (0..c.r.sites.len()).map(|i| teardown::path(c.r, i)).collect();
     let mut rows: Vec<Vec<String>> =
-        vec![vec![text!("`{MARKDOWN}`"), describe(c, MARKDOWN)], vec![text!("`{HTML}`"), describe(c, HTML)]];
-    rows.extend(c.files.iter().map(|a| vec![text!("`{}`", a.path), describe(c, &a.path)]));
+        vec![vec![text!("`{MARKDOWN}`"), describe(c, &t, MARKDOWN)], vec![text!("`{HTML}`"), describe(c, &t, HTML)]];
+    rows.extend(c.files.iter().map(|a| vec![text!("`{}`", a.path), describe(c, &t, &a.path)]));
     rows.push(vec!["`tunnelsmith-plan.json`".into(), "the plan; open it in Tunnelsmith to change it".into()]);
     rows.push(vec!["`secrets.env`".into(), "the pre-shared keys: a separate download, keep it private".into()]);
     rows.push(vec!["`outputs.env`".into(), "written by the scripts as they run: what they created".into()]);
