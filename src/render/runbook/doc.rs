@@ -255,7 +255,9 @@ fn parse<'a>(s: &'a str, mut f: impl FnMut(Run<'a>)) {
         }
         // Plain text up to the next character that can start markup.
         let first = rest.chars().next().expect("not empty").len_utf8();
-        let run = rest[first..].find(['`', '*', 'h']).map_or(rest.len(), |k| first + k);
+        let run = (rest.as_bytes()[first..].iter())
+            .position(|b| matches!(b, b'`' | b'*' | b'h'))
+            .map_or(rest.len(), |k| first + k);
         rest = &rest[run..];
     }
     flush(&mut f, text, rest);
