@@ -278,7 +278,7 @@ fn script(
 ) -> String {
     let site = &r.sites[sc.site];
     let mine: Vec<&Step> = sc.steps.iter().map(|&i| &steps[i]).collect();
-    let mut s = String::with_capacity(PRELUDE.len() + 512 * mine.len());
+    let mut s = String::with_capacity(PRELUDE.len() + 1024 * mine.len());
     s.push_str("#!/usr/bin/env bash\n");
     if mine.iter().any(|st| st.inputs().next().is_some()) {
         // Values of other scripts arrive through `source outputs.env`, which shellcheck cannot
@@ -364,7 +364,9 @@ fn script(
     }
     let _ = writeln!(s, "\nprintf '%s: plan %s, %d steps\\n' \"$SCRIPT\" \"$PLAN\" \"$STEPS\"");
     for st in &mine {
-        let _ = writeln!(s, "\nstep {}", Quoted(&st.title));
+        s.push_str("\nstep ");
+        sh_quote_into(&mut s, &st.title);
+        s.push('\n');
         if let Some(w) = &st.wait {
             let _ = write!(
                 s,
@@ -377,9 +379,12 @@ fn script(
             command_into(&mut s, st.program, &st.args, "  ");
             s.push('\n');
         } else if let Some(c) = &st.capture {
-            let _ = write!(s, "{}=\"$(", c.name);
+            s.push_str(&c.name);
+            s.push_str("=\"$(");
             command_into(&mut s, st.program, &st.args, "");
-            let _ = writeln!(s, ")\"\nsave {0} \"${0}\"", c.name);
+            for piece in [")\"\nsave ", &c.name, " \"$", &c.name, "\"\n"] {
+                s.push_str(piece);
+            }
         } else {
             command_into(&mut s, st.program, &st.args, "");
             s.push('\n');
@@ -405,7 +410,7 @@ fn run_order(
     paths: &[String],
     producer: &BTreeMap<&str, &str>,
 ) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(4096 + 128 * steps.len());
     for line in stamp("", "run-order.md", r, opts).lines() {
         let _ = writeln!(s, "<!--{} -->", line.replace("--", "- -"));
     }
