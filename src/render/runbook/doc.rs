@@ -601,6 +601,17 @@ mod tests {
         );
         assert_eq!(md("https://a.b."), vec![Run::Link("https://a.b"), Run::Text(".")]);
         assert_eq!(md("**a**`b`"), vec![Run::Strong("a"), Run::Code("b")]);
+        assert_eq!(
+            md("ahttps://b c `https://d` hhttps://e"),
+            vec![
+                Run::Text("a"),
+                Run::Link("https://b"),
+                Run::Text(" c "),
+                Run::Code("https://d"),
+                Run::Text(" h"),
+                Run::Link("https://e"),
+            ]
+        );
     }
 
     #[test]
