@@ -254,10 +254,15 @@ fn parse<'a>(s: &'a str, mut f: impl FnMut(Run<'a>)) {
             continue;
         }
         // Plain text up to the next character that can start markup.
-        let first = rest.chars().next().expect("not empty").len_utf8();
-        let run = (rest.as_bytes()[first..].iter())
-            .position(|b| matches!(b, b'`' | b'*' | b'h'))
-            .map_or(rest.len(), |k| first + k);
+        let b = rest.as_bytes();
+        let mut run = rest.chars().next().expect("not empty").len_utf8();
+        while run < b.len() {
+            match b[run] {
+                b'`' | b'*' => break,
+                b'h' if b[run..].starts_with(b"https://") => break,
+                _ => run += 1,
+            }
+        }
         rest = &rest[run..];
     }
     flush(&mut f, text, rest);
