@@ -159,8 +159,8 @@ pub fn fill(a: &Arg, values: &BTreeMap<String, String>) -> String {
 pub fn show(a: &Arg, values: &BTreeMap<String, String>) -> String {
     a.0.iter()
         .map(|p| match p {
-            Part::Text(t) => t.clone(),
-            Part::Param { value, .. } => value.clone(),
+            Part::Text(t) => t.to_string(),
+            Part::Param { value, .. } => value.to_string(),
             Part::Output(n) => values.get(n).cloned().unwrap_or_else(|| format!("${{{n}}}")),
             Part::Secret(n) => format!("${{{n}}}"),
         })

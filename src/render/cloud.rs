@@ -13,8 +13,8 @@
 use super::{stamp, Artifact, RenderOptions};
 use crate::check::Resolved;
 use crate::plan::Platform;
-use crate::steps::{self, Arg, Ordered, Part, Script, Step};
-use std::collections::BTreeMap;
+use crate::steps::{self, Arg, Ordered, Part, Program, Script, Step};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// The cloud scripts of the plan, `run-order.md` and `deploy.sh`; nothing when no site is on a
@@ -92,62 +92,117 @@ pub fn script_path(r: &Resolved, s: &Script) -> String {
 /// otherwise in single quotes (a quote inside becomes `'\''`). Newlines, `$()`, backticks and
 /// semicolons all stay literal.
 pub fn sh_quote(s: &str) -> String {
-    let safe =
-        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | ',' | '@' | '%' | '+' | '=');
-    if !s.is_empty() && s.chars().all(safe) && !s.starts_with('=') {
-        return s.to_string();
+    let mut out = String::with_capacity(s.len() + 2);
+    sh_quote_into(&mut out, s);
+    out
+}
+
+/// [`sh_quote`], appended to `out`.
+pub fn sh_quote_into(out: &mut String, s: &str) {
+    let _ = quote_to(out, s);
+}
+
+/// [`sh_quote`] for `write!`, without a string of its own.
+pub(crate) struct Quoted<'a>(pub &'a str);
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        quote_to(f, self.0)
     }
-    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+fn quote_to(out: &mut impl Write, s: &str) -> std::fmt::Result {
+    let safe = |c: u8| {
+        c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/' | b':' | b',' | b'@' | b'%' | b'+' | b'=')
+    };
+    if !s.is_empty() && s.bytes().all(safe) && !s.starts_with('=') {
+        out.write_str(s)
+    } else {
+        single_quoted(out, s)
+    }
+}
+
+/// `'s'`, a quote inside written `'\''`.
+fn single_quoted(out: &mut impl Write, s: &str) -> std::fmt::Result {
+    out.write_char('\'')?;
+    for (k, piece) in s.split('\'').enumerate() {
+        if k > 0 {
+            out.write_str("'\\''")?;
+        }
+        out.write_str(piece)?;
+    }
+    out.write_char('\'')
 }
 
 /// `text` as bash comment lines: every line starts with `# `, control characters become spaces,
 /// so no user text can end a comment and start a command.
 pub fn comment(text: &str) -> String {
-    let clean: String = text.chars().map(|c| if c.is_control() && c != '\n' { ' ' } else { c }).collect();
-    clean
-        .split('\n')
-        .flat_map(|l| l.split(['\u{2028}', '\u{2029}', '\u{85}']))
-        .map(|l| format!("# {}", l.trim_end()).trim_end().to_string() + "\n")
-        .collect()
+    let mut out = String::with_capacity(text.len() + 4);
+    comment_into(&mut out, text);
+    out
 }
 
-/// One argument as a bash word: text single-quoted, values as `"${NAME}"`.
-pub(crate) fn word(a: &Arg) -> String {
-    if let [Part::Text(t)] = a.0.as_slice() {
-        return sh_quote(t);
+/// [`comment`], appended to `out`.
+pub fn comment_into(out: &mut String, text: &str) {
+    for line in text.split(['\n', '\u{2028}', '\u{2029}']) {
+        out.push_str("# ");
+        let mut start = 0;
+        for (i, c) in line.char_indices() {
+            if c.is_control() {
+                out.push_str(&line[start..i]);
+                out.push(' ');
+                start = i + c.len_utf8();
+            }
+        }
+        out.push_str(&line[start..]);
+        out.truncate(out.trim_end().len());
+        out.push('\n');
     }
-    let mut w = String::new();
+}
+
+/// One argument as a bash word, appended to `out`: text single-quoted, values as `"${NAME}"`.
+pub(crate) fn word_into(out: &mut String, a: &Arg) {
+    if let [Part::Text(t)] = a.0.as_slice() {
+        return sh_quote_into(out, t);
+    }
+    let start = out.len();
     let mut text = String::new();
+    // A value: the text before it quoted, then the value by name.
+    let value = |out: &mut String, text: &mut String, name: &str| {
+        if !text.is_empty() {
+            let _ = single_quoted(out, text);
+            text.clear();
+        }
+        out.push_str("\"${");
+        out.push_str(name);
+        out.push_str("}\"");
+    };
     for p in &a.0 {
         match p {
             Part::Text(t) => text.push_str(t),
-            Part::Param { name, .. } | Part::Output(name) | Part::Secret(name) => {
-                if !text.is_empty() {
-                    w.push_str(&format!("'{}'", std::mem::take(&mut text).replace('\'', "'\\''")));
-                }
-                w.push_str(&format!("\"${{{name}}}\""));
-            }
+            Part::Param { name, .. } => value(out, &mut text, name),
+            Part::Output(name) | Part::Secret(name) => value(out, &mut text, name),
         }
     }
-    if !text.is_empty() || w.is_empty() {
-        w.push_str(&format!("'{}'", text.replace('\'', "'\\''")));
+    if !text.is_empty() || out.len() == start {
+        let _ = single_quoted(out, &text);
     }
-    w
 }
 
-/// The command line of a step, one `--flag value...` group per line.
-pub(crate) fn command(step: &Step, indent: &str) -> String {
-    let mut lines: Vec<String> = vec![step.program.command().to_string()];
-    for a in &step.args {
-        let w = word(a);
+/// The command line of `program` and `args`, one `--flag value...` group per line, appended to
+/// `out`.
+pub(crate) fn command_into(out: &mut String, program: Program, args: &[Arg], indent: &str) {
+    out.push_str(program.command());
+    for a in args {
         if matches!(a.0.as_slice(), [Part::Text(t)] if t.starts_with("--")) {
-            lines.push(format!("{indent}  {w}"));
-        } else if let Some(last) = lines.last_mut() {
-            last.push(' ');
-            last.push_str(&w);
+            out.push_str(" \\\n");
+            out.push_str(indent);
+            out.push_str("  ");
+        } else {
+            out.push(' ');
         }
+        word_into(out, a);
     }
-    lines.join(" \\\n")
 }
 
 fn platform_cli(p: Platform) -> &'static str {
@@ -223,7 +278,8 @@ fn script(
 ) -> String {
     let site = &r.sites[sc.site];
     let mine: Vec<&Step> = sc.steps.iter().map(|&i| &steps[i]).collect();
-    let mut s = String::from("#!/usr/bin/env bash\n");
+    let mut s = String::with_capacity(PRELUDE.len() + 1024 * mine.len());
+    s.push_str("#!/usr/bin/env bash\n");
     if mine.iter().any(|st| st.inputs().next().is_some()) {
         // Values of other scripts arrive through `source outputs.env`, which shellcheck cannot
         // follow; `need` checks each of them before the first step.
@@ -232,74 +288,70 @@ fn script(
     s.push_str(&stamp("#", &format!("{path}: {} site '{}'", site.platform.label(), site.name), r, opts));
     s.push_str("#\n");
     let part = if sc.parts > 1 { format!("Part {} of {} for", sc.part, sc.parts) } else { "Everything for".into() };
-    s.push_str(&comment(&format!(
-        "{part} site '{}' ({}, {}). Run it from anywhere, in the order of run-order.md, with {}.",
-        site.name,
-        site.platform.label(),
-        site.region,
-        platform_cli(site.platform)
-    )));
+    comment_into(
+        &mut s,
+        &format!(
+            "{part} site '{}' ({}, {}). Run it from anywhere, in the order of run-order.md, with {}.",
+            site.name,
+            site.platform.label(),
+            site.region,
+            platform_cli(site.platform)
+        ),
+    );
 
-    // Inputs from other scripts, secrets, outputs.
-    let captured_here: Vec<&str> = mine.iter().filter_map(|st| st.capture.as_ref().map(|c| c.name.as_str())).collect();
-    let mut inputs: Vec<&str> = Vec::new();
-    for st in &mine {
-        for n in st.inputs() {
-            if !captured_here.contains(&n) && !inputs.contains(&n) {
-                inputs.push(n);
-            }
-        }
-    }
-    let mut secrets: Vec<&str> = Vec::new();
-    for st in &mine {
-        for n in st.secrets() {
-            if !secrets.contains(&n) {
-                secrets.push(n);
-            }
-        }
-    }
+    // Inputs from other scripts, secrets, outputs: each once, in the order the steps name them.
+    let captured_here: BTreeSet<&str> =
+        mine.iter().filter_map(|st| st.capture.as_ref().map(|c| c.name.as_str())).collect();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let inputs: Vec<&str> =
+        mine.iter().flat_map(|st| st.inputs()).filter(|n| !captured_here.contains(n) && seen.insert(n)).collect();
+    seen.clear();
+    let secrets: Vec<&str> = mine.iter().flat_map(|st| st.secrets()).filter(|n| seen.insert(n)).collect();
+    let mut line = String::new();
     if !inputs.is_empty() {
         s.push_str("#\n# Reads from outputs.env (values earlier scripts captured):\n");
         for n in &inputs {
-            s.push_str(&comment(&format!(
-                "  {n}  from {}",
-                producer.get(n).copied().unwrap_or("no script (plan error)")
-            )));
+            line.clear();
+            let _ = write!(line, "  {n}  from {}", producer.get(n).copied().unwrap_or("no script (plan error)"));
+            comment_into(&mut s, &line);
         }
     }
     if !secrets.is_empty() {
         s.push_str("#\n# Reads from secrets.env (pre-shared keys; never written into any script):\n");
-        s.push_str(&comment(&format!("  {}", secrets.join(" "))));
+        line.clear();
+        line.push(' ');
+        for n in &secrets {
+            line.push(' ');
+            line.push_str(n);
+        }
+        comment_into(&mut s, &line);
     }
     if !captured_here.is_empty() {
         s.push_str("#\n# Writes to outputs.env:\n");
         for st in &mine {
             if let Some(c) = &st.capture {
-                s.push_str(&comment(&format!("  {}  {}", c.name, c.about)));
+                line.clear();
+                let _ = write!(line, "  {}  {}", c.name, c.about);
+                comment_into(&mut s, &line);
             }
         }
     }
     s.push_str("set -euo pipefail\n\n# Values from the plan.\n");
-    let mut params: Vec<(&str, &str)> = Vec::new();
-    for st in &mine {
-        for (n, v) in st.params() {
-            if !params.iter().any(|(x, _)| *x == n) {
-                params.push((n, v));
-            }
+    let _ = writeln!(s, "PLAN={}", Quoted(&r.plan_name));
+    seen.clear();
+    for (n, v) in mine.iter().flat_map(|st| st.params()) {
+        if seen.insert(n) {
+            let _ = writeln!(s, "{n}={}", Quoted(v));
         }
     }
-    let _ = writeln!(s, "PLAN={}", sh_quote(&r.plan_name));
-    for (n, v) in &params {
-        let _ = writeln!(s, "{n}={}", sh_quote(v));
-    }
-    let _ = writeln!(s, "SCRIPT={}", sh_quote(path));
+    let _ = writeln!(s, "SCRIPT={}", Quoted(path));
     let _ = writeln!(s, "STEPS={}\n", mine.len());
     s.push_str(PRELUDE);
     if !inputs.is_empty() {
         s.push('\n');
         for n in &inputs {
             let from = producer.get(n).copied().unwrap_or("the script that creates it");
-            let _ = writeln!(s, "need {n} {}", sh_quote(from));
+            let _ = writeln!(s, "need {n} {}", Quoted(from));
         }
     }
     if !secrets.is_empty() {
@@ -312,29 +364,36 @@ fn script(
     }
     let _ = writeln!(s, "\nprintf '%s: plan %s, %d steps\\n' \"$SCRIPT\" \"$PLAN\" \"$STEPS\"");
     for st in &mine {
+        s.push_str("\nstep ");
+        sh_quote_into(&mut s, &st.title);
         s.push('\n');
-        let _ = writeln!(s, "step {}", sh_quote(&st.title));
         if let Some(w) = &st.wait {
-            let _ = writeln!(
+            let _ = write!(
                 s,
-                "poll {} {} {} {} \\\n  {}",
-                sh_quote(&w.until),
-                sh_quote(&w.fail_on.join(" ")),
+                "poll {} {} {} {} \\\n  ",
+                Quoted(&w.until),
+                Quoted(&w.fail_on.join(" ")),
                 w.interval_secs,
                 w.timeout_secs,
-                command(st, "  ")
             );
+            command_into(&mut s, st.program, &st.args, "  ");
+            s.push('\n');
         } else if let Some(c) = &st.capture {
-            let _ = writeln!(s, "{}=\"$({})\"", c.name, command(st, ""));
-            let _ = writeln!(s, "save {0} \"${0}\"", c.name);
+            s.push_str(&c.name);
+            s.push_str("=\"$(");
+            command_into(&mut s, st.program, &st.args, "");
+            for piece in [")\"\nsave ", &c.name, " \"$", &c.name, "\"\n"] {
+                s.push_str(piece);
+            }
         } else {
-            let _ = writeln!(s, "{}", command(st, ""));
+            command_into(&mut s, st.program, &st.args, "");
+            s.push('\n');
         }
     }
     s.push('\n');
     match next {
         Some(n) => {
-            let _ = writeln!(s, "printf '\\n%s: done. Next: %s\\n' \"$SCRIPT\" {}", sh_quote(n));
+            let _ = writeln!(s, "printf '\\n%s: done. Next: %s\\n' \"$SCRIPT\" {}", Quoted(n));
         }
         None => {
             s.push_str("printf '\\n%s: done. This was the last script: check the tunnels (run-order.md, Verify).\\n' \"$SCRIPT\"\n");
@@ -351,7 +410,7 @@ fn run_order(
     paths: &[String],
     producer: &BTreeMap<&str, &str>,
 ) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(4096 + 128 * steps.len());
     for line in stamp("", "run-order.md", r, opts).lines() {
         let _ = writeln!(s, "<!--{} -->", line.replace("--", "- -"));
     }

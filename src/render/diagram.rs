@@ -15,6 +15,26 @@ fn text_width(lines: &[String], min: f64) -> f64 {
     (chars * CHAR_W + 24.0).max(min).ceil()
 }
 
+/// A coordinate as `{:.1}` writes it, without the float formatter when the rounding is plain
+/// (it is, but for exact ties: those go to the formatter).
+struct D1(f64);
+
+impl std::fmt::Display for D1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenths = self.0 * 10.0;
+        let n = tenths.round();
+        // `tenths` is within 1e-4 of the exact value here, so `n` is its rounding unless the
+        // exact value is a tie (or too close to one to tell).
+        if tenths.abs() < 1e12 && (tenths - n).abs() < 0.49 {
+            let m = n.abs() as u64;
+            let sign = if self.0.is_sign_negative() { "-" } else { "" };
+            write!(f, "{sign}{}.{}", m / 10, m % 10)
+        } else {
+            write!(f, "{:.1}", self.0)
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Area {
     x: f64,
@@ -38,18 +58,71 @@ impl Area {
 /// Escape text for XML content and attribute values.
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
+    xml_escape_into(&mut out, s);
     out
+}
+
+/// [`xml_escape`], appended to `out`: the runs between the characters it replaces are copied
+/// whole.
+pub fn xml_escape_into(out: &mut String, s: &str) {
+    let _ = escape_to(out, s);
+}
+
+/// [`xml_escape`] for `write!`, without a string of its own.
+pub struct Xml<'a>(pub &'a str);
+
+impl std::fmt::Display for Xml<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        escape_to(f, self.0)
+    }
+}
+
+fn escape_to(out: &mut impl Write, s: &str) -> std::fmt::Result {
+    // The bytes that may need replacing (0xC2 starts U+0080 to U+00BF).
+    const SPECIAL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 0x20 {
+            t[c] = true;
+            c += 1;
+        }
+        t[0x7f] = true;
+        t[0xc2] = true;
+        t[b'&' as usize] = true;
+        t[b'<' as usize] = true;
+        t[b'>' as usize] = true;
+        t[b'"' as usize] = true;
+        t[b'\'' as usize] = true;
+        t
+    };
+    let b = s.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < b.len() {
+        if !SPECIAL[usize::from(b[i])] {
+            i += 1;
+            continue;
+        }
+        let (with, len) = match b[i] {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&#39;", 1),
+            // Control characters (`char::is_control`): C0, DEL, and C1 (U+0080 to U+009F, which
+            // UTF-8 writes as 0xC2 0x80 to 0xC2 0x9F).
+            0..=0x1f | 0x7f => (" ", 1),
+            0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => (" ", 2),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.write_str(&s[start..i])?;
+        out.write_str(with)?;
+        i += len;
+        start = i;
+    }
+    out.write_str(&s[start..])
 }
 
 fn gateway_line(s: &RSite) -> String {
@@ -128,9 +201,11 @@ pub fn svg(r: &Resolved) -> String {
         })
         .collect();
 
-    let mut body = String::new();
+    let tunnels: usize = r.links.iter().map(|l| l.tunnels.len()).sum();
+    let mut body = String::with_capacity(96 * tunnels + 640 * r.sites.len());
     // Links first, so boxes and labels sit on top of the lines.
-    let mut labels = String::new();
+    let mut labels = String::with_capacity(80 * (tunnels + 2 * r.links.len()));
+    let mut desc = String::with_capacity(48 * (tunnels + r.links.len()));
     let mut taken: Vec<Area> = (0..r.sites.len())
         .map(|i| Area { x: centre[i].0 - box_w[i] / 2.0, y: centre[i].1 - box_h[i] / 2.0, w: box_w[i], h: box_h[i] })
         .collect();
@@ -145,11 +220,11 @@ pub fn svg(r: &Resolved) -> String {
             let off = (k as f64 - (count as f64 - 1.0) / 2.0) * 5.0;
             let _ = writeln!(
                 body,
-                r#"  <line class="tunnel {class}" x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"/>"#,
-                x1 + nx * off,
-                y1 + ny * off,
-                x2 + nx * off,
-                y2 + ny * off
+                r#"  <line class="tunnel {class}" x1="{}" y1="{}" x2="{}" y2="{}"/>"#,
+                D1(x1 + nx * off),
+                D1(y1 + ny * off),
+                D1(x2 + nx * off),
+                D1(y2 + ny * off)
             );
         }
         // Label: the first position along the line (middle first) that touches no box or
@@ -163,50 +238,60 @@ pub fn svg(r: &Resolved) -> String {
             tries.iter().map(|t| at(*t)).min_by(|a, b| cost(a).total_cmp(&cost(b))).unwrap_or(at(0.5))
         });
         taken.push(best);
+        let _ = write!(desc, "{} to {}: ", r.sites[l.a].name, r.sites[l.b].name);
+        for (i, line) in lines.iter().enumerate() {
+            if i > 0 {
+                desc.push_str(", ");
+            }
+            desc.push_str(line);
+        }
+        desc.push_str(". ");
         let (lx, ly) = (best.x, best.y);
-        let _ = writeln!(labels, r#"  <g class="link-label" aria-label="link {}">"#, xml_escape(&l.id));
-        let _ = writeln!(labels, r#"    <rect x="{lx:.1}" y="{ly:.1}" width="{lw}" height="{lh:.1}" rx="6"/>"#);
+        let _ = writeln!(labels, r#"  <g class="link-label" aria-label="link {}">"#, Xml(&l.id));
+        let (x, y, h) = (D1(lx), D1(ly), D1(lh));
+        let _ = writeln!(labels, r#"    <rect x="{x}" y="{y}" width="{lw}" height="{h}" rx="6"/>"#);
         for (i, line) in lines.iter().enumerate() {
             let _ = writeln!(
                 labels,
-                r#"    <text x="{:.1}" y="{:.1}"{}>{}</text>"#,
-                lx + 8.0,
-                ly + 18.0 + 14.0 * i as f64,
+                r#"    <text x="{}" y="{}"{}>{}</text>"#,
+                D1(lx + 8.0),
+                D1(ly + 18.0 + 14.0 * i as f64),
                 if i == 0 { r#" class="strong""# } else { "" },
-                xml_escape(line)
+                Xml(line)
             );
         }
         labels.push_str("  </g>\n");
     }
     for (i, s) in r.sites.iter().enumerate() {
         let (x, y) = (centre[i].0 - box_w[i] / 2.0, centre[i].1 - box_h[i] / 2.0);
-        let _ =
-            writeln!(body, r#"  <g class="site {}" aria-label="site {}">"#, s.platform_class(), xml_escape(&s.name));
+        let _ = writeln!(body, r#"  <g class="site {}" aria-label="site {}">"#, s.platform_class(), Xml(&s.name));
         let _ = writeln!(
             body,
-            r#"    <rect x="{x:.1}" y="{y:.1}" width="{}" height="{:.1}" rx="10"/>"#,
-            box_w[i], box_h[i]
+            r#"    <rect x="{}" y="{}" width="{}" height="{}" rx="10"/>"#,
+            D1(x),
+            D1(y),
+            box_w[i],
+            D1(box_h[i])
         );
         let _ = writeln!(
             body,
-            r#"    <text class="name" x="{:.1}" y="{:.1}">{}</text>"#,
-            x + 12.0,
-            y + 24.0,
-            xml_escape(&s.name)
+            r#"    <text class="name" x="{}" y="{}">{}</text>"#,
+            D1(x + 12.0),
+            D1(y + 24.0),
+            Xml(&s.name)
         );
         for (k, line) in boxes[i].iter().enumerate() {
             let _ = writeln!(
                 body,
-                r#"    <text x="{:.1}" y="{:.1}">{}</text>"#,
-                x + 12.0,
-                y + 44.0 + LINE_H * k as f64,
-                xml_escape(line)
+                r#"    <text x="{}" y="{}">{}</text>"#,
+                D1(x + 12.0),
+                D1(y + 44.0 + LINE_H * k as f64),
+                Xml(line)
             );
         }
         body.push_str("  </g>\n");
     }
 
-    let tunnels: usize = r.links.iter().map(|l| l.tunnels.len()).sum();
     let title = format!(
         "Topology of plan {}: {} site{}, {} link{}, {} tunnel{}",
         r.plan_name,
@@ -217,11 +302,9 @@ pub fn svg(r: &Resolved) -> String {
         tunnels,
         if tunnels == 1 { "" } else { "s" }
     );
-    let mut desc = String::new();
-    for l in &r.links {
-        let _ = write!(desc, "{} to {}: {}. ", r.sites[l.a].name, r.sites[l.b].name, link_lines(r, l).join(", "));
-    }
-    format!(
+    let mut svg = String::with_capacity(body.len() + labels.len() + desc.len() + 2048);
+    let _ = write!(
+        svg,
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="topology-title topology-desc" font-family="system-ui, sans-serif" font-size="13">
   <title id="topology-title">{}</title>
   <desc id="topology-desc">{}</desc>
@@ -242,11 +325,12 @@ pub fn svg(r: &Resolved) -> String {
 {body}{labels}  <text x="16" y="{}" font-size="12">— BGP   - - static   ·   {}</text>
 </svg>
 "##,
-        xml_escape(&title),
-        xml_escape(desc.trim_end()),
+        Xml(&title),
+        Xml(desc.trim_end()),
         h - 14.0,
-        xml_escape(&format!("Tunnelsmith {}, knowledge base {}", crate::VERSION, r.kb_date)),
-    )
+        Xml(&format!("Tunnelsmith {}, knowledge base {}", crate::VERSION, r.kb_date)),
+    );
+    svg
 }
 
 impl RSite {
@@ -265,7 +349,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn coordinates_are_written_as_the_float_formatter_writes_them() {
+        let mut x = -1234.5678_f64;
+        while x < 1234.5 {
+            for v in [x, x + 0.05, x + 0.25, x - 0.05, -0.0, 0.04, -0.04] {
+                assert_eq!(D1(v).to_string(), format!("{v:.1}"), "{v}");
+            }
+            x += 0.0137;
+        }
+    }
+
+    #[test]
     fn escapes_markup() {
         assert_eq!(xml_escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(xml_escape("a\u{7}b\nc\u{7f}d\u{85}e\u{a0}é→"), "a b c d e\u{a0}é→");
+        // Exactly the control characters become spaces.
+        for c in (0..0x3000).filter_map(char::from_u32).filter(|c| !"&<>\"'".contains(*c)) {
+            let want = if c.is_control() { " ".to_string() } else { c.to_string() };
+            assert_eq!(xml_escape(&format!("x{c}y")), format!("x{want}y"), "{:?}", c);
+        }
     }
 }

@@ -11,6 +11,16 @@
 //! commands the scripts run, read-only status commands of the tools the plan uses, and files the
 //! bundle holds (`tests/runbook.rs` checks all three).
 
+/// `format!` into a string with room for a line: the runbook's sentences are longer than
+/// `format!` guesses from its literal pieces, so it would grow most of them twice or more.
+macro_rules! text {
+    ($($arg:tt)*) => {{
+        let mut s = String::with_capacity(128);
+        let _ = std::fmt::Write::write_fmt(&mut s, format_args!($($arg)*));
+        s
+    }};
+}
+
 mod closing;
 mod doc;
 mod overview;
@@ -18,11 +28,13 @@ mod phases;
 mod verify;
 
 use super::appliance::Host;
+use super::cloud::sh_quote_into;
 use super::{stamp, Artifact, RenderOptions};
 use crate::check::Resolved;
 use crate::steps::{self, Arg, Ordered, Part, Program, Script, Step};
 use doc::Doc;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
 
 /// The runbook's paths at the top of the bundle (the bundle lists files named `runbook*` first).
 pub const MARKDOWN: &str = "RUNBOOK.md";
@@ -40,7 +52,7 @@ pub(crate) struct Ctx<'a> {
     /// Script path by index in `scripts`.
     pub paths: Vec<String>,
     /// Which script captures each value.
-    pub producer: BTreeMap<String, usize>,
+    pub producer: BTreeMap<&'a str, usize>,
     /// Every other artifact of the plan.
     pub files: &'a [Artifact],
     pub hosts: Vec<Host<'a>>,
@@ -54,7 +66,7 @@ impl<'a> Ctx<'a> {
         for (k, sc) in scripts.iter().enumerate() {
             for &i in &sc.steps {
                 if let Some(c) = &steps[i].capture {
-                    producer.insert(c.name.clone(), k);
+                    producer.insert(c.name.as_str(), k);
                 }
             }
         }
@@ -70,8 +82,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// `phase 2 (`aws/aws.sh`)`.
-    pub fn phase(&self, k: usize) -> String {
-        format!("phase {} (`{}`)", k + 1, self.paths[k])
+    pub fn phase(&self, k: usize) -> Phase<'_> {
+        Phase { k, path: &self.paths[k] }
     }
 
     /// The steps of site `i`, in run order.
@@ -106,57 +118,100 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// A phase for people, [`Ctx::phase`].
+pub(crate) struct Phase<'a> {
+    k: usize,
+    path: &'a str,
+}
+
+impl std::fmt::Display for Phase<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "phase {} (`{}`)", self.k + 1, self.path)
+    }
+}
+
 /// `1 link`, `3 links`.
 pub(crate) fn count(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// A literal argument.
-pub(crate) fn lit(s: impl Into<String>) -> Arg {
+pub(crate) fn lit(s: impl Into<std::borrow::Cow<'static, str>>) -> Arg {
     Arg::text(s)
 }
 
 /// A value recorded in `outputs.env`.
 pub(crate) fn id(name: &str) -> Arg {
-    Arg(vec![Part::Output(name.to_string())])
+    Arg::one(Part::Output(name.to_string()))
 }
 
 /// A command as a person types it: plan values written out and quoted for bash, recorded values
 /// as `"${NAME}"` (after `source outputs.env`), long lines broken before an option.
 pub(crate) fn shell(program: Program, args: &[Arg]) -> String {
-    let mut words = vec![program.command().to_string()];
+    let mut line = Typed::new(program);
     for a in args {
-        let mut w = String::new();
         let mut text = String::new();
         for p in &a.0 {
             match p {
-                Part::Text(t) | Part::Param { value: t, .. } => text.push_str(t),
+                Part::Text(t) => text.push_str(t),
+                Part::Param { value, .. } => text.push_str(value),
                 Part::Output(n) | Part::Secret(n) => {
                     if !text.is_empty() {
-                        w.push_str(&super::cloud::sh_quote(&std::mem::take(&mut text)));
+                        sh_quote_into(&mut line.word, &text);
+                        text.clear();
                     }
-                    w.push_str(&format!("\"${{{n}}}\""));
+                    let _ = write!(line.word, "\"${{{n}}}\"");
                 }
             }
         }
-        if !text.is_empty() || w.is_empty() {
-            w.push_str(&super::cloud::sh_quote(&text));
+        if !text.is_empty() || line.word.is_empty() {
+            sh_quote_into(&mut line.word, &text);
         }
-        words.push(w);
+        line.end_word();
     }
-    let mut lines: Vec<String> = vec![String::new()];
+    line.text
+}
+
+/// [`shell`] of plain words (each quoted for bash as it needs).
+pub(crate) fn shell_words(program: Program, words: &[&str]) -> String {
+    let mut line = Typed::new(program);
     for w in words {
-        let line = lines.last_mut().expect("one line");
-        if !line.is_empty() && w.starts_with("--") && line.len() + w.len() > 90 {
-            lines.push(format!("  {w}"));
-        } else {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(&w);
-        }
+        sh_quote_into(&mut line.word, w);
+        line.end_word();
     }
-    lines.join(" \\\n")
+    line.text
+}
+
+/// A command line of [`shell`], word by word.
+struct Typed {
+    text: String,
+    /// Where the current line of `text` starts.
+    start: usize,
+    /// The word being made.
+    word: String,
+}
+
+impl Typed {
+    fn new(program: Program) -> Typed {
+        let mut text = String::with_capacity(128);
+        text.push_str(program.command());
+        Typed { text, start: 0, word: String::new() }
+    }
+
+    /// Add the word made: on a line of its own (indented) when it is an option that would make
+    /// the line longer than 90 characters.
+    fn end_word(&mut self) {
+        let line = self.text.len() - self.start;
+        if line > 0 && self.word.starts_with("--") && line + self.word.len() > 90 {
+            self.text.push_str(" \\\n");
+            self.start = self.text.len();
+            self.text.push_str("  ");
+        } else if line > 0 {
+            self.text.push(' ');
+        }
+        self.text.push_str(&self.word);
+        self.word.clear();
+    }
 }
 
 /// A step's own command as a person types it (steps that read a key are never shown).
@@ -216,44 +271,40 @@ fn action(subcommand: &str) -> String {
 /// Replace [`AWS_ACTIONS`] with every EC2 action that the files and the runbook's own commands call
 /// (`aws ec2 <subcommand>`, as every AWS command here is written).
 fn fill_aws_actions(d: &mut Doc, files: &[Artifact]) {
-    let mut texts: Vec<&str> = files.iter().map(|a| a.text.as_str()).collect();
-    let codes: Vec<String> =
-        d.blocks.iter().filter_map(|b| if let doc::Block::Code(c) = b { Some(c.clone()) } else { None }).collect();
-    texts.extend(codes.iter().map(String::as_str));
-    let mut actions: Vec<String> = Vec::new();
-    for t in texts {
+    let codes = d.blocks.iter().filter_map(|b| if let doc::Block::Code(c) = b { Some(c.as_str()) } else { None });
+    let mut subs: BTreeSet<&str> = BTreeSet::new();
+    // `contains` first: it is much faster than `match_indices` over the many files without one.
+    for t in files.iter().map(|a| a.text.as_str()).chain(codes).filter(|t| t.contains("aws ec2 ")) {
         for (i, _) in t.match_indices("aws ec2 ") {
-            let sub: String = t[i + 8..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '-').collect();
+            let rest = &t[i + 8..];
+            let sub = &rest[..rest.find(|c: char| !(c.is_ascii_lowercase() || c == '-')).unwrap_or(rest.len())];
             if !sub.is_empty() {
-                actions.push(format!("ec2:{}", action(&sub)));
+                subs.insert(sub);
             }
         }
     }
+    let mut actions: Vec<String> = subs.iter().map(|sub| format!("ec2:{}", action(sub))).collect();
     actions.sort();
     actions.dedup();
-    let mut list = vec![doc::Inline::Text(format!(
+    // In the inline markup: the names as code.
+    let mut list = format!(
         "these {} EC2 actions, which are all that the scripts, the teardown and the checks here call: ",
         actions.len()
-    ))];
+    );
     for (k, a) in actions.iter().enumerate() {
         if k > 0 {
-            list.push(doc::Inline::Text(", ".into()));
+            list.push_str(", ");
         }
-        list.push(doc::Inline::Code(a.clone()));
+        let _ = write!(list, "`{a}`");
     }
     for b in &mut d.blocks {
         let doc::Block::List(items) = b else { continue };
         for item in items {
-            let Some(pos) = item.iter().position(|i| matches!(i, doc::Inline::Text(t) if t.contains(AWS_ACTIONS)))
-            else {
-                continue;
-            };
-            let doc::Inline::Text(t) = item.remove(pos) else { continue };
-            let (before, after) = t.split_once(AWS_ACTIONS).unwrap_or((&t, ""));
-            let mut spliced = vec![doc::Inline::Text(before.to_string())];
-            spliced.extend(list.iter().cloned());
-            spliced.push(doc::Inline::Text(after.to_string()));
-            item.splice(pos..pos, spliced);
+            if let doc::Rich::Markup(t) = item {
+                if t.contains(AWS_ACTIONS) {
+                    *t = t.replacen(AWS_ACTIONS, &list, 1).into();
+                }
+            }
         }
     }
 }
@@ -269,8 +320,11 @@ mod tests {
             shell(Program::Aws, &args),
             "aws ec2 describe-vpn-connections --vpn-connection-ids \"${AWS_VPN_X_1}\""
         );
-        let hostile =
-            [lit("--name"), lit("a'b; rm -rf /"), Arg(vec![Part::Text("Values=".into()), Part::Output("V".into())])];
+        let hostile = [
+            lit("--name"),
+            lit("a'b; rm -rf /"),
+            Arg::from(vec![Part::Text("Values=".into()), Part::Output("V".into())]),
+        ];
         assert_eq!(shell(Program::Az, &hostile), "az --name 'a'\\''b; rm -rf /' Values=\"${V}\"");
     }
 }

@@ -16,10 +16,11 @@
 //! gateway still `detaching`), the script waits for it ([`SETTLE`]). When a site is done, its
 //! values are removed from `outputs.env`.
 
-use super::cloud::{command, comment, script_path, sh_quote, word};
+use super::cloud::{command_into, comment_into, script_path, sh_quote, sh_quote_into, word_into, Quoted};
 use super::{stamp, Artifact, RenderOptions};
 use crate::check::Resolved;
-use crate::steps::{self, Arg, Ordered, Part, Program, Script, Step};
+use crate::steps::{self, Arg, Ordered, Part, Program, Resource, Script, Step};
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 /// The script that tears down every site.
@@ -158,39 +159,43 @@ fn outputs_of(args: &[Arg]) -> Vec<&str> {
     v
 }
 
-/// The delete as a step of its own, so that it renders like the create scripts' commands.
-fn delete_step(st: &Step) -> Option<Step> {
+/// A resource's delete, rendered like the create scripts' commands: its program and the
+/// arguments after it.
+struct Delete<'a> {
+    program: Program,
+    args: &'a [Arg],
+}
+
+/// The delete of what `st` creates.
+fn delete_of(st: &Step) -> Option<Delete<'_>> {
     let res = st.creates.as_ref()?;
-    let mut args = res.delete.clone();
-    if args.first().map(Arg::display).as_deref() == Some(st.program.command()) {
-        args.remove(0);
-    }
-    Some(Step { args, creates: None, capture: None, wait: None, after: Vec::new(), ..st.clone() })
+    let args = match res.delete.split_first() {
+        Some((first, rest)) if first.displays(st.program.command()) => rest,
+        _ => &res.delete[..],
+    };
+    Some(Delete { program: st.program, args })
 }
 
 /// The argument after `flag` in `args`.
 fn after_flag<'a>(args: &'a [Arg], flag: &str) -> Option<&'a Arg> {
-    args.iter().position(|a| a.display() == flag).and_then(|i| args.get(i + 1))
+    args.iter().position(|a| a.displays(flag)).and_then(|i| args.get(i + 1))
 }
 
-/// The wait that must follow this delete, as bash.
-fn settle(del: &Step) -> Option<String> {
+/// The wait that must follow this delete, as bash, appended to `out`.
+fn settle(out: &mut String, del: &Delete) -> Option<()> {
     if del.program != Program::Aws {
         return None;
     }
-    let sub = del.args.get(1)?.display();
-    let s = SETTLE.iter().find(|s| s.after == sub)?;
-    let id = after_flag(&del.args, s.id_flag)?;
-    let region = after_flag(&del.args, "--region")?;
-    Some(format!(
-        "  settle {} \\\n    aws ec2 {} --region {} {} {} --query {} --output text\n",
-        sh_quote(s.until),
-        s.describe,
-        word(region),
-        s.ids_flag,
-        word(id),
-        sh_quote(s.query)
-    ))
+    let sub = del.args.get(1)?;
+    let s = SETTLE.iter().find(|s| sub.displays(s.after))?;
+    let id = after_flag(del.args, s.id_flag)?;
+    let region = after_flag(del.args, "--region")?;
+    let _ = write!(out, "  settle {} \\\n    aws ec2 {} --region ", Quoted(s.until), s.describe);
+    word_into(out, region);
+    let _ = write!(out, " {} ", s.ids_flag);
+    word_into(out, id);
+    let _ = writeln!(out, " --query {} --output text", Quoted(s.query));
+    Some(())
 }
 
 const PRELUDE: &str = r#"BUNDLE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -309,72 +314,87 @@ forget() {
 
 fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], scripts: &[Script], t: &SiteTeardown) -> String {
     let site = &r.sites[t.site];
-    let dels: Vec<(&Step, Step)> =
-        t.removals.iter().filter_map(|&i| delete_step(&steps[i]).map(|d| (&steps[i], d))).collect();
-    let mut s = String::from("#!/usr/bin/env bash\n");
-    if dels.iter().any(|(_, d)| !outputs_of(&d.args).is_empty()) {
+    // Each removal: the step that created it, what it created, its delete and the IDs that
+    // delete reads.
+    let dels: Vec<(&Step, &Resource, Delete, Vec<&str>)> = t
+        .removals
+        .iter()
+        .filter_map(|&i| {
+            let st = &steps[i];
+            let d = delete_of(st)?;
+            let ids = outputs_of(d.args);
+            Some((st, st.creates.as_ref().expect("removals create"), d, ids))
+        })
+        .collect();
+    let mut s = String::with_capacity(PRELUDE.len() + 1024 * dels.len());
+    s.push_str("#!/usr/bin/env bash\n");
+    if dels.iter().any(|(.., ids)| !ids.is_empty()) {
         // IDs arrive through `source outputs.env`, which shellcheck cannot follow.
         s.push_str("# shellcheck disable=SC2153\n");
     }
     let what = format!("{}: teardown of {} site '{}'", t.path, site.platform.label(), site.name);
     s.push_str(&stamp("#", &what, r, opts));
     s.push_str("#\n");
-    s.push_str(&comment(&format!(
-        "Deletes, newest first, the {} resources the scripts of plan '{}' created for site '{}' ({}, {}), \
-         and nothing else. {}",
-        dels.len(),
-        r.plan_name,
-        site.name,
-        site.platform.label(),
-        site.region,
-        match site.platform {
-            crate::plan::Platform::Aws =>
-                "They are found by the IDs the create scripts recorded in outputs.env; one that is not there is skipped.",
-            _ => "They are found by the names the plan gave them.",
-        }
-    )));
+    comment_into(
+        &mut s,
+        &format!(
+            "Deletes, newest first, the {} resources the scripts of plan '{}' created for site '{}' ({}, {}), \
+             and nothing else. {}",
+            dels.len(),
+            r.plan_name,
+            site.name,
+            site.platform.label(),
+            site.region,
+            match site.platform {
+                crate::plan::Platform::Aws =>
+                    "They are found by the IDs the create scripts recorded in outputs.env; one that is not there is skipped.",
+                _ => "They are found by the names the plan gave them.",
+            }
+        ),
+    );
     s.push_str(
         "# It lists them and asks first. A resource that is already gone is fine: if the script stops,\n\
          # fix the cause and run it again.\n#\n",
     );
     let _ = writeln!(s, "# Usage: bash {} [--yes | --list]", t.path);
     s.push_str("set -euo pipefail\n\n# Values from the plan.\n");
-    let _ = writeln!(s, "PLAN={}", sh_quote(&r.plan_name));
-    let mut params: Vec<(&str, &str)> = Vec::new();
-    for (_, d) in &dels {
+    let _ = writeln!(s, "PLAN={}", Quoted(&r.plan_name));
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    for (.., d, _) in &dels {
         for p in d.args.iter().flat_map(|a| &a.0) {
             if let Part::Param { name, value } = p {
-                if !params.iter().any(|(n, _)| n == name) {
-                    params.push((name, value));
+                if seen.insert(name) {
+                    let _ = writeln!(s, "{name}={}", Quoted(value));
                 }
             }
         }
     }
-    for (n, v) in &params {
-        let _ = writeln!(s, "{n}={}", sh_quote(v));
-    }
-    let _ = writeln!(s, "SCRIPT={}\n", sh_quote(&t.path));
-    s.push_str(&PRELUDE.replace("__GONE__", GONE));
+    let _ = writeln!(s, "SCRIPT={}\n", Quoted(&t.path));
+    let (before, after) = PRELUDE.split_once("__GONE__").expect("the prelude names GONE");
+    s.push_str(before);
+    s.push_str(GONE);
+    s.push_str(after);
 
     // The list.
     s.push_str("\nlist() {\n");
-    for (st, d) in &dels {
-        let res = st.creates.as_ref().expect("removals create");
-        let ids = outputs_of(&d.args);
-        let name =
-            if ids.contains(&res.name.as_str()) { format!("\"${{{}:-}}\"", res.name) } else { sh_quote(&res.name) };
-        let _ = writeln!(
-            s,
-            "  show {} {name}{}",
-            sh_quote(res.kind),
-            ids.iter().map(|i| format!(" {i}")).collect::<String>()
-        );
+    for (_, res, _, ids) in &dels {
+        let _ = write!(s, "  show {} ", Quoted(res.kind));
+        if ids.contains(&res.name.as_str()) {
+            let _ = write!(s, "\"${{{}:-}}\"", res.name);
+        } else {
+            sh_quote_into(&mut s, &res.name);
+        }
+        for i in ids {
+            s.push(' ');
+            s.push_str(i);
+        }
+        s.push('\n');
     }
     s.push_str("}\n\n");
     let _ = writeln!(
         s,
         "printf '%s deletes, newest first, what plan %s created for site %s:\\n' \"$SCRIPT\" \"$PLAN\" {}",
-        sh_quote(&site.name)
+        Quoted(&site.name)
     );
     s.push_str(
         "list\n\
@@ -389,29 +409,36 @@ fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], scripts: &[Sc
          fi\n",
     );
 
-    for (st, d) in &dels {
-        let res = st.creates.as_ref().expect("removals create");
-        let ids = outputs_of(&d.args);
-        let name =
-            if ids.contains(&res.name.as_str()) { format!("\"${{{}}}\"", res.name) } else { sh_quote(&res.name) };
+    let mut body = String::new();
+    for (st, res, d, ids) in &dels {
         s.push('\n');
         if SLOW.contains(&(st.program, res.kind)) {
             let _ = writeln!(
                 s,
                 "printf '\\n    (deleting the %s takes minutes: the command returns when it is gone)\\n' {}",
-                sh_quote(res.kind)
+                Quoted(res.kind)
             );
         }
-        let body = format!("  remove {} {name} \\\n    {}\n", sh_quote(res.kind), command(d, "    "));
-        let body = body + &settle(d).unwrap_or_default();
+        body.clear();
+        let _ = write!(body, "  remove {} ", Quoted(res.kind));
+        if ids.contains(&res.name.as_str()) {
+            let _ = write!(body, "\"${{{}}}\"", res.name);
+        } else {
+            sh_quote_into(&mut body, &res.name);
+        }
+        body.push_str(" \\\n    ");
+        command_into(&mut body, d.program, d.args, "    ");
+        body.push('\n');
+        settle(&mut body, d);
         if ids.is_empty() {
             for line in body.lines() {
-                let _ = writeln!(s, "{}", line.strip_prefix("  ").unwrap_or(line));
+                s.push_str(line.strip_prefix("  ").unwrap_or(line));
+                s.push('\n');
             }
         } else {
             let _ = writeln!(s, "if recorded {}; then", ids.join(" "));
             s.push_str(&body);
-            let _ = writeln!(s, "else\n  skip {} {}\nfi", sh_quote(res.kind), ids[0]);
+            let _ = writeln!(s, "else\n  skip {} {}\nfi", Quoted(res.kind), ids[0]);
         }
     }
 

@@ -62,7 +62,9 @@ pub fn outside_ip(r: &Resolved, l: &RLink, t: &RTunnel, e: usize) -> Addr {
     let arg = crate::steps::public_address(r, l.site(e), t, e);
     let var = |var: String| Addr::Var { var, from: site.name.clone() };
     match arg.as_ref().map(|a| a.0.as_slice()) {
-        Some([Part::Param { name, value }]) => value.parse().map(Addr::Static).unwrap_or_else(|_| var(name.clone())),
+        Some([Part::Param { name, value }]) => {
+            value.parse().map(Addr::Static).unwrap_or_else(|_| var(name.to_string()))
+        }
         Some([Part::Output(name)]) => var(name.clone()),
         // A site that cannot present an address (the checks report it): name it after the site.
         _ => var(format!("{}_PUBLIC_IP", crate::steps::var(&site.name))),

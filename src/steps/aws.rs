@@ -2,12 +2,11 @@
 //! gateway per peer address, VPN connections with `TunnelOptions`, routes; or, for an appliance on
 //! EC2, its security group, network interface, elastic IP and routes.
 
-use super::{
-    cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, ts, var, Arg, Builder, Program,
-};
+use super::{cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, var, Arg, Builder, Program};
 use crate::check::{RLink, Resolved};
 use crate::kb::dialects::{self, Dialect};
 use crate::plan::{Gateway, IkeVersion, Network, Routing};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 const AWS: Program = Program::Aws;
@@ -18,17 +17,15 @@ struct Ctx<'r> {
     site: usize,
     v: String,
     prefix: String,
+    /// The region parameter (made once, cloned).
+    region: Arg,
 }
 
 impl Ctx<'_> {
-    fn region(&self) -> Vec<Arg> {
-        vec![t("--region"), param(format!("{}_REGION", self.v), self.r.sites[self.site].region.clone())]
-    }
-
     /// `ec2 <command>` with the region.
-    fn ec2(&self, command: &str) -> Vec<Arg> {
-        let mut a = ts(&["ec2", command]);
-        a.extend(self.region());
+    fn ec2(&self, command: &'static str) -> Vec<Arg> {
+        let mut a = Vec::with_capacity(24);
+        a.extend([t("ec2"), t(command), t("--region"), self.region.clone()]);
         a
     }
 
@@ -36,23 +33,23 @@ impl Ctx<'_> {
     fn tags(&self, resource_type: &str, name: &str) -> Vec<Arg> {
         vec![
             t("--tag-specifications"),
-            t(format!(
+            t(text!(
                 "ResourceType={resource_type},Tags=[{{Key=Name,Value={name}}},{{Key=tunnelsmith-plan,Value={}}}]",
                 self.r.plan_name
             )),
         ]
     }
 
-    fn id(&self, what: &str) -> String {
+    fn id(&self, what: impl std::fmt::Display) -> String {
         sid(self.r, self.site, what)
     }
 
-    fn out(&self, what: &str) -> String {
-        format!("{}_{what}", self.v)
+    fn out(&self, what: impl std::fmt::Display) -> String {
+        super::joined(&self.v, '_', what)
     }
 
     /// A delete command: `ec2 <command> --region R <flag> $OUTPUT`.
-    fn delete(&self, command: &str, flag: &str, output: &str) -> Vec<Arg> {
+    fn delete(&self, command: &'static str, flag: &'static str, output: &str) -> Vec<Arg> {
         let mut a = vec![t("aws")];
         a.extend(self.ec2(command));
         a.extend([t(flag), out(output)]);
@@ -60,13 +57,15 @@ impl Ctx<'_> {
     }
 }
 
-fn query(q: &str) -> Vec<Arg> {
+fn query(q: impl Into<Cow<'static, str>>) -> Vec<Arg> {
     vec![t("--query"), t(q), t("--output"), t("text")]
 }
 
 pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
     let s = &r.sites[i];
-    let c = Ctx { r, site: i, v: var(&s.name), prefix: prefix(r, i) };
+    let v = var(&s.name);
+    let region = param(text!("{v}_REGION"), s.region.clone());
+    let c = Ctx { r, site: i, v, prefix: prefix(r, i), region };
     network(b, &c);
     match &s.gateway {
         Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. } => managed(b, &c),
@@ -85,45 +84,45 @@ fn network(b: &mut Builder, c: &Ctx) {
             let mut a = c.ec2("describe-route-tables");
             a.extend([
                 t("--filters"),
-                cat(vec![t("Name=vpc-id,Values="), param(format!("{}_VPC_ID", c.v), id.clone())]),
+                cat(vec![t("Name=vpc-id,Values="), param(text!("{}_VPC_ID", c.v), id.clone())]),
                 t("Name=association.main,Values=true"),
             ]);
             a.extend(query("RouteTables[0].RouteTableId"));
-            b.add(c.site, c.id("route-table"), format!("Find the main route table of {id}"), AWS, a)
+            b.add(c.site, c.id("route-table"), text!("Find the main route table of {id}"), AWS, a)
                 .capture(&rt, "main route table of the existing VPC");
         }
         Network::New => {
-            let name = format!("{}-vpc", c.prefix);
+            let name = text!("{}-vpc", c.prefix);
             let first = s.address_spaces.first().map(|n| n.to_string()).unwrap_or_default();
             let mut a = c.ec2("create-vpc");
-            a.extend([t("--cidr-block"), param(format!("{}_VPC_CIDR", c.v), first.clone())]);
+            a.extend([t("--cidr-block"), param(text!("{}_VPC_CIDR", c.v), first.clone())]);
             a.extend(c.tags("vpc", &name));
             a.extend(query("Vpc.VpcId"));
-            b.add(c.site, c.id("vpc"), format!("Create the VPC {name} ({first})"), AWS, a)
+            b.add(c.site, c.id("vpc"), text!("Create the VPC {name} ({first})"), AWS, a)
                 .capture(&vpc, "VPC ID")
                 .creates("VPC", &vpc, c.delete("delete-vpc", "--vpc-id", &vpc));
             for (k, extra) in s.address_spaces.iter().enumerate().skip(1) {
                 let mut a = c.ec2("associate-vpc-cidr-block");
                 a.extend([t("--vpc-id"), out(&vpc), t("--cidr-block"), t(extra.to_string())]);
                 a.extend(query("CidrBlockAssociation.AssociationId"));
-                b.add(c.site, c.id(&format!("vpc-cidr-{k}")), format!("Add {extra} to the VPC"), AWS, a)
-                    .capture(c.out(&format!("VPC_CIDR_{k}_ASSOCIATION")), "CIDR association");
+                b.add(c.site, c.id(format_args!("vpc-cidr-{k}")), text!("Add {extra} to the VPC"), AWS, a)
+                    .capture(c.out(format_args!("VPC_CIDR_{k}_ASSOCIATION")), "CIDR association");
             }
             for (k, sub) in s.subnets.iter().enumerate() {
-                let sub_id = c.out(&format!("SUBNET_{}_ID", k + 1));
-                let name = format!("{}-{}", c.prefix, sub.name);
+                let sub_id = c.out(format_args!("SUBNET_{}_ID", k + 1));
+                let name = text!("{}-{}", c.prefix, sub.name);
                 let mut a = c.ec2("create-subnet");
                 a.extend([t("--vpc-id"), out(&vpc), t("--cidr-block"), t(sub.cidr.to_string())]);
                 a.extend(c.tags("subnet", &name));
                 a.extend(query("Subnet.SubnetId"));
                 let step = b.add(
                     c.site,
-                    c.id(&format!("subnet-{}", k + 1)),
-                    format!("Create subnet {} ({})", sub.name, sub.cidr),
+                    c.id(format_args!("subnet-{}", k + 1)),
+                    text!("Create subnet {} ({})", sub.name, sub.cidr),
                     AWS,
                     a,
                 );
-                step.capture(&sub_id, format!("subnet {}", sub.name)).creates(
+                step.capture(&sub_id, text!("subnet {}", sub.name)).creates(
                     "subnet",
                     &sub_id,
                     c.delete("delete-subnet", "--subnet-id", &sub_id),
@@ -131,13 +130,13 @@ fn network(b: &mut Builder, c: &Ctx) {
                 // A CIDR beyond the first must be associated before its subnets.
                 for (x, extra) in s.address_spaces.iter().enumerate().skip(1) {
                     if extra.contains(&sub.cidr.network()) {
-                        step.after(c.id(&format!("vpc-cidr-{x}")));
+                        step.after(c.id(format_args!("vpc-cidr-{x}")));
                     }
                 }
             }
             let igw = c.out("IGW_ID");
             let mut a = c.ec2("create-internet-gateway");
-            a.extend(c.tags("internet-gateway", &format!("{}-igw", c.prefix)));
+            a.extend(c.tags("internet-gateway", &text!("{}-igw", c.prefix)));
             a.extend(query("InternetGateway.InternetGatewayId"));
             b.add(c.site, c.id("igw"), "Create the internet gateway", AWS, a)
                 .capture(&igw, "internet gateway")
@@ -153,7 +152,7 @@ fn network(b: &mut Builder, c: &Ctx) {
             );
             let mut a = c.ec2("create-route-table");
             a.extend([t("--vpc-id"), out(&vpc)]);
-            a.extend(c.tags("route-table", &format!("{}-rt", c.prefix)));
+            a.extend(c.tags("route-table", &text!("{}-rt", c.prefix)));
             a.extend(query("RouteTable.RouteTableId"));
             b.add(c.site, c.id("route-table"), "Create the route table", AWS, a).capture(&rt, "route table").creates(
                 "route table",
@@ -173,15 +172,15 @@ fn network(b: &mut Builder, c: &Ctx) {
             b.add(c.site, c.id("route-default"), "Route 0.0.0.0/0 to the internet gateway", AWS, a)
                 .after(c.id("igw-attach"));
             for k in 0..s.subnets.len() {
-                let sub_id = c.out(&format!("SUBNET_{}_ID", k + 1));
-                let assoc = c.out(&format!("SUBNET_{}_RT_ASSOCIATION", k + 1));
+                let sub_id = c.out(format_args!("SUBNET_{}_ID", k + 1));
+                let assoc = c.out(format_args!("SUBNET_{}_RT_ASSOCIATION", k + 1));
                 let mut a = c.ec2("associate-route-table");
                 a.extend([t("--route-table-id"), out(&rt), t("--subnet-id"), out(&sub_id)]);
                 a.extend(query("AssociationId"));
                 b.add(
                     c.site,
-                    c.id(&format!("subnet-{}-rt", k + 1)),
-                    format!("Use the route table in subnet {}", s.subnets[k].name),
+                    c.id(format_args!("subnet-{}-rt", k + 1)),
+                    text!("Use the route table in subnet {}", s.subnets[k].name),
                     AWS,
                     a,
                 )
@@ -199,7 +198,7 @@ fn network(b: &mut Builder, c: &Ctx) {
 /// The VPC ID as an argument: the captured one, or the existing one from the plan.
 fn vpc_arg(c: &Ctx) -> Arg {
     match &c.r.sites[c.site].network {
-        Network::Existing { id, .. } => param(format!("{}_VPC_ID", c.v), id.clone()),
+        Network::Existing { id, .. } => param(text!("{}_VPC_ID", c.v), id.clone()),
         Network::New => out(c.out("VPC_ID")),
     }
 }
@@ -215,13 +214,13 @@ fn managed(b: &mut Builder, c: &Ctx) {
         let mut a = c.ec2("create-transit-gateway");
         a.extend([
             t("--description"),
-            t(format!("{} transit gateway", c.prefix)),
+            t(text!("{} transit gateway", c.prefix)),
             t("--options"),
-            t(format!("AmazonSideAsn={asn},VpnEcmpSupport=enable,DefaultRouteTableAssociation=enable,DefaultRouteTablePropagation=enable")),
+            t(text!("AmazonSideAsn={asn},VpnEcmpSupport=enable,DefaultRouteTableAssociation=enable,DefaultRouteTablePropagation=enable")),
         ]);
-        a.extend(c.tags("transit-gateway", &format!("{}-tgw", c.prefix)));
+        a.extend(c.tags("transit-gateway", &text!("{}-tgw", c.prefix)));
         a.extend(query("TransitGateway.TransitGatewayId"));
-        b.add(c.site, c.id("gateway"), format!("Create the transit gateway (Amazon-side ASN {asn})"), AWS, a)
+        b.add(c.site, c.id("gateway"), text!("Create the transit gateway (Amazon-side ASN {asn})"), AWS, a)
             .capture(&gw, "transit gateway")
             .creates("transit gateway", &gw, c.delete("delete-transit-gateway", "--transit-gateway-id", &gw));
         let mut a = c.ec2("describe-transit-gateways");
@@ -241,7 +240,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
         };
         let mut a = c.ec2("create-transit-gateway-vpc-attachment");
         a.extend([t("--transit-gateway-id"), out(&gw), t("--vpc-id"), vpc_arg(c), t("--subnet-ids"), subnet]);
-        a.extend(c.tags("transit-gateway-attachment", &format!("{}-tgw-vpc", c.prefix)));
+        a.extend(c.tags("transit-gateway-attachment", &text!("{}-tgw-vpc", c.prefix)));
         a.extend(query("TransitGatewayVpcAttachment.TransitGatewayAttachmentId"));
         b.add(c.site, c.id("gateway-attach"), "Attach the VPC to the transit gateway", AWS, a)
             .capture(&att, "transit gateway VPC attachment")
@@ -254,10 +253,10 @@ fn managed(b: &mut Builder, c: &Ctx) {
         c.id("gateway-attach")
     } else {
         let mut a = c.ec2("create-vpn-gateway");
-        a.extend([t("--type"), t("ipsec.1"), t("--amazon-side-asn"), param(format!("{}_ASN", c.v), asn.to_string())]);
-        a.extend(c.tags("vpn-gateway", &format!("{}-vgw", c.prefix)));
+        a.extend([t("--type"), t("ipsec.1"), t("--amazon-side-asn"), param(text!("{}_ASN", c.v), asn.to_string())]);
+        a.extend(c.tags("vpn-gateway", &text!("{}-vgw", c.prefix)));
         a.extend(query("VpnGateway.VpnGatewayId"));
-        b.add(c.site, c.id("gateway"), format!("Create the virtual private gateway (Amazon-side ASN {asn})"), AWS, a)
+        b.add(c.site, c.id("gateway"), text!("Create the virtual private gateway (Amazon-side ASN {asn})"), AWS, a)
             .capture(&gw, "virtual private gateway")
             .creates("virtual private gateway", &gw, c.delete("delete-vpn-gateway", "--vpn-gateway-id", &gw));
         let mut a = c.ec2("attach-vpn-gateway");
@@ -291,37 +290,37 @@ fn managed(b: &mut Builder, c: &Ctx) {
             let Some(first) = tunnels.first() else { continue };
             let Some(peer_ip) = public_address(c.r, l.site(1 - e), first, 1 - e) else { continue };
             let n = conn + 1;
-            let cgw = c.out(&format!("CGW_{peer_v}_{n}"));
+            let cgw = c.out(format_args!("CGW_{peer_v}_{n}"));
             let peer_asn = peer.asn.unwrap_or(65000);
             let mut a = c.ec2("create-customer-gateway");
             a.extend([t("--type"), t("ipsec.1"), t("--public-ip"), peer_ip, t("--bgp-asn"), t(peer_asn.to_string())]);
-            a.extend(c.tags("customer-gateway", &format!("{}-cgw-{}-{n}", c.prefix, peer.name)));
+            a.extend(c.tags("customer-gateway", &text!("{}-cgw-{}-{n}", c.prefix, peer.name)));
             a.extend(query("CustomerGateway.CustomerGatewayId"));
             b.add(
                 c.site,
-                c.id(&format!("cgw-{}-{n}", peer.name)),
-                format!("Create customer gateway {n} for {} (ASN {peer_asn})", peer.name),
+                c.id(format_args!("cgw-{}-{n}", peer.name)),
+                text!("Create customer gateway {n} for {} (ASN {peer_asn})", peer.name),
                 AWS,
                 a,
             )
-            .capture(&cgw, format!("customer gateway for {} address {n}", peer.name))
+            .capture(&cgw, text!("customer gateway for {} address {n}", peer.name))
             .creates(
                 "customer gateway",
                 &cgw,
                 c.delete("delete-customer-gateway", "--customer-gateway-id", &cgw),
             );
 
-            let vpn = c.out(&format!("VPN_{link_v}_{n}"));
+            let vpn = c.out(format_args!("VPN_{link_v}_{n}"));
             let mut a = c.ec2("create-vpn-connection");
             a.extend([t("--type"), t("ipsec.1"), t("--customer-gateway-id"), out(&cgw)]);
             a.extend([t(if tgw { "--transit-gateway-id" } else { "--vpn-gateway-id" }), out(&gw)]);
             a.extend([t("--options"), options(l, e, &tunnels, profile)]);
-            a.extend(c.tags("vpn-connection", &format!("{}-{}-{n}", c.r.plan_name, l.id)));
+            a.extend(c.tags("vpn-connection", &text!("{}-{}-{n}", c.r.plan_name, l.id)));
             a.extend(query("VpnConnection.VpnConnectionId"));
             let step = b.add(
                 c.site,
-                c.id(&format!("vpn-{}-{n}", l.id)),
-                format!(
+                c.id(format_args!("vpn-{}-{n}", l.id)),
+                text!(
                     "Create VPN connection {n} to {} ({} tunnels, {} routing)",
                     peer.name,
                     tunnels.len(),
@@ -330,7 +329,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 AWS,
                 a,
             );
-            step.capture(&vpn, format!("VPN connection {n} of link {}", l.id))
+            step.capture(&vpn, text!("VPN connection {n} of link {}", l.id))
                 .creates("VPN connection", &vpn, c.delete("delete-vpn-connection", "--vpn-connection-id", &vpn))
                 .after(c.id("gateway-attach"));
             if tgw {
@@ -340,17 +339,17 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 let Some(inside) = tun.inside else { continue };
                 let mut a = c.ec2("describe-vpn-connections");
                 a.extend([t("--vpn-connection-ids"), out(&vpn)]);
-                a.extend(query(&format!(
+                a.extend(query(text!(
                     "VpnConnections[0].Options.TunnelOptions[?TunnelInsideCidr=='{inside}'].OutsideIpAddress | [0]"
                 )));
                 b.add(
                     c.site,
-                    c.id(&format!("ip-{}", tun.id)),
-                    format!("Read the outside address of tunnel {} ({inside})", tun.id),
+                    c.id(format_args!("ip-{}", tun.id)),
+                    text!("Read the outside address of tunnel {} ({inside})", tun.id),
                     AWS,
                     a,
                 )
-                .capture(format!("{}_IP_{}", c.v, var(&tun.id)), format!("AWS outside address of tunnel {}", tun.id));
+                .capture(text!("{}_IP_{}", c.v, var(&tun.id)), text!("AWS outside address of tunnel {}", tun.id));
             }
             if l.routing == Routing::Static && !tgw {
                 for p in spaces(peer) {
@@ -358,15 +357,15 @@ fn managed(b: &mut Builder, c: &Ctx) {
                     a.extend([t("--vpn-connection-id"), out(&vpn), t("--destination-cidr-block"), t(p.clone())]);
                     b.add(
                         c.site,
-                        c.id(&format!("vpn-route-{}-{n}-{p}", l.id)),
-                        format!("Route {p} ({}) into VPN connection {n}", peer.name),
+                        c.id(format_args!("vpn-route-{}-{n}-{p}", l.id)),
+                        text!("Route {p} ({}) into VPN connection {n}", peer.name),
                         AWS,
                         a,
                     );
                 }
             }
             if tgw && l.routing == Routing::Static {
-                let att = c.out(&format!("TGW_VPN_{link_v}_{n}"));
+                let att = c.out(format_args!("TGW_VPN_{link_v}_{n}"));
                 let mut a = c.ec2("describe-transit-gateway-attachments");
                 a.extend([
                     t("--filters"),
@@ -376,8 +375,8 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 a.extend(query("TransitGatewayAttachments[0].TransitGatewayAttachmentId"));
                 b.add(
                     c.site,
-                    c.id(&format!("tgw-att-{}-{n}", l.id)),
-                    format!("Find the transit gateway attachment of VPN connection {n}"),
+                    c.id(format_args!("tgw-att-{}-{n}", l.id)),
+                    text!("Find the transit gateway attachment of VPN connection {n}"),
                     AWS,
                     a,
                 )
@@ -396,8 +395,8 @@ fn managed(b: &mut Builder, c: &Ctx) {
                     a.extend(query("Route.State"));
                     b.add(
                         c.site,
-                        c.id(&format!("tgw-route-{}-{n}-{p}", l.id)),
-                        format!("Route {p} ({}) to VPN connection {n} in the transit gateway", peer.name),
+                        c.id(format_args!("tgw-route-{}-{n}-{p}", l.id)),
+                        text!("Route {p} ({}) to VPN connection {n} in the transit gateway", peer.name),
                         AWS,
                         a,
                     )
@@ -418,8 +417,8 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 a.extend(query("Return"));
                 b.add(
                     c.site,
-                    c.id(&format!("route-{p}")),
-                    format!("Route {p} ({}) through the gateway", peer.name),
+                    c.id(format_args!("route-{p}")),
+                    text!("Route {p} ({}) through the gateway", peer.name),
                     AWS,
                     a,
                 )
@@ -448,16 +447,16 @@ fn managed(b: &mut Builder, c: &Ctx) {
 /// messages small enough for Google Cloud, which does not take fragmented IKE packets).
 fn options(l: &RLink, e: usize, tunnels: &[&crate::check::RTunnel], p: &crate::check::Profile) -> Arg {
     let d = Dialect::Aws;
-    let list = |v: Option<&str>| format!("[{{\"Value\":\"{}\"}}]", v.unwrap_or(""));
-    let num = |v: Option<u8>| format!("[{{\"Value\":{}}}]", v.unwrap_or(0));
-    let mut parts = vec![t(format!(
+    let list = |v: Option<&str>| text!("[{{\"Value\":\"{}\"}}]", v.unwrap_or(""));
+    let num = |v: Option<u8>| text!("[{{\"Value\":{}}}]", v.unwrap_or(0));
+    let mut parts = vec![t(text!(
         "{{\"StaticRoutesOnly\":{},\"TunnelOptions\":[",
         if l.routing == Routing::Static { "true" } else { "false" }
     ))];
     for (k, tun) in tunnels.iter().enumerate() {
         let mut o = String::from(if k == 0 { "{" } else { ",{" });
         if let Some(inside) = tun.inside {
-            o.push_str(&format!("\"TunnelInsideCidr\":\"{inside}\","));
+            o.push_str(&text!("\"TunnelInsideCidr\":\"{inside}\","));
         }
         o.push_str("\"PreSharedKey\":\"");
         parts.push(t(o));
@@ -466,27 +465,28 @@ fn options(l: &RLink, e: usize, tunnels: &[&crate::check::RTunnel], p: &crate::c
             IkeVersion::V1 => "ikev1",
             IkeVersion::V2 => "ikev2",
         };
-        let mut o = format!("\",\"IKEVersions\":[{{\"Value\":\"{ike}\"}}]");
-        o.push_str(&format!(
+        let mut o = text!("\",\"IKEVersions\":[{{\"Value\":\"{ike}\"}}]");
+        o.push_str(&text!(
             ",\"Phase1EncryptionAlgorithms\":{},\"Phase2EncryptionAlgorithms\":{}",
             list(dialects::encryption(d, p.p1_encryption)),
             list(dialects::encryption(d, p.p2_encryption))
         ));
-        o.push_str(&format!(",\"Phase1IntegrityAlgorithms\":{}", list(dialects::integrity(d, p.p1_integrity))));
+        o.push_str(&text!(",\"Phase1IntegrityAlgorithms\":{}", list(dialects::integrity(d, p.p1_integrity))));
         // With GCM the integrity is the cipher's own; AWS still wants an integrity value for
         // phase 2, so the phase 1 choice is used (it never takes effect).
         let p2_integ = p.p2_integrity.unwrap_or(p.p1_integrity);
-        o.push_str(&format!(",\"Phase2IntegrityAlgorithms\":{}", list(dialects::integrity(d, p2_integ))));
-        o.push_str(&format!(",\"Phase1DHGroupNumbers\":{}", num(Some(p.p1_dh))));
+        o.push_str(&text!(",\"Phase2IntegrityAlgorithms\":{}", list(dialects::integrity(d, p2_integ))));
+        o.push_str(&text!(",\"Phase1DHGroupNumbers\":{}", num(Some(p.p1_dh))));
         if let Some(g) = p.pfs {
-            o.push_str(&format!(",\"Phase2DHGroupNumbers\":{}", num(Some(g))));
+            o.push_str(&text!(",\"Phase2DHGroupNumbers\":{}", num(Some(g))));
         }
-        o.push_str(&format!(
+        o.push_str(&text!(
             ",\"Phase1LifetimeSeconds\":{},\"Phase2LifetimeSeconds\":{}",
-            p.p1_lifetime[e], p.p2_lifetime[e]
+            p.p1_lifetime[e],
+            p.p2_lifetime[e]
         ));
         if let Some(dpd) = p.dpd_timeout[e] {
-            o.push_str(&format!(",\"DPDTimeoutSeconds\":{dpd}"));
+            o.push_str(&text!(",\"DPDTimeoutSeconds\":{dpd}"));
         }
         // AWS starts the tunnel itself with IKEv2 (Azure does not initiate BGP toward APIPA
         // peers); IKEv1 tunnels wait for the peer.
@@ -506,19 +506,19 @@ fn options(l: &RLink, e: usize, tunnels: &[&crate::check::RTunnel], p: &crate::c
 fn appliance(b: &mut Builder, c: &Ctx) {
     let s = &c.r.sites[c.site];
     let Gateway::Appliance { private_ip, public_ip, software, version, .. } = &s.gateway else { return };
-    let ip_param = param(format!("{}_APPLIANCE_IP", c.v), private_ip.clone());
+    let ip_param = param(text!("{}_APPLIANCE_IP", c.v), private_ip.clone());
     let sg = c.out("SG_ID");
     let eni = c.out("ENI_ID");
     let mut a = c.ec2("create-security-group");
     a.extend([
         t("--group-name"),
-        t(format!("{}-ipsec", c.prefix)),
+        t(text!("{}-ipsec", c.prefix)),
         t("--description"),
-        t(format!("{} {}: IKE, NAT-T and ESP from its VPN peers", c.prefix, software.label())),
+        t(text!("{} {}: IKE, NAT-T and ESP from its VPN peers", c.prefix, software.label())),
         t("--vpc-id"),
         vpc_arg(c),
     ]);
-    a.extend(c.tags("security-group", &format!("{}-ipsec", c.prefix)));
+    a.extend(c.tags("security-group", &text!("{}-ipsec", c.prefix)));
     a.extend(query("GroupId"));
     b.add(c.site, c.id("sg"), "Create the appliance's security group", AWS, a)
         .capture(&sg, "appliance security group")
@@ -540,11 +540,11 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         // ESP has no ports; AWS ignores them for protocols other than TCP, UDP and ICMP, and
         // -1 states "all".
         let range = |proto: &str, port: i32| {
-            let ports = format!(",\"FromPort\":{port},\"ToPort\":{port}");
+            let ports = text!(",\"FromPort\":{port},\"ToPort\":{port}");
             vec![
-                t(format!("{{\"IpProtocol\":\"{proto}\"{ports},\"IpRanges\":[{{\"CidrIp\":\"")),
+                t(text!("{{\"IpProtocol\":\"{proto}\"{ports},\"IpRanges\":[{{\"CidrIp\":\"")),
                 ip.clone(),
-                t(format!("/32\",\"Description\":\"{name}\"}}]}}")),
+                t(text!("/32\",\"Description\":\"{name}\"}}]}}")),
             ]
         };
         let mut perms = vec![t("[")];
@@ -559,22 +559,22 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         a.extend(query("Return"));
         b.add(
             c.site,
-            c.id(&format!("sg-peer-{}", k + 1)),
-            format!("Allow IKE (UDP 500), NAT-T (UDP 4500) and ESP from {name}"),
+            c.id(format_args!("sg-peer-{}", k + 1)),
+            text!("Allow IKE (UDP 500), NAT-T (UDP 4500) and ESP from {name}"),
             AWS,
             a,
         );
     }
     let mut perms: Vec<String> = Vec::new();
     for p in spaces(s) {
-        perms.push(format!("{{\"CidrIp\":\"{p}\",\"Description\":\"{} (forwarded)\"}}", s.name));
+        perms.push(text!("{{\"CidrIp\":\"{p}\",\"Description\":\"{} (forwarded)\"}}", s.name));
     }
     let mut a = c.ec2("authorize-security-group-ingress");
     a.extend([
         t("--group-id"),
         out(&sg),
         t("--ip-permissions"),
-        t(format!("[{{\"IpProtocol\":\"-1\",\"IpRanges\":[{}]}}]", perms.join(","))),
+        t(text!("[{{\"IpProtocol\":\"-1\",\"IpRanges\":[{}]}}]", perms.join(","))),
     ]);
     a.extend(query("Return"));
     b.add(c.site, c.id("sg-vpc"), "Allow traffic from the VPC that the appliance forwards", AWS, a);
@@ -586,7 +586,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
                 private_ip.parse::<std::net::Ipv4Addr>().map(|ip| sub.cidr.contains(&ip)).unwrap_or(false)
             });
             let subnet_arg = match subnet {
-                Some(k) => out(c.out(&format!("SUBNET_{}_ID", k + 1))),
+                Some(k) => out(c.out(format_args!("SUBNET_{}_ID", k + 1))),
                 None => t(""),
             };
             let mut a = c.ec2("create-network-interface");
@@ -598,11 +598,11 @@ fn appliance(b: &mut Builder, c: &Ctx) {
                 t("--groups"),
                 out(&sg),
                 t("--description"),
-                t(format!("{} {} {}", c.prefix, software.label(), version)),
+                t(text!("{} {} {}", c.prefix, software.label(), version)),
             ]);
-            a.extend(c.tags("network-interface", &format!("{}-appliance", c.prefix)));
+            a.extend(c.tags("network-interface", &text!("{}-appliance", c.prefix)));
             a.extend(query("NetworkInterface.NetworkInterfaceId"));
-            b.add(c.site, c.id("eni"), format!("Create the appliance's network interface at {private_ip}"), AWS, a)
+            b.add(c.site, c.id("eni"), text!("Create the appliance's network interface at {private_ip}"), AWS, a)
                 .capture(&eni, "appliance network interface")
                 .creates(
                     "network interface",
@@ -618,7 +618,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
                 cat(vec![t("Name=vpc-id,Values="), vpc_arg(c)]),
             ]);
             a.extend(query("NetworkInterfaces[0].NetworkInterfaceId"));
-            b.add(c.site, c.id("eni"), format!("Find the appliance's network interface at {private_ip}"), AWS, a)
+            b.add(c.site, c.id("eni"), text!("Find the appliance's network interface at {private_ip}"), AWS, a)
                 .capture(&eni, "appliance network interface");
             let mut a = c.ec2("modify-network-interface-attribute");
             a.extend([t("--network-interface-id"), out(&eni), t("--groups"), out(&sg)]);
@@ -634,7 +634,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         let alloc = c.out("EIP_ALLOCATION_ID");
         let mut a = c.ec2("allocate-address");
         a.extend([t("--domain"), t("vpc")]);
-        a.extend(c.tags("elastic-ip", &format!("{}-appliance", c.prefix)));
+        a.extend(c.tags("elastic-ip", &text!("{}-appliance", c.prefix)));
         a.extend(query("AllocationId"));
         b.add(c.site, c.id("eip"), "Allocate the appliance's elastic IP", AWS, a)
             .capture(&alloc, "elastic IP")
@@ -673,8 +673,8 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             a.extend(query("Return"));
             b.add(
                 c.site,
-                c.id(&format!("route-{p}")),
-                format!("Route {p} ({}) through the appliance", peer.name),
+                c.id(format_args!("route-{p}")),
+                text!("Route {p} ({}) through the appliance", peer.name),
                 AWS,
                 a,
             );

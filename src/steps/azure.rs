@@ -11,25 +11,35 @@ use crate::check::{RLink, RTunnel, Resolved};
 use crate::kb::crypto::Endpoint;
 use crate::kb::dialects::{self, Dialect};
 use crate::plan::{Gateway, Network, Routing};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 const AZ: Program = Program::Az;
 
+/// Room for the arguments of most commands, so that building one seldom grows its list.
+const ARGS: usize = 24;
+
+/// The site's context: names, and the arguments every call repeats (made once, cloned).
 struct Ctx<'r> {
     r: &'r Resolved,
     site: usize,
     v: String,
     prefix: String,
+    rg: Arg,
+    location: Arg,
+    vnet: Arg,
+    gw: Arg,
+    tag: Arg,
 }
 
 impl Ctx<'_> {
-    fn id(&self, what: &str) -> String {
+    fn id(&self, what: impl std::fmt::Display) -> String {
         sid(self.r, self.site, what)
     }
 
-    fn out(&self, what: &str) -> String {
-        format!("{}_{what}", self.v)
+    fn out(&self, what: impl std::fmt::Display) -> String {
+        super::joined(&self.v, '_', what)
     }
 
     /// `network public-ip create` for a Standard static address (what new gateways and
@@ -51,44 +61,61 @@ impl Ctx<'_> {
         a
     }
 
-    fn rg(&self) -> Arg {
-        let value = match &self.r.sites[self.site].network {
+    fn new(r: &Resolved, site: usize) -> Ctx<'_> {
+        let s = &r.sites[site];
+        let (v, prefix) = (var(&s.name), prefix(r, site));
+        let rg = match &s.network {
             Network::Existing { resource_group, .. } if !resource_group.is_empty() => resource_group.clone(),
-            _ => format!("{}-rg", self.prefix),
+            _ => text!("{prefix}-rg"),
         };
-        param(format!("{}_RG", self.v), value)
+        let vnet = match &s.network {
+            Network::Existing { id, .. } => id.clone(),
+            Network::New => text!("{prefix}-vnet"),
+        };
+        Ctx {
+            r,
+            site,
+            rg: param(text!("{v}_RG"), rg),
+            location: param(text!("{v}_LOCATION"), s.region.clone()),
+            vnet: param(text!("{v}_VNET"), vnet),
+            gw: param(text!("{v}_GW"), text!("{prefix}-gw")),
+            tag: t(text!("tunnelsmith-plan={}", r.plan_name)),
+            v,
+            prefix,
+        }
+    }
+
+    fn rg(&self) -> Arg {
+        self.rg.clone()
     }
 
     fn location(&self) -> Arg {
-        param(format!("{}_LOCATION", self.v), self.r.sites[self.site].region.clone())
+        self.location.clone()
     }
 
     fn vnet(&self) -> Arg {
-        let value = match &self.r.sites[self.site].network {
-            Network::Existing { id, .. } => id.clone(),
-            Network::New => format!("{}-vnet", self.prefix),
-        };
-        param(format!("{}_VNET", self.v), value)
+        self.vnet.clone()
     }
 
     fn gw(&self) -> Arg {
-        param(format!("{}_GW", self.v), format!("{}-gw", self.prefix))
+        self.gw.clone()
     }
 
     /// `az network <what...> --resource-group RG`
-    fn net(&self, what: &[&str]) -> Vec<Arg> {
-        let mut a = vec![t("network")];
-        a.extend(ts(what));
+    fn net(&self, what: &[&'static str]) -> Vec<Arg> {
+        let mut a = Vec::with_capacity(ARGS);
+        a.push(t("network"));
+        a.extend(what.iter().map(|w| t(*w)));
         a.extend([t("--resource-group"), self.rg()]);
         a
     }
 
-    fn tags(&self) -> Vec<Arg> {
-        vec![t("--tags"), t(format!("tunnelsmith-plan={}", self.r.plan_name))]
+    fn tags(&self) -> [Arg; 2] {
+        [t("--tags"), self.tag.clone()]
     }
 
     /// `az network <what...> delete -g RG -n NAME`
-    fn delete(&self, what: &[&str], name: Arg) -> Vec<Arg> {
+    fn delete(&self, what: &[&'static str], name: Arg) -> Vec<Arg> {
         let mut a = vec![t("az"), t("network")];
         a.extend(ts(what));
         a.extend([t("delete"), t("--resource-group"), self.rg(), t("--name"), name]);
@@ -96,13 +123,13 @@ impl Ctx<'_> {
     }
 }
 
-fn query(q: &str) -> Vec<Arg> {
+fn query(q: impl Into<Cow<'static, str>>) -> Vec<Arg> {
     vec![t("--query"), t(q), t("--output"), t("tsv")]
 }
 
 pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
     let s = &r.sites[i];
-    let c = Ctx { r, site: i, v: var(&s.name), prefix: prefix(r, i) };
+    let c = Ctx::new(r, i);
     network(b, &c);
     match &s.gateway {
         Gateway::AzureVpnGateway { .. } => gateway(b, &c),
@@ -116,12 +143,12 @@ fn network(b: &mut Builder, c: &Ctx) {
     if s.network != Network::New {
         return;
     }
-    let rg = format!("{}-rg", c.prefix);
+    let rg = text!("{}-rg", c.prefix);
     let mut a = ts(&["group", "create", "--name"]);
     a.extend([c.rg(), t("--location"), c.location()]);
     a.extend(c.tags());
     a.extend(query("properties.provisioningState"));
-    b.add(c.site, c.id("group"), format!("Create the resource group {rg}"), AZ, a).creates(
+    b.add(c.site, c.id("group"), text!("Create the resource group {rg}"), AZ, a).creates(
         "resource group",
         rg,
         vec![t("az"), t("group"), t("delete"), t("--name"), c.rg(), t("--yes")],
@@ -131,9 +158,9 @@ fn network(b: &mut Builder, c: &Ctx) {
     a.extend(spaces(s).into_iter().map(t));
     a.extend(c.tags());
     a.extend(query("newVNet.provisioningState"));
-    b.add(c.site, c.id("vnet"), format!("Create the VNet {}-vnet ({})", c.prefix, spaces(s).join(", ")), AZ, a)
+    b.add(c.site, c.id("vnet"), text!("Create the VNet {}-vnet ({})", c.prefix, spaces(s).join(", ")), AZ, a)
         .after(c.id("group"))
-        .creates("VNet", format!("{}-vnet", c.prefix), c.delete(&["vnet"], c.vnet()));
+        .creates("VNet", text!("{}-vnet", c.prefix), c.delete(&["vnet"], c.vnet()));
     for (k, sub) in s.subnets.iter().enumerate() {
         let mut a = c.net(&["vnet", "subnet", "create"]);
         a.extend([
@@ -145,8 +172,14 @@ fn network(b: &mut Builder, c: &Ctx) {
             t(sub.cidr.to_string()),
         ]);
         a.extend(query("provisioningState"));
-        b.add(c.site, c.id(&format!("subnet-{}", k + 1)), format!("Create subnet {} ({})", sub.name, sub.cidr), AZ, a)
-            .after(c.id("vnet"));
+        b.add(
+            c.site,
+            c.id(format_args!("subnet-{}", k + 1)),
+            text!("Create subnet {} ({})", sub.name, sub.cidr),
+            AZ,
+            a,
+        )
+        .after(c.id("vnet"));
     }
 }
 
@@ -156,7 +189,7 @@ fn gateway_subnet_step(c: &Ctx) -> Option<String> {
     if s.network != Network::New {
         return None;
     }
-    s.subnets.iter().position(|sub| sub.name == "GatewaySubnet").map(|k| c.id(&format!("subnet-{}", k + 1)))
+    s.subnets.iter().position(|sub| sub.name == "GatewaySubnet").map(|k| c.id(format_args!("subnet-{}", k + 1)))
 }
 
 fn gateway(b: &mut Builder, c: &Ctx) {
@@ -166,17 +199,17 @@ fn gateway(b: &mut Builder, c: &Ctx) {
     let bgp = links_of(c.r, c.site).any(|(l, _, _)| l.routing == Routing::Bgp);
     let mut pips = Vec::new();
     for n in 1..=instances {
-        let name = format!("{}-gw-ip{n}", c.prefix);
-        let pip = param(format!("{}_GW_PIP_{n}", c.v), name.clone());
+        let name = text!("{}-gw-ip{n}", c.prefix);
+        let pip = param(text!("{}_GW_PIP_{n}", c.v), name.clone());
         let a = c.public_ip(&pip);
         let step = b.add(
             c.site,
-            c.id(&format!("gw-ip-{n}")),
-            format!("Create public IP {n} of the gateway (Standard, static)"),
+            c.id(format_args!("gw-ip-{n}")),
+            text!("Create public IP {n} of the gateway (Standard, static)"),
             AZ,
             a,
         );
-        step.capture(c.out(&format!("GW_IP_{n}")), format!("public address of gateway instance {n}")).creates(
+        step.capture(c.out(format_args!("GW_IP_{n}")), text!("public address of gateway instance {n}")).creates(
             "public IP",
             name,
             c.delete(&["public-ip"], pip.clone()),
@@ -197,10 +230,10 @@ fn gateway(b: &mut Builder, c: &Ctx) {
             crate::plan::AzureVpnType::PolicyBased => "PolicyBased",
         }),
     ]);
-    a.extend([t("--sku"), param(format!("{}_GW_SKU", c.v), sku.clone())]);
+    a.extend([t("--sku"), param(text!("{}_GW_SKU", c.v), sku.clone())]);
     if bgp {
         if let Some(asn) = s.asn {
-            a.extend([t("--asn"), param(format!("{}_ASN", c.v), asn.to_string())]);
+            a.extend([t("--asn"), param(text!("{}_ASN", c.v), asn.to_string())]);
         }
     }
     a.extend(c.tags());
@@ -208,7 +241,7 @@ fn gateway(b: &mut Builder, c: &Ctx) {
     let step = b.add(
         c.site,
         c.id("gateway"),
-        format!(
+        text!(
             "Start creating the {} VPN gateway {}-gw ({sku}; about 45 minutes, the script does not wait here)",
             if *active_active { "active-active" } else { "active-standby" },
             c.prefix
@@ -216,9 +249,9 @@ fn gateway(b: &mut Builder, c: &Ctx) {
         AZ,
         a,
     );
-    step.creates("VPN gateway", format!("{}-gw", c.prefix), c.delete(&["vnet-gateway"], c.gw()));
+    step.creates("VPN gateway", text!("{}-gw", c.prefix), c.delete(&["vnet-gateway"], c.gw()));
     for n in 1..=instances {
-        step.after(c.id(&format!("gw-ip-{n}")));
+        step.after(c.id(format_args!("gw-ip-{n}")));
     }
     if let Some(sub) = gateway_subnet_step(c) {
         step.after(sub);
@@ -251,36 +284,36 @@ fn gateway(b: &mut Builder, c: &Ctx) {
         for n in 1..=instances {
             let mut a = c.net(&["vnet-gateway", "show"]);
             a.extend([t("--name"), c.gw()]);
-            a.extend(query(&format!("bgpSettings.bgpPeeringAddresses[{}].ipconfigurationId", n - 1)));
+            a.extend(query(text!("bgpSettings.bgpPeeringAddresses[{}].ipconfigurationId", n - 1)));
             b.add(
                 c.site,
-                c.id(&format!("gw-ipconfig-{n}")),
-                format!("Read the IP configuration of instance {n}"),
+                c.id(format_args!("gw-ipconfig-{n}")),
+                text!("Read the IP configuration of instance {n}"),
                 AZ,
                 a,
             )
-            .capture(c.out(&format!("GW_IPCONFIG_{n}")), format!("gateway instance {n}'s IP configuration ID"))
+            .capture(c.out(format_args!("GW_IPCONFIG_{n}")), text!("gateway instance {n}'s IP configuration ID"))
             .after(c.id("gateway-ready"));
         }
         let mut a = c.net(&["vnet-gateway", "update"]);
         a.extend([t("--name"), c.gw()]);
         for (k, ips) in apipa.iter().enumerate() {
-            let list: Vec<String> = ips.iter().map(|ip| format!("\"{ip}\"")).collect();
+            let list: Vec<String> = ips.iter().map(|ip| text!("\"{ip}\"")).collect();
             a.extend([
                 t("--set"),
-                t(format!("bgpSettings.bgpPeeringAddresses[{k}].customBgpIpAddresses=[{}]", list.join(","))),
+                t(text!("bgpSettings.bgpPeeringAddresses[{k}].customBgpIpAddresses=[{}]", list.join(","))),
             ]);
         }
         a.extend(query("provisioningState"));
         b.add(
             c.site,
             c.id("gateway-apipa"),
-            format!(
+            text!(
                 "Set the custom APIPA BGP addresses ({})",
                 apipa
                     .iter()
                     .enumerate()
-                    .map(|(k, v)| format!(
+                    .map(|(k, v)| text!(
                         "instance {}: {}",
                         k + 1,
                         v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" ")
@@ -305,8 +338,8 @@ fn gateway(b: &mut Builder, c: &Ctx) {
                 continue;
             }
             let Some(peer_ip) = public_address(c.r, l.site(1 - e), tun, 1 - e) else { continue };
-            let lng_name = format!("{}-{}-lng", c.r.plan_name, tun.id);
-            let lng = param(format!("{}_LNG_{}", c.v, var(&tun.id)), lng_name.clone());
+            let lng_name = text!("{}-{}-lng", c.r.plan_name, tun.id);
+            let lng = param(text!("{}_LNG_{}", c.v, var(&tun.id)), lng_name.clone());
             let mut a = c.net(&["local-gateway", "create"]);
             a.extend([t("--name"), lng.clone(), t("--location"), c.location(), t("--gateway-ip-address"), peer_ip]);
             match (l.routing, peer.asn, other.inside_ip) {
@@ -322,8 +355,8 @@ fn gateway(b: &mut Builder, c: &Ctx) {
             a.extend(query("provisioningState"));
             let step = b.add(
                 c.site,
-                c.id(&format!("lng-{}", tun.id)),
-                format!("Create local network gateway {lng_name} for {}", peer.name),
+                c.id(format_args!("lng-{}", tun.id)),
+                text!("Create local network gateway {lng_name} for {}", peer.name),
                 AZ,
                 a,
             );
@@ -348,8 +381,8 @@ fn connection(
     policy: bool,
     apipa: &[Vec<Ipv4Addr>],
 ) {
-    let name = format!("{}-{}", c.r.plan_name, tun.id);
-    let conn = param(format!("{}_CONN_{}", c.v, var(&tun.id)), name.clone());
+    let name = text!("{}-{}", c.r.plan_name, tun.id);
+    let conn = param(text!("{}_CONN_{}", c.v, var(&tun.id)), name.clone());
     let mut a = c.net(&["vpn-connection", "create"]);
     a.extend([
         t("--name"),
@@ -368,14 +401,14 @@ fn connection(
     }
     a.extend(c.tags());
     a.extend(query("resource.provisioningState"));
-    b.add(c.site, c.id(&format!("conn-{}", tun.id)), format!("Create connection {name} (tunnel {})", tun.id), AZ, a)
+    b.add(c.site, c.id(format_args!("conn-{}", tun.id)), text!("Create connection {name} (tunnel {})", tun.id), AZ, a)
         .after(c.id("gateway-ready"))
-        .after(c.id(&format!("lng-{}", tun.id)))
+        .after(c.id(format_args!("lng-{}", tun.id)))
         .creates("VPN connection", name.clone(), c.delete(&["vpn-connection"], conn.clone()));
 
     if policy {
         let d = Dialect::Azure;
-        let v = |s: Option<&str>| t(s.unwrap_or("None"));
+        let v = |s: Option<&'static str>| t(s.unwrap_or("None"));
         // With GCM, Azure wants the same GCM name as IPsec integrity.
         let ipsec_integ = match p.p2_integrity {
             Some(i) => dialects::integrity(d, i),
@@ -405,18 +438,18 @@ fn connection(
         a.extend(query("provisioningState"));
         b.add(
             c.site,
-            c.id(&format!("policy-{}", tun.id)),
-            format!("Set the IPsec/IKE policy of {name} (phase 2 lifetime {} s)", p.p2_lifetime[e]),
+            c.id(format_args!("policy-{}", tun.id)),
+            text!("Set the IPsec/IKE policy of {name} (phase 2 lifetime {} s)", p.p2_lifetime[e]),
             AZ,
             a,
         )
-        .after(c.id(&format!("conn-{}", tun.id)));
+        .after(c.id(format_args!("conn-{}", tun.id)));
     }
 
     // DPD timeout and, for BGP, which custom APIPA address each instance uses on this connection.
     let mut sets: Vec<Arg> = Vec::new();
     if let Some(dpd) = p.dpd_timeout[e] {
-        sets.extend([t("--set"), t(format!("dpdTimeoutSeconds={dpd}"))]);
+        sets.extend([t("--set"), t(text!("dpdTimeoutSeconds={dpd}"))]);
     }
     let mine = tun.ends[e].inside_ip;
     if let (Routing::Bgp, Some(ip)) = (l.routing, mine) {
@@ -425,9 +458,9 @@ fn connection(
         let mut parts = vec![t("gatewayCustomBgpIpAddresses=[")];
         for (j, ips) in apipa.iter().enumerate() {
             let Some(addr) = (if j == k { Some(ip) } else { ips.get(pos).or(ips.first()).copied() }) else { continue };
-            parts.push(t(format!("{}{{\"ipConfigurationId\":\"", if parts.len() > 1 { "," } else { "" })));
-            parts.push(out(c.out(&format!("GW_IPCONFIG_{}", j + 1))));
-            parts.push(t(format!("\",\"customBgpIpAddress\":\"{addr}\"}}")));
+            parts.push(t(text!("{}{{\"ipConfigurationId\":\"", if parts.len() > 1 { "," } else { "" })));
+            parts.push(out(c.out(format_args!("GW_IPCONFIG_{}", j + 1))));
+            parts.push(t(text!("\",\"customBgpIpAddress\":\"{addr}\"}}")));
         }
         parts.push(t("]"));
         sets.extend([t("--set"), cat(parts)]);
@@ -439,15 +472,15 @@ fn connection(
         a.extend(query("provisioningState"));
         let step = b.add(
             c.site,
-            c.id(&format!("conn-set-{}", tun.id)),
-            format!(
+            c.id(format_args!("conn-set-{}", tun.id)),
+            text!(
                 "Set DPD{} on {name}",
                 if l.routing == Routing::Bgp { " and the custom APIPA BGP addresses" } else { "" }
             ),
             AZ,
             a,
         );
-        step.after(c.id(&format!("conn-{}", tun.id)));
+        step.after(c.id(format_args!("conn-{}", tun.id)));
         if l.routing == Routing::Bgp {
             step.after(c.id("gateway-apipa"));
         }
@@ -460,13 +493,13 @@ fn connection(
 fn appliance(b: &mut Builder, c: &Ctx) {
     let s = &c.r.sites[c.site];
     let Gateway::Appliance { private_ip, public_ip, .. } = &s.gateway else { return };
-    let nsg_name = format!("{}-appliance-nsg", c.prefix);
-    let nsg = param(format!("{}_NSG", c.v), nsg_name.clone());
+    let nsg_name = text!("{}-appliance-nsg", c.prefix);
+    let nsg = param(text!("{}_NSG", c.v), nsg_name.clone());
     let mut a = c.net(&["nsg", "create"]);
     a.extend([t("--name"), nsg.clone(), t("--location"), c.location()]);
     a.extend(c.tags());
     a.extend(query("NewNSG.provisioningState"));
-    let step = b.add(c.site, c.id("nsg"), format!("Create the appliance's NSG {nsg_name}"), AZ, a);
+    let step = b.add(c.site, c.id("nsg"), text!("Create the appliance's NSG {nsg_name}"), AZ, a);
     step.creates("network security group", nsg_name, c.delete(&["nsg"], nsg.clone()));
     if s.network == Network::New {
         step.after(c.id("group"));
@@ -481,7 +514,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             }
             seen.push(ip.clone());
             for (proto, ports) in [("Udp", Some("500 4500")), ("Esp", None)] {
-                let rule = format!("{}-{}-{}", peer.name, seen.len(), proto.to_ascii_lowercase());
+                let rule = text!("{}-{}-{}", peer.name, seen.len(), proto.to_ascii_lowercase());
                 let mut a = c.net(&["nsg", "rule", "create"]);
                 a.extend([
                     t("--nsg-name"),
@@ -506,8 +539,8 @@ fn appliance(b: &mut Builder, c: &Ctx) {
                 a.extend(query("provisioningState"));
                 b.add(
                     c.site,
-                    c.id(&format!("nsg-{rule}")),
-                    format!(
+                    c.id(format_args!("nsg-{rule}")),
+                    text!(
                         "Allow {} from {}",
                         if ports.is_some() { "IKE and NAT-T (UDP 500, 4500)" } else { "ESP" },
                         peer.name
@@ -520,10 +553,10 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             }
         }
     }
-    let nic = param(format!("{}_NIC", c.v), format!("{}-appliance-nic", c.prefix));
-    let ip = param(format!("{}_APPLIANCE_IP", c.v), private_ip.clone());
-    let pip_name = format!("{}-appliance-ip", c.prefix);
-    let pip = param(format!("{}_APPLIANCE_PIP", c.v), pip_name.clone());
+    let nic = param(text!("{}_NIC", c.v), text!("{}-appliance-nic", c.prefix));
+    let ip = param(text!("{}_APPLIANCE_IP", c.v), private_ip.clone());
+    let pip_name = text!("{}-appliance-ip", c.prefix);
+    let pip = param(text!("{}_APPLIANCE_PIP", c.v), pip_name.clone());
     if public_ip.is_empty() {
         let a = c.public_ip(&pip);
         let step = b.add(c.site, c.id("appliance-ip"), "Create the appliance's public IP (Standard, static)", AZ, a);
@@ -564,25 +597,24 @@ fn appliance(b: &mut Builder, c: &Ctx) {
     let step = b.add(
         c.site,
         c.id("nic"),
-        format!("Create the appliance's NIC at {private_ip} with IP forwarding (attach it to the VM)"),
+        text!("Create the appliance's NIC at {private_ip} with IP forwarding (attach it to the VM)"),
         AZ,
         a,
     );
-    step.creates("network interface", format!("{}-appliance-nic", c.prefix), c.delete(&["nic"], nic))
-        .after(c.id("nsg"));
+    step.creates("network interface", text!("{}-appliance-nic", c.prefix), c.delete(&["nic"], nic)).after(c.id("nsg"));
     if public_ip.is_empty() {
         step.after(c.id("appliance-ip"));
     }
     if let (Network::New, Some(k)) = (&s.network, subnet) {
-        step.after(c.id(&format!("subnet-{}", k + 1)));
+        step.after(c.id(format_args!("subnet-{}", k + 1)));
     }
-    let rt_name = format!("{}-rt", c.prefix);
-    let rt = param(format!("{}_ROUTE_TABLE", c.v), rt_name.clone());
+    let rt_name = text!("{}-rt", c.prefix);
+    let rt = param(text!("{}_ROUTE_TABLE", c.v), rt_name.clone());
     let mut a = c.net(&["route-table", "create"]);
     a.extend([t("--name"), rt.clone(), t("--location"), c.location()]);
     a.extend(c.tags());
     a.extend(query("provisioningState"));
-    let step = b.add(c.site, c.id("route-table"), format!("Create the route table {rt_name}"), AZ, a);
+    let step = b.add(c.site, c.id("route-table"), text!("Create the route table {rt_name}"), AZ, a);
     step.creates("route table", rt_name, c.delete(&["route-table"], rt.clone()));
     if s.network == Network::New {
         step.after(c.id("group"));
@@ -598,7 +630,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
                 t("--route-table-name"),
                 rt.clone(),
                 t("--name"),
-                t(format!("to-{}-{}", peer.name, p.replace(['.', '/'], "-"))),
+                t(text!("to-{}-{}", peer.name, p.replace(['.', '/'], "-"))),
                 t("--address-prefix"),
                 t(p.clone()),
                 t("--next-hop-type"),
@@ -609,8 +641,8 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             a.extend(query("provisioningState"));
             b.add(
                 c.site,
-                c.id(&format!("route-{p}")),
-                format!("Route {p} ({}) through the appliance", peer.name),
+                c.id(format_args!("route-{p}")),
+                text!("Route {p} ({}) through the appliance", peer.name),
                 AZ,
                 a,
             )
@@ -627,13 +659,13 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             a.extend(query("provisioningState"));
             b.add(
                 c.site,
-                c.id(&format!("subnet-rt-{}", k + 1)),
-                format!("Use the route table in subnet {}", sub.name),
+                c.id(format_args!("subnet-rt-{}", k + 1)),
+                text!("Use the route table in subnet {}", sub.name),
                 AZ,
                 a,
             )
             .after(c.id("route-table"))
-            .after(c.id(&format!("subnet-{}", k + 1)));
+            .after(c.id(format_args!("subnet-{}", k + 1)));
         }
     }
 }

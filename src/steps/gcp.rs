@@ -21,32 +21,32 @@ struct Ctx<'r> {
 }
 
 impl Ctx<'_> {
-    fn id(&self, what: &str) -> String {
+    fn id(&self, what: impl std::fmt::Display) -> String {
         sid(self.r, self.site, what)
     }
 
-    fn out(&self, what: &str) -> String {
-        format!("{}_{what}", self.v)
+    fn out(&self, what: impl std::fmt::Display) -> String {
+        super::joined(&self.v, '_', what)
     }
 
     fn region(&self) -> Vec<Arg> {
-        vec![t("--region"), param(format!("{}_REGION", self.v), self.r.sites[self.site].region.clone())]
+        vec![t("--region"), param(text!("{}_REGION", self.v), self.r.sites[self.site].region.clone())]
     }
 
     fn network(&self) -> Arg {
         let value = match &self.r.sites[self.site].network {
             Network::Existing { id, .. } => id.clone(),
-            Network::New => format!("{}-net", self.prefix),
+            Network::New => text!("{}-net", self.prefix),
         };
-        param(format!("{}_NETWORK", self.v), value)
+        param(text!("{}_NETWORK", self.v), value)
     }
 
     fn description(&self) -> Vec<Arg> {
-        vec![t("--description"), t(format!("tunnelsmith plan {}", self.r.plan_name))]
+        vec![t("--description"), t(text!("tunnelsmith plan {}", self.r.plan_name))]
     }
 
     /// `gcloud compute <what...> NAME`
-    fn compute(&self, what: &[&str], name: Arg) -> Vec<Arg> {
+    fn compute(&self, what: &[&'static str], name: Arg) -> Vec<Arg> {
         let mut a = vec![t("compute")];
         a.extend(ts(what));
         a.push(name);
@@ -54,7 +54,7 @@ impl Ctx<'_> {
     }
 
     /// `gcloud compute <what...> delete NAME [--region R] --quiet`
-    fn delete(&self, what: &[&str], name: Arg, regional: bool) -> Vec<Arg> {
+    fn delete(&self, what: &[&'static str], name: Arg, regional: bool) -> Vec<Arg> {
         let mut a = vec![t("gcloud"), t("compute")];
         a.extend(ts(what));
         a.extend([t("delete"), name]);
@@ -67,7 +67,7 @@ impl Ctx<'_> {
 }
 
 fn format(f: &str) -> Vec<Arg> {
-    vec![t("--format"), t(format!("value({f})"))]
+    vec![t("--format"), t(text!("value({f})"))]
 }
 
 pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
@@ -84,12 +84,12 @@ pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
 fn network(b: &mut Builder, c: &Ctx) {
     let s = &c.r.sites[c.site];
     if s.network == Network::New {
-        let name = format!("{}-net", c.prefix);
+        let name = text!("{}-net", c.prefix);
         let mut a = c.compute(&["networks", "create"], c.network());
         a.extend(ts(&["--subnet-mode", "custom", "--bgp-routing-mode", "global"]));
         a.extend(c.description());
         a.extend(format("name"));
-        b.add(c.site, c.id("network"), format!("Create the VPC network {name}"), GCLOUD, a).creates(
+        b.add(c.site, c.id("network"), text!("Create the VPC network {name}"), GCLOUD, a).creates(
             "VPC network",
             name,
             c.delete(&["networks"], c.network(), false),
@@ -103,8 +103,8 @@ fn network(b: &mut Builder, c: &Ctx) {
             a.extend(format("name"));
             b.add(
                 c.site,
-                c.id(&format!("subnet-{}", k + 1)),
-                format!("Create subnet {} ({})", sub.name, sub.cidr),
+                c.id(format_args!("subnet-{}", k + 1)),
+                text!("Create subnet {} ({})", sub.name, sub.cidr),
                 GCLOUD,
                 a,
             )
@@ -128,7 +128,7 @@ fn network(b: &mut Builder, c: &Ctx) {
     if ranges.is_empty() {
         return;
     }
-    let name = format!("{}-from-peers", c.prefix);
+    let name = text!("{}-from-peers", c.prefix);
     let mut a = c.compute(&["firewall-rules", "create"], t(name.clone()));
     a.extend([
         t("--network"),
@@ -145,7 +145,7 @@ fn network(b: &mut Builder, c: &Ctx) {
     let step = b.add(
         c.site,
         c.id("firewall"),
-        format!("Allow traffic from the peer networks ({})", ranges.join(", ")),
+        text!("Allow traffic from the peer networks ({})", ranges.join(", ")),
         GCLOUD,
         a,
     );
@@ -157,14 +157,14 @@ fn network(b: &mut Builder, c: &Ctx) {
 
 fn ha_vpn(b: &mut Builder, c: &Ctx) {
     let s = &c.r.sites[c.site];
-    let gw_name = format!("{}-vpngw", c.prefix);
-    let gw = param(format!("{}_VPN_GW", c.v), gw_name.clone());
+    let gw_name = text!("{}-vpngw", c.prefix);
+    let gw = param(text!("{}_VPN_GW", c.v), gw_name.clone());
     let mut a = c.compute(&["vpn-gateways", "create"], gw.clone());
     a.extend([t("--network"), c.network()]);
     a.extend(c.region());
     a.extend(c.description());
     a.extend(format("name"));
-    let step = b.add(c.site, c.id("gateway"), format!("Create the HA VPN gateway {gw_name}"), GCLOUD, a);
+    let step = b.add(c.site, c.id("gateway"), text!("Create the HA VPN gateway {gw_name}"), GCLOUD, a);
     step.creates("HA VPN gateway", gw_name, c.delete(&["vpn-gateways"], gw.clone(), true));
     if s.network == Network::New {
         step.after(c.id("network"));
@@ -172,27 +172,27 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
     for n in 1..=2u8 {
         let mut a = c.compute(&["vpn-gateways", "describe"], gw.clone());
         a.extend(c.region());
-        a.extend(format(&format!("vpnInterfaces[{}].ipAddress", n - 1)));
+        a.extend(format(&text!("vpnInterfaces[{}].ipAddress", n - 1)));
         b.add(
             c.site,
-            c.id(&format!("gateway-ip-{n}")),
-            format!("Read the address of HA VPN interface {}", n - 1),
+            c.id(format_args!("gateway-ip-{n}")),
+            text!("Read the address of HA VPN interface {}", n - 1),
             GCLOUD,
             a,
         )
         .after(c.id("gateway"))
-        .capture(c.out(&format!("GW_IP_{n}")), format!("address of HA VPN interface {}", n - 1));
+        .capture(c.out(format_args!("GW_IP_{n}")), text!("address of HA VPN interface {}", n - 1));
     }
-    let router_name = format!("{}-router", c.prefix);
-    let router = param(format!("{}_ROUTER", c.v), router_name.clone());
+    let router_name = text!("{}-router", c.prefix);
+    let router = param(text!("{}_ROUTER", c.v), router_name.clone());
     let asn = s.asn.unwrap_or(65534);
     let mut a = c.compute(&["routers", "create"], router.clone());
     a.extend([t("--network"), c.network()]);
     a.extend(c.region());
-    a.extend([t("--asn"), param(format!("{}_ASN", c.v), asn.to_string())]);
+    a.extend([t("--asn"), param(text!("{}_ASN", c.v), asn.to_string())]);
     a.extend(c.description());
     a.extend(format("name"));
-    let step = b.add(c.site, c.id("router"), format!("Create the Cloud Router {router_name} (ASN {asn})"), GCLOUD, a);
+    let step = b.add(c.site, c.id("router"), text!("Create the Cloud Router {router_name} (ASN {asn})"), GCLOUD, a);
     step.creates("Cloud Router", router_name, c.delete(&["routers"], router.clone(), true));
     if s.network == Network::New {
         step.after(c.id("network"));
@@ -215,11 +215,11 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
         if ips.is_empty() {
             continue;
         }
-        let ext_name = format!("{}-{}-peer", c.r.plan_name, l.id);
-        let ext = param(format!("{}_PEER_GW_{}", c.v, var(&peer.name)), ext_name.clone());
+        let ext_name = text!("{}-{}-peer", c.r.plan_name, l.id);
+        let ext = param(text!("{}_PEER_GW_{}", c.v, var(&peer.name)), ext_name.clone());
         let mut interfaces = Vec::new();
         for (k, ip) in ips.into_iter().enumerate() {
-            interfaces.push(t(format!("{}{k}=", if k == 0 { "" } else { "," })));
+            interfaces.push(t(text!("{}{k}=", if k == 0 { "" } else { "," })));
             interfaces.push(ip);
         }
         let redundancy = match keys.len() {
@@ -233,8 +233,8 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
         a.extend(format("redundancyType"));
         b.add(
             c.site,
-            c.id(&format!("peer-{}", peer.name)),
-            format!("Create external VPN gateway {ext_name} for {} ({redundancy})", peer.name),
+            c.id(format_args!("peer-{}", peer.name)),
+            text!("Create external VPN gateway {ext_name} for {} ({redundancy})", peer.name),
             GCLOUD,
             a,
         )
@@ -244,8 +244,8 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
         for tun in &l.tunnels {
             let o = tun.ends[1 - e];
             let Some(j) = keys.iter().position(|k| *k == (o.connection, o.outside)) else { continue };
-            let tname = format!("{}-{}", c.r.plan_name, tun.id);
-            let tunnel = param(format!("{}_TUNNEL_{}", c.v, var(&tun.id)), tname.clone());
+            let tname = text!("{}-{}", c.r.plan_name, tun.id);
+            let tunnel = param(text!("{}_TUNNEL_{}", c.v, var(&tun.id)), tname.clone());
             let mut a = c.compute(&["vpn-tunnels", "create"], tunnel.clone());
             a.extend(c.region());
             a.extend([
@@ -271,20 +271,20 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             a.extend(format("name"));
             b.add(
                 c.site,
-                c.id(&format!("tunnel-{}", tun.id)),
-                format!("Create tunnel {tname} (interface {} to {} address {j})", tun.ends[e].outside, peer.name),
+                c.id(format_args!("tunnel-{}", tun.id)),
+                text!("Create tunnel {tname} (interface {} to {} address {j})", tun.ends[e].outside, peer.name),
                 GCLOUD,
                 a,
             )
             .after(c.id("gateway"))
             .after(c.id("router"))
-            .after(c.id(&format!("peer-{}", peer.name)))
+            .after(c.id(format_args!("peer-{}", peer.name)))
             .creates("VPN tunnel", tname.clone(), c.delete(&["vpn-tunnels"], tunnel.clone(), true));
 
             let (Some(inside), Some(mine), Some(theirs)) = (tun.inside, tun.ends[e].inside_ip, o.inside_ip) else {
                 continue;
             };
-            let ifname = format!("{tname}-if");
+            let ifname = text!("{tname}-if");
             let mut a = c.compute(&["routers", "add-interface"], router.clone());
             a.extend(c.region());
             a.extend([
@@ -300,17 +300,17 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             a.extend(format("name"));
             b.add(
                 c.site,
-                c.id(&format!("if-{}", tun.id)),
-                format!("Add router interface {ifname} ({mine}/{})", inside.prefix_len()),
+                c.id(format_args!("if-{}", tun.id)),
+                text!("Add router interface {ifname} ({mine}/{})", inside.prefix_len()),
                 GCLOUD,
                 a,
             )
-            .after(c.id(&format!("tunnel-{}", tun.id)));
+            .after(c.id(format_args!("tunnel-{}", tun.id)));
             let mut a = c.compute(&["routers", "add-bgp-peer"], router.clone());
             a.extend(c.region());
             a.extend([
                 t("--peer-name"),
-                t(format!("{tname}-bgp")),
+                t(text!("{tname}-bgp")),
                 t("--interface"),
                 t(ifname),
                 t("--peer-ip-address"),
@@ -321,12 +321,12 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             a.extend(format("name"));
             b.add(
                 c.site,
-                c.id(&format!("bgp-{}", tun.id)),
-                format!("Add BGP peer {theirs} (ASN {peer_asn}) on tunnel {}", tun.id),
+                c.id(format_args!("bgp-{}", tun.id)),
+                text!("Add BGP peer {theirs} (ASN {peer_asn}) on tunnel {}", tun.id),
                 GCLOUD,
                 a,
             )
-            .after(c.id(&format!("if-{}", tun.id)));
+            .after(c.id(format_args!("if-{}", tun.id)));
         }
     }
 }
@@ -338,14 +338,14 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
 fn appliance(b: &mut Builder, c: &Ctx) {
     let s = &c.r.sites[c.site];
     let Gateway::Appliance { private_ip, public_ip, .. } = &s.gateway else { return };
-    let tag = format!("{}-appliance", c.prefix);
+    let tag = text!("{}-appliance", c.prefix);
     if public_ip.is_empty() {
-        let name = format!("{}-appliance-ip", c.prefix);
+        let name = text!("{}-appliance-ip", c.prefix);
         let mut a = c.compute(&["addresses", "create"], t(name.clone()));
         a.extend(c.region());
         a.extend(c.description());
         a.extend(format("address"));
-        b.add(c.site, c.id("appliance-ip"), format!("Reserve the appliance's external address {name}"), GCLOUD, a)
+        b.add(c.site, c.id("appliance-ip"), text!("Reserve the appliance's external address {name}"), GCLOUD, a)
             .capture(c.out("PUBLIC_IP"), "the appliance's public address")
             .creates("external address", name.clone(), c.delete(&["addresses"], t(name), true));
     }
@@ -357,7 +357,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
                 continue;
             }
             seen.push(ip.clone());
-            let name = format!("{}-ipsec-{}-{}", c.prefix, peer.name, seen.len());
+            let name = text!("{}-ipsec-{}-{}", c.prefix, peer.name, seen.len());
             let mut a = c.compute(&["firewall-rules", "create"], t(name.clone()));
             a.extend([
                 t("--network"),
@@ -375,8 +375,8 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             a.extend(format("name"));
             let step = b.add(
                 c.site,
-                c.id(&format!("fw-{}-{}", peer.name, seen.len())),
-                format!("Allow IKE, NAT-T and ESP from {} to the appliance", peer.name),
+                c.id(format_args!("fw-{}-{}", peer.name, seen.len())),
+                text!("Allow IKE, NAT-T and ESP from {} to the appliance", peer.name),
                 GCLOUD,
                 a,
             );
@@ -392,7 +392,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             if !routed.insert(p.clone()) {
                 continue;
             }
-            let name = format!("{}-to-{}-{}", c.prefix, peer.name, routed.len());
+            let name = text!("{}-to-{}-{}", c.prefix, peer.name, routed.len());
             let mut a = c.compute(&["routes", "create"], t(name.clone()));
             a.extend([
                 t("--network"),
@@ -400,14 +400,14 @@ fn appliance(b: &mut Builder, c: &Ctx) {
                 t("--destination-range"),
                 t(p.clone()),
                 t("--next-hop-address"),
-                param(format!("{}_APPLIANCE_IP", c.v), private_ip.clone()),
+                param(text!("{}_APPLIANCE_IP", c.v), private_ip.clone()),
             ]);
             a.extend(c.description());
             a.extend(format("name"));
             let step = b.add(
                 c.site,
-                c.id(&format!("route-{p}")),
-                format!("Route {p} ({}) through the appliance", peer.name),
+                c.id(format_args!("route-{p}")),
+                text!("Route {p} ({}) through the appliance", peer.name),
                 GCLOUD,
                 a,
             );

@@ -14,6 +14,16 @@
 //! Nothing here decides what `check` did not: every address, ASN, /30, lifetime and algorithm
 //! comes from [`Resolved`]; algorithm spellings come from [`crate::kb::dialects`].
 
+/// `format!` into a string with room for a name or a title: `format!` guesses from its literal
+/// pieces, which are short here, and would grow most strings twice.
+macro_rules! text {
+    ($($arg:tt)*) => {{
+        let mut s = String::with_capacity(64);
+        let _ = std::fmt::Write::write_fmt(&mut s, format_args!($($arg)*));
+        s
+    }};
+}
+
 mod aws;
 mod azure;
 mod gcp;
@@ -43,7 +53,10 @@ pub use status::{probes, Probe, Reads};
 use crate::check::{RLink, RSite, RTunnel, Resolved};
 use crate::plan::{Gateway, Platform};
 use serde::Serialize;
+use smallvec::{smallvec, SmallVec};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A step's stable id, `<site>/<what>`, e.g. `azure/gateway` or `aws/vpn-aws-azure-1`.
 pub type StepId = String;
@@ -70,24 +83,39 @@ impl Program {
 /// One piece of an argument.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Part {
-    /// Literal text.
-    Text(String),
+    /// Literal text (most of it is fixed: flags and subcommands, which need no allocation).
+    Text(Cow<'static, str>),
     /// A value from the plan, named so that a script can list it at the top (`AWS_REGION`).
-    Param { name: String, value: String },
+    /// (Shared: a site's scripts name the same few values in most of their commands.)
+    Param { name: Arc<str>, value: Arc<str> },
     /// A value captured by an earlier step (possibly on another cloud), by its name.
     Output(String),
     /// A pre-shared key, by its name in `secrets.env` (`PSK_AWS_AZURE_T1`).
     Secret(String),
 }
 
+/// The parts of an argument. Most arguments have one, held inline.
+pub type Parts = SmallVec<[Part; 1]>;
+
 /// One argument: the concatenation of its parts (e.g. a JSON document with a key inside).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Arg(pub Vec<Part>);
+pub struct Arg(pub Parts);
+
+impl From<Vec<Part>> for Arg {
+    fn from(parts: Vec<Part>) -> Arg {
+        Arg(Parts::from_vec(parts))
+    }
+}
 
 impl Arg {
+    /// An argument of one part.
+    pub fn one(part: Part) -> Arg {
+        Arg(smallvec![part])
+    }
+
     /// Literal text.
-    pub fn text(s: impl Into<String>) -> Arg {
-        Arg(vec![Part::Text(s.into())])
+    pub fn text(s: impl Into<Cow<'static, str>>) -> Arg {
+        Arg::one(Part::Text(s.into()))
     }
 
     /// The argument with every value filled in, for display and tests: outputs and secrets
@@ -96,11 +124,34 @@ impl Arg {
         self.0
             .iter()
             .map(|p| match p {
-                Part::Text(t) => t.clone(),
-                Part::Param { value, .. } => value.clone(),
+                Part::Text(t) => t.to_string(),
+                Part::Param { value, .. } => value.to_string(),
                 Part::Output(n) | Part::Secret(n) => format!("${{{n}}}"),
             })
             .collect()
+    }
+
+    /// Whether [`display`](Arg::display) is `s`, without making it.
+    pub fn displays(&self, s: &str) -> bool {
+        let mut rest = s;
+        let mut take = |piece: &str| match rest.strip_prefix(piece) {
+            Some(r) => {
+                rest = r;
+                true
+            }
+            None => false,
+        };
+        for p in &self.0 {
+            let matched = match p {
+                Part::Text(t) => take(t),
+                Part::Param { value, .. } => take(value),
+                Part::Output(n) | Part::Secret(n) => take("${") && take(n) && take("}"),
+            };
+            if !matched {
+                return false;
+            }
+        }
+        rest.is_empty()
     }
 
     /// The argument with outputs and secrets taken from `values` (missing ones stay `${NAME}`).
@@ -108,8 +159,8 @@ impl Arg {
         self.0
             .iter()
             .map(|p| match p {
-                Part::Text(t) => t.clone(),
-                Part::Param { value, .. } => value.clone(),
+                Part::Text(t) => t.to_string(),
+                Part::Param { value, .. } => value.to_string(),
                 Part::Output(n) | Part::Secret(n) => values.get(n).cloned().unwrap_or_else(|| format!("${{{n}}}")),
             })
             .collect()
@@ -199,7 +250,7 @@ impl Step {
     /// Plan values this step reads, as (name, value).
     pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
         self.args.iter().chain(self.creates.iter().flat_map(|r| &r.delete)).flat_map(|a| &a.0).filter_map(|p| match p {
-            Part::Param { name, value } => Some((name.as_str(), value.as_str())),
+            Part::Param { name, value } => Some((&**name, &**value)),
             _ => None,
         })
     }
@@ -217,7 +268,9 @@ impl Step {
 /// [`order`] interleaves sites). Sites that are not on a cloud, or whose gateway cannot be
 /// built (Classic VPN), have no steps. Deterministic.
 pub fn steps(r: &Resolved) -> Vec<Step> {
-    let mut b = Builder::default();
+    // Room for every step of a big plan (about ten per tunnel at most), so the list never moves.
+    let tunnels: usize = r.links.iter().map(|l| l.tunnels.len()).sum();
+    let mut b = Builder { steps: Vec::with_capacity(16 * r.sites.len() + 8 * tunnels) };
     for (i, s) in r.sites.iter().enumerate() {
         match (s.platform, &s.gateway) {
             (_, Gateway::GcpClassicVpn {}) | (Platform::Onprem, _) => {}
@@ -261,15 +314,23 @@ impl Builder {
     }
 
     fn finish(mut self) -> Vec<Step> {
-        let producers: BTreeMap<String, StepId> =
-            self.steps.iter().filter_map(|s| s.capture.as_ref().map(|c| (c.name.clone(), s.id.clone()))).collect();
-        for s in &mut self.steps {
-            let implied: Vec<StepId> = s.inputs().filter_map(|n| producers.get(n).cloned()).collect();
-            for id in implied {
-                if !s.after.contains(&id) && id != s.id {
-                    s.after.push(id);
-                }
+        // (step, the step that produces a value it reads), found before any step changes.
+        let implied: Vec<(usize, usize)> = {
+            let producers: BTreeMap<&str, usize> = (self.steps.iter().enumerate())
+                .filter_map(|(j, s)| s.capture.as_ref().map(|c| (c.name.as_str(), j)))
+                .collect();
+            (self.steps.iter().enumerate())
+                .flat_map(|(i, s)| s.inputs().filter_map(|n| producers.get(n)).map(move |&j| (i, j)))
+                .collect()
+        };
+        for (i, j) in implied {
+            let (s, id) = (&self.steps[i], &self.steps[j].id);
+            if !s.after.contains(id) && *id != s.id {
+                let id = id.clone();
+                self.steps[i].after.push(id);
             }
+        }
+        for s in &mut self.steps {
             s.check = recheck::derive(s);
         }
         self.steps
@@ -317,28 +378,28 @@ impl Step {
 // ---- helpers shared by the platform modules ----------------------------------------------------
 
 /// Literal argument.
-pub(crate) fn t(s: impl Into<String>) -> Arg {
+pub(crate) fn t(s: impl Into<Cow<'static, str>>) -> Arg {
     Arg::text(s)
 }
 
 /// A run of literal arguments.
-pub(crate) fn ts(words: &[&str]) -> Vec<Arg> {
+pub(crate) fn ts(words: &[&'static str]) -> Vec<Arg> {
     words.iter().map(|w| Arg::text(*w)).collect()
 }
 
 /// A plan value named at the top of the script.
-pub(crate) fn param(name: impl Into<String>, value: impl Into<String>) -> Arg {
-    Arg(vec![Part::Param { name: name.into(), value: value.into() }])
+pub(crate) fn param(name: impl Into<Arc<str>>, value: impl Into<Arc<str>>) -> Arg {
+    Arg::one(Part::Param { name: name.into(), value: value.into() })
 }
 
 /// A value captured by an earlier step.
 pub(crate) fn out(name: impl Into<String>) -> Arg {
-    Arg(vec![Part::Output(name.into())])
+    Arg::one(Part::Output(name.into()))
 }
 
 /// A pre-shared key.
 pub(crate) fn secret(name: impl Into<String>) -> Arg {
-    Arg(vec![Part::Secret(name.into())])
+    Arg::one(Part::Secret(name.into()))
 }
 
 /// The parts of several arguments joined into one.
@@ -348,7 +409,17 @@ pub(crate) fn cat(args: Vec<Arg>) -> Arg {
 
 /// `NAME` form of a site name for variable names: `us-west` → `US_WEST`.
 pub(crate) fn var(site: &str) -> String {
-    site.to_ascii_uppercase().replace('-', "_")
+    site.chars().map(|c| if c == '-' { '_' } else { c.to_ascii_uppercase() }).collect()
+}
+
+/// `<head><sep><what>`, made in one string with room for it (`format!` would grow it twice).
+pub(crate) fn joined(head: &str, sep: char, what: impl std::fmt::Display) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(head.len() + 48);
+    s.push_str(head);
+    s.push(sep);
+    let _ = write!(s, "{what}");
+    s
 }
 
 /// Which end of the link `site` is (0 = a, 1 = b).
@@ -387,8 +458,8 @@ pub(crate) fn public_address(r: &Resolved, site: usize, tunnel: &RTunnel, end: u
 }
 
 /// The step id prefix of a site.
-pub(crate) fn sid(r: &Resolved, site: usize, what: &str) -> String {
-    format!("{}/{what}", r.sites[site].name)
+pub(crate) fn sid(r: &Resolved, site: usize, what: impl std::fmt::Display) -> String {
+    joined(&r.sites[site].name, '/', what)
 }
 
 /// The name every resource of a site starts with: `<plan>-<site>`.

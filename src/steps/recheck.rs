@@ -8,6 +8,7 @@
 //! arguments). Deterministic and pure, like the rest of `steps`.
 
 use super::{t, Arg, Part, Program, Step};
+use std::borrow::Cow;
 
 /// What the executor runs to find out whether `step` took effect.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -107,7 +108,9 @@ fn aws(s: &Step) -> Option<Check> {
     if cmd == "authorize-security-group-ingress" {
         return Some(Check::RerunUnless("InvalidPermission.Duplicate"));
     }
-    let ec2 = |command: &str| vec![t("ec2"), t(command), t("--region"), flag(a, "--region").cloned().unwrap_or(t(""))];
+    let ec2 = |command: &'static str| {
+        vec![t("ec2"), t(command), t("--region"), flag(a, "--region").cloned().unwrap_or(t(""))]
+    };
     let query = |q: String| [t("--query"), t(q), t("--output"), t("text")];
     let id = |f: &str| flag(a, f).cloned();
     if let Some((describe_cmd, list, field, states)) = aws_tagged(cmd) {
@@ -195,7 +198,7 @@ fn az(s: &Step) -> Option<Check> {
         _ => return None,
     }
     let noun = &words[..words.len() - 1];
-    let mut args: Vec<Arg> = noun.iter().map(|w| t(*w)).collect();
+    let mut args: Vec<Arg> = a[..noun.len()].to_vec();
     if verb == "add" {
         // `vpn-connection ipsec-policy add`: a connection holds one policy.
         args.push(t("list"));
@@ -211,9 +214,11 @@ fn az(s: &Step) -> Option<Check> {
         }
     }
     // What the step captures, read from the resource itself (`publicIp.ipAddress` → `ipAddress`).
-    let q = match (&s.capture, flag(a, "--query").and_then(text)) {
-        (Some(_), Some(q)) => q.rsplit('.').next().unwrap_or(q).to_string(),
-        _ => "id".to_string(),
+    let last = |q: &str| q.rsplit('.').next().unwrap_or(q).len();
+    let q: Cow<'static, str> = match (&s.capture, flag(a, "--query").map(|x| x.0.as_slice())) {
+        (Some(_), Some([Part::Text(Cow::Borrowed(q))])) => Cow::Borrowed(&q[q.len() - last(q)..]),
+        (Some(_), Some([Part::Text(q)])) => Cow::Owned(q[q.len() - last(q)..].to_string()),
+        _ => Cow::Borrowed("id"),
     };
     args.extend([t("--query"), t(q), t("--output"), t("tsv")]);
     describe(args)
@@ -229,17 +234,17 @@ fn gcloud(s: &Step) -> Option<Check> {
         return Some(Check::Rerun);
     }
     let name = a.get(vi + 1)?.clone();
-    let mut args: Vec<Arg> = words[..vi].iter().map(|w| t(*w)).collect();
+    let mut args: Vec<Arg> = a[..vi].to_vec();
     args.push(t("describe"));
     args.push(name);
     if let Some(r) = flag(a, "--region") {
         args.extend([t("--region"), r.clone()]);
     }
-    let (format, contains) = match verb {
-        "add-interface" => ("value(interfaces.name)".to_string(), Some(text(flag(a, "--interface-name")?)?)),
-        "add-bgp-peer" => ("value(bgpPeers.name)".to_string(), Some(text(flag(a, "--peer-name")?)?)),
-        _ if s.capture.is_some() => (text(flag(a, "--format")?)?.to_string(), None),
-        _ => ("value(name)".to_string(), None),
+    let (format, contains): (Cow<'static, str>, _) = match verb {
+        "add-interface" => ("value(interfaces.name)".into(), Some(text(flag(a, "--interface-name")?)?)),
+        "add-bgp-peer" => ("value(bgpPeers.name)".into(), Some(text(flag(a, "--peer-name")?)?)),
+        _ if s.capture.is_some() => (text(flag(a, "--format")?)?.to_string().into(), None),
+        _ => ("value(name)".into(), None),
     };
     args.extend([t("--format"), t(format)]);
     Some(Check::Describe { args, contains: contains.map(String::from) })

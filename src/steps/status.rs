@@ -100,7 +100,7 @@ pub fn probes(r: &Resolved, steps: &[Step]) -> Vec<Probe> {
                                 t("--vpn-connection-ids"),
                                 flag(s, "--vpn-connection-ids")?.clone(),
                                 t("--query"),
-                                Arg(vec![
+                                Arg::from(vec![
                                     Part::Text("VpnConnections[0].VgwTelemetry[?OutsideIpAddress=='".into()),
                                     Part::Output(ip),
                                     Part::Text("'].[Status,StatusMessage,AcceptedRouteCount] | [0]".into()),

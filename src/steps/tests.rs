@@ -218,3 +218,19 @@ fn seed_004_status_probes_cover_every_cloud_end_of_every_tunnel() {
     let gcp = p.iter().find(|x| x.tunnel == "gcp-azure-t2" && matches!(x.reads, Reads::GcpBgp { .. })).unwrap();
     assert_eq!(gcp.reads, Reads::GcpBgp { peer: "multicloud-gcp-azure-t2-bgp".into() });
 }
+
+#[test]
+fn displays_is_display_equals() {
+    let a = Arg::from(vec![
+        Part::Text("x=".into()),
+        Part::Param { name: "P".into(), value: "v".into() },
+        Part::Output("O".into()),
+        Part::Secret("S".into()),
+    ]);
+    assert_eq!(a.display(), "x=v${O}${S}");
+    for s in ["x=v${O}${S}", "", "x=v", "x=v${O}${S}!", "x=v${O}${", "x=v$O$S"] {
+        assert_eq!(a.displays(s), a.display() == s, "{s}");
+    }
+    assert!(t("--name").displays("--name") && !t("--name").displays("--nam"));
+    assert!(Arg::from(Vec::new()).displays(""));
+}

@@ -1,6 +1,6 @@
 //! Sections 7 to 9: the cost estimate, teardown, and the files of the bundle.
 
-use super::doc::{plain, Doc};
+use super::doc::{Doc, Plain};
 use super::{Ctx, HTML, MARKDOWN};
 use crate::cost::{self, usd, usd_rate, Traffic, HOURS_PER_MONTH};
 use crate::kb::prices::{Price, Unit};
@@ -12,7 +12,7 @@ fn rate(p: &Price) -> String {
         Unit::Hour => "hour",
         Unit::Gb => "GB",
     };
-    format!("{} per {unit}{}", usd_rate(p.micro_usd), if p.verified() { "" } else { " [?]" })
+    text!("{} per {unit}{}", usd_rate(p.micro_usd), if p.verified() { "" } else { " [?]" })
 }
 
 pub(super) fn cost(c: &Ctx, d: &mut Doc) {
@@ -24,7 +24,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
     let e = cost::estimate(r, c.steps, &traffic);
     let used = e.prices_used();
     d.h(2, "cost", "Cost estimate");
-    d.note(&format!(
+    d.note(text!(
         "Prices change, differ between regions and are list prices in US dollars before tax, discounts and free \
          allowances: check each provider's price page before you rely on these figures. They were taken on {}.{}",
         used.iter().map(|p| p.src.checked).max().unwrap_or(r.kb_date),
@@ -42,7 +42,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
         .map(|h| match h.price {
             Some(p) => vec![
                 c.site(h.site),
-                if p.sku.is_empty() { p.what.to_string() } else { format!("{} {}", p.what, p.sku) },
+                if p.sku.is_empty() { p.what.to_string() } else { text!("{} {}", p.what, p.sku) },
                 h.count.to_string(),
                 rate(p),
                 usd(h.monthly().unwrap_or(0)),
@@ -50,7 +50,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
             None => vec![
                 c.site(h.site),
                 match &r.sites[h.site].gateway {
-                    Gateway::AzureVpnGateway { sku, .. } => format!("Azure VPN gateway {}", plain(sku)),
+                    Gateway::AzureVpnGateway { sku, .. } => text!("Azure VPN gateway {}", Plain(sku)),
                     _ => "—".into(),
                 },
                 h.count.to_string(),
@@ -62,15 +62,15 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
     if rows.is_empty() {
         d.p("The scripts create nothing that is billed by the hour.");
     } else {
-        d.table(&["site", "what", "how many", "price", &format!("a month ({HOURS_PER_MONTH} h)")], &rows);
+        d.table(&["site", "what", "how many", "price", &text!("a month ({HOURS_PER_MONTH} h)")], rows);
     }
     let mut left_out = Vec::new();
     for h in e.unpriced() {
         if let Gateway::AzureVpnGateway { sku, .. } = &r.sites[h.site].gateway {
-            left_out.push(format!(
+            left_out.push(text!(
                 "the {} gateway of {}: the knowledge base has no price for this SKU; look it up on Azure's VPN Gateway \
                  price page",
-                plain(sku),
+                Plain(sku),
                 c.site(h.site)
             ));
         }
@@ -79,7 +79,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
         left_out.push("the appliance VMs and their disks (their size is yours to choose)".into());
     }
     left_out.push("the test VMs, support plans, logs and monitoring".into());
-    d.p(&format!("Not included: {}.", left_out.join("; ")));
+    d.p(text!("Not included: {}.", left_out.join("; ")));
 
     d.h(3, "cost-transfer", "Data transfer");
     d.p("Each cloud charges for data leaving it; data coming in is free. Per link, with the formula of field \
@@ -87,7 +87,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
     let volume = if yours {
         "at your monthly traffic".to_string()
     } else {
-        format!(
+        text!(
             "for example at {} GB each way on every link in a month (the web app fills in your own figure)",
             traffic.each_way_gb
         )
@@ -103,21 +103,21 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
         };
         let cost = if t.prices.is_empty() { "—".to_string() } else { usd(t.monthly()) };
         rows.push(vec![
-            format!("`{}`", l.id),
-            format!("{} to {}", plain(&from.name), plain(&to.name)),
+            text!("`{}`", l.id),
+            text!("{} to {}", Plain(&from.name), Plain(&to.name)),
             t.gb.to_string(),
             price,
             cost,
         ]);
     }
-    d.p(&format!("The data transfer, {volume}:"));
-    d.table(&["link", "sent from / to", "GB a month", "price", "cost"], &rows);
+    d.p(text!("The data transfer, {volume}:"));
+    d.table(&["link", "sent from / to", "GB a month", "price", "cost"], rows);
     if r.sites.iter().any(|s| s.platform == Platform::Onprem) {
         d.p("Traffic leaving a self-managed site is billed by its own provider, if at all: it is not counted here.");
     }
 
     d.h(3, "cost-total", "Total");
-    d.p(&format!(
+    d.p(text!(
         "**About {} a month** {}: {} for what runs around the clock and {} for data transfer.",
         usd(e.total_monthly()),
         if yours { "at your traffic" } else { "at the example traffic" },
@@ -130,7 +130,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
         .iter()
         .map(|p| {
             vec![
-                if p.sku.is_empty() { p.what.to_string() } else { format!("{} {}", p.what, p.sku) },
+                if p.sku.is_empty() { p.what.to_string() } else { text!("{} {}", p.what, p.sku) },
                 rate(p),
                 p.note.to_string(),
                 p.src.keys.to_string(),
@@ -138,7 +138,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
             ]
         })
         .collect();
-    d.table(&["what", "price", "covers", "source", "taken"], &rows);
+    d.table(&["what", "price", "covers", "source", "taken"], rows);
     d.p("Each source key is explained in Tunnelsmith's knowledge-base sources (docs/kb-sources.md in its source).");
 }
 
@@ -149,14 +149,14 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
     if all.is_empty() {
         d.p("The scripts create nothing in a cloud, so there is nothing to tear down there.");
     } else {
-        d.p(&format!(
+        d.p(text!(
             "When you no longer need the tunnels, delete what the scripts created, and only that: `{}` lists what \
              every site's script will delete, asks once, then runs them, the last deployed site first. Each site's \
              script can also run alone; each asks before it deletes anything (`--yes` skips the question; without a \
              terminal they refuse unless given `--yes`).",
             teardown::ROOT_SCRIPT
         ));
-        d.code(format!("./{0} --list\n./{0}", teardown::ROOT_SCRIPT));
+        d.code(text!("./{0} --list\n./{0}", teardown::ROOT_SCRIPT));
         d.p("A resource that is already gone counts as deleted, so a teardown that stopped can simply run again. \
              When a site is done, its values leave `outputs.env`.");
         d.h(3, "teardown-deletes", "What it deletes");
@@ -168,8 +168,8 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
                 .filter_map(|&i| {
                     let st = &c.steps[i];
                     st.creates.as_ref().map(|res| match site.platform {
-                        Platform::Aws => format!("{} (the ID recorded as `{}`)", res.kind, res.name),
-                        _ => format!("{} `{}`", res.kind, plain(&res.name)),
+                        Platform::Aws => text!("{} (the ID recorded as `{}`)", res.kind, res.name),
+                        _ => text!("{} `{}`", res.kind, Plain(&res.name)),
                     })
                 })
                 .collect();
@@ -185,8 +185,8 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
                 }
                 _ => "found by name (every one is described `tunnelsmith plan` and the plan name)",
             };
-            d.p(&format!("`{}`: {}, {} resources, newest first, {how}:", t.path, c.site(t.site), items.len()));
-            d.numbered(&items);
+            d.p(text!("`{}`: {}, {} resources, newest first, {how}:", t.path, c.site(t.site), items.len()));
+            d.numbered(items);
         }
     }
 
@@ -195,10 +195,10 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
     for i in 0..r.sites.len() {
         let s = &r.sites[i];
         if let (Network::Existing { id, .. }, true) = (&s.network, s.platform != Platform::Onprem) {
-            keep.push(format!(
+            keep.push(text!(
                 "your existing {} `{}` of {}: the scripts used it and did not create it{}",
                 s.platform.network_noun(),
-                plain(id),
+                Plain(id),
                 c.site(i),
                 if s.platform == Platform::Aws {
                     "; routes they added to its route table stay and point nowhere once the gateway is gone: delete them in the console"
@@ -212,36 +212,37 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
         let Some(i) = r.sites.iter().position(|s| std::ptr::eq(s, h.site)) else { continue };
         let vm = match h.site.platform {
             Platform::Onprem => "the host itself".to_string(),
-            p => format!(
+            p => text!(
                 "the {} itself: delete it first, since a network interface still attached to it cannot be deleted",
                 p.appliance_host()
             ),
         };
         let config = match h.software {
             crate::plan::Software::Vyos => "its `vpn ipsec`, `interfaces vti` and `protocols` settings".to_string(),
-            _ => format!(
+            _ => text!(
                 "its configuration: the files listed under Appliance hosts, `tunnelsmith-{0}.service` and \
                  `/etc/sysctl.d/60-tunnelsmith-{0}.conf`",
                 h.plan()
             ),
         };
-        keep.push(format!("on the appliance of {}: {vm}, and {config}", c.site(i)));
+        keep.push(text!("on the appliance of {}: {vm}, and {config}", c.site(i)));
     }
     keep.push("test VMs and anything else you created by hand".into());
     keep.push("`secrets.env`, `outputs.env` and the files of this folder".into());
-    d.list(&keep);
+    d.list(keep);
     if !all.is_empty() {
         d.p("The charges of a resource stop when it is deleted.");
     }
 }
 
 /// What each file of the bundle is.
-fn describe(c: &Ctx, path: &str) -> String {
+/// `teardowns` holds each site's teardown script path.
+fn describe(c: &Ctx, teardowns: &[String], path: &str) -> String {
     if let Some(k) = c.paths.iter().position(|p| p == path) {
-        return format!("phase {}: site {}", k + 1, plain(&c.r.sites[c.scripts[k].site].name));
+        return text!("phase {}: site {}", k + 1, Plain(&c.r.sites[c.scripts[k].site].name));
     }
-    if let Some(site) = (0..c.r.sites.len()).find(|&i| teardown::path(c.r, i) == path) {
-        return format!("teardown of site {}", plain(&c.r.sites[site].name));
+    if let Some(site) = teardowns.iter().position(|p| p == path) {
+        return text!("teardown of site {}", Plain(&c.r.sites[site].name));
     }
     let fixed = [
         (MARKDOWN, "this runbook"),
@@ -265,16 +266,17 @@ fn describe(c: &Ctx, path: &str) -> String {
         f if f.ends_with(".conf") => "IPsec configuration, on the appliance",
         _ => "file",
     };
-    format!("{what} of {}", plain(host))
+    text!("{what} of {}", Plain(host))
 }
 
 pub(super) fn files(c: &Ctx, d: &mut Doc) {
     d.h(2, "files", "Files");
+    let t: Vec<String> = (0..c.r.sites.len()).map(|i| teardown::path(c.r, i)).collect();
     let mut rows: Vec<Vec<String>> =
-        vec![vec![format!("`{MARKDOWN}`"), describe(c, MARKDOWN)], vec![format!("`{HTML}`"), describe(c, HTML)]];
-    rows.extend(c.files.iter().map(|a| vec![format!("`{}`", a.path), describe(c, &a.path)]));
+        vec![vec![text!("`{MARKDOWN}`"), describe(c, &t, MARKDOWN)], vec![text!("`{HTML}`"), describe(c, &t, HTML)]];
+    rows.extend(c.files.iter().map(|a| vec![text!("`{}`", a.path), describe(c, &t, &a.path)]));
     rows.push(vec!["`tunnelsmith-plan.json`".into(), "the plan; open it in Tunnelsmith to change it".into()]);
     rows.push(vec!["`secrets.env`".into(), "the pre-shared keys: a separate download, keep it private".into()]);
     rows.push(vec!["`outputs.env`".into(), "written by the scripts as they run: what they created".into()]);
-    d.table(&["file", "what it is"], &rows);
+    d.table(&["file", "what it is"], rows);
 }

@@ -1,21 +1,67 @@
 //! The runbook as a small document model, rendered twice from the same blocks: Markdown and a
 //! standalone HTML page. Both say the same thing because both are made from one [`Doc`].
 //!
-//! Inline text is written in a tiny markup ([`md`]): `` `code` `` and `**strong**` only. Text from
+//! Inline text is written in a tiny markup ([`parse`], kept as written until rendered): `` `code` `` and `**strong**` only. Text from
 //! the plan goes through [`plain`] first, so it can never open a code span or emphasis; every
 //! renderer then escapes what its format needs (Markdown punctuation, HTML entities).
 
-use crate::render::diagram::xml_escape;
+use crate::render::diagram::xml_escape_into;
+use std::borrow::Cow;
 use std::fmt::Write;
 
-/// A run of text.
+/// A run of text made by hand (not parsed from the inline markup).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inline {
     Text(String),
-    Code(String),
-    Strong(String),
     /// Rendered as a link only for http(s) addresses; anything else shows as code.
     Link(String),
+}
+
+/// A run of text as the renderers read it: borrowed from a [`Rich`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run<'a> {
+    Text(&'a str),
+    Code(&'a str),
+    Strong(&'a str),
+    Link(&'a str),
+}
+
+/// Inline text: in the inline markup, kept as written and parsed as it is rendered (see [`md`]),
+/// or runs made by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rich {
+    Markup(Cow<'static, str>),
+    Inlines(Vec<Inline>),
+}
+
+impl Rich {
+    /// Each run, in order.
+    fn runs<'a>(&'a self, mut f: impl FnMut(Run<'a>)) {
+        match self {
+            Rich::Markup(s) => parse(s, f),
+            Rich::Inlines(v) => {
+                for i in v {
+                    f(match i {
+                        Inline::Text(t) => Run::Text(t),
+                        Inline::Link(t) => Run::Link(t),
+                    })
+                }
+            }
+        }
+    }
+
+    /// About how many bytes it renders to.
+    fn size(&self) -> usize {
+        match self {
+            Rich::Markup(s) => s.len() + 8,
+            Rich::Inlines(v) => v
+                .iter()
+                .map(|i| match i {
+                    Inline::Text(t) | Inline::Link(t) => t.len() + 8,
+                })
+                .sum(),
+        }
+    }
 }
 
 /// A block of the document.
@@ -27,17 +73,17 @@ pub enum Block {
         text: String,
         id: String,
     },
-    Para(Vec<Inline>),
-    List(Vec<Vec<Inline>>),
-    Numbered(Vec<Vec<Inline>>),
+    Para(Rich),
+    List(Vec<Rich>),
+    Numbered(Vec<Rich>),
     Table {
         head: Vec<String>,
-        rows: Vec<Vec<Vec<Inline>>>,
+        rows: Vec<Vec<Rich>>,
     },
     /// Shell commands, one per line (continuations allowed).
     Code(String),
     /// An aside (a warning, what is normal).
-    Note(Vec<Inline>),
+    Note(Rich),
     /// The topology diagram: a link to `file` in Markdown, the SVG itself in HTML.
     Diagram {
         file: String,
@@ -53,6 +99,11 @@ pub struct Doc {
     pub blocks: Vec<Block>,
 }
 
+/// Text in the inline markup.
+fn markup(text: impl Into<Cow<'static, str>>) -> Rich {
+    Rich::Markup(text.into())
+}
+
 impl Doc {
     /// A heading; level-2 headings (the sections) are numbered in order.
     pub fn h(&mut self, level: u8, id: &str, text: &str) {
@@ -65,42 +116,62 @@ impl Doc {
         self.blocks.push(Block::Heading { level, text, id: id.into() });
     }
 
-    pub fn p(&mut self, text: &str) {
-        self.blocks.push(Block::Para(md(text)));
+    pub fn p(&mut self, text: impl Into<Cow<'static, str>>) {
+        self.blocks.push(Block::Para(markup(text)));
     }
 
-    pub fn note(&mut self, text: &str) {
-        self.blocks.push(Block::Note(md(text)));
+    pub fn note(&mut self, text: impl Into<Cow<'static, str>>) {
+        self.blocks.push(Block::Note(markup(text)));
     }
 
-    pub fn list<S: AsRef<str>>(&mut self, items: &[S]) {
+    pub fn list<S: Into<Cow<'static, str>>>(&mut self, items: Vec<S>) {
         if !items.is_empty() {
-            self.blocks.push(Block::List(items.iter().map(|i| md(i.as_ref())).collect()));
+            self.blocks.push(Block::List(items.into_iter().map(markup).collect()));
         }
     }
 
-    pub fn numbered<S: AsRef<str>>(&mut self, items: &[S]) {
+    pub fn numbered<S: Into<Cow<'static, str>>>(&mut self, items: Vec<S>) {
         if !items.is_empty() {
-            self.blocks.push(Block::Numbered(items.iter().map(|i| md(i.as_ref())).collect()));
+            self.blocks.push(Block::Numbered(items.into_iter().map(markup).collect()));
         }
     }
 
     /// A table whose cells are in the inline markup.
-    pub fn table<S: AsRef<str>>(&mut self, head: &[&str], rows: &[Vec<S>]) {
+    pub fn table<S: Into<Cow<'static, str>>>(&mut self, head: &[&str], rows: Vec<Vec<S>>) {
         if rows.is_empty() {
             return;
         }
         self.blocks.push(Block::Table {
             head: head.iter().map(|h| h.to_string()).collect(),
-            rows: rows.iter().map(|r| r.iter().map(|c| md(c.as_ref())).collect()).collect(),
+            rows: rows.into_iter().map(|r| r.into_iter().map(markup).collect()).collect(),
         });
     }
 
     pub fn code(&mut self, text: impl Into<String>) {
-        let t: String = text.into();
+        let mut t: String = text.into();
         if !t.trim().is_empty() {
-            self.blocks.push(Block::Code(t.trim_end().to_string()));
+            t.truncate(t.trim_end().len());
+            self.blocks.push(Block::Code(t));
         }
+    }
+
+    /// About how many bytes of text the blocks hold (to size the rendered output).
+    fn size(&self) -> usize {
+        self.blocks
+            .iter()
+            .map(|b| match b {
+                Block::Heading { text, id, .. } => text.len() + id.len() + 24,
+                Block::Para(v) | Block::Note(v) => v.size() + 24,
+                Block::List(items) | Block::Numbered(items) => items.iter().map(|i| i.size() + 12).sum::<usize>() + 12,
+                Block::Table { head, rows } => {
+                    head.iter().map(|h| h.len() + 12).sum::<usize>()
+                        + rows.iter().flatten().map(|c| c.size() + 12).sum::<usize>()
+                        + rows.len() * 12
+                }
+                Block::Code(c) => c.len() + 32,
+                Block::Diagram { svg, alt, .. } => svg.len() + alt.len() + 64,
+            })
+            .sum()
     }
 
     /// Every heading of levels 2 and 3, for the table of contents.
@@ -117,58 +188,84 @@ impl Doc {
 
 /// Plan text made inert for the inline markup: backticks and asterisks become look-alikes.
 pub fn plain(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '`' => '\'',
-            '*' => '∗',
-            c if c.is_control() => ' ',
-            c => c,
-        })
-        .collect()
-}
-
-/// Parse the inline markup: `` `code` ``, `**strong**`, and `https://` addresses as links.
-pub fn md(s: &str) -> Vec<Inline> {
-    let mut out = Vec::new();
-    let mut text = String::new();
-    let mut rest = s;
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('`') {
-            if let Some(end) = r.find('`') {
-                flush(&mut out, &mut text);
-                out.push(Inline::Code(r[..end].to_string()));
-                rest = &r[end + 1..];
-                continue;
-            }
-        }
-        if rest.starts_with("https://") {
-            let end = rest.find(|c: char| c.is_whitespace() || c == ')' || c == ',').unwrap_or(rest.len());
-            let url = rest[..end].trim_end_matches('.');
-            flush(&mut out, &mut text);
-            out.push(Inline::Link(url.to_string()));
-            rest = &rest[url.len()..];
-            continue;
-        }
-        if let Some(r) = rest.strip_prefix("**") {
-            if let Some(end) = r.find("**") {
-                flush(&mut out, &mut text);
-                out.push(Inline::Strong(r[..end].to_string()));
-                rest = &r[end + 2..];
-                continue;
-            }
-        }
-        let c = rest.chars().next().expect("not empty");
-        text.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    flush(&mut out, &mut text);
+    let mut out = String::with_capacity(s.len());
+    let _ = write!(out, "{}", Plain(s));
     out
 }
 
-fn flush(out: &mut Vec<Inline>, text: &mut String) {
-    if !text.is_empty() {
-        out.push(Inline::Text(std::mem::take(text)));
+/// [`plain`] for `write!`, without a string of its own.
+pub struct Plain<'a>(pub &'a str);
+
+impl std::fmt::Display for Plain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0;
+        let mut start = 0;
+        for (i, c) in s.char_indices() {
+            let with = match c {
+                '`' => "'",
+                '*' => "∗",
+                c if c.is_control() => " ",
+                _ => continue,
+            };
+            f.write_str(&s[start..i])?;
+            f.write_str(with)?;
+            start = i + c.len_utf8();
+        }
+        f.write_str(&s[start..])
     }
+}
+
+/// The runs of `s` in the inline markup.
+#[cfg(test)]
+fn md(s: &str) -> Vec<Run<'_>> {
+    let mut out = Vec::new();
+    parse(s, |r| out.push(r));
+    out
+}
+
+/// The runs of `s` in the inline markup, in order, to `f`.
+fn parse<'a>(s: &'a str, mut f: impl FnMut(Run<'a>)) {
+    // The text not yet given to `f`: `s[text..]` up to where `rest` starts.
+    let mut text = 0;
+    let mut rest = s;
+    let flush = |f: &mut dyn FnMut(Run<'a>), text: usize, rest: &str| {
+        let end = s.len() - rest.len();
+        if end > text {
+            f(Run::Text(&s[text..end]));
+        }
+    };
+    while !rest.is_empty() {
+        let special = if let Some(r) = rest.strip_prefix('`') {
+            r.find('`').map(|end| (Run::Code(&r[..end]), &r[end + 1..]))
+        } else if rest.starts_with("https://") {
+            let end = rest.find(|c: char| c.is_whitespace() || c == ')' || c == ',').unwrap_or(rest.len());
+            let url = rest[..end].trim_end_matches('.');
+            Some((Run::Link(url), &rest[url.len()..]))
+        } else if let Some(r) = rest.strip_prefix("**") {
+            r.find("**").map(|end| (Run::Strong(&r[..end]), &r[end + 2..]))
+        } else {
+            None
+        };
+        if let Some((run, after)) = special {
+            flush(&mut f, text, rest);
+            f(run);
+            rest = after;
+            text = s.len() - rest.len();
+            continue;
+        }
+        // Plain text up to the next character that can start markup.
+        let b = rest.as_bytes();
+        let mut run = rest.chars().next().expect("not empty").len_utf8();
+        while run < b.len() {
+            match b[run] {
+                b'`' | b'*' => break,
+                b'h' if b[run..].starts_with(b"https://") => break,
+                _ => run += 1,
+            }
+        }
+        rest = &rest[run..];
+    }
+    flush(&mut f, text, rest);
 }
 
 fn is_web_link(url: &str) -> bool {
@@ -177,89 +274,175 @@ fn is_web_link(url: &str) -> bool {
 
 // ---- Markdown ----------------------------------------------------------------------------------
 
-fn md_text(s: &str, in_table: bool) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '*' | '_' | '<' | '>' | '[' | ']' | '`' => {
-                o.push('\\');
-                o.push(c);
-            }
-            '|' if in_table => o.push_str("\\|"),
-            '\n' => o.push(' '),
-            c => o.push(c),
+/// `s` escaped for Markdown, appended to `out`.
+fn md_text(out: &mut String, s: &str, in_table: bool) {
+    // The bytes that may need escaping.
+    const SPECIAL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut k = 0;
+        let bytes = b"\\*_<>[]`|\n";
+        while k < bytes.len() {
+            t[bytes[k] as usize] = true;
+            k += 1;
         }
+        t
+    };
+    let b = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if !SPECIAL[usize::from(c)] {
+            continue;
+        }
+        let with = match c {
+            b'\\' => "\\\\",
+            b'*' => "\\*",
+            b'_' => "\\_",
+            b'<' => "\\<",
+            b'>' => "\\>",
+            b'[' => "\\[",
+            b']' => "\\]",
+            b'`' => "\\`",
+            b'|' if in_table => "\\|",
+            b'\n' => " ",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(with);
+        start = i + 1;
     }
-    o
+    out.push_str(&s[start..]);
 }
 
-fn md_inlines(v: &[Inline], in_table: bool) -> String {
-    v.iter()
-        .map(|i| match i {
-            Inline::Text(t) => md_text(t, in_table),
-            Inline::Code(c) => {
-                let c = if in_table { c.replace('|', "\\|") } else { c.clone() };
-                format!("`{}`", c.replace('\n', " "))
+fn md_inlines(out: &mut String, v: &Rich, in_table: bool) {
+    v.runs(|i| match i {
+        Run::Text(t) => md_text(out, t, in_table),
+        Run::Code(c) => {
+            out.push('`');
+            let mut start = 0;
+            for (i, &b) in c.as_bytes().iter().enumerate() {
+                let with = match b {
+                    b'|' if in_table => "\\|",
+                    b'\n' => " ",
+                    _ => continue,
+                };
+                out.push_str(&c[start..i]);
+                out.push_str(with);
+                start = i + 1;
             }
-            Inline::Strong(t) => format!("**{}**", md_text(t, in_table)),
-            Inline::Link(u) if is_web_link(u) => format!("<{u}>"),
-            Inline::Link(u) => format!("`{u}`"),
-        })
-        .collect()
+            out.push_str(&c[start..]);
+            out.push('`');
+        }
+        Run::Strong(t) => {
+            out.push_str("**");
+            md_text(out, t, in_table);
+            out.push_str("**");
+        }
+        Run::Link(u) if is_web_link(u) => {
+            out.push('<');
+            out.push_str(u);
+            out.push('>');
+        }
+        Run::Link(u) => {
+            out.push('`');
+            out.push_str(u);
+            out.push('`');
+        }
+    });
+}
+
+/// The stamp's lines as HTML comments (which Markdown shows as nothing either).
+fn stamp_comments(out: &mut String, stamp: &str) {
+    for line in stamp.lines() {
+        let _ = writeln!(out, "<!--{} -->", line.replace("--", "- -"));
+    }
 }
 
 /// The document as Markdown (GitHub flavour: tables, fenced code).
 pub fn markdown(d: &Doc, stamp: &str) -> String {
-    let mut s = String::new();
-    for line in stamp.lines() {
-        let _ = writeln!(s, "<!--{} -->", line.replace("--", "- -"));
-    }
-    let _ = writeln!(s, "\n# {}\n", md_text(&d.title, false));
+    let mut s = String::with_capacity(d.size() + d.size() / 4);
+    stamp_comments(&mut s, stamp);
+    s.push_str("\n# ");
+    md_text(&mut s, &d.title, false);
+    s.push_str("\n\n");
     let contents = d.contents();
     if !contents.is_empty() {
         s.push_str("Contents:\n\n");
         for (_, text, _) in &contents {
-            let _ = writeln!(s, "- {}", md_text(text, false));
+            s.push_str("- ");
+            md_text(&mut s, text, false);
+            s.push('\n');
         }
         s.push('\n');
     }
     for b in &d.blocks {
         match b {
             Block::Heading { level, text, .. } => {
-                let _ = writeln!(s, "{} {}\n", "#".repeat(usize::from(*level)), md_text(text, false));
+                for _ in 0..*level {
+                    s.push('#');
+                }
+                s.push(' ');
+                md_text(&mut s, text, false);
+                s.push_str("\n\n");
             }
             Block::Para(v) => {
-                let _ = writeln!(s, "{}\n", md_inlines(v, false));
+                md_inlines(&mut s, v, false);
+                s.push_str("\n\n");
             }
             Block::Note(v) => {
-                let _ = writeln!(s, "> {}\n", md_inlines(v, false));
+                s.push_str("> ");
+                md_inlines(&mut s, v, false);
+                s.push_str("\n\n");
             }
             Block::List(items) => {
                 for i in items {
-                    let _ = writeln!(s, "- {}", md_inlines(i, false));
+                    s.push_str("- ");
+                    md_inlines(&mut s, i, false);
+                    s.push('\n');
                 }
                 s.push('\n');
             }
             Block::Numbered(items) => {
                 for (k, i) in items.iter().enumerate() {
-                    let _ = writeln!(s, "{}. {}", k + 1, md_inlines(i, false));
+                    let _ = write!(s, "{}. ", k + 1);
+                    md_inlines(&mut s, i, false);
+                    s.push('\n');
                 }
                 s.push('\n');
             }
             Block::Table { head, rows } => {
-                let _ = writeln!(s, "| {} |", head.iter().map(|h| md_text(h, true)).collect::<Vec<_>>().join(" | "));
-                let _ = writeln!(s, "|{}", "---|".repeat(head.len()));
+                s.push_str("| ");
+                for (k, h) in head.iter().enumerate() {
+                    if k > 0 {
+                        s.push_str(" | ");
+                    }
+                    md_text(&mut s, h, true);
+                }
+                s.push_str(" |\n|");
+                for _ in head {
+                    s.push_str("---|");
+                }
+                s.push('\n');
                 for r in rows {
-                    let cells: Vec<String> = r.iter().map(|c| md_inlines(c, true)).collect();
-                    let _ = writeln!(s, "| {} |", cells.join(" | "));
+                    s.push_str("| ");
+                    for (k, c) in r.iter().enumerate() {
+                        if k > 0 {
+                            s.push_str(" | ");
+                        }
+                        md_inlines(&mut s, c, true);
+                    }
+                    s.push_str(" |\n");
                 }
                 s.push('\n');
             }
             Block::Code(c) => {
-                let _ = writeln!(s, "```bash\n{c}\n```\n");
+                s.push_str("```bash\n");
+                s.push_str(c);
+                s.push_str("\n```\n\n");
             }
             Block::Diagram { file, alt, .. } => {
-                let _ = writeln!(s, "![{}]({file})\n", md_text(alt, false));
+                s.push_str("![");
+                md_text(&mut s, alt, false);
+                let _ = writeln!(s, "]({file})\n");
             }
         }
     }
@@ -271,16 +454,24 @@ pub fn markdown(d: &Doc, stamp: &str) -> String {
 
 // ---- HTML --------------------------------------------------------------------------------------
 
-fn html_inlines(v: &[Inline]) -> String {
-    v.iter()
-        .map(|i| match i {
-            Inline::Text(t) => xml_escape(t),
-            Inline::Code(c) => format!("<code>{}</code>", xml_escape(c)),
-            Inline::Strong(t) => format!("<strong>{}</strong>", xml_escape(t)),
-            Inline::Link(u) if is_web_link(u) => format!("<a href=\"{0}\">{0}</a>", xml_escape(u)),
-            Inline::Link(u) => format!("<code>{}</code>", xml_escape(u)),
-        })
-        .collect()
+fn html_inlines(out: &mut String, v: &Rich) {
+    v.runs(|i| {
+        let (open, text, close) = match i {
+            Run::Text(t) => ("", t, ""),
+            Run::Code(c) => ("<code>", c, "</code>"),
+            Run::Strong(t) => ("<strong>", t, "</strong>"),
+            Run::Link(u) if is_web_link(u) => {
+                out.push_str("<a href=\"");
+                xml_escape_into(out, u);
+                out.push_str("\">");
+                ("", u, "</a>")
+            }
+            Run::Link(u) => ("<code>", u, "</code>"),
+        };
+        out.push_str(open);
+        xml_escape_into(out, text);
+        out.push_str(close);
+    });
 }
 
 const STYLE: &str = "\
@@ -299,53 +490,69 @@ h2{break-before:page}h2,h3,h4{break-after:avoid}table,pre,figure,.note{break-ins
 
 /// The document as one standalone HTML page: no script, no external resource, printable.
 pub fn html(d: &Doc, stamp: &str) -> String {
-    let mut s = String::from("<!DOCTYPE html>\n");
-    for line in stamp.lines() {
-        let _ = writeln!(s, "<!--{} -->", line.replace("--", "- -"));
-    }
-    let _ = write!(
-        s,
-        "<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
-        xml_escape(&d.title),
-        xml_escape(&d.title)
-    );
+    let mut s = String::with_capacity(d.size() + d.size() / 2 + STYLE.len());
+    s.push_str("<!DOCTYPE html>\n");
+    stamp_comments(&mut s, stamp);
+    s.push_str("<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+    xml_escape_into(&mut s, &d.title);
+    s.push_str("</title>\n<style>\n");
+    s.push_str(STYLE);
+    s.push_str("</style>\n</head>\n<body>\n<h1>");
+    xml_escape_into(&mut s, &d.title);
+    s.push_str("</h1>\n");
     let contents = d.contents();
     if !contents.is_empty() {
         s.push_str("<nav aria-label=\"Contents\"><ul>\n");
         for (_, text, id) in &contents {
-            let _ = writeln!(s, "<li><a href=\"#{id}\">{}</a></li>", xml_escape(text));
+            let _ = write!(s, "<li><a href=\"#{id}\">");
+            xml_escape_into(&mut s, text);
+            s.push_str("</a></li>\n");
         }
         s.push_str("</ul></nav>\n");
     }
     for b in &d.blocks {
         match b {
             Block::Heading { level, text, id } => {
-                let _ = writeln!(s, "<h{level} id=\"{}\">{}</h{level}>", xml_escape(id), xml_escape(text));
+                let _ = write!(s, "<h{level} id=\"");
+                xml_escape_into(&mut s, id);
+                s.push_str("\">");
+                xml_escape_into(&mut s, text);
+                let _ = writeln!(s, "</h{level}>");
             }
             Block::Para(v) => {
-                let _ = writeln!(s, "<p>{}</p>", html_inlines(v));
+                s.push_str("<p>");
+                html_inlines(&mut s, v);
+                s.push_str("</p>\n");
             }
             Block::Note(v) => {
-                let _ = writeln!(s, "<p class=\"note\">{}</p>", html_inlines(v));
+                s.push_str("<p class=\"note\">");
+                html_inlines(&mut s, v);
+                s.push_str("</p>\n");
             }
             Block::List(items) | Block::Numbered(items) => {
                 let tag = if matches!(b, Block::List(_)) { "ul" } else { "ol" };
                 let _ = writeln!(s, "<{tag}>");
                 for i in items {
-                    let _ = writeln!(s, "<li>{}</li>", html_inlines(i));
+                    s.push_str("<li>");
+                    html_inlines(&mut s, i);
+                    s.push_str("</li>\n");
                 }
                 let _ = writeln!(s, "</{tag}>");
             }
             Block::Table { head, rows } => {
                 s.push_str("<table>\n<thead><tr>");
                 for h in head {
-                    let _ = write!(s, "<th>{}</th>", xml_escape(h));
+                    s.push_str("<th>");
+                    xml_escape_into(&mut s, h);
+                    s.push_str("</th>");
                 }
                 s.push_str("</tr></thead>\n<tbody>\n");
                 for r in rows {
                     s.push_str("<tr>");
                     for c in r {
-                        let _ = write!(s, "<td>{}</td>", html_inlines(c));
+                        s.push_str("<td>");
+                        html_inlines(&mut s, c);
+                        s.push_str("</td>");
                     }
                     s.push_str("</tr>\n");
                 }
@@ -353,17 +560,22 @@ pub fn html(d: &Doc, stamp: &str) -> String {
             }
             Block::Code(c) => {
                 // Line by line: `xml_escape` turns control characters, newlines too, into spaces.
-                let lines: Vec<String> = c.lines().map(xml_escape).collect();
-                let _ = writeln!(s, "<pre><code>{}</code></pre>", lines.join("\n"));
+                s.push_str("<pre><code>");
+                for (k, line) in c.lines().enumerate() {
+                    if k > 0 {
+                        s.push('\n');
+                    }
+                    xml_escape_into(&mut s, line);
+                }
+                s.push_str("</code></pre>\n");
             }
             Block::Diagram { svg, alt, .. } => {
                 let body = svg.find("<svg").map(|i| &svg[i..]).unwrap_or(svg);
-                let _ = writeln!(
-                    s,
-                    "<figure role=\"img\" aria-label=\"{}\">\n{}\n</figure>",
-                    xml_escape(alt),
-                    body.trim_end()
-                );
+                s.push_str("<figure role=\"img\" aria-label=\"");
+                xml_escape_into(&mut s, alt);
+                s.push_str("\">\n");
+                s.push_str(body.trim_end());
+                s.push_str("\n</figure>\n");
             }
         }
     }
@@ -379,24 +591,41 @@ mod tests {
     fn markup_parses_code_and_strong_and_leaves_the_rest() {
         assert_eq!(
             md("run `a.sh` **now** or *not*"),
+            vec![Run::Text("run "), Run::Code("a.sh"), Run::Text(" "), Run::Strong("now"), Run::Text(" or *not*"),]
+        );
+        assert_eq!(md("an ` alone"), vec![Run::Text("an ` alone")]);
+        assert_eq!(
+            md("é `x` h* see https://a.b/c, then **"),
             vec![
-                Inline::Text("run ".into()),
-                Inline::Code("a.sh".into()),
-                Inline::Text(" ".into()),
-                Inline::Strong("now".into()),
-                Inline::Text(" or *not*".into()),
+                Run::Text("é "),
+                Run::Code("x"),
+                Run::Text(" h* see "),
+                Run::Link("https://a.b/c"),
+                Run::Text(", then **"),
             ]
         );
-        assert_eq!(md("an ` alone"), vec![Inline::Text("an ` alone".into())]);
+        assert_eq!(md("https://a.b."), vec![Run::Link("https://a.b"), Run::Text(".")]);
+        assert_eq!(md("**a**`b`"), vec![Run::Strong("a"), Run::Code("b")]);
+        assert_eq!(
+            md("ahttps://b c `https://d` hhttps://e"),
+            vec![
+                Run::Text("a"),
+                Run::Link("https://b"),
+                Run::Text(" c "),
+                Run::Code("https://d"),
+                Run::Text(" h"),
+                Run::Link("https://e"),
+            ]
+        );
     }
 
     #[test]
     fn hostile_text_stays_text_in_both_formats() {
         let mut d = Doc { title: "t".into(), blocks: Vec::new() };
         let evil = plain("<script>alert(1)</script> `rm -rf` **x** | [a](javascript:x)");
-        d.p(&evil);
-        d.table(&["a"], &[vec![evil.clone()]]);
-        d.blocks.push(Block::Para(vec![Inline::Link("javascript:alert(1)".into())]));
+        d.p(evil.clone());
+        d.table(&["a"], vec![vec![evil.clone()]]);
+        d.blocks.push(Block::Para(Rich::Inlines(vec![Inline::Link("javascript:alert(1)".into())])));
         let h = html(&d, "x");
         assert!(!h.contains("<script>") && !h.contains("href=\"javascript"), "{h}");
         let m = markdown(&d, "x");

@@ -1,7 +1,7 @@
 //! Sections 1 and 2: what will exist (with the diagram, tunnels and crypto), and what to have
 //! before starting (CLIs, logins, permissions, quotas).
 
-use super::doc::{plain, Block, Doc, Inline};
+use super::doc::{Block, Doc, Inline, Plain, Rich};
 use super::Ctx;
 use crate::check::{RLink, RTunnel};
 use crate::kb::gateways::{azure_sku, CONNECTION_LIMITS};
@@ -15,11 +15,11 @@ fn end_label(c: &Ctx, l: &RLink, t: &RTunnel, e: usize) -> String {
     let end = t.ends[e];
     let what = match &site.gateway {
         Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. } => {
-            format!("VPN connection {} tunnel {}", end.connection + 1, end.outside + 1)
+            text!("VPN connection {} tunnel {}", end.connection + 1, end.outside + 1)
         }
-        Gateway::AzureVpnGateway { active_active: true, .. } => format!("instance {}", end.outside + 1),
+        Gateway::AzureVpnGateway { active_active: true, .. } => text!("instance {}", end.outside + 1),
         Gateway::AzureVpnGateway { .. } => "gateway".into(),
-        Gateway::GcpHaVpn { .. } => format!("interface {}", end.outside),
+        Gateway::GcpHaVpn { .. } => text!("interface {}", end.outside),
         Gateway::GcpClassicVpn {} => "Classic VPN".into(),
         Gateway::Appliance { software, .. } => {
             let n = c
@@ -27,10 +27,10 @@ fn end_label(c: &Ctx, l: &RLink, t: &RTunnel, e: usize) -> String {
                 .and_then(|h| h.tunnels.iter().find(|x| std::ptr::eq(x.tunnel, t)).map(|x| x.n))
                 .unwrap_or(t.index + 1);
             let ifname = if *software == crate::plan::Software::Vyos { "vti" } else { "ipsec" };
-            format!("`{ifname}{n}`")
+            text!("`{ifname}{n}`")
         }
     };
-    format!("{} {what}", plain(&site.name))
+    text!("{} {what}", Plain(&site.name))
 }
 
 fn gateway_phrase(c: &Ctx, i: usize) -> String {
@@ -38,17 +38,17 @@ fn gateway_phrase(c: &Ctx, i: usize) -> String {
     // The ASN matters where BGP runs (and on AWS, whose gateway is created with it).
     let bgp = c.r.links.iter().any(|l| (l.a == i || l.b == i) && l.routing == Routing::Bgp);
     let aws = matches!(s.gateway, Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. });
-    let asn = s.asn.filter(|_| bgp || aws).map(|a| format!(", ASN {a}")).unwrap_or_default();
+    let asn = s.asn.filter(|_| bgp || aws).map(|a| text!(", ASN {a}")).unwrap_or_default();
     match &s.gateway {
-        Gateway::AwsVgw { .. } => format!("a virtual private gateway{asn}"),
-        Gateway::AwsTgw { .. } => format!("a transit gateway{asn}"),
-        Gateway::AzureVpnGateway { sku, active_active, .. } => format!(
+        Gateway::AwsVgw { .. } => text!("a virtual private gateway{asn}"),
+        Gateway::AwsTgw { .. } => text!("a transit gateway{asn}"),
+        Gateway::AzureVpnGateway { sku, active_active, .. } => text!(
             "an {} VPN gateway `{}` ({}{asn})",
             if *active_active { "active-active" } else { "active-standby" },
             c.param(i, "GW").unwrap_or_default(),
-            plain(sku)
+            Plain(sku)
         ),
-        Gateway::GcpHaVpn { .. } => format!(
+        Gateway::GcpHaVpn { .. } => text!(
             "an HA VPN gateway `{}` and the Cloud Router `{}`{asn}",
             c.param(i, "VPN_GW").unwrap_or_default(),
             c.param(i, "ROUTER").unwrap_or_default()
@@ -57,12 +57,12 @@ fn gateway_phrase(c: &Ctx, i: usize) -> String {
         Gateway::Appliance { software, version, private_ip, public_ip, .. } => {
             let host = s.platform.appliance_host();
             let article = if host.starts_with(['A', 'E', 'o']) { "an" } else { "a" };
-            let mut p = format!("{} {} on {article} {host}", software.label(), plain(version));
+            let mut p = text!("{} {} on {article} {host}", software.label(), Plain(version));
             if !private_ip.is_empty() {
-                p.push_str(&format!(" at {}", plain(private_ip)));
+                p.push_str(&text!(" at {}", Plain(private_ip)));
             }
             if !public_ip.is_empty() {
-                p.push_str(&format!(", public address {}", plain(public_ip)));
+                p.push_str(&text!(", public address {}", Plain(public_ip)));
             }
             p + &asn
         }
@@ -74,9 +74,9 @@ fn network_phrase(c: &Ctx, i: usize) -> String {
     let spaces = join(&s.address_spaces);
     let noun = s.platform.network_noun();
     match (&s.network, s.platform) {
-        (_, crate::plan::Platform::Onprem) => format!("the network {spaces}"),
-        (Network::Existing { id, .. }, _) => format!("your existing {noun} `{}` ({spaces})", plain(id)),
-        (Network::New, _) => format!("a new {noun} ({spaces})"),
+        (_, crate::plan::Platform::Onprem) => text!("the network {spaces}"),
+        (Network::Existing { id, .. }, _) => text!("your existing {noun} `{}` ({spaces})", Plain(id)),
+        (Network::New, _) => text!("a new {noun} ({spaces})"),
     }
 }
 
@@ -84,11 +84,11 @@ pub(super) fn overview(c: &Ctx, d: &mut Doc) {
     let r = c.r;
     let tunnels: usize = r.links.iter().map(|l| l.tunnels.len()).sum();
     d.h(2, "overview", "Overview");
-    d.p(&format!(
+    d.p(text!(
         "Plan `{}`: {}, {}, {}. This runbook was generated by Tunnelsmith {} with knowledge base {} \
          (the date its platform facts and prices were checked). Follow it from top to bottom: every command is \
          written for this plan, and every file it names is in this folder.",
-        plain(&r.plan_name),
+        Plain(&r.plan_name),
         super::count(r.sites.len(), "site"),
         super::count(r.links.len(), "link"),
         super::count(tunnels, "tunnel"),
@@ -96,25 +96,26 @@ pub(super) fn overview(c: &Ctx, d: &mut Doc) {
         r.kb_date
     ));
     match &c.opts.share_link {
-        Some(link) => d.blocks.push(Block::Para(vec![
+        Some(link) => d.blocks.push(Block::Para(Rich::Inlines(vec![
             Inline::Text("Share link (it reopens this plan in Tunnelsmith and holds no keys): ".into()),
             Inline::Link(link.clone()),
-        ])),
+        ]))),
         None => d
             .p("No share link was given when these files were generated; `tunnelsmith link tunnelsmith-plan.json` \
              prints one (it holds no keys)."),
     }
     d.blocks.push(Block::Diagram {
         file: "topology.svg".into(),
-        svg: crate::render::diagram::svg(r),
-        alt: format!("Topology of plan {}: sites, gateways and tunnels", plain(&r.plan_name)),
+        // The one `render` drew for the bundle, from the same plan.
+        svg: c.file("topology.svg").map(|a| a.text.clone()).unwrap_or_else(|| crate::render::diagram::svg(r)),
+        alt: text!("Topology of plan {}: sites, gateways and tunnels", Plain(&r.plan_name)),
     });
 
     d.h(3, "what-exists", "What exists when you are done");
     let items: Vec<String> = (0..r.sites.len())
-        .map(|i| format!("{}: {}, with {}.", c.site(i), network_phrase(c, i), gateway_phrase(c, i)))
+        .map(|i| text!("{}: {}, with {}.", c.site(i), network_phrase(c, i), gateway_phrase(c, i)))
         .collect();
-    d.list(&items);
+    d.list(items);
 
     d.h(3, "tunnels", "Tunnels");
     let mut rows = Vec::new();
@@ -122,63 +123,66 @@ pub(super) fn overview(c: &Ctx, d: &mut Doc) {
         for t in &l.tunnels {
             let inside = match (t.inside, t.ends[0].inside_ip, t.ends[1].inside_ip) {
                 (Some(net), Some(a), Some(b)) => {
-                    format!("{net}: {a} ({}) and {b} ({})", plain(&r.sites[l.a].name), plain(&r.sites[l.b].name))
+                    text!("{net}: {a} ({}) and {b} ({})", Plain(&r.sites[l.a].name), Plain(&r.sites[l.b].name))
                 }
                 _ => "—".into(),
             };
             let routing = match l.routing {
                 Routing::Static => {
-                    format!("static: {} and {}", join(&r.sites[l.a].address_spaces), join(&r.sites[l.b].address_spaces))
+                    text!("static: {} and {}", join(&r.sites[l.a].address_spaces), join(&r.sites[l.b].address_spaces))
                 }
-                Routing::Bgp => format!(
+                Routing::Bgp => text!(
                     "BGP: AS {} and AS {}",
                     r.sites[l.a].asn.map(|a| a.to_string()).unwrap_or_default(),
                     r.sites[l.b].asn.map(|a| a.to_string()).unwrap_or_default()
                 ),
             };
             rows.push(vec![
-                format!("`{}`", t.id),
-                format!("{} to {}", end_label(c, l, t, 0), end_label(c, l, t, 1)),
+                text!("`{}`", t.id),
+                text!("{} to {}", end_label(c, l, t, 0), end_label(c, l, t, 1)),
                 inside,
                 routing,
-                format!("`{}`", t.psk_name),
+                text!("`{}`", t.psk_name),
             ]);
         }
     }
-    d.table(&["tunnel", "from / to", "inside /30", "routing", "key in secrets.env"], &rows);
+    d.table(&["tunnel", "from / to", "inside /30", "routing", "key in secrets.env"], rows);
 
     d.h(3, "crypto", "Crypto and MTU per link");
     let mut rows = Vec::new();
     for l in &r.links {
         let Some(p) = &l.profile else {
-            rows.push(vec![format!("`{}`", l.id), "no IKE version both ends speak: the plan has an error".into()]);
+            rows.push(vec![text!("`{}`", l.id), "no IKE version both ends speak: the plan has an error".into()]);
             continue;
         };
-        let (a, b) = (plain(&r.sites[l.a].name), plain(&r.sites[l.b].name));
+        let (a, b) = (Plain(&r.sites[l.a].name), Plain(&r.sites[l.b].name));
         let p2 = match p.p2_integrity {
-            Some(i) => format!("{} / {}", p.p2_encryption.label(), i.label()),
+            Some(i) => text!("{} / {}", p.p2_encryption.label(), i.label()),
             None => p.p2_encryption.label().to_string(),
         };
-        let pfs = p.pfs.map(|g| format!("PFS group {g}")).unwrap_or_else(|| "no PFS".into());
-        let dpd = |e: usize| p.dpd_timeout[e].map(|t| format!("{t} s")).unwrap_or_else(|| "platform's own".into());
+        let pfs = p.pfs.map(|g| text!("PFS group {g}")).unwrap_or_else(|| "no PFS".into());
+        let dpd = |e: usize| p.dpd_timeout[e].map(|t| text!("{t} s")).unwrap_or_else(|| "platform's own".into());
         rows.push(vec![
-            format!("`{}`", l.id),
-            format!(
+            text!("`{}`", l.id),
+            text!(
                 "{}; phase 1 {} / {} / DH group {}; phase 2 {p2}, {pfs}",
                 p.ike.label(),
                 p.p1_encryption.label(),
                 p.p1_integrity.label(),
                 p.p1_dh
             ),
-            format!(
+            text!(
                 "phase 1: {a} {} s, {b} {} s; phase 2: {a} {} s, {b} {} s",
-                p.p1_lifetime[0], p.p1_lifetime[1], p.p2_lifetime[0], p.p2_lifetime[1]
+                p.p1_lifetime[0],
+                p.p1_lifetime[1],
+                p.p2_lifetime[0],
+                p.p2_lifetime[1]
             ),
-            format!("every {} s; timeout {a} {}, {b} {}", p.dpd_interval, dpd(0), dpd(1)),
-            format!("MTU {}, TCP MSS clamp {}", l.mtu, l.mss),
+            text!("every {} s; timeout {a} {}, {b} {}", p.dpd_interval, dpd(0), dpd(1)),
+            text!("MTU {}, TCP MSS clamp {}", l.mtu, l.mss),
         ]);
     }
-    d.table(&["link", "proposal (both ends exactly this)", "lifetimes", "dead peer detection", "tunnel MTU"], &rows);
+    d.table(&["link", "proposal (both ends exactly this)", "lifetimes", "dead peer detection", "tunnel MTU"], rows);
     if r.links.iter().any(|l| l.profile.as_ref().is_some_and(|p| p.p1_lifetime[0] != p.p1_lifetime[1])) {
         d.note(
             "Lifetimes that differ between the two ends are expected where a platform fixes its own (Azure's \
@@ -243,18 +247,18 @@ pub(super) fn before(c: &Ctx, d: &mut Doc) {
             .iter()
             .map(|x| vec![x.name.to_string(), x.checked_with.to_string(), x.install.to_string()])
             .collect();
-        d.table(&["tool", "generated commands checked with", "install"], &rows);
+        d.table(&["tool", "generated commands checked with", "install"], rows);
         for x in &programs {
-            d.h(3, &format!("login-{}", x.program.command()), &format!("Log in: {}", x.name));
-            d.code(format!("{}\n{}", x.login, x.whoami));
-            d.p(&format!("The second command shows {}.", x.shows));
+            d.h(3, &text!("login-{}", x.program.command()), &text!("Log in: {}", x.name));
+            d.code(text!("{}\n{}", x.login, x.whoami));
+            d.p(text!("The second command shows {}.", x.shows));
         }
     }
 
     d.h(3, "permissions", "Permissions");
     let mut items = Vec::new();
     if c.uses(Program::Aws) {
-        items.push(format!(
+        items.push(text!(
             "AWS: an IAM identity allowed {}. `ec2:DescribeVpnConnections` is the one that reads the VPN \
              configuration: each tunnel's outside address and status.",
             super::AWS_ACTIONS
@@ -266,13 +270,13 @@ pub(super) fn before(c: &Ctx, d: &mut Doc) {
             .filter_map(|i| c.param(i, "RG").map(|rg| (i, rg)))
             .map(|(i, rg)| {
                 if c.created(i).iter().any(|(k, _)| *k == "resource group") {
-                    format!("`{rg}` (the scripts create it: that needs **Contributor** on the subscription)")
+                    text!("`{rg}` (the scripts create it: that needs **Contributor** on the subscription)")
                 } else {
-                    format!("`{rg}`")
+                    text!("`{rg}`")
                 }
             })
             .collect();
-        items.push(format!(
+        items.push(text!(
             "Azure: **Network Contributor** on the resource group {}.",
             if groups.is_empty() { "that holds the network".into() } else { groups.join(" and ") }
         ));
@@ -288,7 +292,7 @@ pub(super) fn before(c: &Ctx, d: &mut Doc) {
     if !c.hosts.is_empty() {
         items.push("Appliance hosts: root (`sudo`) on each, or the `vyos` user on a VyOS router.".into());
     }
-    d.list(&items);
+    d.list(items);
 
     let mut rows = Vec::new();
     for i in 0..c.r.sites.len() {
@@ -300,8 +304,8 @@ pub(super) fn before(c: &Ctx, d: &mut Doc) {
         if let Some(limit) = CONNECTION_LIMITS.iter().find(|l| l.kind == s.gateway.kind()) {
             rows.push(vec![
                 c.site(i),
-                format!("{} {}", limit.max, limit.unit),
-                format!("{conns}"),
+                text!("{} {}", limit.max, limit.unit),
+                text!("{conns}"),
                 limit.src.keys.to_string(),
             ]);
         }
@@ -309,8 +313,8 @@ pub(super) fn before(c: &Ctx, d: &mut Doc) {
             if let Some(k) = azure_sku(sku) {
                 rows.push(vec![
                     c.site(i),
-                    format!("{} site-to-site connections on {}", k.s2s_tunnels, k.name),
-                    format!("{conns}"),
+                    text!("{} site-to-site connections on {}", k.s2s_tunnels, k.name),
+                    text!("{conns}"),
                     k.src.keys.to_string(),
                 ]);
             }
@@ -319,7 +323,7 @@ pub(super) fn before(c: &Ctx, d: &mut Doc) {
     if !rows.is_empty() {
         d.h(3, "quotas", "Limits that bite");
         d.p("Other VPNs on the same gateways count too: check what is already there before you start.");
-        d.table(&["site", "limit", "this plan uses", "source"], &rows);
+        d.table(&["site", "limit", "this plan uses", "source"], rows);
     }
 
     d.h(3, "keys", "Keys and recorded values");

@@ -1,11 +1,12 @@
 //! Sections 3 and 4: the deploy phases in cross-cloud run order, and the appliance hosts.
 
-use super::doc::{plain, Doc};
+use super::doc::{plain, Doc, Plain};
 use super::{step_shell, Ctx};
 use crate::plan::{Gateway, Network, Platform, Software};
 use crate::render::appliance::Host;
 use crate::steps::{self, Program, Step};
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
 
 /// Minutes, rounded up.
 fn minutes(secs: u32) -> u32 {
@@ -16,9 +17,9 @@ fn minutes(secs: u32) -> u32 {
 fn resource(st: &Step) -> Option<String> {
     let res = st.creates.as_ref()?;
     Some(if st.program == Program::Aws {
-        format!("{} (ID recorded as `{}`)", res.kind, res.name)
+        text!("{} (ID recorded as `{}`)", res.kind, res.name)
     } else {
-        format!("{} `{}`", res.kind, plain(&res.name))
+        text!("{} `{}`", res.kind, Plain(&res.name))
     })
 }
 
@@ -37,13 +38,19 @@ fn install_path(h: &Host) -> String {
     h.path(dir, "install.sh")
 }
 
+/// The phases that read `name`, in order, from `(value, phase)` pairs sorted and each once.
+fn readers_of<'r>(reads: &'r [(&str, usize)], name: &'r str) -> impl Iterator<Item = usize> + 'r {
+    let start = reads.partition_point(|(n, _)| *n < name);
+    reads[start..].iter().take_while(move |(n, _)| *n == name).map(|&(_, k)| k)
+}
+
 pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
     d.h(2, "deploy", "Deploy, phase by phase");
     if c.scripts.is_empty() {
         d.p("Nothing to run on a cloud: go on with the appliance hosts.");
         return;
     }
-    d.p(&format!(
+    d.p(text!(
         "The {} phases below run in this order because the clouds need each other's values: a phase only \
          starts when everything it reads exists. Run them all with `./deploy.sh` (it stops at the first failure), \
          or one by one as below; each script prints every step, stops with a clear message if a value it needs is \
@@ -54,14 +61,16 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
 
     // Values that cross from one site to another: one row per value, every phase that reads it.
     // Who reads what, and what each captured value is, indexed once (plans have hundreds of each).
-    let mut readers: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    // (value, phase that reads it), each once, in order: the phases that read a value are a run.
+    let mut reads: Vec<(&str, usize)> = Vec::new();
     for (k, sc) in c.scripts.iter().enumerate() {
         for &i in &sc.steps {
-            for n in c.steps[i].inputs() {
-                readers.entry(n).or_default().insert(k);
-            }
+            reads.extend(c.steps[i].inputs().map(|n| (n, k)));
         }
     }
+    reads.sort_unstable();
+    reads.dedup();
+    let readers = |name| readers_of(&reads, name);
     // The long polls (in run order) that wait on each step: what builds in the background.
     let mut waiters: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
     for (j, sc) in c.scripts.iter().enumerate() {
@@ -80,50 +89,54 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
     for x in c.steps.iter().filter_map(|s| s.capture.as_ref()) {
         abouts.entry(x.name.as_str()).or_insert(x.about.as_str());
     }
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    // Each row with the phase that records it.
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
     for (name, &from) in &c.producer {
-        let users: Vec<String> = readers
-            .get(name.as_str())
-            .into_iter()
-            .flatten()
-            .map(|&k| (k, &c.scripts[k]))
-            .filter(|(_, sc)| sc.site != c.scripts[from].site)
-            .map(|(k, sc)| format!("{} of {}", c.phase(k), plain(&c.r.sites[sc.site].name)))
-            .collect();
+        let mut users = String::new();
+        for k in readers(name).filter(|&k| c.scripts[k].site != c.scripts[from].site) {
+            if !users.is_empty() {
+                users.push_str(", ");
+            }
+            let _ = write!(users, "{} of {}", c.phase(k), Plain(&c.r.sites[c.scripts[k].site].name));
+        }
         if users.is_empty() {
             continue;
         }
-        let about = abouts.get(name.as_str()).map(|a| a.to_string());
-        rows.push(vec![
-            format!("`{name}`"),
-            plain(&about.unwrap_or_default()),
-            format!("{} of {}", c.phase(from), plain(&c.r.sites[c.scripts[from].site].name)),
-            users.join(", "),
-        ]);
+        rows.push((
+            from,
+            vec![
+                text!("`{name}`"),
+                plain(abouts.get(name).copied().unwrap_or_default()),
+                text!("{} of {}", c.phase(from), Plain(&c.r.sites[c.scripts[from].site].name)),
+                users,
+            ],
+        ));
     }
-    // In run order of the phase that records them.
-    rows.sort_by_key(|r| c.paths.iter().position(|p| r[2].contains(&format!("(`{p}`)"))).unwrap_or(0));
+    // In run order of the phase that records them (stable: by name within a phase).
+    rows.sort_by_key(|(from, _)| *from);
+    let rows: Vec<Vec<String>> = rows.into_iter().map(|(_, row)| row).collect();
     if !rows.is_empty() {
         d.h(3, "cross-cloud-values", "Values that cross from one cloud to another");
         d.p("They travel in `outputs.env` (`NAME=value` lines): a phase appends what it learns, later phases read it.");
-        d.table(&["value", "what it is", "recorded by", "used by"], &rows);
+        d.table(&["value", "what it is", "recorded by", "used by"], rows);
     }
 
     for (k, sc) in c.scripts.iter().enumerate() {
         let path = &c.paths[k];
         let mine: Vec<&Step> = sc.steps.iter().map(|&i| &c.steps[i]).collect();
-        let part = if sc.parts > 1 { format!(", part {} of {}", sc.part, sc.parts) } else { String::new() };
-        d.h(3, &format!("phase-{}", k + 1), &format!("Phase {}: {path}", k + 1));
-        d.p(&format!("Site {}{part}: {} steps. Run:", c.site(sc.site), mine.len()));
-        d.code(format!("bash {path}"));
+        let part = if sc.parts > 1 { text!(", part {} of {}", sc.part, sc.parts) } else { String::new() };
+        d.h(3, &text!("phase-{}", k + 1), &text!("Phase {}: {path}", k + 1));
+        d.p(text!("Site {}{part}: {} steps. Run:", c.site(sc.site), mine.len()));
+        d.code(text!("bash {path}"));
 
+        // Each value once (a value has one producer), in the order the steps first read it.
+        let mut needed: BTreeSet<&str> = BTreeSet::new();
         let mut needs: Vec<String> = Vec::new();
         for st in &mine {
             for n in st.inputs() {
                 if let Some(&from) = c.producer.get(n) {
-                    let item = format!("`{n}` from {}", c.phase(from));
-                    if from != k && !needs.contains(&item) {
-                        needs.push(item);
+                    if from != k && needed.insert(n) {
+                        needs.push(text!("`{n}` from {}", c.phase(from)));
                     }
                 }
             }
@@ -133,44 +146,44 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         if needs.is_empty() {
             facts.push("**Needs** nothing from other phases.".to_string());
         } else {
-            facts.push(format!("**Needs** {}.", needs.join(", ")));
+            facts.push(text!("**Needs** {}.", needs.join(", ")));
         }
         if !secrets.is_empty() {
-            facts.push(format!(
+            facts.push(text!(
                 "**Reads the keys** {} from `secrets.env`.",
-                secrets.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+                secrets.iter().map(|s| text!("`{s}`")).collect::<Vec<_>>().join(", ")
             ));
         }
         let created: Vec<String> = mine.iter().filter_map(|s| resource(s)).collect();
         if !created.is_empty() {
-            facts.push(format!("**Creates** {}.", created.join("; ")));
+            facts.push(text!("**Creates** {}.", created.join("; ")));
         }
         let mut passes = Vec::new();
         for st in &mine {
             let Some(cap) = &st.capture else { continue };
             let mut users: Vec<String> = Vec::new();
-            for &j in readers.get(cap.name.as_str()).into_iter().flatten() {
+            for j in readers(&cap.name) {
                 if j != k {
-                    users.push(c.phase(j));
+                    users.push(c.phase(j).to_string());
                 }
             }
-            users.extend(hosts_reading(c, &cap.name).iter().map(|h| format!("`{}`", install_path(h))));
+            users.extend(hosts_reading(c, &cap.name).iter().map(|h| text!("`{}`", install_path(h))));
             if !users.is_empty() {
-                passes.push(format!("`{}` ({}) to {}", cap.name, plain(&cap.about), users.join(" and ")));
+                passes.push(text!("`{}` ({}) to {}", cap.name, Plain(&cap.about), users.join(" and ")));
             }
         }
         if !passes.is_empty() {
-            facts.push(format!("**Passes on** {}.", passes.join("; ")));
+            facts.push(text!("**Passes on** {}.", passes.join("; ")));
         }
         // How long: its own polls, and long operations it starts that a later phase waits for.
         let mut time = Vec::new();
         for st in &mine {
             if let Some(w) = &st.wait {
                 let what = st.title.strip_prefix("Wait for ").unwrap_or(&st.title);
-                time.push(format!(
+                time.push(text!(
                     "it waits for {} (usually ready about {} after it was started; it gives up after {}, and \
                      running it again keeps waiting)",
-                    plain(what),
+                    Plain(what),
                     super::count(minutes(w.typical_secs) as usize, "minute"),
                     super::count(minutes(w.timeout_secs) as usize, "minute")
                 ));
@@ -182,10 +195,10 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
                 let poll = &c.steps[i];
                 let w = poll.wait.as_ref().expect("a poll");
                 let what = match &st.creates {
-                    Some(res) => format!("the {} `{}`", res.kind, plain(&res.name)),
+                    Some(res) => text!("the {} `{}`", res.kind, Plain(&res.name)),
                     None => plain(&st.title),
                 };
-                time.push(format!(
+                time.push(text!(
                     "{what} is started with `--no-wait` and builds for about {} in the background while the \
                      next phases run; {} waits for it",
                     super::count(minutes(w.typical_secs) as usize, "minute"),
@@ -197,9 +210,9 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         if time.is_empty() {
             facts.push("**Takes** a few seconds per step.".into());
         } else {
-            facts.push(format!("**Takes** a few seconds per step, except: {}.", time.join("; ")));
+            facts.push(text!("**Takes** a few seconds per step, except: {}.", time.join("; ")));
         }
-        d.list(&facts);
+        d.list(facts);
 
         let next = if k + 1 < c.scripts.len() {
             "the next phase".to_string()
@@ -208,32 +221,32 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         } else {
             "the appliance hosts".to_string()
         };
-        let mut before = vec![format!("`{path}` ended with `done`.")];
+        let mut before = vec![text!("`{path}` ended with `done`.")];
         let later: Vec<&str> = mine
             .iter()
             .filter_map(|s| s.capture.as_ref())
             .filter(|cap| {
-                let elsewhere = readers.get(cap.name.as_str()).is_some_and(|js| js.iter().any(|&j| j != k));
+                let elsewhere = readers(&cap.name).any(|j| j != k);
                 elsewhere || !hosts_reading(c, &cap.name).is_empty()
             })
             .map(|cap| cap.name.as_str())
             .collect();
         if !later.is_empty() {
-            before.push(format!(
+            before.push(text!(
                 "`outputs.env` holds {} (what reads them stops with a message naming this script if not).",
-                later.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                later.iter().map(|n| text!("`{n}`")).collect::<Vec<_>>().join(", ")
             ));
         }
-        d.p(&format!("**Before {next}:**"));
-        d.list(&before);
+        d.p(text!("**Before {next}:**"));
+        d.list(before);
         for (what, poll) in background {
             if let Some(cmd) = step_shell(poll) {
                 let w = poll.wait.as_ref().expect("a poll");
-                d.p(&format!(
+                d.p(text!(
                     "{} does not need to be finished yet. To see how far it is, this prints `{}` when it is ready \
                      (and {} while it builds):",
-                    what.strip_prefix("the ").map(|x| format!("The {x}")).unwrap_or(what.clone()),
-                    plain(&w.until),
+                    what.strip_prefix("the ").map(|x| text!("The {x}")).unwrap_or(what.clone()),
+                    Plain(&w.until),
                     if poll.program == Program::Az { "`Updating`" } else { "another state" }
                 ));
                 d.code(cmd);
@@ -253,7 +266,7 @@ fn install_targets(c: &Ctx, h: &Host) -> Vec<(String, String)> {
         match words.as_slice() {
             ["fill", src, dest, _] | ["install", "-D", "-m", _, src, dest] if src.starts_with("\"$here/") => {
                 let file = quoted(src).trim_start_matches("$here/").to_string();
-                out.push((format!("{dir}{file}"), quoted(dest).trim_start_matches("$root").to_string()));
+                out.push((text!("{dir}{file}"), quoted(dest).trim_start_matches("$root").to_string()));
             }
             ["write_secret", dest, ..] => {
                 out.push((
@@ -273,49 +286,50 @@ fn prepare(c: &Ctx, h: &Host, i: usize) -> String {
     let Gateway::Appliance { private_ip, public_ip, software, .. } = &s.gateway else { return String::new() };
     let v = steps::var(&s.name);
     let sw = software.label();
-    let phase_of = |name: &str| c.producer.get(name).map(|&k| c.phase(k)).unwrap_or_else(|| "the site's phase".into());
+    let phase_of =
+        |name: &str| c.producer.get(name).map(|&k| c.phase(k).to_string()).unwrap_or_else(|| "the site's phase".into());
     let named = |kind: &str| c.created(i).iter().find(|(k, _)| *k == kind).map(|(_, n)| n.to_string());
     match (s.platform, &s.network) {
-        (Platform::Aws, Network::New) => format!(
+        (Platform::Aws, Network::New) => text!(
             "Launch the EC2 instance that runs {sw} with the network interface {} created (its ID is `{v}_ENI_ID` \
              in `outputs.env`) as its first network interface (device index 0). The interface holds the private \
              address {}{}, its source/destination check is already off, and its security group lets IKE, NAT-T \
              and ESP in from the peers only.",
-            phase_of(&format!("{v}_ENI_ID")),
-            plain(private_ip),
-            if public_ip.is_empty() { format!(" and the elastic IP recorded as `{v}_PUBLIC_IP`") } else { String::new() }
+            phase_of(&text!("{v}_ENI_ID")),
+            Plain(private_ip),
+            if public_ip.is_empty() { text!(" and the elastic IP recorded as `{v}_PUBLIC_IP`") } else { String::new() }
         ),
-        (Platform::Aws, Network::Existing { .. }) => format!(
+        (Platform::Aws, Network::Existing { .. }) => text!(
             "The instance with the private address {} runs {sw}: {} found its network interface, put it in the \
              security group that lets IKE, NAT-T and ESP in from the peers, and turned its source/destination check off.",
-            plain(private_ip),
-            phase_of(&format!("{v}_ENI_ID"))
+            Plain(private_ip),
+            phase_of(&text!("{v}_ENI_ID"))
         ),
-        (Platform::Azure, _) => format!(
+        (Platform::Azure, _) => text!(
             "Create the Azure VM that runs {sw} with the network interface `{}` (private address {}, IP forwarding \
              on, in the network security group `{}`{}) as its network interface.",
             named("network interface").unwrap_or_default(),
-            plain(private_ip),
+            Plain(private_ip),
             named("network security group").unwrap_or_default(),
-            named("public IP").map(|p| format!(", public IP `{p}`")).unwrap_or_default()
+            named("public IP").map(|p| text!(", public IP `{p}`")).unwrap_or_default()
         ),
-        (Platform::Gcp, _) => format!(
+        (Platform::Gcp, _) => text!(
             "Create the Compute Engine VM that runs {sw} with IP forwarding on (`--can-ip-forward`), the network \
              tag `{}-appliance` (the firewall rules for IKE, NAT-T and ESP match it), the private address {}{}.",
             steps::prefix(c.r, i),
-            plain(private_ip),
+            Plain(private_ip),
             named("external address")
-                .map(|a| format!(" and the external address `{a}` (recorded as `{v}_PUBLIC_IP`)"))
+                .map(|a| text!(" and the external address `{a}` (recorded as `{v}_PUBLIC_IP`)"))
                 .unwrap_or_default()
         ),
-        (Platform::Onprem, _) => format!(
+        (Platform::Onprem, _) => text!(
             "This is your own {sw} gateway at {}. Its edge firewall must let UDP 500, UDP 4500 and ESP (IP protocol \
              50) in from {}, and nothing else needs to reach it.",
-            plain(public_ip),
+            Plain(public_ip),
             h.peer_addresses()
                 .iter()
                 .map(|a| match a.var() {
-                    Some(v) => format!("the address recorded as `{v}`"),
+                    Some(v) => text!("the address recorded as `{v}`"),
                     None => a.to_string(),
                 })
                 .collect::<Vec<_>>()
@@ -328,13 +342,13 @@ fn prepare(c: &Ctx, h: &Host, i: usize) -> String {
 /// its install script is the reload).
 fn reload(h: &Host) -> Option<(String, &'static str)> {
     let etc = h.etc_dir();
-    let frr = if h.bgp() { format!("\nsudo vtysh -f {etc}/frr.conf") } else { String::new() };
+    let frr = if h.bgp() { text!("\nsudo vtysh -f {etc}/frr.conf") } else { String::new() };
     match h.software {
         Software::Libreswan => {
-            Some((format!("sudo ipsec restart{frr}"), "restarts Libreswan, which reads `/etc/ipsec.d` again"))
+            Some((text!("sudo ipsec restart{frr}"), "restarts Libreswan, which reads `/etc/ipsec.d` again"))
         }
         Software::Strongswan => {
-            Some((format!("sudo swanctl --load-all{frr}"), "loads the changed connections and keys into strongSwan"))
+            Some((text!("sudo swanctl --load-all{frr}"), "loads the changed connections and keys into strongSwan"))
         }
         Software::Vyos => None,
     }
@@ -352,7 +366,7 @@ pub(super) fn appliances(c: &Ctx, d: &mut Doc) {
     for h in &c.hosts {
         let Some(i) = c.r.sites.iter().position(|s| std::ptr::eq(s, h.site)) else { continue };
         let path = install_path(h);
-        d.h(3, &format!("appliance-{}", plain(&h.site.name)), &format!("{}: {}", plain(&h.site.name), h.label()));
+        d.h(3, &text!("appliance-{}", Plain(&h.site.name)), &text!("{}: {}", Plain(&h.site.name), h.label()));
         let mut when: Vec<usize> = Vec::new();
         for a in h.runtime_vars() {
             if let Some(&k) = a.var().and_then(|v| c.producer.get(v)) {
@@ -360,19 +374,18 @@ pub(super) fn appliances(c: &Ctx, d: &mut Doc) {
             }
         }
         let after =
-            when.iter().max().map(|&k| format!("after {}, the last phase that records a value it reads", c.phase(k)));
+            when.iter().max().map(|&k| text!("after {}, the last phase that records a value it reads", c.phase(k)));
         let mut items = vec![prepare(c, h, i)];
-        let mut reads: Vec<String> =
-            h.runtime_vars().iter().filter_map(|a| a.var()).map(|v| format!("`{v}`")).collect();
+        let mut reads: Vec<String> = h.runtime_vars().iter().filter_map(|a| a.var()).map(|v| text!("`{v}`")).collect();
         for t in &h.tunnels {
-            let key = format!("`{}`", t.tunnel.psk_name);
+            let key = text!("`{}`", t.tunnel.psk_name);
             if !reads.contains(&key) {
                 reads.push(key);
             }
         }
-        items.push(format!(
+        items.push(text!(
             "Copy this whole folder, with `secrets.env` and `outputs.env`, to the host{}. The script reads {}.",
-            after.map(|a| format!(" {a}")).unwrap_or_default(),
+            after.map(|a| text!(" {a}")).unwrap_or_default(),
             reads.join(", ")
         ));
         if h.software == Software::Vyos {
@@ -380,8 +393,8 @@ pub(super) fn appliances(c: &Ctx, d: &mut Doc) {
         } else {
             items.push("On the host, in the copied folder, run:".into());
         }
-        d.numbered(&items);
-        d.code(if h.software == Software::Vyos { format!("vbash ./{path}") } else { format!("sudo ./{path}") });
+        d.numbered(items);
+        d.code(if h.software == Software::Vyos { text!("vbash ./{path}") } else { text!("sudo ./{path}") });
         let targets = install_targets(c, h);
         if targets.is_empty() {
             d.p("The script sets the configuration with VyOS `set` commands, commits and saves it: there are no files to copy.");
@@ -389,13 +402,13 @@ pub(super) fn appliances(c: &Ctx, d: &mut Doc) {
             d.p("It puts the files here:");
             let rows: Vec<Vec<String>> = targets
                 .iter()
-                .map(|(f, to)| vec![if f.starts_with('(') { f.clone() } else { format!("`{f}`") }, format!("`{to}`")])
+                .map(|(f, to)| vec![if f.starts_with('(') { f.clone() } else { text!("`{f}`") }, text!("`{to}`")])
                 .collect();
-            d.table(&["file in this folder", "on the host"], &rows);
+            d.table(&["file in this folder", "on the host"], rows);
         }
         match reload(h) {
             Some((cmd, what)) => {
-                d.p(&format!(
+                d.p(text!(
                     "To apply a change, generate the files again and run the install script again. To reload \
                      without reinstalling (it {what}):"
                 ));

@@ -1,8 +1,8 @@
 //! Sections 5 and 6: verification per site with the exact commands and what "up" looks like, an
 //! end-to-end test between two addresses of the plan, and troubleshooting written for this plan.
 
-use super::doc::{plain, Doc};
-use super::{id, lit, shell, Ctx};
+use super::doc::{Doc, Plain};
+use super::{id, lit, shell, shell_words, Ctx};
 use crate::check::RLink;
 use crate::plan::{Gateway, Platform, Routing, Software};
 use crate::render::appliance::{join, Host};
@@ -10,13 +10,13 @@ use crate::steps::{self, Arg, Program};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
-fn aws(c: &Ctx, i: usize, sub: &str, rest: Vec<Arg>) -> String {
+fn aws(c: &Ctx, i: usize, sub: &'static str, rest: Vec<Arg>) -> String {
     let mut a = vec![lit("ec2"), lit(sub), lit("--region"), lit(c.param(i, "REGION").unwrap_or_default())];
     a.extend(rest);
     shell(Program::Aws, &a)
 }
 
-fn words(ws: &[&str]) -> Vec<Arg> {
+fn words(ws: &[&'static str]) -> Vec<Arg> {
     ws.iter().map(|w| lit(*w)).collect()
 }
 
@@ -38,8 +38,8 @@ pub(super) fn test_address(c: &Ctx, i: usize) -> Option<(Ipv4Addr, String)> {
         .clone()
         .find(|x| appliance.is_none_or(|a| !x.cidr.contains(&a)))
         .or_else(|| workload.clone().next())
-        .map(|x| (x.cidr, format!("subnet `{}` ({})", plain(&x.name), x.cidr)))
-        .or_else(|| s.address_spaces.first().map(|n| (*n, format!("{n}"))));
+        .map(|x| (x.cidr, text!("subnet `{}` ({})", Plain(&x.name), x.cidr)))
+        .or_else(|| s.address_spaces.first().map(|n| (*n, text!("{n}"))));
     let (net, label): (Ipv4Net, String) = pick?;
     let base = u32::from(net.network());
     let last = u32::from(net.broadcast());
@@ -54,7 +54,7 @@ pub(super) fn test_address(c: &Ctx, i: usize) -> Option<(Ipv4Addr, String)> {
 pub(super) fn verify(c: &Ctx, d: &mut Doc) {
     d.h(2, "verify", "Verify");
     let bgp = c.r.links.iter().any(|l| l.routing == Routing::Bgp);
-    d.p(&format!(
+    d.p(text!(
         "Run these from this folder once every phase{} has run. Tunnels come up within a minute or two{}. Commands \
          that name a recorded ID need the values in your shell first:",
         if c.hosts.is_empty() { "" } else { " and every appliance install script" },
@@ -84,7 +84,7 @@ fn verify_aws(c: &Ctx, d: &mut Doc, i: usize) {
     if conns.is_empty() {
         return;
     }
-    d.h(3, &format!("verify-{}", plain(&s.name)), &format!("{} ({})", plain(&s.name), s.gateway.kind().label()));
+    d.h(3, &text!("verify-{}", Plain(&s.name)), &text!("{} ({})", Plain(&s.name), s.gateway.kind().label()));
     let tunnels: usize = c.r.links.iter().filter(|l| l.a == i || l.b == i).map(|l| l.tunnels.len()).sum();
     let bgp = c.r.links.iter().any(|l| (l.a == i || l.b == i) && l.routing == Routing::Bgp);
     let mut rest = vec![lit("--vpn-connection-ids")];
@@ -96,19 +96,19 @@ fn verify_aws(c: &Ctx, d: &mut Doc, i: usize) {
         "table",
     ]));
     d.code(aws(c, i, "describe-vpn-connections", rest));
-    d.p(&format!(
+    d.p(text!(
         "**Up:** {} rows, one per tunnel, each `UP`{}. A row that stays `DOWN` is a tunnel the peer does not \
          bring up: see Troubleshooting.",
         conns.len() * 2,
         if bgp { "; the message reads `N BGP ROUTES` with N at least 1" } else { "" }
     ));
     if tunnels < conns.len() * 2 {
-        d.note(&format!(
+        d.note(text!(
             "This plan configures {tunnels} of the {} tunnels AWS builds: the others stay `DOWN`.",
             conns.len() * 2
         ));
     }
-    let rt = format!("{}_ROUTE_TABLE_ID", steps::var(&s.name));
+    let rt = text!("{}_ROUTE_TABLE_ID", steps::var(&s.name));
     let mut rest = vec![lit("--route-table-ids"), id(&rt)];
     rest.extend(words(&[
         "--query",
@@ -119,7 +119,7 @@ fn verify_aws(c: &Ctx, d: &mut Doc, i: usize) {
     d.code(aws(c, i, "describe-route-tables", rest));
     let peers: Vec<String> =
         steps::links_of(c.r, i).flat_map(|(_, _, p)| p.address_spaces.iter().map(|n| n.to_string())).collect();
-    d.p(&format!(
+    d.p(text!(
         "**Up:** {} listed as `active`{}.",
         peers.join(", "),
         if bgp && !matches!(s.gateway, Gateway::AwsTgw { .. }) {
@@ -133,14 +133,14 @@ fn verify_aws(c: &Ctx, d: &mut Doc, i: usize) {
 fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
     let s = &c.r.sites[i];
     let (Some(rg), Some(gw)) = (c.param(i, "RG"), c.param(i, "GW")) else { return };
-    d.h(3, &format!("verify-{}", plain(&s.name)), &format!("{} (Azure VPN gateway)", plain(&s.name)));
+    d.h(3, &text!("verify-{}", Plain(&s.name)), &text!("{} (Azure VPN gateway)", Plain(&s.name)));
     let conns = created(c, i, "VPN connection");
     let lines: Vec<String> = conns
         .iter()
         .map(|n| {
-            shell(
+            shell_words(
                 Program::Az,
-                &words(&[
+                &[
                     "network",
                     "vpn-connection",
                     "show",
@@ -152,15 +152,15 @@ fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
                     "connectionStatus",
                     "--output",
                     "tsv",
-                ]),
+                ],
             )
         })
         .collect();
     d.code(lines.join("\n"));
-    d.p(&if conns.len() == 1 {
+    d.p(if conns.len() == 1 {
         "**Up:** `Connected`.".to_string()
     } else {
-        format!("**Up:** `Connected`, once for each of the {} connections.", conns.len())
+        text!("**Up:** `Connected`, once for each of the {} connections.", conns.len())
     });
     let mut rows = Vec::new();
     for (l, e, peer) in steps::links_of(c.r, i) {
@@ -172,8 +172,8 @@ fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
                 rows.push(vec![
                     ip.to_string(),
                     peer.asn.map(|a| a.to_string()).unwrap_or_default(),
-                    format!("`{}`", t.id),
-                    format!("instance {}", t.ends[e].outside + 1),
+                    text!("`{}`", t.id),
+                    text!("instance {}", t.ends[e].outside + 1),
                 ]);
             }
         }
@@ -186,9 +186,9 @@ fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
     let learned = [&["network", "vnet-gateway", "list-learned-routes"][..], &common].concat();
     d.p("With BGP, the peers are the reliable check (a connection can show another state while its tunnel works, \
          as field report 004 saw):");
-    d.code(format!("{}\n{}", shell(Program::Az, &words(&peers)), shell(Program::Az, &words(&learned))));
+    d.code(text!("{}\n{}", shell_words(Program::Az, &peers), shell_words(Program::Az, &learned)));
     d.p("**Up:** each of these neighbours `Connected`, with routes received:");
-    d.table(&["neighbour", "AS", "tunnel", "on gateway"], &rows);
+    d.table(&["neighbour", "AS", "tunnel", "on gateway"], rows);
     if matches!(s.gateway, Gateway::AzureVpnGateway { active_active: true, .. }) {
         d.note(
             "Each instance also lists the neighbours of the other instance as `Connecting`, and itself as \
@@ -201,14 +201,14 @@ fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
 fn verify_gcp(c: &Ctx, d: &mut Doc, i: usize) {
     let s = &c.r.sites[i];
     let (Some(region), Some(router)) = (c.param(i, "REGION"), c.param(i, "ROUTER")) else { return };
-    d.h(3, &format!("verify-{}", plain(&s.name)), &format!("{} (Google Cloud HA VPN)", plain(&s.name)));
+    d.h(3, &text!("verify-{}", Plain(&s.name)), &text!("{} (Google Cloud HA VPN)", Plain(&s.name)));
     let tunnels = created(c, i, "VPN tunnel");
     let lines: Vec<String> = tunnels
         .iter()
         .map(|t| {
-            shell(
+            shell_words(
                 Program::Gcloud,
-                &words(&[
+                &[
                     "compute",
                     "vpn-tunnels",
                     "describe",
@@ -217,19 +217,19 @@ fn verify_gcp(c: &Ctx, d: &mut Doc, i: usize) {
                     &region,
                     "--format",
                     "value(status,detailedStatus)",
-                ]),
+                ],
             )
         })
         .collect();
     d.code(lines.join("\n"));
-    d.p(&format!(
+    d.p(text!(
         "**Up:** `ESTABLISHED` and `Tunnel is up and running.`, for each of the {}.",
         super::count(tunnels.len(), "tunnel")
     ));
     let status = |fields: &str| {
-        shell(
+        shell_words(
             Program::Gcloud,
-            &words(&[
+            &[
                 "compute",
                 "routers",
                 "get-status",
@@ -237,41 +237,41 @@ fn verify_gcp(c: &Ctx, d: &mut Doc, i: usize) {
                 "--region",
                 &region,
                 "--format",
-                &format!("flattened({fields})"),
-            ]),
+                &text!("flattened({fields})"),
+            ],
         )
     };
-    d.code(format!(
+    d.code(text!(
         "{}\n{}",
         status("result.bgpPeerStatus[].name,result.bgpPeerStatus[].state,result.bgpPeerStatus[].numLearnedRoutes"),
         status("result.bestRoutesForRouter[].destRange,result.bestRoutesForRouter[].nextHopIp")
     ));
     let peers: Vec<String> =
         steps::links_of(c.r, i).flat_map(|(_, _, p)| p.address_spaces.iter().map(|n| n.to_string())).collect();
-    d.p(&format!(
+    d.p(text!(
         "**Up:** every BGP peer ({}) in state `Established` with at least one learned route, and the best routes \
          include {}.",
-        tunnels.iter().map(|t| format!("`{t}-bgp`")).collect::<Vec<_>>().join(", "),
+        tunnels.iter().map(|t| text!("`{t}-bgp`")).collect::<Vec<_>>().join(", "),
         peers.join(", ")
     ));
 }
 
 fn verify_host(c: &Ctx, d: &mut Doc, i: usize, h: &Host) {
     let s = &c.r.sites[i];
-    d.h(3, &format!("verify-{}", plain(&s.name)), &format!("{} ({} host)", plain(&s.name), h.label()));
-    let names: Vec<String> = h.tunnels.iter().map(|t| format!("`{}`", t.tunnel.id)).collect();
+    d.h(3, &text!("verify-{}", Plain(&s.name)), &text!("{} ({} host)", Plain(&s.name), h.label()));
+    let names: Vec<String> = h.tunnels.iter().map(|t| text!("`{}`", t.tunnel.id)).collect();
     let (cmd, up) = match h.software {
         Software::Libreswan => (
             "sudo ipsec trafficstatus".to_string(),
-            format!("one line per tunnel ({}) with byte counters that grow while traffic flows", names.join(", ")),
+            text!("one line per tunnel ({}) with byte counters that grow while traffic flows", names.join(", ")),
         ),
         Software::Strongswan => (
             "sudo swanctl --list-sas".to_string(),
-            format!("for each tunnel ({}) an IKE SA `ESTABLISHED` with a child SA `INSTALLED`", names.join(", ")),
+            text!("for each tunnel ({}) an IKE SA `ESTABLISHED` with a child SA `INSTALLED`", names.join(", ")),
         ),
         Software::Vyos => (
             "show vpn ipsec sa".to_string(),
-            format!(
+            text!(
                 "each peer ({}) in state `up`; run it in the VyOS shell, as the install script does",
                 names.join(", ")
             ),
@@ -283,16 +283,16 @@ fn verify_host(c: &Ctx, d: &mut Doc, i: usize, h: &Host) {
         (true, _) => Some("sudo vtysh -c 'show bgp summary'".to_string()),
     };
     d.code(match &bgp {
-        Some(b) => format!("{cmd}\n{b}"),
+        Some(b) => text!("{cmd}\n{b}"),
         None => cmd,
     });
-    let mut up = format!("**Up:** {up}");
+    let mut up = text!("**Up:** {up}");
     if bgp.is_some() {
         let neighbours: Vec<String> =
             h.tunnels.iter().filter_map(|t| t.peer_inside()).map(|ip| ip.to_string()).collect();
-        up.push_str(&format!("; BGP neighbours {} established, each with prefixes received", neighbours.join(", ")));
+        up.push_str(&text!("; BGP neighbours {} established, each with prefixes received", neighbours.join(", ")));
     }
-    d.p(&(up + "."));
+    d.p(up + ".");
 }
 
 fn end_to_end(c: &Ctx, d: &mut Doc) {
@@ -310,14 +310,15 @@ fn end_to_end(c: &Ctx, d: &mut Doc) {
          at each address below (any VM in the same subnet does: change the address), allow ICMP from the other \
          site's address space in its security group, NSG or firewall, and run from the first one:");
     for (l, (from, from_net), (to, to_net)) in pairs {
-        let (a, b) = (plain(&c.r.sites[l.a].name), plain(&c.r.sites[l.b].name));
-        d.p(&format!("Link `{}`: from {from} in {a}'s {from_net} to {to} in {b}'s {to_net}:", l.id));
-        d.code(format!("ping -c 5 {to}\nmtr -r -c 10 {to}\nping -c 3 -M do -s {} {to}", l.mtu.saturating_sub(28)));
-        d.p(&format!(
+        let (a, b) = (Plain(&c.r.sites[l.a].name), Plain(&c.r.sites[l.b].name));
+        d.p(text!("Link `{}`: from {from} in {a}'s {from_net} to {to} in {b}'s {to_net}:", l.id));
+        d.code(text!("ping -c 5 {to}\nmtr -r -c 10 {to}\nping -c 3 -M do -s {} {to}", l.mtu.saturating_sub(28)));
+        d.p(text!(
             "**Up:** replies to the first ping within tens of milliseconds; `mtr` shows no loss and only a few hops \
              (the tunnel hides the internet path); the last ping, {} bytes with don't-fragment set, fits the \
              tunnel's MTU of {} and gets replies too.",
-            l.mtu, l.mtu
+            l.mtu,
+            l.mtu
         ));
     }
 }
@@ -351,7 +352,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
     d.p("Start from what the checks above show. The usual causes, for this plan:");
 
     d.h(3, "trouble-proposals", "A tunnel does not come up: the proposals do not match");
-    d.list(&symptoms(c));
+    d.list(symptoms(c));
     d.p("Logs say `NO_PROPOSAL_CHOSEN` (or `no matching proposal`). Both ends must be configured with exactly the \
          proposal in the Crypto table of the overview; the scripts configure it on every end that takes one. \
          Compare with what each end actually has:");
@@ -380,9 +381,9 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                     continue;
                 };
                 if c.site_steps(i).any(|s| s.args.iter().any(|a| a.display() == "ipsec-policy")) {
-                    cmds.push(shell(
+                    cmds.push(shell_words(
                         Program::Az,
-                        &words(&[
+                        &[
                             "network",
                             "vpn-connection",
                             "ipsec-policy",
@@ -393,7 +394,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                             &first,
                             "--output",
                             "table",
-                        ]),
+                        ],
                     ));
                 }
             }
@@ -412,7 +413,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
         }
     }
     if !files.is_empty() {
-        d.p(&format!("On the appliances: {}.", files.join("; ")));
+        d.p(text!("On the appliances: {}.", files.join("; ")));
     }
     if r.sites.iter().any(|s| matches!(s.gateway, Gateway::GcpHaVpn { .. })) {
         d.p("Google Cloud proposes its whole list of ciphers and cannot be pinned from the generally available CLI: \
@@ -421,7 +422,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
     }
 
     d.h(3, "trouble-psk", "A tunnel does not come up: the pre-shared keys differ");
-    d.p(&format!(
+    d.p(text!(
         "Logs say `AUTHENTICATION_FAILED`{}. Both ends of a tunnel read the same key, by name, from `secrets.env`. If `secrets.env` was generated again after \
          a phase ran, the ends hold different keys: put back the `secrets.env` the phases ran with{}, or tear down \
          and deploy again. The keys by tunnel are in the Tunnels table of the overview.",
@@ -445,10 +446,10 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
         .iter()
         .map(|l| {
             vec![
-                format!("`{}`", l.id),
+                text!("`{}`", l.id),
                 l.mtu.to_string(),
                 l.mss.to_string(),
-                format!(
+                text!(
                     "`ping -M do -s {}` passes, `-s {}` does not",
                     l.mtu.saturating_sub(28),
                     l.mtu.saturating_sub(27)
@@ -456,17 +457,17 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
             ]
         })
         .collect();
-    d.table(&["link", "tunnel MTU", "clamp TCP MSS to", "test"], &rows);
+    d.table(&["link", "tunnel MTU", "clamp TCP MSS to", "test"], rows);
     let mut fix =
         vec!["If big packets vanish instead of failing at the size above, clamp the TCP MSS to the value above where \
          traffic enters the tunnel, or set the MTU of the test machines' interfaces to the tunnel MTU."
             .to_string()];
     for h in c.hosts.iter().filter(|h| h.software != Software::Vyos) {
         let dir = if h.software == Software::Libreswan { "libreswan" } else { "strongswan" };
-        fix.push(format!(
+        fix.push(text!(
             "{} already clamps it: `{}` (loaded at boot by `tunnelsmith-{}.service`) sets the MSS on its tunnel \
              interfaces.",
-            plain(&h.site.name),
+            Plain(&h.site.name),
             h.path(dir, "firewall.nft"),
             h.plan()
         ));
@@ -474,7 +475,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
     if c.hosts.iter().any(|h| h.software == Software::Vyos) {
         fix.push("The VyOS hosts already clamp it with `ip adjust-mss` on each `vti` interface.".into());
     }
-    d.list(&fix);
+    d.list(fix);
 
     d.h(3, "trouble-firewall", "Nothing arrives: security groups, NSGs and firewalls");
     let mut items = Vec::new();
@@ -484,8 +485,8 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
         let peers = peer_spaces(c, i);
         match (&s.gateway, s.platform) {
             (Gateway::Appliance { .. }, Platform::Aws) => {
-                let sg = format!("{}_SG_ID", steps::var(&s.name));
-                items.push(format!(
+                let sg = text!("{}_SG_ID", steps::var(&s.name));
+                items.push(text!(
                     "{}: the appliance's security group (`{sg}`) lets UDP 500, UDP 4500 and ESP in from its peers only, \
                      and the VPC's own traffic that the appliance forwards; the instances you test from need inbound \
                      rules for {peers}.",
@@ -497,13 +498,13 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
             }
             (Gateway::Appliance { .. }, Platform::Azure) => {
                 let (Some(rg), Some(nsg)) = (c.param(i, "RG"), c.param(i, "NSG")) else { continue };
-                items.push(format!(
+                items.push(text!(
                     "{}: the appliance's NSG `{nsg}` lets UDP 500, UDP 4500 and ESP in from its peers only.",
                     c.site(i)
                 ));
-                codes.push(shell(
+                codes.push(shell_words(
                     Program::Az,
-                    &words(&[
+                    &[
                         "network",
                         "nsg",
                         "rule",
@@ -514,39 +515,39 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                         &nsg,
                         "--output",
                         "table",
-                    ]),
+                    ],
                 ));
             }
-            (Gateway::Appliance { .. }, Platform::Gcp) => items.push(format!(
+            (Gateway::Appliance { .. }, Platform::Gcp) => items.push(text!(
                 "{}: the firewall rules {} let UDP 500, UDP 4500 and ESP in from the peers to VMs tagged \
                  `{}-appliance`: the appliance VM needs that tag.",
                 c.site(i),
                 created(c, i, "firewall rule")
                     .iter()
                     .filter(|n| n.contains("-ipsec-"))
-                    .map(|n| format!("`{n}`"))
+                    .map(|n| text!("`{n}`"))
                     .collect::<Vec<_>>()
                     .join(", "),
                 steps::prefix(r, i)
             )),
-            (Gateway::Appliance { .. }, Platform::Onprem) => items.push(format!(
+            (Gateway::Appliance { .. }, Platform::Onprem) => items.push(text!(
                 "{}: your edge firewall must let UDP 500, UDP 4500 and ESP (IP protocol 50) in from the peers; behind \
                  NAT, IKE moves to UDP 4500 by itself.",
                 c.site(i)
             )),
-            (Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. }, _) => items.push(format!(
+            (Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. }, _) => items.push(text!(
                 "{}: the VPN endpoints need no rule, but the instances you test from need inbound rules for {peers} in \
                  their security groups (AWS allows nothing inbound by default).",
                 c.site(i)
             )),
-            (Gateway::AzureVpnGateway { .. }, _) => items.push(format!(
+            (Gateway::AzureVpnGateway { .. }, _) => items.push(text!(
                 "{}: the default NSG rules already allow {peers}: address spaces reached through the VPN gateway are \
                  part of the `VirtualNetwork` service tag. A custom rule that denies it wins.",
                 c.site(i)
             )),
             (Gateway::GcpHaVpn { .. }, _) => {
                 if let Some(name) = created(c, i, "firewall rule").first() {
-                    items.push(format!(
+                    items.push(text!(
                         "{}: the firewall rule `{name}` lets TCP, UDP and ICMP in from {peers}.",
                         c.site(i)
                     ));
@@ -555,7 +556,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
             _ => {}
         }
     }
-    d.list(&items);
+    d.list(items);
     d.code(codes.join("\n"));
 
     if !c.hosts.is_empty() {
@@ -565,13 +566,13 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
             let v = steps::var(&h.site.name);
             match h.site.platform {
                 Platform::Aws => {
-                    d.p(&format!(
+                    d.p(text!(
                         "{}: AWS drops packets an instance forwards unless its interface's source/destination check \
                          is off; the scripts turned it off on `{v}_ENI_ID`. Expect `False`, the instance's ID and \
                          `in-use`:",
                         c.site(i)
                     ));
-                    let mut rest = vec![lit("--network-interface-ids"), id(&format!("{v}_ENI_ID"))];
+                    let mut rest = vec![lit("--network-interface-ids"), id(&text!("{v}_ENI_ID"))];
                     rest.extend(words(&[
                         "--query",
                         "NetworkInterfaces[0].[SourceDestCheck,Attachment.InstanceId,Status]",
@@ -582,14 +583,14 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                 }
                 Platform::Azure => {
                     if let (Some(rg), Some(nic)) = (c.param(i, "RG"), c.param(i, "NIC")) {
-                        d.p(&format!(
+                        d.p(text!(
                             "{}: Azure drops forwarded packets unless IP forwarding is on for the NIC `{nic}`; expect \
                              `true` and the VM's ID:",
                             c.site(i)
                         ));
-                        d.code(shell(
+                        d.code(shell_words(
                             Program::Az,
-                            &words(&[
+                            &[
                                 "network",
                                 "nic",
                                 "show",
@@ -601,18 +602,18 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                                 "[enableIPForwarding, virtualMachine.id]",
                                 "--output",
                                 "tsv",
-                            ]),
+                            ],
                         ));
                     }
                 }
-                Platform::Gcp => d.p(&format!(
+                Platform::Gcp => d.p(text!(
                     "{}: Google Cloud drops forwarded packets unless the VM was created with `--can-ip-forward`.",
                     c.site(i)
                 )),
                 Platform::Onprem => {}
             }
             if h.software != Software::Vyos {
-                d.p(&format!(
+                d.p(text!(
                     "{}: the host must forward IPv4; the install script sets it in \
                      `/etc/sysctl.d/60-tunnelsmith-{}.conf`. On the host, expect `net.ipv4.ip_forward = 1`:",
                     c.site(i),
@@ -648,7 +649,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
         }
         let mut items = Vec::new();
         if !starters.is_empty() {
-            items.push(format!(
+            items.push(text!(
                 "Azure does not start BGP toward peers on APIPA (169.254.x.x) addresses: the other end must. In this \
                  plan it does: {}. If a session never leaves `Connecting` on both instances, the peer's tunnel is \
                  down or its BGP neighbour is not the address below.",
@@ -661,17 +662,17 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                 .tunnels
                 .iter()
                 .filter_map(|t| match (t.ends[0].inside_ip, t.ends[1].inside_ip) {
-                    (Some(x), Some(y)) => Some(format!("{x} and {y}")),
+                    (Some(x), Some(y)) => Some(text!("{x} and {y}")),
                     _ => None,
                 })
                 .collect();
-            items.push(format!(
+            items.push(text!(
                 "`{}`: {} is AS {} and {} is AS {}; each side must name the other's AS and inside address exactly \
                  ({}).",
                 l.id,
-                plain(&a.name),
+                Plain(&a.name),
                 a.asn.map(|x| x.to_string()).unwrap_or_default(),
-                plain(&b.name),
+                Plain(&b.name),
                 b.asn.map(|x| x.to_string()).unwrap_or_default(),
                 pairs.join("; ")
             ));
@@ -682,7 +683,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                 .into(),
         );
         items.push("The checks in Verify show each session's state and the routes it learned.".into());
-        d.list(&items);
+        d.list(items);
     }
 
     let mut rows = Vec::new();
@@ -698,10 +699,10 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
             for conn in conns {
                 let ts: Vec<_> = l.tunnels.iter().filter(|t| t.ends[e].connection == conn).collect();
                 rows.push(vec![
-                    format!("`{v}_VPN_{}_{}`", steps::var(&l.id), conn + 1),
+                    text!("`{v}_VPN_{}_{}`", steps::var(&l.id), conn + 1),
                     ts.iter()
                         .map(|t| {
-                            format!(
+                            text!(
                                 "`{}` ({}, `{v}_IP_{}`)",
                                 t.id,
                                 t.inside.map(|n| n.to_string()).unwrap_or_default(),
@@ -710,7 +711,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                         })
                         .collect::<Vec<_>>()
                         .join(" and "),
-                    format!("{} of 2", ts.len()),
+                    text!("{} of 2", ts.len()),
                 ]);
             }
         }
@@ -720,7 +721,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
         d.p("Every AWS VPN connection has two tunnels with their own outside addresses, and AWS moves traffic to the \
              second one during its maintenance: a peer that configures only one loses the link then. This plan \
              configures these:");
-        d.table(&["VPN connection", "tunnels (inside /30, outside address)", "configured"], &rows);
+        d.table(&["VPN connection", "tunnels (inside /30, outside address)", "configured"], rows);
         d.p("If one row of the AWS check stays `DOWN`, look at the peer end of that tunnel: its outside address must \
              be the one recorded for it, and its inside /30 the one above.");
     }
