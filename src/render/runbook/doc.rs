@@ -276,39 +276,43 @@ fn is_web_link(url: &str) -> bool {
 
 /// `s` escaped for Markdown, appended to `out`.
 fn md_text(out: &mut String, s: &str, in_table: bool) {
-    // The bytes that may need escaping.
-    const SPECIAL: [bool; 256] = {
-        let mut t = [false; 256];
-        let mut k = 0;
-        let bytes = b"\\*_<>[]`|\n";
-        while k < bytes.len() {
-            t[bytes[k] as usize] = true;
-            k += 1;
+    replace_bytes(out, s, |c| match c {
+        b'\\' => Some("\\\\"),
+        b'*' => Some("\\*"),
+        b'_' => Some("\\_"),
+        b'<' => Some("\\<"),
+        b'>' => Some("\\>"),
+        b'[' => Some("\\["),
+        b']' => Some("\\]"),
+        b'`' => Some("\\`"),
+        b'|' if in_table => Some("\\|"),
+        b'\n' => Some(" "),
+        _ => None,
+    });
+}
+
+/// One Markdown table row, `| a | b |`, each cell written by `cell`.
+fn md_row<T>(s: &mut String, cells: &[T], mut cell: impl FnMut(&mut String, &T)) {
+    s.push_str("| ");
+    for (k, c) in cells.iter().enumerate() {
+        if k > 0 {
+            s.push_str(" | ");
         }
-        t
-    };
-    let b = s.as_bytes();
+        cell(s, c);
+    }
+    s.push_str(" |\n");
+}
+
+/// Append `s` to `out` with every byte that `with` maps replaced (ASCII bytes only, so the runs
+/// between them are whole characters, copied whole).
+fn replace_bytes(out: &mut String, s: &str, with: impl Fn(u8) -> Option<&'static str>) {
     let mut start = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if !SPECIAL[usize::from(c)] {
-            continue;
+    for (i, &c) in s.as_bytes().iter().enumerate() {
+        if let Some(r) = with(c) {
+            out.push_str(&s[start..i]);
+            out.push_str(r);
+            start = i + 1;
         }
-        let with = match c {
-            b'\\' => "\\\\",
-            b'*' => "\\*",
-            b'_' => "\\_",
-            b'<' => "\\<",
-            b'>' => "\\>",
-            b'[' => "\\[",
-            b']' => "\\]",
-            b'`' => "\\`",
-            b'|' if in_table => "\\|",
-            b'\n' => " ",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        out.push_str(with);
-        start = i + 1;
     }
     out.push_str(&s[start..]);
 }
@@ -318,18 +322,11 @@ fn md_inlines(out: &mut String, v: &Rich, in_table: bool) {
         Run::Text(t) => md_text(out, t, in_table),
         Run::Code(c) => {
             out.push('`');
-            let mut start = 0;
-            for (i, &b) in c.as_bytes().iter().enumerate() {
-                let with = match b {
-                    b'|' if in_table => "\\|",
-                    b'\n' => " ",
-                    _ => continue,
-                };
-                out.push_str(&c[start..i]);
-                out.push_str(with);
-                start = i + 1;
-            }
-            out.push_str(&c[start..]);
+            replace_bytes(out, c, |b| match b {
+                b'|' if in_table => Some("\\|"),
+                b'\n' => Some(" "),
+                _ => None,
+            });
             out.push('`');
         }
         Run::Strong(t) => {
@@ -410,27 +407,14 @@ pub fn markdown(d: &Doc, stamp: &str) -> String {
                 s.push('\n');
             }
             Block::Table { head, rows } => {
-                s.push_str("| ");
-                for (k, h) in head.iter().enumerate() {
-                    if k > 0 {
-                        s.push_str(" | ");
-                    }
-                    md_text(&mut s, h, true);
-                }
-                s.push_str(" |\n|");
+                md_row(&mut s, head, |s, h| md_text(s, h, true));
+                s.push('|');
                 for _ in head {
                     s.push_str("---|");
                 }
                 s.push('\n');
                 for r in rows {
-                    s.push_str("| ");
-                    for (k, c) in r.iter().enumerate() {
-                        if k > 0 {
-                            s.push_str(" | ");
-                        }
-                        md_inlines(&mut s, c, true);
-                    }
-                    s.push_str(" |\n");
+                    md_row(&mut s, r, |s, c| md_inlines(s, c, true));
                 }
                 s.push('\n');
             }
