@@ -291,7 +291,7 @@ fn a_draft_reads_back_as_it_was_written() {
         ]
         .into(),
         step: 3,
-        secrets: Some("PSK_AWS_AZURE_T1=0123456789abcdef0123456789abcdef\n".into()),
+        secrets: Some("PSK_AWS_AZURE_T1=placeholder-not-a-key\n".into()),
         keep_secrets: true,
         keys_exported: true,
         origin: Some("p=1.AR2MMQqDQBREZ37Y".into()),
