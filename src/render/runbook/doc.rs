@@ -360,6 +360,20 @@ fn stamp_comments(out: &mut String, stamp: &str) {
 
 // ---- HTML --------------------------------------------------------------------------------------
 
+/// `open`, `text` escaped for Markdown, `close`.
+fn md_wrapped(out: &mut String, open: &str, text: &str, close: &str) {
+    out.push_str(open);
+    md_text(out, text, false);
+    out.push_str(close);
+}
+
+/// `open`, `text` escaped for HTML, `close`.
+fn html_wrapped(out: &mut String, open: &str, text: &str, close: &str) {
+    out.push_str(open);
+    xml_escape_into(out, text);
+    out.push_str(close);
+}
+
 /// One run of inline text as HTML.
 fn html_run(out: &mut String, run: Run) {
     let (open, text, close) = match run {
@@ -426,12 +440,9 @@ pub fn render(d: &Doc, md_stamp: &str, html_stamp: &str) -> (String, String) {
         m.push_str("Contents:\n\n");
         h.push_str("<nav aria-label=\"Contents\"><ul>\n");
         for (_, text, id) in &contents {
-            m.push_str("- ");
-            md_text(&mut m, text, false);
-            m.push('\n');
+            md_wrapped(&mut m, "- ", text, "\n");
             let _ = write!(h, "<li><a href=\"#{id}\">");
-            xml_escape_into(&mut h, text);
-            h.push_str("</a></li>\n");
+            html_wrapped(&mut h, "", text, "</a></li>\n");
         }
         m.push('\n');
         h.push_str("</ul></nav>\n");
@@ -442,12 +453,9 @@ pub fn render(d: &Doc, md_stamp: &str, html_stamp: &str) -> (String, String) {
                 for _ in 0..*level {
                     m.push('#');
                 }
-                m.push(' ');
-                md_text(&mut m, text, false);
-                m.push_str("\n\n");
+                md_wrapped(&mut m, " ", text, "\n\n");
                 let _ = write!(h, "<h{level} id=\"");
-                xml_escape_into(&mut h, id);
-                h.push_str("\">");
+                html_wrapped(&mut h, "", id, "\">");
                 xml_escape_into(&mut h, text);
                 let _ = writeln!(h, "</h{level}>");
             }
