@@ -287,13 +287,11 @@ fn md_text(out: &mut String, s: &str, in_table: bool) {
         }
         t
     };
-    let b = s.as_bytes();
-    let mut start = 0;
-    for (i, &c) in b.iter().enumerate() {
+    replace_bytes(out, s, |c| {
         if !SPECIAL[usize::from(c)] {
-            continue;
+            return None;
         }
-        let with = match c {
+        Some(match c {
             b'\\' => "\\\\",
             b'*' => "\\*",
             b'_' => "\\_",
@@ -304,11 +302,21 @@ fn md_text(out: &mut String, s: &str, in_table: bool) {
             b'`' => "\\`",
             b'|' if in_table => "\\|",
             b'\n' => " ",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        out.push_str(with);
-        start = i + 1;
+            _ => return None,
+        })
+    });
+}
+
+/// `s` appended to `out` with each ASCII byte that `with` names replaced (the runs between are
+/// copied whole).
+fn replace_bytes(out: &mut String, s: &str, with: impl Fn(u8) -> Option<&'static str>) {
+    let mut start = 0;
+    for (i, &c) in s.as_bytes().iter().enumerate() {
+        if let Some(w) = with(c) {
+            out.push_str(&s[start..i]);
+            out.push_str(w);
+            start = i + 1;
+        }
     }
     out.push_str(&s[start..]);
 }
@@ -319,18 +327,11 @@ fn md_run(out: &mut String, run: Run, in_table: bool) {
         Run::Text(t) => md_text(out, t, in_table),
         Run::Code(c) => {
             out.push('`');
-            let mut start = 0;
-            for (i, &b) in c.as_bytes().iter().enumerate() {
-                let with = match b {
-                    b'|' if in_table => "\\|",
-                    b'\n' => " ",
-                    _ => continue,
-                };
-                out.push_str(&c[start..i]);
-                out.push_str(with);
-                start = i + 1;
-            }
-            out.push_str(&c[start..]);
+            replace_bytes(out, c, |b| match b {
+                b'|' if in_table => Some("\\|"),
+                b'\n' => Some(" "),
+                _ => None,
+            });
             out.push('`');
         }
         Run::Strong(t) => {
@@ -560,34 +561,24 @@ mod tests {
 
     #[test]
     fn markup_parses_code_and_strong_and_leaves_the_rest() {
-        assert_eq!(
-            md("run `a.sh` **now** or *not*"),
-            vec![Run::Text("run "), Run::Code("a.sh"), Run::Text(" "), Run::Strong("now"), Run::Text(" or *not*"),]
-        );
-        assert_eq!(md("an ` alone"), vec![Run::Text("an ` alone")]);
-        assert_eq!(
-            md("é `x` h* see https://a.b/c, then **"),
-            vec![
-                Run::Text("é "),
-                Run::Code("x"),
-                Run::Text(" h* see "),
-                Run::Link("https://a.b/c"),
-                Run::Text(", then **"),
-            ]
-        );
-        assert_eq!(md("https://a.b."), vec![Run::Link("https://a.b"), Run::Text(".")]);
-        assert_eq!(md("**a**`b`"), vec![Run::Strong("a"), Run::Code("b")]);
-        assert_eq!(
-            md("ahttps://b c `https://d` hhttps://e"),
-            vec![
-                Run::Text("a"),
-                Run::Link("https://b"),
-                Run::Text(" c "),
-                Run::Code("https://d"),
-                Run::Text(" h"),
-                Run::Link("https://e"),
-            ]
-        );
+        use Run::{Code, Link, Strong, Text};
+        let cases: [(&str, &[Run]); 6] = [
+            ("run `a.sh` **now** or *not*", &[Text("run "), Code("a.sh"), Text(" "), Strong("now"), Text(" or *not*")]),
+            ("an ` alone", &[Text("an ` alone")]),
+            (
+                "é `x` h* see https://a.b/c, then **",
+                &[Text("é "), Code("x"), Text(" h* see "), Link("https://a.b/c"), Text(", then **")],
+            ),
+            ("https://a.b.", &[Link("https://a.b"), Text(".")]),
+            ("**a**`b`", &[Strong("a"), Code("b")]),
+            (
+                "ahttps://b c `https://d` hhttps://e",
+                &[Text("a"), Link("https://b"), Text(" c "), Code("https://d"), Text(" h"), Link("https://e")],
+            ),
+        ];
+        for (markup, runs) in cases {
+            assert_eq!(md(markup), runs, "{markup}");
+        }
     }
 
     #[test]
