@@ -302,11 +302,16 @@ fn script(
     // Inputs from other scripts, secrets, outputs: each once, in the order the steps name them.
     let captured_here: BTreeSet<&str> =
         mine.iter().filter_map(|st| st.capture.as_ref().map(|c| c.name.as_str())).collect();
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
-    let inputs: Vec<&str> =
-        mine.iter().flat_map(|st| st.inputs()).filter(|n| !captured_here.contains(n) && seen.insert(n)).collect();
+    let (mut inputs, mut secrets): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+    let (mut seen, mut seen_keys): (BTreeSet<&str>, BTreeSet<&str>) = (BTreeSet::new(), BTreeSet::new());
+    for p in mine.iter().flat_map(|st| &st.args).flat_map(|a| &a.0) {
+        match p {
+            Part::Output(n) if !captured_here.contains(n.as_str()) && seen.insert(n) => inputs.push(n),
+            Part::Secret(n) if seen_keys.insert(n) => secrets.push(n),
+            _ => {}
+        }
+    }
     seen.clear();
-    let secrets: Vec<&str> = mine.iter().flat_map(|st| st.secrets()).filter(|n| seen.insert(n)).collect();
     let mut line = String::new();
     if !inputs.is_empty() {
         s.push_str("#\n# Reads from outputs.env (values earlier scripts captured):\n");

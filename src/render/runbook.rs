@@ -241,19 +241,10 @@ pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, files: &[Artifact], o: &
     closing::teardown(&c, &mut d);
     closing::files(&c, &mut d);
     fill_aws_actions(&mut d, files);
+    let (markdown, html) = doc::render(&d, &stamp("", MARKDOWN, r, opts), &stamp("", HTML, r, opts));
     vec![
-        Artifact {
-            path: MARKDOWN.into(),
-            media_type: "text/markdown",
-            text: doc::markdown(&d, &stamp("", MARKDOWN, r, opts)),
-            executable: false,
-        },
-        Artifact {
-            path: HTML.into(),
-            media_type: "text/html",
-            text: doc::html(&d, &stamp("", HTML, r, opts)),
-            executable: false,
-        },
+        Artifact { path: MARKDOWN.into(), media_type: "text/markdown", text: markdown, executable: false },
+        Artifact { path: HTML.into(), media_type: "text/html", text: html, executable: false },
     ]
 }
 

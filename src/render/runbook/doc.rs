@@ -291,34 +291,23 @@ fn md_text(out: &mut String, s: &str, in_table: bool) {
     });
 }
 
-/// One Markdown table row, `| a | b |`, each cell written by `cell`.
-fn md_row<T>(s: &mut String, cells: &[T], mut cell: impl FnMut(&mut String, &T)) {
-    s.push_str("| ");
-    for (k, c) in cells.iter().enumerate() {
-        if k > 0 {
-            s.push_str(" | ");
-        }
-        cell(s, c);
-    }
-    s.push_str(" |\n");
-}
-
-/// Append `s` to `out` with every byte that `with` maps replaced (ASCII bytes only, so the runs
-/// between them are whole characters, copied whole).
+/// `s` appended to `out` with each ASCII byte that `with` names replaced (the runs between are
+/// copied whole).
 fn replace_bytes(out: &mut String, s: &str, with: impl Fn(u8) -> Option<&'static str>) {
     let mut start = 0;
     for (i, &c) in s.as_bytes().iter().enumerate() {
-        if let Some(r) = with(c) {
+        if let Some(w) = with(c) {
             out.push_str(&s[start..i]);
-            out.push_str(r);
+            out.push_str(w);
             start = i + 1;
         }
     }
     out.push_str(&s[start..]);
 }
 
-fn md_inlines(out: &mut String, v: &Rich, in_table: bool) {
-    v.runs(|i| match i {
+/// One run of inline text as Markdown.
+fn md_run(out: &mut String, run: Run, in_table: bool) {
+    match run {
         Run::Text(t) => md_text(out, t, in_table),
         Run::Code(c) => {
             out.push('`');
@@ -344,7 +333,7 @@ fn md_inlines(out: &mut String, v: &Rich, in_table: bool) {
             out.push_str(u);
             out.push('`');
         }
-    });
+    }
 }
 
 /// The stamp's lines as HTML comments (which Markdown shows as nothing either).
@@ -354,107 +343,46 @@ fn stamp_comments(out: &mut String, stamp: &str) {
     }
 }
 
-/// The document as Markdown (GitHub flavour: tables, fenced code).
-pub fn markdown(d: &Doc, stamp: &str) -> String {
-    let mut s = String::with_capacity(d.size() + d.size() / 4);
-    stamp_comments(&mut s, stamp);
-    s.push_str("\n# ");
-    md_text(&mut s, &d.title, false);
-    s.push_str("\n\n");
-    let contents = d.contents();
-    if !contents.is_empty() {
-        s.push_str("Contents:\n\n");
-        for (_, text, _) in &contents {
-            s.push_str("- ");
-            md_text(&mut s, text, false);
-            s.push('\n');
-        }
-        s.push('\n');
-    }
-    for b in &d.blocks {
-        match b {
-            Block::Heading { level, text, .. } => {
-                for _ in 0..*level {
-                    s.push('#');
-                }
-                s.push(' ');
-                md_text(&mut s, text, false);
-                s.push_str("\n\n");
-            }
-            Block::Para(v) => {
-                md_inlines(&mut s, v, false);
-                s.push_str("\n\n");
-            }
-            Block::Note(v) => {
-                s.push_str("> ");
-                md_inlines(&mut s, v, false);
-                s.push_str("\n\n");
-            }
-            Block::List(items) => {
-                for i in items {
-                    s.push_str("- ");
-                    md_inlines(&mut s, i, false);
-                    s.push('\n');
-                }
-                s.push('\n');
-            }
-            Block::Numbered(items) => {
-                for (k, i) in items.iter().enumerate() {
-                    let _ = write!(s, "{}. ", k + 1);
-                    md_inlines(&mut s, i, false);
-                    s.push('\n');
-                }
-                s.push('\n');
-            }
-            Block::Table { head, rows } => {
-                md_row(&mut s, head, |s, h| md_text(s, h, true));
-                s.push('|');
-                for _ in head {
-                    s.push_str("---|");
-                }
-                s.push('\n');
-                for r in rows {
-                    md_row(&mut s, r, |s, c| md_inlines(s, c, true));
-                }
-                s.push('\n');
-            }
-            Block::Code(c) => {
-                s.push_str("```bash\n");
-                s.push_str(c);
-                s.push_str("\n```\n\n");
-            }
-            Block::Diagram { file, alt, .. } => {
-                s.push_str("![");
-                md_text(&mut s, alt, false);
-                let _ = writeln!(s, "]({file})\n");
-            }
-        }
-    }
-    while s.ends_with("\n\n") {
-        s.pop();
-    }
-    s
-}
-
 // ---- HTML --------------------------------------------------------------------------------------
 
-fn html_inlines(out: &mut String, v: &Rich) {
-    v.runs(|i| {
-        let (open, text, close) = match i {
-            Run::Text(t) => ("", t, ""),
-            Run::Code(c) => ("<code>", c, "</code>"),
-            Run::Strong(t) => ("<strong>", t, "</strong>"),
-            Run::Link(u) if is_web_link(u) => {
-                out.push_str("<a href=\"");
-                xml_escape_into(out, u);
-                out.push_str("\">");
-                ("", u, "</a>")
-            }
-            Run::Link(u) => ("<code>", u, "</code>"),
-        };
-        out.push_str(open);
-        xml_escape_into(out, text);
-        out.push_str(close);
+/// `open`, `text` escaped for Markdown, `close`.
+fn md_wrapped(out: &mut String, open: &str, text: &str, close: &str) {
+    out.push_str(open);
+    md_text(out, text, false);
+    out.push_str(close);
+}
+
+/// `open`, `text` escaped for HTML, `close`.
+fn html_wrapped(out: &mut String, open: &str, text: &str, close: &str) {
+    out.push_str(open);
+    xml_escape_into(out, text);
+    out.push_str(close);
+}
+
+/// One run of inline text as HTML.
+fn html_run(out: &mut String, run: Run) {
+    let (open, text, close) = match run {
+        Run::Text(t) => ("", t, ""),
+        Run::Code(c) => ("<code>", c, "</code>"),
+        Run::Strong(t) => ("<strong>", t, "</strong>"),
+        Run::Link(u) if is_web_link(u) => {
+            out.push_str("<a href=\"");
+            xml_escape_into(out, u);
+            out.push_str("\">");
+            ("", u, "</a>")
+        }
+        Run::Link(u) => ("<code>", u, "</code>"),
+    };
+    out.push_str(open);
+    xml_escape_into(out, text);
+    out.push_str(close);
+}
+
+/// Inline text in both formats, parsed once.
+fn inlines(md: &mut String, html: &mut String, v: &Rich, in_table: bool) {
+    v.runs(|run| {
+        md_run(md, run, in_table);
+        html_run(html, run);
     });
 }
 
@@ -472,99 +400,143 @@ figure{margin:1rem 0}figure svg{max-width:100%;height:auto}nav ul{columns:2;list
 h2{break-before:page}h2,h3,h4{break-after:avoid}table,pre,figure,.note{break-inside:avoid}a{color:inherit}}
 ";
 
-/// The document as one standalone HTML page: no script, no external resource, printable.
-pub fn html(d: &Doc, stamp: &str) -> String {
-    let mut s = String::with_capacity(d.size() + d.size() / 2 + STYLE.len());
-    s.push_str("<!DOCTYPE html>\n");
-    stamp_comments(&mut s, stamp);
-    s.push_str("<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
-    xml_escape_into(&mut s, &d.title);
-    s.push_str("</title>\n<style>\n");
-    s.push_str(STYLE);
-    s.push_str("</style>\n</head>\n<body>\n<h1>");
-    xml_escape_into(&mut s, &d.title);
-    s.push_str("</h1>\n");
+/// The document as Markdown (GitHub flavour: tables, fenced code) and as one standalone HTML
+/// page (no script, no external resource, printable), made together: each piece of inline text
+/// is parsed once for both. `md_stamp` and `html_stamp` start them as comments.
+pub fn render(d: &Doc, md_stamp: &str, html_stamp: &str) -> (String, String) {
+    let size = d.size();
+    let mut m = String::with_capacity(size + size / 4);
+    let mut h = String::with_capacity(size + size / 2 + STYLE.len());
+    stamp_comments(&mut m, md_stamp);
+    m.push_str("\n# ");
+    md_text(&mut m, &d.title, false);
+    m.push_str("\n\n");
+    h.push_str("<!DOCTYPE html>\n");
+    stamp_comments(&mut h, html_stamp);
+    h.push_str("<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+    xml_escape_into(&mut h, &d.title);
+    h.push_str("</title>\n<style>\n");
+    h.push_str(STYLE);
+    h.push_str("</style>\n</head>\n<body>\n<h1>");
+    xml_escape_into(&mut h, &d.title);
+    h.push_str("</h1>\n");
     let contents = d.contents();
     if !contents.is_empty() {
-        s.push_str("<nav aria-label=\"Contents\"><ul>\n");
+        m.push_str("Contents:\n\n");
+        h.push_str("<nav aria-label=\"Contents\"><ul>\n");
         for (_, text, id) in &contents {
-            let _ = write!(s, "<li><a href=\"#{id}\">");
-            xml_escape_into(&mut s, text);
-            s.push_str("</a></li>\n");
+            md_wrapped(&mut m, "- ", text, "\n");
+            let _ = write!(h, "<li><a href=\"#{id}\">");
+            html_wrapped(&mut h, "", text, "</a></li>\n");
         }
-        s.push_str("</ul></nav>\n");
+        m.push('\n');
+        h.push_str("</ul></nav>\n");
     }
     for b in &d.blocks {
         match b {
             Block::Heading { level, text, id } => {
-                let _ = write!(s, "<h{level} id=\"");
-                xml_escape_into(&mut s, id);
-                s.push_str("\">");
-                xml_escape_into(&mut s, text);
-                let _ = writeln!(s, "</h{level}>");
+                for _ in 0..*level {
+                    m.push('#');
+                }
+                md_wrapped(&mut m, " ", text, "\n\n");
+                let _ = write!(h, "<h{level} id=\"");
+                html_wrapped(&mut h, "", id, "\">");
+                xml_escape_into(&mut h, text);
+                let _ = writeln!(h, "</h{level}>");
             }
-            Block::Para(v) => {
-                s.push_str("<p>");
-                html_inlines(&mut s, v);
-                s.push_str("</p>\n");
-            }
-            Block::Note(v) => {
-                s.push_str("<p class=\"note\">");
-                html_inlines(&mut s, v);
-                s.push_str("</p>\n");
+            Block::Para(v) | Block::Note(v) => {
+                let note = matches!(b, Block::Note(_));
+                m.push_str(if note { "> " } else { "" });
+                h.push_str(if note { "<p class=\"note\">" } else { "<p>" });
+                inlines(&mut m, &mut h, v, false);
+                m.push_str("\n\n");
+                h.push_str("</p>\n");
             }
             Block::List(items) | Block::Numbered(items) => {
-                let tag = if matches!(b, Block::List(_)) { "ul" } else { "ol" };
-                let _ = writeln!(s, "<{tag}>");
-                for i in items {
-                    s.push_str("<li>");
-                    html_inlines(&mut s, i);
-                    s.push_str("</li>\n");
+                let numbered = matches!(b, Block::Numbered(_));
+                let tag = if numbered { "ol" } else { "ul" };
+                let _ = writeln!(h, "<{tag}>");
+                for (k, i) in items.iter().enumerate() {
+                    if numbered {
+                        let _ = write!(m, "{}. ", k + 1);
+                    } else {
+                        m.push_str("- ");
+                    }
+                    h.push_str("<li>");
+                    inlines(&mut m, &mut h, i, false);
+                    m.push('\n');
+                    h.push_str("</li>\n");
                 }
-                let _ = writeln!(s, "</{tag}>");
+                m.push('\n');
+                let _ = writeln!(h, "</{tag}>");
             }
             Block::Table { head, rows } => {
-                s.push_str("<table>\n<thead><tr>");
-                for h in head {
-                    s.push_str("<th>");
-                    xml_escape_into(&mut s, h);
-                    s.push_str("</th>");
-                }
-                s.push_str("</tr></thead>\n<tbody>\n");
-                for r in rows {
-                    s.push_str("<tr>");
-                    for c in r {
-                        s.push_str("<td>");
-                        html_inlines(&mut s, c);
-                        s.push_str("</td>");
+                m.push_str("| ");
+                h.push_str("<table>\n<thead><tr>");
+                for (k, c) in head.iter().enumerate() {
+                    if k > 0 {
+                        m.push_str(" | ");
                     }
-                    s.push_str("</tr>\n");
+                    md_text(&mut m, c, true);
+                    h.push_str("<th>");
+                    xml_escape_into(&mut h, c);
+                    h.push_str("</th>");
                 }
-                s.push_str("</tbody>\n</table>\n");
+                m.push_str(" |\n|");
+                for _ in head {
+                    m.push_str("---|");
+                }
+                m.push('\n');
+                h.push_str("</tr></thead>\n<tbody>\n");
+                for r in rows {
+                    m.push_str("| ");
+                    h.push_str("<tr>");
+                    for (k, c) in r.iter().enumerate() {
+                        if k > 0 {
+                            m.push_str(" | ");
+                        }
+                        h.push_str("<td>");
+                        inlines(&mut m, &mut h, c, true);
+                        h.push_str("</td>");
+                    }
+                    m.push_str(" |\n");
+                    h.push_str("</tr>\n");
+                }
+                m.push('\n');
+                h.push_str("</tbody>\n</table>\n");
             }
             Block::Code(c) => {
+                m.push_str("```bash\n");
+                m.push_str(c);
+                m.push_str("\n```\n\n");
                 // Line by line: `xml_escape` turns control characters, newlines too, into spaces.
-                s.push_str("<pre><code>");
+                h.push_str("<pre><code>");
                 for (k, line) in c.lines().enumerate() {
                     if k > 0 {
-                        s.push('\n');
+                        h.push('\n');
                     }
-                    xml_escape_into(&mut s, line);
+                    xml_escape_into(&mut h, line);
                 }
-                s.push_str("</code></pre>\n");
+                h.push_str("</code></pre>\n");
             }
-            Block::Diagram { svg, alt, .. } => {
+            Block::Diagram { file, svg, alt } => {
+                m.push_str("![");
+                md_text(&mut m, alt, false);
+                let _ = writeln!(m, "]({file})\n");
                 let body = svg.find("<svg").map(|i| &svg[i..]).unwrap_or(svg);
-                s.push_str("<figure role=\"img\" aria-label=\"");
-                xml_escape_into(&mut s, alt);
-                s.push_str("\">\n");
-                s.push_str(body.trim_end());
-                s.push_str("\n</figure>\n");
+                h.push_str("<figure role=\"img\" aria-label=\"");
+                xml_escape_into(&mut h, alt);
+                h.push_str("\">\n");
+                h.push_str(body.trim_end());
+                h.push_str("\n</figure>\n");
             }
         }
     }
-    s.push_str("</body>\n</html>\n");
-    s
+    while m.ends_with("\n\n") {
+        m.pop();
+    }
+    h.push_str("</body>\n</html>\n");
+    (m, h)
 }
 
 #[cfg(test)]
@@ -573,34 +545,24 @@ mod tests {
 
     #[test]
     fn markup_parses_code_and_strong_and_leaves_the_rest() {
-        assert_eq!(
-            md("run `a.sh` **now** or *not*"),
-            vec![Run::Text("run "), Run::Code("a.sh"), Run::Text(" "), Run::Strong("now"), Run::Text(" or *not*"),]
-        );
-        assert_eq!(md("an ` alone"), vec![Run::Text("an ` alone")]);
-        assert_eq!(
-            md("é `x` h* see https://a.b/c, then **"),
-            vec![
-                Run::Text("é "),
-                Run::Code("x"),
-                Run::Text(" h* see "),
-                Run::Link("https://a.b/c"),
-                Run::Text(", then **"),
-            ]
-        );
-        assert_eq!(md("https://a.b."), vec![Run::Link("https://a.b"), Run::Text(".")]);
-        assert_eq!(md("**a**`b`"), vec![Run::Strong("a"), Run::Code("b")]);
-        assert_eq!(
-            md("ahttps://b c `https://d` hhttps://e"),
-            vec![
-                Run::Text("a"),
-                Run::Link("https://b"),
-                Run::Text(" c "),
-                Run::Code("https://d"),
-                Run::Text(" h"),
-                Run::Link("https://e"),
-            ]
-        );
+        use Run::{Code, Link, Strong, Text};
+        let cases: [(&str, &[Run]); 6] = [
+            ("run `a.sh` **now** or *not*", &[Text("run "), Code("a.sh"), Text(" "), Strong("now"), Text(" or *not*")]),
+            ("an ` alone", &[Text("an ` alone")]),
+            (
+                "é `x` h* see https://a.b/c, then **",
+                &[Text("é "), Code("x"), Text(" h* see "), Link("https://a.b/c"), Text(", then **")],
+            ),
+            ("https://a.b.", &[Link("https://a.b"), Text(".")]),
+            ("**a**`b`", &[Strong("a"), Code("b")]),
+            (
+                "ahttps://b c `https://d` hhttps://e",
+                &[Text("a"), Link("https://b"), Text(" c "), Code("https://d"), Text(" h"), Link("https://e")],
+            ),
+        ];
+        for (markup, runs) in cases {
+            assert_eq!(md(markup), runs, "{markup}");
+        }
     }
 
     #[test]
@@ -610,9 +572,8 @@ mod tests {
         d.p(evil.clone());
         d.table(&["a"], vec![vec![evil.clone()]]);
         d.blocks.push(Block::Para(Rich::Inlines(vec![Inline::Link("javascript:alert(1)".into())])));
-        let h = html(&d, "x");
+        let (m, h) = render(&d, "x", "x");
         assert!(!h.contains("<script>") && !h.contains("href=\"javascript"), "{h}");
-        let m = markdown(&d, "x");
         assert!(!m.contains("<script>") && m.contains("\\<script\\>"), "{m}");
         assert!(m.contains("\\| \\[a\\]"), "the pipe cannot split the table cell: {m}");
         assert!(!m.contains("`rm"), "a backtick in plan text cannot open code: {m}");

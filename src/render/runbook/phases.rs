@@ -4,7 +4,7 @@ use super::doc::{plain, Doc, Plain};
 use super::{step_shell, Ctx};
 use crate::plan::{Gateway, Network, Platform, Software};
 use crate::render::appliance::Host;
-use crate::steps::{self, Program, Step};
+use crate::steps::{self, Part, Program, Step};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -62,10 +62,23 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
     // Values that cross from one site to another: one row per value, every phase that reads it.
     // Who reads what, and what each captured value is, indexed once (plans have hundreds of each).
     // (value, phase that reads it), each once, in order: the phases that read a value are a run.
+    // And each phase's values and keys in the order its steps read them, from the same one pass
+    // over every argument.
     let mut reads: Vec<(&str, usize)> = Vec::new();
+    let mut inputs: Vec<Vec<&str>> = vec![Vec::new(); c.scripts.len()];
+    let mut keys: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); c.scripts.len()];
     for (k, sc) in c.scripts.iter().enumerate() {
-        for &i in &sc.steps {
-            reads.extend(c.steps[i].inputs().map(|n| (n, k)));
+        for p in sc.steps.iter().flat_map(|&i| &c.steps[i].args).flat_map(|a| &a.0) {
+            match p {
+                Part::Output(n) => {
+                    reads.push((n, k));
+                    inputs[k].push(n);
+                }
+                Part::Secret(n) => {
+                    keys[k].insert(n);
+                }
+                _ => {}
+            }
         }
     }
     reads.sort_unstable();
@@ -132,16 +145,14 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         // Each value once (a value has one producer), in the order the steps first read it.
         let mut needed: BTreeSet<&str> = BTreeSet::new();
         let mut needs: Vec<String> = Vec::new();
-        for st in &mine {
-            for n in st.inputs() {
-                if let Some(&from) = c.producer.get(n) {
-                    if from != k && needed.insert(n) {
-                        needs.push(text!("`{n}` from {}", c.phase(from)));
-                    }
+        for &n in &inputs[k] {
+            if let Some(&from) = c.producer.get(n) {
+                if from != k && needed.insert(n) {
+                    needs.push(text!("`{n}` from {}", c.phase(from)));
                 }
             }
         }
-        let secrets: BTreeSet<&str> = mine.iter().flat_map(|s| s.secrets()).collect();
+        let secrets = &keys[k];
         let mut facts = Vec::new();
         if needs.is_empty() {
             facts.push("**Needs** nothing from other phases.".to_string());
