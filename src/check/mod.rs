@@ -51,8 +51,21 @@ pub fn analyze(plan: &Plan) -> Analysis {
     let plan_name = crate::kb::names::PLAN_NAME.safe(&plan.name);
     let resolved = Resolved { plan_name, kb_date: crate::kb::KB_DATE, sites, links };
     let mut findings = out.0;
-    findings.sort_by_key(|f| f.severity);
+    order_findings(&mut findings);
     Analysis { findings, resolved }
+}
+
+/// Errors first, then warnings, then infos, each in the order found: a stable sort on three
+/// values, as two partitions (no sort code in the web page for it; the page's own findings list
+/// is ordered here too).
+pub fn order_findings(findings: &mut Vec<Finding>) {
+    let (mut ordered, rest): (Vec<Finding>, Vec<Finding>) =
+        std::mem::take(findings).into_iter().partition(|f| f.severity == Severity::Error);
+    let (warnings, infos): (Vec<Finding>, Vec<Finding>) =
+        rest.into_iter().partition(|f| f.severity == Severity::Warning);
+    ordered.extend(warnings);
+    ordered.extend(infos);
+    *findings = ordered;
 }
 
 /// Every finding for the plan, errors first.
@@ -243,5 +256,33 @@ pub(crate) fn link_path(i: usize, field: &str) -> String {
         format!("links[{i}]")
     } else {
         format!("links[{i}].{field}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_are_ordered_by_severity_keeping_their_order_within_one() {
+        let f = |severity, code| Finding {
+            severity,
+            code,
+            path: String::new(),
+            message: String::new(),
+            fix: String::new(),
+            source: String::new(),
+        };
+        let mut v = vec![
+            f(Severity::Info, "I1"),
+            f(Severity::Error, "E1"),
+            f(Severity::Warning, "W1"),
+            f(Severity::Info, "I2"),
+            f(Severity::Error, "E2"),
+            f(Severity::Warning, "W2"),
+        ];
+        order_findings(&mut v);
+        let codes: Vec<&str> = v.iter().map(|f| f.code).collect();
+        assert_eq!(codes, ["E1", "E2", "W1", "W2", "I1", "I2"]);
     }
 }

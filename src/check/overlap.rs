@@ -13,7 +13,8 @@ use ipnet::Ipv4Net;
 /// later ones.
 pub fn overlapping_pairs(nets: &[Ipv4Net]) -> Vec<(usize, usize)> {
     let mut order: Vec<usize> = (0..nets.len()).collect();
-    order.sort_by_key(|&i| (nets[i].network(), nets[i].prefix_len(), i));
+    // The key ends with the index, so no two are equal: an unstable sort gives the same order.
+    order.sort_unstable_by_key(|&i| (nets[i].network(), nets[i].prefix_len(), i));
     let mut stack: Vec<usize> = Vec::new();
     let mut pairs = Vec::new();
     for i in order {

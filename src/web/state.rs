@@ -215,7 +215,7 @@ impl Wiz {
             let mut findings = a.findings;
             raw.with(|r| findings.extend(r.iter().map(|(path, (_, why))| input_finding(path, why))));
             findings.extend(secrets.with(|s| secrets::check(&a.resolved, s)));
-            findings.sort_by_key(|f| f.severity);
+            crate::check::order_findings(&mut findings);
             Checked { findings, resolved: a.resolved }
         });
         let wiz = Wiz {
