@@ -94,6 +94,7 @@ clippy-native:
 
 clippy-wasm:
 	$(call stage,clippy (wasm32),cargo clippy --target $(WASM_TARGET) --lib --bins $(WASM_TESTS) -- -D warnings)
+	$(call stage,clippy (wasm32 split),cargo clippy --target $(WASM_TARGET) --lib --bins --features split -- -D warnings)
 
 shellcheck:
 	$(call stage,shellcheck,shellcheck $(SHELL_SCRIPTS))

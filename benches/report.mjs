@@ -30,6 +30,8 @@ const FIRST_LOAD_BUDGET = 200 * KiB; // "200 KB" read as 200 KiB = 204,800 bytes
 const WASM_MEMORY_BUDGET = 16 * KiB * KiB; // "16 MB" read as 16 MiB
 const WASM_PAGE = 64 * KiB; // memory grows in 64 KiB pages: at most one page of growth
 const LAZY = /tunnelsmith-render(_bg\.wasm|\.js)$/;
+// The main module's split chunks (scripts/build-web.sh): the later steps and views, the link codec.
+const CHUNK = /\/(split_[a-z_]+_\d+|chunk_\d+)\.wasm$/;
 // Share-link budgets of issue 7 (fragment `p=1.…`); the rest: the app's long-link warning (LONG_LINK).
 const LINK_BUDGETS = { '002-aws-vgw-to-azure-static': 250, '004-aws-azure-gcp-bgp': 700 };
 const LONG_LINK = 2000;
@@ -80,17 +82,32 @@ function bundleRows(browser) {
       const raw = fs.reduce((s, f) => s + f.raw, 0);
       row(`bundle: first load ${kind}, brotli`, br, 'B', null, `raw ${fmt.B(raw)}: ${fs.map((f) => f.path).join(', ')}`);
     }
-    const lazy = readdirSync(APP_DIST).filter((f) => LAZY.test(f));
     const fetched = browser.firstLoad?.app?.fetched?.map((f) => f.path) ?? [];
-    const early = [...app.files.map((f) => f.path), ...fetched].filter((p) => LAZY.test(p));
-    if (lazy.length === 0) {
-      row('bundle: lazy module, brotli', null, 'B', 'lazy', 'no tunnelsmith-render.js / _bg.wasm in dist/: the app is not split yet', null);
-    } else {
-      const files = lazy.map((f) => sizeOf(APP_DIST, '/' + f));
-      const br = files.reduce((s, f) => s + f.brotli, 0);
+    const lazyRow = (name, pattern, files, none) => {
+      const early = [...app.files.map((f) => f.path), ...fetched].filter((p) => pattern.test(p));
+      if (files.length === 0) {
+        row(name, null, 'B', 'lazy', none, null);
+        return;
+      }
+      const sized = files.map((f) => sizeOf(APP_DIST, f));
+      const br = sized.reduce((s, f) => s + f.brotli, 0);
       const why = early.length ? `fetched on first load: ${[...new Set(early)].join(', ')}` : 'not fetched on first load';
-      row('bundle: lazy module, brotli', br, 'B', 'lazy', `${why}; ${list(files)}`, early.length === 0);
-    }
+      row(name, br, 'B', 'lazy', `${why}; ${list(sized)}`, early.length === 0);
+    };
+    const top = readdirSync(APP_DIST);
+    lazyRow(
+      'bundle: lazy module, brotli',
+      LAZY,
+      top.filter((f) => LAZY.test(f)).map((f) => '/' + f),
+      'no tunnelsmith-render.js / _bg.wasm in dist/: the app is not split yet',
+    );
+    const webDir = top.find((f) => /^web-[0-9a-f]+$/.test(f));
+    lazyRow(
+      'bundle: lazy chunks, brotli',
+      CHUNK,
+      webDir ? readdirSync(path.join(APP_DIST, webDir)).filter((f) => CHUNK.test('/' + f)).map((f) => `/${webDir}/${f}`) : [],
+      'no split chunks in dist/web-*/ (scripts/build-web.sh splits the release module)',
+    );
   }
   const fl = browser.firstLoad;
   if (!fl || fl.error) {

@@ -1,5 +1,5 @@
 // Starts the app: imports the wasm-bindgen loader and instantiates the module. A file of its
-// own (Trunk.toml's pattern_script points here) rather than Trunk's inline loader, so the
+// own (index.html names it and the module it loads) rather than an inline script, so the
 // Content-Security-Policy in index.html allows scripts from this origin only.
 const tag = document.querySelector('script[data-js][data-wasm]');
 const { default: init } = await import(tag.dataset.js);

@@ -5,7 +5,8 @@
 #
 # Usage: scripts/bootstrap.sh [build|test]
 #   build  what `make build` / `make serve` need: the wasm32 target, trunk, wasm-bindgen-cli,
-#          the npm packages (wasm-opt), the crates (cargo fetch; Trunk builds offline)
+#          wasm-split-cli, the npm packages (wasm-opt), the crates (cargo fetch; Trunk builds
+#          offline)
 #   test   (default) all of the above, plus clippy/rustfmt, Chromium and ChromeDriver for the
 #          browser tests, and shellcheck and brotli
 #
@@ -14,6 +15,7 @@ set -euo pipefail
 
 TRUNK_VERSION=0.21.14          # 0.22 needs a newer rustc than the toolchain here
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Cargo.toml
+WASM_SPLIT_VERSION=0.2.4       # wasm-split-cli, for the release bundle (scripts/build-web.sh)
 WASM_TARGET=wasm32-unknown-unknown
 APT_PACKAGES_TEST=(chromium chromium-driver shellcheck brotli)
 
@@ -111,6 +113,15 @@ else
   # Not --locked: its lockfile names a crate version the registry does not serve.
   say "cargo install wasm-bindgen-cli --version $WASM_BINDGEN_VERSION"
   cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# wasm-split-cli splits the release module at its lazy points (scripts/build-web.sh). It has no
+# --version: cargo's own list of installed packages says which one is there.
+if cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  say "skip: wasm-split-cli (wasm_split_cli_support $WASM_SPLIT_VERSION) is installed"
+else
+  say "cargo install --locked wasm_split_cli_support --version $WASM_SPLIT_VERSION --features build-binary (about 2 minutes)"
+  cargo install --locked wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary
 fi
 
 # --- npm packages (wasm-opt from binaryen, playwright-core) ---------------------------------------

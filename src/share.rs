@@ -109,6 +109,17 @@ fn body_with_date(plan: &Plan, kb_date: &str) -> Vec<u8> {
     w.0
 }
 
+/// [`body`] as base64url text, for storage that keeps strings (the web app's draft): no deflate,
+/// so the page can keep a draft without the compression code (docs/PERFORMANCE.md).
+pub fn body_text(plan: &Plan) -> String {
+    base64url(&body(plan))
+}
+
+/// Read [`body_text`].
+pub fn from_body_text(text: &str) -> Result<Shared, LinkError> {
+    from_body(&unbase64url(text).ok_or(LinkError::NotBase64)?)
+}
+
 /// Read a v1 body made by [`body`].
 pub fn from_body(body: &[u8]) -> Result<Shared, LinkError> {
     if body.len() > MAX_BODY {
@@ -805,6 +816,17 @@ mod tests {
             let data: Vec<u8> = (0..n).map(|i| (i * 37 + 11) as u8).collect();
             assert_eq!(unbase64url(&base64url(&data)).unwrap(), data);
         }
+    }
+
+    #[test]
+    fn a_body_text_gives_back_every_preset_and_refuses_what_is_not_one() {
+        for p in PRESETS {
+            let plan = p.plan();
+            let back = from_body_text(&body_text(&plan)).unwrap();
+            assert_eq!((back.plan, back.kb_date.as_str()), (plan, crate::kb::KB_DATE), "{}", p.id);
+        }
+        assert_eq!(from_body_text("!!"), Err(LinkError::NotBase64));
+        assert!(matches!(from_body_text("AAAA"), Err(LinkError::Truncated | LinkError::Corrupt(_))));
     }
 
     #[test]

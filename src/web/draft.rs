@@ -2,11 +2,13 @@
 //! kept only when the user opts in.
 //!
 //! Stored as a JSON object made and read by the browser's own `JSON` (no JSON code in the first
-//! page load), the plan inside it as its share-link fragment ([`crate::share::encode`]): the
-//! frozen v1 encoding, which gives back exactly what was typed, valid or not.
+//! page load), the plan inside it as the body of a share link, uncompressed, in base64url
+//! ([`crate::share::body_text`]): the frozen v1 encoding, which gives back exactly what was typed,
+//! valid or not, without the link's deflate (a chunk of its own, [`super::lazy::codec`]).
 //!
-//! Drafts of earlier builds (`tunnelsmith.draft.v1`: the plan as a plan-file object) are read by
-//! the file generators' plan reader when the page has no newer draft ([`load_v1`]).
+//! Drafts of earlier builds are read once and rewritten: `tunnelsmith.draft.v1` (the plan as a
+//! plan-file object) by the file generators' plan reader ([`load_v1`]); a v2 draft with the plan
+//! as a whole share-link fragment (`plan` instead of `body`) through the codec ([`load_linked`]).
 
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
@@ -45,7 +47,7 @@ impl Draft {
     /// The stored text (a JSON object).
     pub fn to_text(&self) -> String {
         let o = Object::new();
-        set(&o, "plan", &crate::share::encode(&self.plan).into());
+        set(&o, "body", &crate::share::body_text(&self.plan).into());
         set(&o, "raw", &raw_to_js(&self.raw));
         set(&o, "step", &(self.step as f64).into());
         set(&o, "secrets", &opt_str(&self.secrets));
@@ -58,8 +60,19 @@ impl Draft {
     /// Read [`Draft::to_text`]; `None` when it is not a draft or its plan does not decode.
     pub fn from_text(text: &str) -> Option<Draft> {
         let o = JSON::parse(text).ok().filter(JsValue::is_object)?;
-        let plan = crate::share::decode(&get(&o, "plan").as_string()?).ok()?.plan;
+        let plan = crate::share::from_body_text(&get(&o, "body").as_string()?).ok()?.plan;
         Some(fields(&o, plan))
+    }
+
+    /// A draft of the build before, whose plan is a share-link fragment: its other fields (the
+    /// plan blank) and the fragment, for the codec to decode. `None` for anything else.
+    pub fn linked_from_text(text: &str) -> Option<(Draft, String)> {
+        let o = JSON::parse(text).ok().filter(JsValue::is_object)?;
+        if get(&o, "body").is_string() {
+            return None;
+        }
+        let fragment = get(&o, "plan").as_string()?;
+        Some((fields(&o, crate::edit::blank()), fragment))
     }
 }
 
@@ -132,6 +145,11 @@ fn remove(key: &str) {
 
 pub fn load() -> Option<Draft> {
     read(KEY)
+}
+
+/// The draft, when the build before wrote it ([`Draft::linked_from_text`]).
+pub fn load_linked() -> Option<(Draft, String)> {
+    Draft::linked_from_text(&storage()?.get_item(KEY).ok().flatten()?)
 }
 
 pub fn save(d: &Draft) {

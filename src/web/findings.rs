@@ -124,8 +124,9 @@ pub fn FindingsPanel() -> impl IntoView {
             <div class="findings-body" id="findings-body">
                 <FindingList id_prefix="panel"/>
             </div>
-            <Show when=move || w.step.get().has_fields()>
-                <super::preview::Preview/>
+            // Nothing to preview before the plan has a site.
+            <Show when=move || w.step.get().has_fields() && w.plan(|p| !p.sites.is_empty())>
+                {super::lazy::later(super::lazy::Later::Preview)}
             </Show>
         </aside>
     }

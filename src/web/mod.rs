@@ -11,6 +11,7 @@ mod draft;
 mod fields;
 mod findings;
 mod generators;
+mod lazy;
 mod presets;
 mod preview;
 mod sharing;
@@ -58,6 +59,7 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
     // Mounting is synchronous: the first step's inputs exist and listen now.
     browser::mark("app-interactive");
+    lazy::preload_on_first_touch();
 }
 
 /// The whole page: the wizard, opened from the URL's share link, the saved draft, or blank.
@@ -128,14 +130,29 @@ fn boot(w: Wiz) {
                 if let Some(d) = other {
                     sharing::restore(w, d);
                 }
-                let _ = sharing::open_link(w, &frag, sharing::Opened::AtLoad);
+                leptos::task::spawn_local(async move {
+                    let _ = sharing::open_link(w, &frag, sharing::Opened::AtLoad).await;
+                });
             }
         }
     } else if let Some(d) = saved {
         sharing::restore(w, d);
+    } else if let Some((d, fragment)) = draft::load_linked() {
+        migrate_linked(w, d, fragment);
     } else if let Some((d, plan_file)) = draft::load_v1() {
         migrate_v1(w, d, plan_file);
     }
+}
+
+/// A draft of the build before holds its plan as a share-link fragment: restore it once the
+/// codec is there (the next write keeps it in the current form).
+fn migrate_linked(w: Wiz, d: draft::Draft, fragment: String) {
+    leptos::task::spawn_local(async move {
+        match (lazy::codec().await.decode)(&fragment) {
+            Ok(s) => sharing::restore(w, draft::Draft { plan: s.plan, ..d }),
+            Err(e) => w.notify(Severity::Warning, "Your saved plan could not be read", vec![e.to_string()], None),
+        }
+    });
 }
 
 /// A draft of an earlier build holds its plan as a plan file, which only the file generators
@@ -177,6 +194,8 @@ pub fn Wizard() -> impl IntoView {
             w.gens.ensure();
         }
     });
+    // A memo: the region lists are drawn again only when the first site comes or the last goes.
+    let has_sites = Memo::new(move |_| w.plan(|p| !p.sites.is_empty()));
     let confirm = RwSignal::new(false);
     let share_status = RwSignal::new(None::<(bool, String)>);
     let start_over = move || {
@@ -235,11 +254,7 @@ pub fn Wizard() -> impl IntoView {
                 <div class="step-body" data-step=move || w.step.get().label().to_ascii_lowercase()>
                     {move || match w.step.get() {
                         Step::Sites => view! { <SitesStep/> }.into_any(),
-                        Step::Addressing => view! { <AddressingStep/> }.into_any(),
-                        Step::Links => view! { <LinksStep/> }.into_any(),
-                        Step::Security => view! { <SecurityStep/> }.into_any(),
-                        Step::Review => view! { <ReviewStep/> }.into_any(),
-                        Step::Files => view! { <FilesStep/> }.into_any(),
+                        s => lazy::later(lazy::Later::Step(s)),
                     }}
                 </div>
                 <stepper::StepNav/>
@@ -259,16 +274,26 @@ pub fn Wizard() -> impl IntoView {
             </dl>
             <p class="hint">"Runs entirely in this page: nothing you type leaves it."</p>
         </footer>
-        <Regions/>
+        {move || has_sites.get().then(|| lazy::later(lazy::Later::Regions))}
     }
 }
 
-/// Messages about what was opened or restored.
+/// Messages about what was opened or restored: the live region is always there (so screen
+/// readers announce what appears in it), its messages come with the later chunk.
 #[component]
 fn Notices() -> impl IntoView {
     let w = wiz();
     view! {
         <div class="notices" aria-live="polite">
+            {move || (!w.notices.with(Vec::is_empty)).then(|| lazy::later(lazy::Later::Notices))}
+        </div>
+    }
+}
+
+/// The messages of [`Notices`].
+fn notice_list() -> AnyView {
+    let w = wiz();
+    view! {
             {move || {
                 w.notices
                     .get()
@@ -298,13 +323,13 @@ fn Notices() -> impl IntoView {
                     })
                     .collect_view()
             }}
-        </div>
     }
+    .into_any()
 }
 
-/// Region suggestions per cloud, for the region inputs.
-#[component]
-fn Regions() -> impl IntoView {
+/// Region suggestions per cloud, for the region inputs of the site cards (with them, from the
+/// later chunk, once the plan has a site).
+fn regions() -> AnyView {
     REGIONS
         .iter()
         .map(|r| {
@@ -315,4 +340,5 @@ fn Regions() -> impl IntoView {
             }
         })
         .collect_view()
+        .into_any()
 }

@@ -4,9 +4,17 @@
 use leptos::prelude::*;
 
 use super::browser::focus_field;
+use super::lazy::codec;
 use super::state::{plural, wiz, Keys};
 use crate::edit::blank;
 use crate::presets::{Preset, PRESETS};
+
+/// After a new plan: fresh keys, no link it came from, the cursor in the plan's name.
+fn started(w: super::Wiz) {
+    w.fresh_keys();
+    w.origin.set(None);
+    request_animation_frame(|| focus_field("name"));
+}
 
 /// What the user asked to start from, waiting for confirmation.
 #[derive(Clone, Copy)]
@@ -25,11 +33,19 @@ pub fn StartPicker() -> impl IntoView {
         pending.set(None);
         match s {
             Start::Blank => w.load(blank(), Keys::Browser),
-            Start::Preset(p) => w.load(p.plan(), Keys::Browser),
+            Start::Preset(p) => {
+                // Presets are share links: the codec reads them (fetched first if need be).
+                leptos::task::spawn_local(async move {
+                    let c = codec().await;
+                    if let Ok(s) = (c.decode)(p.link) {
+                        w.load(s.plan, Keys::Browser);
+                        started(w);
+                    }
+                });
+                return;
+            }
         }
-        w.fresh_keys();
-        w.origin.set(None);
-        request_animation_frame(|| focus_field("name"));
+        started(w);
     };
     let ask = move |s: Start| {
         if empty() {

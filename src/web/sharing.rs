@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use super::browser::{base_url, copy_text, fragment, push_fragment};
 use super::draft::{self, Draft};
+use super::lazy::codec;
 use super::state::{plural, Keys, KeysWhy, NoticeAction, Step, Wiz};
 use crate::check::{resolve, Severity};
 use crate::kb::{changes_since, KB_DATE};
@@ -44,9 +45,10 @@ fn has_work(p: &Plan) -> bool {
 
 /// Open a share link (or fragment). On success the plan replaces the current one (which is kept
 /// as the previous draft), and a notice says what was opened; on failure a notice says why and
-/// the current plan stays as it was.
-pub fn open_link(w: Wiz, input: &str, how: Opened) -> Result<(), String> {
-    let shared = match share::decode(input) {
+/// the current plan stays as it was. Fetches the codec first when it is not there yet.
+pub async fn open_link(w: Wiz, input: &str, how: Opened) -> Result<(), String> {
+    let c = codec().await;
+    let shared = match (c.decode)(input) {
         Ok(s) => s,
         Err(e) => {
             let msg = format!("This link could not be opened: {e}.");
@@ -62,7 +64,7 @@ pub fn open_link(w: Wiz, input: &str, how: Opened) -> Result<(), String> {
     let frag = if how != Opened::Pasted {
         fragment()
     } else {
-        let f = share::encode_with_date(&shared.plan, &shared.kb_date);
+        let f = (c.encode_with_date)(&shared.plan, &shared.kb_date);
         if fragment() != f {
             push_fragment(&f);
         }
@@ -164,7 +166,8 @@ pub fn link_now(w: Wiz) -> String {
 /// Make the current plan the page's URL (a history entry) and copy its link. Returns what to
 /// tell the user.
 pub async fn share_now(w: Wiz) -> (bool, String) {
-    let (frag, link) = w.plan(|p| (share::encode(p), share::link(&base_url(), p)));
+    let c = codec().await;
+    let (frag, link) = w.plan(|p| ((c.encode)(p), (c.link)(&base_url(), p)));
     if fragment() != frag {
         push_fragment(&frag);
     }
@@ -193,7 +196,9 @@ pub fn follow_history(w: Wiz) {
         if w.origin.get_untracked().as_deref() == Some(frag.as_str()) {
             return;
         }
-        let _ = open_link(w, &frag, Opened::History);
+        leptos::task::spawn_local(async move {
+            let _ = open_link(w, &frag, Opened::History).await;
+        });
     };
     let a = window_event_listener(leptos::ev::popstate, move |_| on_change());
     let b = window_event_listener(leptos::ev::hashchange, move |_| on_change());

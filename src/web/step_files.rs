@@ -330,10 +330,12 @@ fn ImportCard() -> impl IntoView {
     let paste = RwSignal::new(String::new());
     let import = move |source: String, text: String| {
         if looks_like_link(&text) {
-            result.set(Some(match open_link(w, &text, Opened::Pasted) {
-                Ok(()) => (true, "Opened the link.".to_string()),
-                Err(e) => (false, format!("{e} Your plan was not changed.")),
-            }));
+            leptos::task::spawn_local(async move {
+                result.set(Some(match open_link(w, &text, Opened::Pasted).await {
+                    Ok(()) => (true, "Opened the link.".to_string()),
+                    Err(e) => (false, format!("{e} Your plan was not changed.")),
+                }));
+            });
             return;
         }
         // Plan files are read by the generators (the JSON reader with line, column and field

@@ -16,6 +16,8 @@ use crate::plan::{AzureVpnType, Gateway, GatewayKind, Network, Platform, Site, S
 #[component]
 pub fn SitesStep() -> impl IntoView {
     let w = wiz();
+    // A memo: the cards are drawn again only when the plan gains its first site or loses its last.
+    let has_sites = Memo::new(move |_| w.plan(|p| !p.sites.is_empty()));
     view! {
         <StartPicker/>
         <fieldset class="card" id="f-plan">
@@ -38,7 +40,7 @@ pub fn SitesStep() -> impl IntoView {
         </fieldset>
         <div id="f-sites" class="site-list">
             <super::fields::Notes path="sites"/>
-            <super::fields::Cards items=super::fields::Items::Sites card=|i| view! { <SiteCard i/> }.into_any()/>
+            {move || has_sites.get().then(|| super::lazy::later(super::lazy::Later::SiteCards))}
         </div>
         <AddSite/>
     }
@@ -122,6 +124,12 @@ fn path_of(i: ReadSignal<usize>, field: &'static str) -> Signal<String> {
     Signal::derive(
         move || if field.is_empty() { format!("sites[{}]", i.get()) } else { format!("sites[{}].{field}", i.get()) },
     )
+}
+
+/// The site cards (drawn by [`super::lazy::later`]: a blank plan has none).
+pub(super) fn site_cards() -> AnyView {
+    view! { <super::fields::Cards items=super::fields::Items::Sites card=|i| view! { <SiteCard i/> }.into_any()/> }
+        .into_any()
 }
 
 /// One site.

@@ -164,7 +164,7 @@ test('a draft saved by an earlier build (plan-file JSON) opens, and is kept in t
     plan.sites[0].address_spaces[0], { timeout: TIMEOUT_MS });
   // Read once: the old draft is gone and the current one holds the plan (after the write pause).
   await page.waitForFunction(() => localStorage.getItem('tunnelsmith.draft.v1') === null
-    && (localStorage.getItem('tunnelsmith.draft.v2') || '').includes('"plan":"p=1.'), null, { timeout: TIMEOUT_MS });
+    && (localStorage.getItem('tunnelsmith.draft.v2') || '').includes('"body":"'), null, { timeout: TIMEOUT_MS });
   // A reload now opens the same plan without the generators' plan reader.
   const fetched = [];
   page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
@@ -172,6 +172,59 @@ test('a draft saved by an earlier build (plan-file JSON) opens, and is kept in t
   await page.waitForFunction((v) => document.querySelector('#f-sites-0-address_spaces-0')?.value === v,
     plan.sites[0].address_spaces[0], { timeout: TIMEOUT_MS });
   assert.ok(!fetched.some((p) => p.includes('tunnelsmith-render')), `fetched ${fetched}`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a draft of the build before (plan as a link fragment) opens through the codec, and is kept as a body', async () => {
+  // Preset 002's link is the fragment that build stored; the codec chunk reads it.
+  const presets = await readFile(path.join(ROOT, 'src', 'presets.rs'), 'utf8');
+  const fragment = presets.match(/id: "002-aws-vgw-to-azure-static",[\s\S]*?link: "(p=1\.[^"]+)"/)[1];
+  const plan = JSON.parse(await readFile(path.join(ROOT, 'examples', '002-aws-vgw-to-azure-static.json'), 'utf8'));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = watch(page, baseUrl);
+  await page.addInitScript((f) => {
+    if (sessionStorage.getItem('seeded')) return;
+    sessionStorage.setItem('seeded', '1');
+    localStorage.setItem('tunnelsmith.draft.v2', JSON.stringify({
+      plan: f, raw: {}, step: 1, secrets: null, keep_secrets: false, keys_exported: false, origin: null,
+    }));
+  }, fragment);
+  await page.goto(baseUrl, { waitUntil: 'load', timeout: TIMEOUT_MS });
+  await page.waitForFunction((v) => document.querySelector('#f-sites-0-address_spaces-0')?.value === v,
+    plan.sites[0].address_spaces[0], { timeout: TIMEOUT_MS });
+  await page.waitForFunction(() => {
+    const d = JSON.parse(localStorage.getItem('tunnelsmith.draft.v2') || '{}');
+    return typeof d.body === 'string' && d.plan === undefined;
+  }, null, { timeout: TIMEOUT_MS });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the first load fetches no split chunk; the first key press fetches them, and the later steps show', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = watch(page, baseUrl);
+  const fetched = [];
+  page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  const chunks = () => fetched.filter((p) => /\/(split_[a-z_]+_\d+|chunk_\d+)\.wasm$/.test(p));
+  await page.goto(baseUrl, { waitUntil: 'networkidle', timeout: TIMEOUT_MS });
+  await page.locator('#f-name').waitFor({ timeout: TIMEOUT_MS });
+  assert.deepEqual(chunks(), [], 'a visit that only looks fetches no chunk');
+  // Typing the plan's name: the chunks come while the user types, the name is taken as typed.
+  await page.locator('#f-name').focus();
+  await page.keyboard.type('lazy');
+  await page.waitForFunction(() => performance.getEntriesByType('resource')
+    .filter((e) => /split_later_\d+\.wasm$/.test(e.name) && e.responseEnd > 0).length === 1, null, { timeout: TIMEOUT_MS });
+  assert.ok(chunks().some((p) => /split_codec_/.test(p)), `the codec chunk was fetched too: ${chunks()}`);
+  assert.equal(await page.locator('#f-name').inputValue(), 'lazy');
+  // A later step and a site card render from the chunk.
+  await page.locator('#step-addressing').click();
+  await page.getByText('No sites yet: add them on the Sites step.').waitFor({ timeout: TIMEOUT_MS });
+  await page.locator('#step-sites').click();
+  await page.locator('#add-site-aws').click();
+  await page.locator('section.site').first().waitFor({ timeout: TIMEOUT_MS });
+  const n = chunks().length;
+  assert.equal(new Set(chunks()).size, n, `each chunk fetched once: ${chunks()}`);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -108,6 +108,9 @@ export function watch(page, baseUrl) {
     // A download's blob: URL is handed to the download manager, which Playwright reports as
     // an aborted request; it is not a network request.
     if (req.url().startsWith('blob:')) return;
+    // Chromium fetches the favicon after the load event; a test that closes or reloads the page
+    // right then cancels it. Not a problem of the page.
+    if (req.url().endsWith('/favicon.svg') && req.failure()?.errorText === 'net::ERR_ABORTED') return;
     problems.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`);
   });
   page.on('request', (req) => {
