@@ -56,8 +56,16 @@ hash="$(cd "$work/out" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha
 dir="web-$hash"
 rm -rf "${staging:?}/$dir"
 cp -r "$work/out" "$staging/$dir"
-# The folder's name in, Trunk's skipped link (index.html) out.
-sed -i -E -e "s|@WEB@|/$dir|g" -e 's/<link[^>]*data-trunk-skip[^>]*>//' "$staging/index.html"
+# Every JS file of the folder is a static import of the main module's JS (its snippets and the
+# chunk loader): preloaded, so the browser fetches them with it rather than after parsing it.
+preloads=""
+while IFS= read -r js; do
+  [[ "$js" == ./tunnelsmith-web.js ]] && continue
+  preloads+="<link rel=\"modulepreload\" href=\"/$dir/${js#./}\" />"
+done < <(cd "$staging/$dir" && find . -name '*.js' | LC_ALL=C sort)
+# The folder's name in, the preloads before </head>, Trunk's skipped link (index.html) out.
+sed -i -E -e "s|@WEB@|/$dir|g" -e "s|</head>|$preloads</head>|" \
+  -e 's/<link[^>]*data-trunk-skip[^>]*>//' "$staging/index.html"
 if grep -q '@WEB@' "$staging/index.html"; then
   echo "build-web.sh: @WEB@ left in $staging/index.html" >&2
   exit 1

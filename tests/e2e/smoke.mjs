@@ -144,19 +144,27 @@ test('past the Addressing step the generators are fetched ahead of Review and Fi
   await page.close();
 });
 
-test('a draft saved by an earlier build (plan-file JSON) opens, and is kept in the current format', async () => {
-  const plan = JSON.parse(await readFile(path.join(ROOT, 'examples', '002-aws-vgw-to-azure-static.json'), 'utf8'));
+/**
+ * A page whose storage holds a draft as an earlier build left it (`key`, the plan field `plan`),
+ * seeded before the app first runs (and not again on reload), then opened.
+ */
+async function openWithOldDraft(key, plan) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems = watch(page, baseUrl);
-  // Storage as an earlier build left it, before this build's page first runs.
-  await page.addInitScript((p) => {
+  await page.addInitScript(([k, p]) => {
     if (sessionStorage.getItem('seeded')) return;
     sessionStorage.setItem('seeded', '1');
-    localStorage.setItem('tunnelsmith.draft.v1', JSON.stringify({
+    localStorage.setItem(k, JSON.stringify({
       plan: p, raw: {}, step: 1, secrets: null, keep_secrets: false, keys_exported: false, origin: null,
     }));
-  }, plan);
+  }, [key, plan]);
   await page.goto(baseUrl, { waitUntil: 'load', timeout: TIMEOUT_MS });
+  return { page, problems };
+}
+
+test('a draft saved by an earlier build (plan-file JSON) opens, and is kept in the current format', async () => {
+  const plan = JSON.parse(await readFile(path.join(ROOT, 'examples', '002-aws-vgw-to-azure-static.json'), 'utf8'));
+  const { page, problems } = await openWithOldDraft('tunnelsmith.draft.v1', plan);
   // The Addressing step of the saved plan, its first address space as saved.
   const input = page.locator('#f-sites-0-address_spaces-0');
   await input.waitFor({ timeout: TIMEOUT_MS });
@@ -181,16 +189,7 @@ test('a draft of the build before (plan as a link fragment) opens through the co
   const presets = await readFile(path.join(ROOT, 'src', 'presets.rs'), 'utf8');
   const fragment = presets.match(/id: "002-aws-vgw-to-azure-static",[\s\S]*?link: "(p=1\.[^"]+)"/)[1];
   const plan = JSON.parse(await readFile(path.join(ROOT, 'examples', '002-aws-vgw-to-azure-static.json'), 'utf8'));
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems = watch(page, baseUrl);
-  await page.addInitScript((f) => {
-    if (sessionStorage.getItem('seeded')) return;
-    sessionStorage.setItem('seeded', '1');
-    localStorage.setItem('tunnelsmith.draft.v2', JSON.stringify({
-      plan: f, raw: {}, step: 1, secrets: null, keep_secrets: false, keys_exported: false, origin: null,
-    }));
-  }, fragment);
-  await page.goto(baseUrl, { waitUntil: 'load', timeout: TIMEOUT_MS });
+  const { page, problems } = await openWithOldDraft('tunnelsmith.draft.v2', fragment);
   await page.waitForFunction((v) => document.querySelector('#f-sites-0-address_spaces-0')?.value === v,
     plan.sites[0].address_spaces[0], { timeout: TIMEOUT_MS });
   await page.waitForFunction(() => {
