@@ -283,9 +283,11 @@ pub fn Wizard() -> impl IntoView {
 #[component]
 fn Notices() -> impl IntoView {
     let w = wiz();
+    // A memo: the list is drawn again only when the first message comes or the last goes.
+    let any = Memo::new(move |_| !w.notices.with(Vec::is_empty));
     view! {
         <div class="notices" aria-live="polite">
-            {move || (!w.notices.with(Vec::is_empty)).then(|| lazy::later(lazy::Later::Notices))}
+            {move || any.get().then(|| lazy::later(lazy::Later::Notices))}
         </div>
     }
 }
