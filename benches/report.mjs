@@ -31,7 +31,7 @@ const WASM_MEMORY_BUDGET = 16 * KiB * KiB; // "16 MB" read as 16 MiB
 const WASM_PAGE = 64 * KiB; // memory grows in 64 KiB pages: at most one page of growth
 const LAZY = /tunnelsmith-render(_bg\.wasm|\.js)$/;
 // The main module's split chunks (scripts/build-web.sh): the later steps and views, the link codec.
-const CHUNK = /\/(split_[a-z_]+_\d+|chunk_\d+)\.wasm$/;
+const CHUNK = /\/(split_\w+|chunk_\d+)\.wasm$/;
 // Share-link budgets of issue 7 (fragment `p=1.…`); the rest: the app's long-link warning (LONG_LINK).
 const LINK_BUDGETS = { '002-aws-vgw-to-azure-static': 250, '004-aws-azure-gcp-bgp': 700 };
 const LONG_LINK = 2000;

@@ -46,17 +46,42 @@ fn later_view(v: Later) -> AnyView {
     }
 }
 
-/// A view of the later chunk; "Loading…" until the chunk is there (at once after that).
+/// What a user is told when a chunk could not be fetched.
+#[cfg_attr(not(feature = "split"), allow(dead_code))]
+pub const NOT_LOADED: &str =
+    "a part of Tunnelsmith could not be loaded (is the network down?); your plan is kept, try again";
+
+/// A view of the later chunk; "Loading…" until the chunk is there (at once after that). When the
+/// chunk cannot be fetched, says so with a button that tries again.
 pub fn later(v: Later) -> AnyView {
     #[cfg(not(feature = "split"))]
     return later_view(v);
     #[cfg(feature = "split")]
-    view! {
-        <Suspense fallback=|| view! { <p class="hint" role="status">"Loading…"</p> }>
-            {Suspend::new(split::later(v))}
-        </Suspense>
+    {
+        let attempt = RwSignal::new(0u32);
+        view! {
+            <Suspense fallback=|| view! { <p class="hint" role="status">"Loading…"</p> }>
+                {move || {
+                    attempt.track();
+                    Suspend::new(async move {
+                        match split::later(v).await {
+                            Ok(view) => view,
+                            Err(split::NotLoaded) => view! {
+                                <p class="status warn" role="alert" data-testid="not-loaded">
+                                    {format!("This could not be shown: {NOT_LOADED}. ")}
+                                    <button type="button" class="secondary" on:click=move |_| attempt.update(|n| *n += 1)>
+                                        "Try again"
+                                    </button>
+                                </p>
+                            }
+                            .into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+        }
+        .into_any()
     }
-    .into_any()
 }
 
 /// The share-link codec ([`crate::share`]'s deflate and inflate side).
@@ -75,28 +100,41 @@ const CODEC: Codec = Codec {
     link: share::link,
 };
 
-/// The codec, once its chunk is there.
-pub async fn codec() -> Codec {
+/// The codec, once its chunk is there; [`NOT_LOADED`] when it cannot be fetched.
+pub async fn codec() -> Result<Codec, String> {
     #[cfg(not(feature = "split"))]
-    return CODEC;
+    return Ok(CODEC);
     #[cfg(feature = "split")]
-    split::codec().await
+    split::codec().await.map_err(|_| NOT_LOADED.to_string())
 }
 
 #[cfg(feature = "split")]
 mod split {
     use super::*;
 
+    /// A chunk could not be fetched (the loader logged why to the console). A failed load is
+    /// not remembered: the next call tries again.
+    pub struct NotLoaded;
+
+    impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
+        fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+            NotLoaded
+        }
+    }
+
+    // `fallible`: a chunk that cannot be fetched is an error to show, not a panic (which is what
+    // `#[leptos::lazy]` makes of it).
+
     /// Split point: the later views.
-    #[leptos::lazy]
-    pub fn later(v: Later) -> AnyView {
-        later_view(v)
+    #[leptos::wasm_split::wasm_split(later, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn later(v: Later) -> Result<AnyView, NotLoaded> {
+        Ok(later_view(v))
     }
 
     /// Split point: the share-link codec.
-    #[leptos::lazy]
-    pub fn codec() -> Codec {
-        CODEC
+    #[leptos::wasm_split::wasm_split(codec, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn codec() -> Result<Codec, NotLoaded> {
+        Ok(CODEC)
     }
 }
 
@@ -109,8 +147,13 @@ pub fn preload_on_first_touch() {
         thread_local!(static FETCHED: Cell<bool> = const { Cell::new(false) });
         fn once() {
             if !FETCHED.replace(true) {
-                leptos::task::spawn_local(split::__preload_later());
-                leptos::task::spawn_local(split::__preload_codec());
+                // A failure here is not shown: the view or link that needs the chunk tries again.
+                leptos::task::spawn_local(async {
+                    let _ = split::__wasm_split_preload_later().await;
+                });
+                leptos::task::spawn_local(async {
+                    let _ = split::__wasm_split_preload_codec().await;
+                });
             }
         }
         window_event_listener(leptos::ev::pointerdown, |_| once());

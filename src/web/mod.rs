@@ -148,7 +148,17 @@ fn boot(w: Wiz) {
 /// codec is there (the next write keeps it in the current form).
 fn migrate_linked(w: Wiz, d: draft::Draft, fragment: String) {
     leptos::task::spawn_local(async move {
-        match (lazy::codec().await.decode)(&fragment) {
+        let c = match lazy::codec().await {
+            Ok(c) => c,
+            Err(e) => {
+                // The plan stays in the address, so a reload (once online) opens it as a link.
+                browser::push_fragment(&fragment);
+                let lines = vec![format!("{e}."), "Reload this page to open it.".into()];
+                w.notify(Severity::Warning, "Your saved plan could not be read yet", lines, None);
+                return;
+            }
+        };
+        match (c.decode)(&fragment) {
             Ok(s) => sharing::restore(w, draft::Draft { plan: s.plan, ..d }),
             Err(e) => w.notify(Severity::Warning, "Your saved plan could not be read", vec![e.to_string()], None),
         }

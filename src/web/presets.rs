@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::browser::focus_field;
 use super::lazy::codec;
 use super::state::{plural, wiz, Keys};
+use crate::check::Severity;
 use crate::edit::blank;
 use crate::presets::{Preset, PRESETS};
 
@@ -36,10 +37,16 @@ pub fn StartPicker() -> impl IntoView {
             Start::Preset(p) => {
                 // Presets are share links: the codec reads them (fetched first if need be).
                 leptos::task::spawn_local(async move {
-                    let c = codec().await;
-                    if let Ok(s) = (c.decode)(p.link) {
-                        w.load(s.plan, Keys::Browser);
-                        started(w);
+                    match codec().await {
+                        Ok(c) => {
+                            if let Ok(s) = (c.decode)(p.link) {
+                                w.load(s.plan, Keys::Browser);
+                                started(w);
+                            }
+                        }
+                        Err(e) => {
+                            w.notify(Severity::Error, "The preset could not be opened", vec![format!("{e}.")], None)
+                        }
                     }
                 });
                 return;

@@ -47,9 +47,12 @@ fn has_work(p: &Plan) -> bool {
 /// as the previous draft), and a notice says what was opened; on failure a notice says why and
 /// the current plan stays as it was. Fetches the codec first when it is not there yet.
 pub async fn open_link(w: Wiz, input: &str, how: Opened) -> Result<(), String> {
-    let c = codec().await;
-    let shared = match (c.decode)(input) {
-        Ok(s) => s,
+    let decoded = match codec().await {
+        Ok(c) => (c.decode)(input).map(|s| (c, s)).map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    let (c, shared) = match decoded {
+        Ok(d) => d,
         Err(e) => {
             let msg = format!("This link could not be opened: {e}.");
             w.notify(
@@ -166,7 +169,10 @@ pub fn link_now(w: Wiz) -> String {
 /// Make the current plan the page's URL (a history entry) and copy its link. Returns what to
 /// tell the user.
 pub async fn share_now(w: Wiz) -> (bool, String) {
-    let c = codec().await;
+    let c = match codec().await {
+        Ok(c) => c,
+        Err(e) => return (false, format!("The link could not be made: {e}.")),
+    };
     let (frag, link) = w.plan(|p| ((c.encode)(p), (c.link)(&base_url(), p)));
     if fragment() != frag {
         push_fragment(&frag);
