@@ -12,7 +12,10 @@
 #      __wasm_split.js, which fetches a chunk and instantiates it against the main module's memory
 #      and function table when the code first awaits it
 #   3. wasm-bindgen on the main module (--target web, as Trunk would)
-#   4. wasm-opt -Oz on every .wasm (npm binaryen 132, as Trunk would)
+#   4. wasm-opt -Oz on every .wasm (npm binaryen 132, as Trunk would), except that a function
+#      larger than 100 (binaryen's size units) is no longer inlined into its only caller: the
+#      browser compiles a function whole on its first call, so a merged giant costs start-up
+#      time for branches that never run (check::analyze, docs/PERFORMANCE.md)
 # Debug (`trunk build` / `trunk serve` without --release): one unsplit module, no wasm-opt.
 #
 # Trunk cannot run a tool between cargo and wasm-bindgen, which the split needs, hence this hook;
@@ -43,7 +46,8 @@ if [[ "${TRUNK_PROFILE:-debug}" == "release" ]]; then
     [[ "$(basename "$chunk")" == tunnelsmith-web.wasm ]] || cp "$chunk" "$work/out/"
   done
   for wasm in "$work/out"/*.wasm; do
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    wasm-opt -Oz --one-caller-inline-max-function-size 100 \
+      --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
       --enable-mutable-globals --enable-reference-types -o "$wasm.opt" "$wasm"
     mv "$wasm.opt" "$wasm"
   done

@@ -95,6 +95,7 @@ pub fn allocate(reqs: &[InsideRequest]) -> Vec<Result<Ipv4Net, InsideError>> {
 }
 
 /// Fill every tunnel's inside /30 and addresses, reporting pins that break rules.
+#[inline(never)]
 pub(crate) fn assign(plan: &Plan, sites: &[RSite], links: &mut [RLink], out: &mut Findings) {
     let mut reqs = Vec::new();
     let mut slots = Vec::new();

@@ -55,6 +55,7 @@ pub(crate) fn check_links(plan: &Plan, sites: &[RSite], out: &mut Findings) -> V
     links
 }
 
+#[inline(never)]
 fn check_link(plan: &Plan, li: usize, a: usize, b: usize, sites: &[RSite], out: &mut Findings) -> RLink {
     let link = &plan.links[li];
     let (sa, sb) = (&sites[a], &sites[b]);
@@ -292,6 +293,7 @@ pub(crate) fn layout(a: &Gateway, b: &Gateway) -> Vec<[TunnelEnd; 2]> {
     }
 }
 
+#[inline(never)]
 fn check_topology(sites: &[RSite], links: &[RLink], pairs: &BTreeMap<(usize, usize), usize>, out: &mut Findings) {
     // Cloud gateways do not forward between their tunnels: every pair that must talk needs a link.
     if (2..=8).contains(&sites.len()) {

@@ -72,6 +72,7 @@ fn name_finding(out: &mut Findings, code: &'static str, path: String, rule: &Nam
     }
 }
 
+#[inline(never)]
 fn check_site(i: usize, site: &Site, out: &mut Findings) -> RSite {
     name_finding(
         out,
@@ -573,6 +574,7 @@ fn parse_and_normalise(path: &str, text: &str, out: &mut Findings) -> Option<Ipv
     }
 }
 
+#[inline(never)]
 fn check_cross_site_overlaps(plan: &Plan, sites: &[RSite], out: &mut Findings) {
     // One list of every site's address spaces; pairs within one site are reported per site.
     let mut nets = Vec::new();
@@ -610,6 +612,7 @@ fn index_of_text(plan: &Plan, site: usize, net: &Ipv4Net) -> usize {
 
 /// Resolve every gateway's ASN: the plan's after validation, else a default that is unique in
 /// the plan (platform default first, then the next free one).
+#[inline(never)]
 pub(crate) fn assign_asns(plan: &Plan, sites: &mut [RSite], out: &mut Findings) {
     let mut used: BTreeMap<u32, usize> = BTreeMap::new();
     for (i, site) in plan.sites.iter().enumerate() {
