@@ -32,11 +32,15 @@ rm -rf "$work"
 mkdir -p "$work/split" "$work/out"
 
 if [[ "${TRUNK_PROFILE:-debug}" == "release" ]]; then
-  # Its own target dir: the extra link flag would otherwise rebuild every crate of target/'s
-  # wasm32 builds (Trunk's generators module, the wasm-bindgen tests) each time.
-  cargo build --offline --locked --target "$target" --profile wasm-release \
-    --bin tunnelsmith-web --features split --target-dir target/split \
-    --config "target.$target.rustflags=[\"-Clink-args=--emit-relocs\"]"
+  # Its own target dir: its flags would otherwise rebuild every crate of target/'s wasm32 builds
+  # (Trunk's generators module, the wasm-bindgen tests) each time. RUSTFLAGS replaces
+  # .cargo/config.toml's flags for this build: the link flag, and no `--cfg erase_components`.
+  # Split, the main module is smaller with Leptos' concrete view types than with erased ones, and
+  # its first render is faster (docs/PERFORMANCE.md); the erased types stay for the debug and test
+  # builds, which compile faster with them.
+  RUSTFLAGS="-Clink-args=--emit-relocs" \
+    cargo build --offline --locked --target "$target" --profile wasm-release \
+    --bin tunnelsmith-web --features split --target-dir target/split
   wasm-split-cli --target web --out-name tunnelsmith-web \
     "target/split/$target/wasm-release/tunnelsmith-web.wasm" "$work/split"
   # --keep-lld-exports: the chunks import the function table the linker exported.
