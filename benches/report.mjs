@@ -18,6 +18,7 @@ import {
   OUT,
   REF_DIST,
   ROOT,
+  SPLIT_CHUNK,
   firstLoadPaths,
   median,
   readResult,
@@ -30,8 +31,6 @@ const FIRST_LOAD_BUDGET = 200 * KiB; // "200 KB" read as 200 KiB = 204,800 bytes
 const WASM_MEMORY_BUDGET = 16 * KiB * KiB; // "16 MB" read as 16 MiB
 const WASM_PAGE = 64 * KiB; // memory grows in 64 KiB pages: at most one page of growth
 const LAZY = /tunnelsmith-render(_bg\.wasm|\.js)$/;
-// The main module's split chunks (scripts/build-web.sh): the later steps and views, the link codec.
-const CHUNK = /\/(split_\w+|chunk_\d+)\.wasm$/;
 // Share-link budgets of issue 7 (fragment `p=1.…`); the rest: the app's long-link warning (LONG_LINK).
 const LINK_BUDGETS = { '002-aws-vgw-to-azure-static': 250, '004-aws-azure-gcp-bgp': 700 };
 const LONG_LINK = 2000;
@@ -104,8 +103,8 @@ function bundleRows(browser) {
     const webDir = top.find((f) => /^web-[0-9a-f]+$/.test(f));
     lazyRow(
       'bundle: lazy chunks, brotli',
-      CHUNK,
-      webDir ? readdirSync(path.join(APP_DIST, webDir)).filter((f) => CHUNK.test('/' + f)).map((f) => `/${webDir}/${f}`) : [],
+      SPLIT_CHUNK,
+      webDir ? readdirSync(path.join(APP_DIST, webDir)).filter((f) => SPLIT_CHUNK.test('/' + f)).map((f) => `/${webDir}/${f}`) : [],
       'no split chunks in dist/web-*/ (scripts/build-web.sh splits the release module)',
     );
   }

@@ -4,9 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DIST, ROOT } from '../../tests/e2e/support/browser.mjs';
+import { DIST, ROOT, SPLIT_CHUNK } from '../../tests/e2e/support/browser.mjs';
 
-export { ROOT };
+export { ROOT, SPLIT_CHUNK };
 /** Every measurement file of a run (and bench.json) lives here. */
 export const OUT = path.join(ROOT, 'target', 'bench');
 /** The app's release bundle (`trunk build --release`; E2E_DIST overrides it) and the reference page's. */

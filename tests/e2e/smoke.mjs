@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ROOT, SHOTS, TIMEOUT_MS, kbDate, launch, serveDist, watch } from './support/browser.mjs';
+import { ROOT, SHOTS, SPLIT_CHUNK, TIMEOUT_MS, kbDate, launch, serveDist, watch } from './support/browser.mjs';
 
 let server;
 let browser;
@@ -205,7 +205,7 @@ test('the first load fetches no split chunk; the first key press fetches them, a
   const problems = watch(page, baseUrl);
   const fetched = [];
   page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
-  const chunks = () => fetched.filter((p) => /\/(split_\w+|chunk_\d+)\.wasm$/.test(p));
+  const chunks = () => fetched.filter((p) => SPLIT_CHUNK.test(p));
   await page.goto(baseUrl, { waitUntil: 'networkidle', timeout: TIMEOUT_MS });
   await page.locator('#f-name').waitFor({ timeout: TIMEOUT_MS });
   assert.deepEqual(chunks(), [], 'a visit that only looks fetches no chunk');

@@ -14,6 +14,9 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const DIST = process.env.E2E_DIST || path.join(ROOT, 'dist');
 export const SHOTS = path.join(ROOT, 'target', 'e2e');
 export const TIMEOUT_MS = 60_000;
+/** A split chunk of the main module, by URL path (the names scripts/build-web.sh's wasm-split-cli
+ * writes: `split_<point>.wasm`, and `chunk_<n>.wasm` for code split points share). */
+export const SPLIT_CHUNK = /\/(split_\w+|chunk_\d+)\.wasm$/;
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
