@@ -47,10 +47,7 @@ fn has_work(p: &Plan) -> bool {
 /// as the previous draft), and a notice says what was opened; on failure a notice says why and
 /// the current plan stays as it was. Fetches the codec first when it is not there yet.
 pub async fn open_link(w: Wiz, input: &str, how: Opened) -> Result<(), String> {
-    let decoded = match codec().await {
-        Ok(c) => (c.decode)(input).map(|s| (c, s)).map_err(|e| e.to_string()),
-        Err(e) => Err(e),
-    };
+    let decoded = codec().await.and_then(|c| (c.decode)(input).map(|s| (c, s)).map_err(|e| e.to_string()));
     let (c, shared) = match decoded {
         Ok(d) => d,
         Err(e) => {
