@@ -5,8 +5,8 @@
 #
 # Usage: scripts/bootstrap.sh [build|test]
 #   build  what `make build` / `make serve` need: the wasm32 target, trunk, wasm-bindgen-cli,
-#          wasm-split-cli, the npm packages (wasm-opt), the crates (cargo fetch; Trunk builds
-#          offline)
+#          wasm-split-cli, the npm packages (wasm-opt, esbuild), the crates (cargo fetch; Trunk
+#          builds offline)
 #   test   (default) all of the above, plus clippy/rustfmt, Chromium and ChromeDriver for the
 #          browser tests, and shellcheck and brotli
 #
@@ -124,7 +124,7 @@ else
   cargo install --locked wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary
 fi
 
-# --- npm packages (wasm-opt from binaryen, playwright-core) ---------------------------------------
+# --- npm packages (wasm-opt from binaryen, esbuild, playwright-core) ------------------------------
 # `npm ci` against the committed lockfile, skipped while node_modules matches it. Playwright uses
 # Debian's Chromium: never `npx playwright install`.
 stamp=node_modules/.bootstrap-lock-sha256

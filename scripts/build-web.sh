@@ -16,6 +16,8 @@
 #      larger than 100 (binaryen's size units) is no longer inlined into its only caller: the
 #      browser compiles a function whole on its first call, so a merged giant costs start-up
 #      time for branches that never run (check::analyze, docs/PERFORMANCE.md)
+#   5. scripts/bundle-js.mjs: the JS glue, its snippet and the chunk loader as one minified file
+#      (each module of the loader's import graph is a request the page load waits for)
 # Debug (`trunk build` / `trunk serve` without --release): one unsplit module, no wasm-opt.
 #
 # Trunk cannot run a tool between cargo and wasm-bindgen, which the split needs, hence this hook;
@@ -55,6 +57,7 @@ if [[ "${TRUNK_PROFILE:-debug}" == "release" ]]; then
       --enable-mutable-globals --enable-reference-types -o "$wasm.opt" "$wasm"
     mv "$wasm.opt" "$wasm"
   done
+  node scripts/bundle-js.mjs "$work/out/tunnelsmith-web.js"
 else
   cargo build --offline --locked --target "$target" --bin tunnelsmith-web
   wasm-bindgen --target web --no-typescript --out-dir "$work/out" "target/$target/debug/tunnelsmith-web.wasm"
@@ -64,8 +67,9 @@ hash="$(cd "$work/out" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha
 dir="web-$hash"
 rm -rf "${staging:?}/$dir"
 cp -r "$work/out" "$staging/$dir"
-# Every JS file of the folder is a static import of the main module's JS (its snippets and the
-# chunk loader): preloaded, so the browser fetches them with it rather than after parsing it.
+# Any other JS file of the folder (the debug build's snippets; the release build has one file) is
+# a static import of the main module's JS: preloaded, so the browser fetches it with the module
+# rather than after parsing it.
 preloads=""
 while IFS= read -r js; do
   [[ "$js" == ./tunnelsmith-web.js ]] && continue
