@@ -18,6 +18,7 @@
 #      time for branches that never run (check::analyze, docs/PERFORMANCE.md)
 #   5. scripts/bundle-js.mjs: the JS glue, its snippet and the chunk loader as one minified file
 #      (each module of the loader's import graph is a request the page load waits for)
+# Both builds: public/style.css goes into index.html (scripts/inline-css.mjs).
 # Debug (`trunk build` / `trunk serve` without --release): one unsplit module, no wasm-opt.
 #
 # Trunk cannot run a tool between cargo and wasm-bindgen, which the split needs, hence this hook;
@@ -82,4 +83,6 @@ if grep -q '@WEB@' "$staging/index.html"; then
   echo "build-web.sh: @WEB@ left in $staging/index.html" >&2
   exit 1
 fi
+# The stylesheet into the page, allowed by its hash (one request fewer before the app starts).
+node scripts/inline-css.mjs
 echo "build-web.sh: $dir: $(cd "$staging/$dir" && echo *)"

@@ -49,6 +49,9 @@ test('the release bundle loads under its CSP, renders the wizard and logs no err
   const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
   assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
   assert.doesNotMatch(csp, /unsafe-inline/);
+  // The stylesheet is inline (scripts/inline-css.mjs), allowed by its hash alone.
+  assert.match(csp, /style-src 'self' 'sha256-[A-Za-z0-9+/]{43}='/);
+  assert.equal(await page.locator('link[rel="stylesheet"]').count(), 0);
   assert.equal(await page.locator('script:not([src])').count(), 0, 'an inline script would need unsafe-inline');
 
   // The first step takes input: the performance mark issue 9 measures is set.
