@@ -29,7 +29,7 @@ WASM_TEST_ENV := \
 # The browser test crates: tests/web*.rs (the other tests/*.rs are native).
 WASM_TESTS := $(patsubst tests/%.rs,--test %,$(wildcard tests/web*.rs))
 
-SHELL_SCRIPTS := scripts/bootstrap.sh .ci/run
+SHELL_SCRIPTS := scripts/bootstrap.sh scripts/lib/apt.sh .ci/run
 # Node's test runner (node 20 does not match tests/e2e/*.mjs when given the folder).
 E2E_TESTS := $(wildcard tests/e2e/*.mjs)
 

@@ -37,6 +37,9 @@ die() {
   exit 1
 }
 have() { command -v "$1" >/dev/null 2>&1; }
+APT_TAG=bootstrap
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
 
 # --- the toolchain this script cannot install -------------------------------------------------
 for tool in rustup cargo node npm; do
@@ -64,35 +67,10 @@ if [[ "$mode" == test ]]; then
 fi
 
 # --- Debian packages --------------------------------------------------------------------------------
-apt_missing=()
+# scripts/lib/apt.sh: skips what is installed; a failed install runs `apt-get update` once and
+# tries again (a fresh machine's package lists may be empty or older than the archive).
 if [[ "$mode" == test ]]; then
-  for pkg in "${APT_PACKAGES_TEST[@]}"; do
-    if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-      say "skip: apt package $pkg is installed"
-    else
-      apt_missing+=("$pkg")
-    fi
-  done
-fi
-if ((${#apt_missing[@]})); then
-  have apt-get || die "apt-get not found; install by hand: ${apt_missing[*]}"
-  sudo=()
-  if [[ "$(id -u)" != 0 ]]; then
-    have sudo || die "not root and no sudo; install by hand: ${apt_missing[*]}"
-    sudo=(sudo)
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  # A fresh machine's package lists may be empty or stale: update once when a package has no
-  # install candidate.
-  for pkg in "${apt_missing[@]}"; do
-    if ! apt-cache policy "$pkg" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; then
-      say "apt-get update (no candidate for $pkg)"
-      "${sudo[@]}" apt-get update
-      break
-    fi
-  done
-  say "apt-get install ${apt_missing[*]}"
-  "${sudo[@]}" apt-get install -y "${apt_missing[@]}"
+  apt_install "${APT_PACKAGES_TEST[@]}"
 fi
 
 # --- cargo-installed tools --------------------------------------------------------------------------

@@ -27,39 +27,14 @@ die() {
   printf '[appliance-tools] error: %s\n' "$*" >&2
   exit 1
 }
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+APT_TAG=appliance-tools
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 [[ "$(id -u)" == 0 ]] || die "run as root: the packages install system-wide and the tests create network namespaces"
 command -v apt-get >/dev/null || die "apt-get not found: this script installs Debian packages"
-export DEBIAN_FRONTEND=noninteractive
 
-updated=false
-apt_update_once() {
-  if ! $updated; then
-    say "apt-get update"
-    apt-get update -qq
-    updated=true
-  fi
-}
-
-missing=()
-for pkg in "${APT_PACKAGES[@]}" "${STRONGSWAN_DEPS[@]}"; do
-  if installed "$pkg"; then
-    say "skip: apt package $pkg is installed"
-  else
-    missing+=("$pkg")
-  fi
-done
-if ((${#missing[@]})); then
-  for pkg in "${missing[@]}"; do
-    if ! apt-cache policy "$pkg" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; then
-      apt_update_once
-      break
-    fi
-  done
-  say "apt-get install ${missing[*]}"
-  apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || apt-get install -y "${missing[@]}"
-fi
+apt_install "${APT_PACKAGES[@]}" "${STRONGSWAN_DEPS[@]}"
 
 # The Debian libreswan package starts nothing the tests need; keep the host's IKE ports free.
 if command -v systemctl >/dev/null && systemctl is-active --quiet ipsec 2>/dev/null; then
@@ -74,14 +49,9 @@ if [[ -x "$STRONGSWAN_ROOT/usr/lib/ipsec/charon" && -x "$STRONGSWAN_ROOT/usr/sbi
   "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
   say "skip: strongSwan is unpacked in $STRONGSWAN_ROOT"
 else
-  if ! apt-cache policy strongswan-charon 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; then
-    apt_update_once
-  fi
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
-  say "apt-get download ${STRONGSWAN_PACKAGES[*]}"
-  # _apt cannot write into a private mktemp directory; download as root there.
-  (cd "$work" && apt-get download -o APT::Sandbox::User=root "${STRONGSWAN_PACKAGES[@]}" >/dev/null)
+  apt_download "$work" "${STRONGSWAN_PACKAGES[@]}"
   rm -rf "$STRONGSWAN_ROOT"
   mkdir -p "$STRONGSWAN_ROOT"
   for deb in "$work"/*.deb; do

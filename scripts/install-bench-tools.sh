@@ -3,7 +3,7 @@
 # wasm-bindgen, Chromium, brotli, node_modules). Idempotent: what is present is skipped.
 #
 #   hyperfine   Debian package; times the whole `tunnelsmith generate` process. Optional: when
-#               apt has no candidate for it, benches/cli.mjs times repeated runs itself.
+#               apt cannot install it, benches/cli.mjs times repeated runs itself.
 #   brotli      Debian package (bootstrap installs it too); the bundle rows are `brotli -q 11`.
 #   crates      of the reference page (benches/reference has its own workspace and Cargo.lock;
 #               Trunk builds offline, so they must be downloaded first)
@@ -14,32 +14,16 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '[bench-tools] %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
-# Not `grep -q`: it stops reading early, apt-cache dies of SIGPIPE and pipefail fails the test.
-candidate() { apt-cache policy "$1" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; }
-
-sudo=()
-[[ "$(id -u)" == 0 ]] || sudo=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-
-updated=false
-apt_install() { # apt_install PACKAGE: install it when apt has a candidate; fail otherwise
-  have apt-get || return 1
-  if ! candidate "$1" && ! $updated; then
-    say "apt-get update (no candidate for $1)"
-    "${sudo[@]}" apt-get update -qq || true
-    updated=true
-  fi
-  candidate "$1" || return 1
-  say "apt-get install $1"
-  "${sudo[@]}" apt-get install -y -qq "$1" >/dev/null
-}
+APT_TAG=bench-tools
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
 
 if have hyperfine; then
   say "skip: $(hyperfine --version) is installed"
 elif apt_install hyperfine; then
   say "installed $(hyperfine --version)"
 else
-  say "hyperfine is not available from apt: the CLI row falls back to repeated runs (benches/cli.mjs)"
+  say "hyperfine could not be installed (above): the CLI row falls back to repeated runs (benches/cli.mjs)"
 fi
 
 if have brotli; then

@@ -27,14 +27,11 @@ die() {
   exit 1
 }
 
-# apt_need PACKAGE...: install Debian packages that are missing (as root, or through sudo).
-apt_need() {
-  local sudo=()
-  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-  command -v apt-get >/dev/null 2>&1 || die "no apt-get here: install $* by hand"
-  say "apt-get install $*"
-  "${sudo[@]}" apt-get install -y -q "$@" || { "${sudo[@]}" apt-get update -q && "${sudo[@]}" apt-get install -y -q "$@"; }
-}
+APT_TAG=cloud-tools
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+# apt_need PACKAGE...: install Debian packages that are missing (scripts/lib/apt.sh).
+apt_need() { apt_install "$@" || die "could not install $*"; }
 
 command -v "$PYTHON" >/dev/null 2>&1 || apt_need python3
 # Debian's python3 has the venv module but not ensurepip, without which `python3 -m venv` fails.
@@ -90,8 +87,7 @@ venv_tool az "azure-cli==$AZURE_CLI_VERSION" azure-cli "$AZURE_CLI_VERSION" az
 if command -v gcloud >/dev/null 2>&1; then
   say "skip: gcloud is installed ($(gcloud --version 2>/dev/null | head -n1))"
 elif command -v apt-get >/dev/null 2>&1 && apt-cache show google-cloud-cli >/dev/null 2>&1; then
-  say "apt-get install google-cloud-cli"
-  apt-get install -y -q google-cloud-cli
+  apt_need google-cloud-cli
 else
   say "gcloud: no package source here has the Google Cloud CLI; its tests will be skipped (and fail under TUNNELSMITH_REQUIRE_TOOLS=1)"
 fi
