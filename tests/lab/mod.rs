@@ -1271,6 +1271,8 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>) -> Report 
         lab.wait_bgp(bgp_expected);
     }
     let peers = lab.peers();
+    // After a tunnel comes back, wait for as many sessions as before.
+    let baseline = peers.iter().filter(|p| p.2 == "Established" && p.3 > 0).count();
     for (id, li, pair) in &promised {
         let l = &resolved.links[*li];
         let Some(p) = pair.map(|p| lab.pairs[p].clone()) else {
@@ -1420,6 +1422,9 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>) -> Report 
                     why,
                 });
                 let _ = lab.set_link(*p, true);
+                if baseline > 0 {
+                    lab.wait_bgp(baseline);
+                }
             }
             if resolved.links.len() == 1 {
                 for (_, p) in &up {
@@ -1441,7 +1446,7 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>) -> Report 
                 }
             }
             if bgp_expected > 0 {
-                lab.wait_bgp(bgp_expected);
+                lab.wait_bgp(baseline);
             }
             let _ = lab.route_sites();
         }
