@@ -45,7 +45,8 @@ fn fixture(name: &str) -> Plan {
 fn run(plan: &Plan, mutate: Option<lab::Mutation>) -> lab::Report {
     let python = ready("interop lab").expect("checked by the caller");
     let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
-    let r = lab::run_plan(plan, &python, mutate);
+    // Failover pings only where nothing was broken on purpose (they take the longest).
+    let r = lab::run_plan(plan, &python, mutate, mutate.is_none());
     println!("{}", r.render());
     r
 }
@@ -92,7 +93,129 @@ fn lab_plan() {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let plan = Plan::from_json(&text).unwrap_or_else(|e| panic!("{path}: {e:?}"));
     let python = ready("make lab").expect("tools");
-    let r = lab::run_plan(&plan, &python, None);
+    let r = lab::run_plan(&plan, &python, None, true);
     println!("{}", r.render());
     assert!(r.passed(), "{} problem(s):\n{}", r.failures().len(), r.failures().join("\n"));
+}
+
+// ---- the lab can fail: what the clouds hold, changed after apply --------------------------------
+
+/// Run `plan` with `mutate` applied to the world; the failures, which must name each of `expect`
+/// (all the words of one entry in one failure line).
+fn caught(plan: Plan, what: &str, mutate: lab::Mutation, expect: &[&[&str]]) {
+    if ready("interop lab").is_none() {
+        return;
+    }
+    let r = run(&plan, Some(mutate));
+    let failures = r.failures();
+    assert!(!failures.is_empty(), "{what}: the lab did not notice:\n{}", r.render());
+    for words in expect {
+        assert!(
+            failures.iter().any(|f| words.iter().all(|w| f.contains(w))),
+            "{what}: no failure names {words:?}:\n{}",
+            failures.join("\n")
+        );
+    }
+}
+
+fn az_connections(w: &mut lab::world::World) -> Vec<&mut serde_json::Value> {
+    w.json["az"]
+        .as_object_mut()
+        .unwrap()
+        .iter_mut()
+        .filter(|(k, _)| k.contains("/vpn-connection/"))
+        .map(|(_, v)| v)
+        .collect()
+}
+
+#[test]
+fn mutation_swapped_azure_custom_bgp_addresses_breaks_the_sessions() {
+    caught(
+        preset("004"),
+        "Azure instances' custom BGP addresses swapped",
+        &|w| {
+            for c in az_connections(w) {
+                if let Some(a) = c["gatewayCustomBgpIpAddresses"].as_array_mut() {
+                    if a.len() == 2 {
+                        let (x, y) = (a[0]["customBgpIpAddress"].clone(), a[1]["customBgpIpAddress"].clone());
+                        a[0]["customBgpIpAddress"] = y;
+                        a[1]["customBgpIpAddress"] = x;
+                    }
+                }
+            }
+        },
+        &[&["BGP", "aws-azure-t1", "other end's address on this tunnel is 169.254.22.2"], &["BGP", "gcp-azure-t1"]],
+    );
+}
+
+#[test]
+fn mutation_changed_asn_breaks_the_sessions() {
+    caught(
+        preset("004"),
+        "the AWS gateway's ASN changed",
+        &|w| {
+            for (_, r) in w.json["aws"].as_object_mut().unwrap().iter_mut() {
+                if r["_type"] == "vgw" {
+                    r["AmazonSideAsn"] = 65099.into();
+                }
+            }
+        },
+        &[
+            &["BGP", "aws-azure-t1", "expects AS 65002 of its peer, but the other end is AS 65099"],
+            &["BGP", "aws-gcp-t1", "Bad Peer AS"],
+        ],
+    );
+}
+
+#[test]
+fn mutation_changed_psk_breaks_the_tunnel() {
+    caught(
+        preset("003"),
+        "one tunnel's pre-shared key changed at AWS",
+        &|w| {
+            for (_, r) in w.json["aws"].as_object_mut().unwrap().iter_mut() {
+                if r["_type"] == "vpn" {
+                    r["Options"]["TunnelOptions"][0]["PreSharedKey"] = "NotTheKeyTheApplianceHas.0123".into();
+                }
+            }
+        },
+        &[&["tunnel uswest-euwest-t1", "pre-shared keys differ"]],
+    );
+}
+
+#[test]
+fn mutation_dropped_route_table_association_breaks_the_ping() {
+    caught(
+        preset("003"),
+        "the VGW side's route-table association dropped",
+        &|w| {
+            let subnet = w.json["aws"]
+                .as_object()
+                .unwrap()
+                .values()
+                .find(|r| r["_type"] == "subnet" && r["CidrBlock"] == "10.60.0.0/24")
+                .map(|r| r["SubnetId"].clone())
+                .unwrap();
+            for (_, r) in w.json["aws"].as_object_mut().unwrap().iter_mut() {
+                if r["_type"] == "rtb" {
+                    r["Associations"].as_array_mut().unwrap().retain(|a| a["SubnetId"] != subnet);
+                }
+            }
+        },
+        &[&["ping 10.50.0.11 → 10.60.0.10", "no route table association"]],
+    );
+}
+
+#[test]
+fn mutation_removed_security_group_rule_breaks_the_ping() {
+    caught(
+        preset("003"),
+        "the appliance's security-group rule for its VPC removed",
+        &|w| {
+            for (_, sg) in w.ec2["sg"].as_object_mut().unwrap().iter_mut() {
+                sg["IpPermissions"].as_array_mut().unwrap().retain(|p| p["IpProtocol"] != "-1");
+            }
+        },
+        &[&["ping 10.50.0.11 → 10.60.0.10", "security group", "admits nothing from 10.50.0.11"]],
+    );
 }

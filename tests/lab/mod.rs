@@ -39,7 +39,7 @@ const IKE_WAIT: Duration = Duration::from_secs(25);
 const BGP_WAIT: Duration = Duration::from_secs(20);
 
 /// A change to what the clouds hold after apply (a mutation test), or to the appliance files.
-pub type Mutation<'a> = &'a dyn Fn(&mut Vec<Instance>, &mut World);
+pub type Mutation<'a> = &'a dyn Fn(&mut World);
 
 // ---- results ----------------------------------------------------------------------------------
 
@@ -203,6 +203,8 @@ struct Node {
     firewall: Option<PathBuf>,
     /// An EC2 appliance: its security group as nft rules (input from the internet).
     sg: Option<String>,
+    /// Its ingress rules (protocol, ports, source).
+    ingress: Vec<(String, Option<(u16, u16)>, Ipv4Net)>,
     forwards: bool,
 }
 
@@ -305,10 +307,10 @@ impl Lab {
     pub fn new(plan: &Plan, applied: &apply_support::Lab, mutate: Option<Mutation>) -> Result<Lab, String> {
         let mut world = World::load(&applied.dir.join("world"));
         let site_of = Self::site_of(plan);
-        let mut instances = world::instances(&world, &site_of);
         if let Some(m) = mutate {
-            m(&mut instances, &mut world);
+            m(&mut world);
         }
+        let instances = world::instances(&world, &site_of);
         let mut lab = Lab {
             nets: Netns::default(),
             daemons: Daemons::default(),
@@ -417,6 +419,7 @@ impl Lab {
             root: None,
             firewall: None,
             sg: None,
+            ingress: Vec::new(),
             forwards: true,
         });
     }
@@ -526,6 +529,7 @@ impl Lab {
             root: Some(a.root.clone()),
             firewall: a.firewall.clone(),
             sg,
+            ingress: ec2.map(|e| e.ingress).unwrap_or_default(),
             forwards,
         });
         Ok(())
@@ -731,12 +735,14 @@ impl Lab {
         for (node, end) in [a, b] {
             let e = &self.nodes[node].ends[end];
             let log = self.log(node);
-            let relevant: Vec<&str> =
-                log.lines().filter(|l| l.contains(&e.conn) || l.contains(&e.remote.to_string())).collect();
-            let any = |ws: &[&str]| relevant.iter().any(|l| ws.iter().any(|w| l.contains(w)));
-            if any(&["AUTHENTICATION_FAILED", "MAC mismatched", "authentication of", "tried 1 shared key"])
-                && any(&["failed", "AUTHENTICATION_FAILED"])
-            {
+            // A node's log: its daemon's every tunnel (a cloud end holds one or a few).
+            let any = |ws: &[&str]| {
+                log.lines().any(|l| {
+                    ws.iter().any(|w| l.contains(w))
+                        && (l.contains(&e.conn) || l.contains(&e.remote.to_string()) || l.contains("notify"))
+                })
+            };
+            if any(&["AUTHENTICATION_FAILED", "MAC mismatched"]) {
                 reasons.insert("pre-shared keys differ (AUTHENTICATION_FAILED)".to_string());
             }
             if any(&["NO_PROPOSAL_CHOSEN", "no acceptable proposal"]) {
@@ -983,6 +989,20 @@ impl Lab {
             let plan_site = self.plan.sites.iter().find(|s| &s.name == site).unwrap();
             let aws_site = plan_site.platform == tunnelsmith::plan::Platform::Aws;
             let hosts: Vec<Ipv4Addr> = self.hosts_of(hns);
+            // A security group filters what the appliance's interface receives from the VPC too.
+            for &i in &nodes {
+                if self.nodes[i].sg.is_some() {
+                    for h in &hosts {
+                        let admitted = self.nodes[i]
+                            .ingress
+                            .iter()
+                            .any(|(p, _, src)| (p == "-1" || p == "icmp" || p == "1") && src.contains(h));
+                        if !admitted {
+                            notes.push(format!("{site}: the security group of the appliance's interface admits nothing from {h}, so it drops what the VPC sends it"));
+                        }
+                    }
+                }
+            }
             if aws_site {
                 for h in &hosts {
                     let Some((rt, routes, propagates)) = world::aws_routes(&self.world, *h) else { continue };
@@ -1159,7 +1179,7 @@ fn emulated_frr(inst: &Instance, b: &world::Bgp) -> String {
 /// An EC2 security group as nft rules on the appliance's internet side (what AWS filters before
 /// the instance sees it): established traffic, then the ingress rules, then drop.
 fn security_group_nft(ingress: &[(String, Option<(u16, u16)>, Ipv4Net)]) -> String {
-    let mut s = String::from("table ip lab_sg {\n chain input {\n  type filter hook prerouting priority -200; policy accept;\n  iifname != \"wan0\" accept\n  ct state established,related accept\n");
+    let mut s = String::from("table ip lab_sg {\n chain input {\n  type filter hook prerouting priority -150; policy accept;\n  iifname \"lo\" accept\n  iifname \"ipsec*\" accept\n  iifname \"vti*\" accept\n  ct state established,related accept\n");
     for (proto, ports, src) in ingress {
         let rule = match (proto.as_str(), ports) {
             ("-1", _) => String::new(),
@@ -1197,7 +1217,7 @@ fn names(name: &str, id: &str) -> bool {
 }
 
 /// Run the whole lab for `plan`: apply, build, IKE, links, BGP, routes, pings, redundancy.
-pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>) -> Report {
+pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: bool) -> Report {
     let t0 = Instant::now();
     let mut report = Report { plan: plan.name.clone(), ..Report::default() };
     let resolved = tunnelsmith::check::resolve(plan);
@@ -1342,7 +1362,26 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>) -> Report 
                         .collect();
                     let ok = state == "Established" && missing.is_empty();
                     let why = if state != "Established" {
-                        bgp_why(&lab, node, *a)
+                        let mut why = bgp_why(&lab, node, *a);
+                        // The ASN each end expects of the other, against the one it has.
+                        let expects = lab.vtysh(node, "show bgp summary json")["ipv4Unicast"]["peers"][a.to_string()]
+                            ["remoteAs"]
+                            .as_u64();
+                        let has = lab.nodes[other.0]
+                            .frr
+                            .as_ref()
+                            .and_then(|_| lab.vtysh(other.0, "show bgp summary json")["ipv4Unicast"]["as"].as_u64());
+                        if let (Some(x), Some(y)) = (expects, has) {
+                            if x != y {
+                                why = format!("it expects AS {x} of its peer, but the other end is AS {y}; {why}");
+                            }
+                        }
+                        match o.inside {
+                            Some((oi, _)) if oi != *a => {
+                                format!("it peers with {a}, but the other end's address on this tunnel is {oi}; {why}")
+                            }
+                            _ => why,
+                        }
                     } else if !missing.is_empty() {
                         format!("did not learn {} from {other_site}", missing.join(", "))
                     } else {
@@ -1396,7 +1435,7 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>) -> Report 
         }
         report.pings.push(PingResult { link: link.clone(), from: *from, to: *to, down: None, ok, expected: true, why });
     }
-    if std::env::var_os("LAB_NO_FAILOVER").is_none() {
+    if failover {
         for (link, from, to) in &pings {
             let site = site_of_ip(*from).unwrap_or_default();
             let up: Vec<(String, usize)> = promised
