@@ -430,13 +430,20 @@ impl Lab {
         let site = self.plan.sites.iter().find(|s| s.name == a.site).unwrap().clone();
         let private: Option<Ipv4Addr> = private_ip.parse().ok();
         // The address peers see: the plan's public IP, or the elastic IP on the EC2 interface.
-        let ec2 = private.and_then(|p| world::ec2_appliance(&self.world, p));
+        let azure_vm = site.platform == tunnelsmith::plan::Platform::Azure;
+        let ec2 = private.and_then(|p| {
+            if azure_vm {
+                world::azure_appliance(&self.world, p)
+            } else {
+                world::ec2_appliance(&self.world, p)
+            }
+        });
         let public: Ipv4Addr = match (&ec2, public_ip.parse::<Ipv4Addr>().ok()) {
             (Some(e), _) if e.public_ip.is_some() => e.public_ip.unwrap(),
             (_, Some(p)) => self.world.remap.ip(p),
             _ => {
                 return Err(format!(
-                    "{}: no public address (no elastic IP on its interface in the world, none in the plan)",
+                    "{}: no public address (no elastic or public IP on its interface in the world, none in the plan)",
                     a.site
                 ))
             }
@@ -445,6 +452,7 @@ impl Lab {
         let nat = (local != public).then_some((local, public));
         let sg = ec2.as_ref().map(|e| security_group_nft(&e.ingress));
         let forwards = ec2.is_none()
+            || (azure_vm && private.is_some_and(|p| world::azure_forwards(&self.world, p)))
             || self.world.ec2["eni"].as_object().is_some_and(|m| {
                 m.values().any(|e| e["PrivateIpAddress"].as_str() == Some(private_ip) && e["SourceDestCheck"] == false)
             });
@@ -930,8 +938,10 @@ impl Lab {
     fn wait_bgp(&self, expected: usize) {
         let t0 = Instant::now();
         while t0.elapsed() < BGP_WAIT {
-            let up = self.peers().iter().filter(|p| p.2 == "Established" && p.3 > 0).count();
-            if up >= expected {
+            let peers = self.peers();
+            let up = peers.iter().filter(|p| p.2 == "Established" && p.3 > 0).count();
+            let quiet = peers.iter().all(|p| p.2 != "Established" || p.3 > 0);
+            if up >= expected && quiet {
                 // One more round for the last updates.
                 std::thread::sleep(Duration::from_secs(2));
                 return;
@@ -1049,6 +1059,22 @@ impl Lab {
                 // Cloud (Cloud Router's dynamic routes), on premises (the appliance is the router).
                 for (i, l) in &learned {
                     match self.nodes[*i].kind {
+                        NodeKind::Appliance(_) if plan_site.platform == tunnelsmith::plan::Platform::Azure => {
+                            // A VNet sends traffic to an appliance only by a route table
+                            // associated with the host's subnet [AZ-UDR].
+                            for h in &hosts {
+                                match world::azure_routes(&self.world, *h) {
+                                    Ok(routes) => {
+                                        for (dest, hop) in routes {
+                                            if self.nodes[*i].outside.contains(&hop) && self.nodes[*i].forwards {
+                                                table.entry(dest).or_default().insert(via(*i));
+                                            }
+                                        }
+                                    }
+                                    Err(note) => notes.push(format!("{site}: {note}")),
+                                }
+                            }
+                        }
                         NodeKind::Appliance(_) => {
                             table.entry("0.0.0.0/0".parse().unwrap()).or_default().insert(via(*i));
                         }
@@ -1176,8 +1202,8 @@ fn emulated_frr(inst: &Instance, b: &world::Bgp) -> String {
     s
 }
 
-/// An EC2 security group as nft rules on the appliance's internet side (what AWS filters before
-/// the instance sees it): established traffic, then the ingress rules, then drop.
+/// An EC2 security group (or an Azure NSG) as nft rules on the appliance's interface: stateful,
+/// allow rules only, then drop [AWS-SG] [AZ-NSG]; decapsulated tunnel traffic is not on the interface.
 fn security_group_nft(ingress: &[(String, Option<(u16, u16)>, Ipv4Net)]) -> String {
     let mut s = String::from("table ip lab_sg {\n chain input {\n  type filter hook prerouting priority -150; policy accept;\n  iifname \"lo\" accept\n  iifname \"ipsec*\" accept\n  iifname \"vti*\" accept\n  ct state established,related accept\n");
     for (proto, ports, src) in ingress {
@@ -1286,7 +1312,11 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
     let bgp_expected = promised
         .iter()
         .filter(|(_, li, p)| resolved.links[*li].routing == Routing::Bgp && p.is_some_and(|p| lab.pairs[p].up))
-        .count();
+        .map(|(_, _, p)| {
+            let p = &lab.pairs[p.unwrap()];
+            [p.a.0, p.b.0].iter().filter(|&&n| lab.nodes[n].frr.is_some()).count()
+        })
+        .sum();
     if bgp_expected > 0 {
         lab.wait_bgp(bgp_expected);
     }
@@ -1375,6 +1405,22 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
                             if x != y {
                                 why = format!("it expects AS {x} of its peer, but the other end is AS {y}; {why}");
                             }
+                        }
+                        // Both ends waiting for the other to open the session.
+                        let passive = |n: usize, peer: Option<Ipv4Addr>| {
+                            peer.is_some_and(|p| {
+                                lab.nodes[n].frr.as_ref().is_some_and(|f| f.contains(&format!("neighbor {p} passive")))
+                            })
+                        };
+                        if passive(node, Some(*a)) && passive(other.0, me.inside.map(|x| x.0)) {
+                            why = format!(
+                                "both ends only wait for the other to open the session (passive), so it never starts{}; {why}",
+                                if [node, other.0].iter().all(|&n| lab.nodes[n].kind == NodeKind::Cloud(Kind::AzureGateway)) {
+                                    ": Azure does not initiate BGP toward APIPA peers [AZ-BGP-APIPA]"
+                                } else {
+                                    ""
+                                }
+                            );
                         }
                         match o.inside {
                             Some((oi, _)) if oi != *a => {

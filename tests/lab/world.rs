@@ -160,6 +160,14 @@ impl World {
         })
     }
 
+    /// [`World::call`] in one Azure resource group (names repeat across groups).
+    fn az_call(&self, rg: &str, words: &str, key: &str, value: &str) -> Option<&Call> {
+        self.calls
+            .iter()
+            .rev()
+            .find(|c| c.is("az", words) && c.opt("--resource-group") == Some(rg) && c.opt(key) == Some(value))
+    }
+
     fn ip(&self, v: &Value) -> Option<Ipv4Addr> {
         v.as_str()?.parse().ok().map(|a| self.remap.ip(a))
     }
@@ -371,7 +379,7 @@ fn azure(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
     for (key, gw) in w.az("vnet-gateway") {
         let rg = key.split('/').next().unwrap_or("");
         let gname = gw["name"].as_str().unwrap_or("");
-        let vnet_made = w.call("az", "network vnet create", "--name", gw["vnet"].as_str().unwrap_or(""));
+        let vnet_made = w.az_call(rg, "network vnet create", "--name", gw["vnet"].as_str().unwrap_or(""));
         let vnet_nets =
             nets(vnet_made.and_then(|c| c.opts.get("--address-prefixes")).map(Vec::as_slice).unwrap_or(&[]));
         let Some(site) = vnet_nets.first().and_then(site_of) else { continue };
@@ -406,12 +414,12 @@ fn azure(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                 let lng_name = c["localGateway"].as_str().unwrap_or("");
                 let lng = &w.json["az"][format!("{rg}/local-gateway/{lng_name}")];
                 let Some(remote) = w.ip(&lng["gatewayIpAddress"]) else { continue };
-                let lng_made = w.call("az", "network local-gateway create", "--name", lng_name);
+                let lng_made = w.az_call(rg, "network local-gateway create", "--name", lng_name);
                 let prefixes = nets(
                     lng_made.and_then(|m| m.opts.get("--local-address-prefixes")).map(Vec::as_slice).unwrap_or(&[]),
                 );
                 let policy = c["ipsecPolicies"].as_array().and_then(|p| p.last());
-                let policy_made = w.call("az", "network vpn-connection ipsec-policy add", "--connection-name", &cname);
+                let policy_made = w.az_call(rg, "network vpn-connection ipsec-policy add", "--connection-name", &cname);
                 let (ike, esp, child) = match (policy, policy_made) {
                     (Some(p), Some(m)) => {
                         let a = |v: Option<&str>| v.and_then(behaviour::algorithm).unwrap_or("unknown");
@@ -643,7 +651,8 @@ pub enum Target {
 }
 
 /// AWS: the routes of the route table associated with the subnet holding `host`, and whether the
-/// table propagates the VPC's VPN gateway. `None`: the host is in no AWS subnet of the world.
+/// table propagates the VPC's VPN gateway [AWS-RTB]; an interface route forwards only with the
+/// source/destination check off [AWS-SRCDST]. `None`: the host is in no AWS subnet of the world.
 pub fn aws_routes(w: &World, host: Ipv4Addr) -> Option<(String, Vec<(Ipv4Net, Target)>, bool)> {
     let subnet = w
         .aws("subnet")
@@ -719,4 +728,97 @@ pub fn ec2_appliance(w: &World, private_ip: Ipv4Addr) -> Option<Ec2Appliance> {
         }
     }
     Some(Ec2Appliance { private_ip, public_ip, ingress })
+}
+
+/// An appliance on an Azure VM: the public IP on its NIC, the NSG's inbound allow rules (with the
+/// default rule that admits the VNet), and whether the NIC forwards (IP forwarding).
+pub fn azure_appliance(w: &World, private_ip: Ipv4Addr) -> Option<Ec2Appliance> {
+    let nic =
+        w.calls.iter().rev().find(|c| {
+            c.is("az", "network nic create") && c.opt("--private-ip-address") == Some(&private_ip.to_string())
+        })?;
+    let rg = nic.opt("--resource-group").unwrap_or("");
+    let public_ip =
+        nic.opt("--public-ip-address").and_then(|p| w.ip(&w.json["az"][format!("{rg}/public-ip/{p}")]["ipAddress"]));
+    let mut ingress = Vec::new();
+    // AllowVnetInBound, one of every NSG's default rules [AZ-NSG].
+    let vnet = nic.opt("--vnet-name").and_then(|v| w.az_call(rg, "network vnet create", "--name", v));
+    for n in nets(vnet.and_then(|v| v.opts.get("--address-prefixes")).map(Vec::as_slice).unwrap_or(&[])) {
+        ingress.push(("-1".to_string(), None, n));
+    }
+    if let Some(nsg) = nic.opt("--network-security-group") {
+        for r in w.calls.iter().filter(|c| c.is("az", "network nsg rule create") && c.opt("--nsg-name") == Some(nsg)) {
+            if r.opt("--direction") != Some("Inbound") || r.opt("--access") != Some("Allow") {
+                continue;
+            }
+            // The rule must still exist in the world (a removed rule admits nothing).
+            let key = format!("{rg}/nsg rule/{nsg}/{}", r.opt("--name").unwrap_or(""));
+            if w.json["az"].get(&key).is_none() {
+                continue;
+            }
+            let proto = r.opt("--protocol").unwrap_or("*").to_ascii_lowercase();
+            let ports: Vec<u16> =
+                r.opts.get("--destination-port-ranges").into_iter().flatten().filter_map(|p| p.parse().ok()).collect();
+            for src in r.opts.get("--source-address-prefixes").into_iter().flatten() {
+                let Ok(n) = src.parse::<Ipv4Net>() else { continue };
+                let n = Ipv4Net::new(w.remap.ip(n.addr()), n.prefix_len()).unwrap();
+                let proto = match proto.as_str() {
+                    "*" => "-1".to_string(),
+                    p => p.to_string(),
+                };
+                if ports.is_empty() {
+                    ingress.push((proto.clone(), None, n));
+                }
+                for p in &ports {
+                    ingress.push((proto.clone(), Some((*p, *p)), n));
+                }
+            }
+        }
+    }
+    Some(Ec2Appliance { private_ip, public_ip, ingress })
+}
+
+/// Whether the NIC of an appliance on Azure forwards (`--ip-forwarding true`).
+pub fn azure_forwards(w: &World, private_ip: Ipv4Addr) -> bool {
+    w.calls
+        .iter()
+        .rev()
+        .find(|c| c.is("az", "network nic create") && c.opt("--private-ip-address") == Some(&private_ip.to_string()))
+        .and_then(|c| c.opt("--ip-forwarding"))
+        == Some("true")
+}
+
+/// Azure: the user-defined routes of the route table associated with the subnet holding `host`
+/// (prefix, next hop); `Err` says why there are none.
+pub fn azure_routes(w: &World, host: Ipv4Addr) -> Result<Vec<(Ipv4Net, Ipv4Addr)>, String> {
+    let subnet = w
+        .calls
+        .iter()
+        .filter(|c| c.is("az", "network vnet subnet create"))
+        .find(|c| {
+            nets(c.opts.get("--address-prefixes").map(Vec::as_slice).unwrap_or(&[])).iter().any(|n| n.contains(&host))
+        })
+        .ok_or_else(|| format!("{host} is in no subnet the world holds"))?;
+    let name = subnet.opt("--name").unwrap_or("");
+    let table = w
+        .calls
+        .iter()
+        .rev()
+        .filter(|c| {
+            (c.is("az", "network vnet subnet create") || c.is("az", "network vnet subnet update"))
+                && c.opt("--name") == Some(name)
+        })
+        .find_map(|c| c.opt("--route-table"))
+        .ok_or_else(|| {
+            format!("subnet {name} ({host}) has no route table associated, so the VNet routes nothing to the appliance")
+        })?;
+    Ok(w.calls
+        .iter()
+        .filter(|c| {
+            c.is("az", "network route-table route create")
+                && c.opt("--route-table-name") == Some(table)
+                && c.opt("--next-hop-type") == Some("VirtualAppliance")
+        })
+        .filter_map(|c| Some((c.opt("--address-prefix")?.parse().ok()?, c.opt("--next-hop-ip-address")?.parse().ok()?)))
+        .collect())
 }
