@@ -545,22 +545,35 @@ impl Lab {
 
     // ---- network ----------------------------------------------------------------------------------
 
+    /// A new namespace (deleted when the lab is dropped), also listed in `$LAB_NETNS_FILE` so that
+    /// `make test-lab`'s trap can stop its processes and delete it if this process is killed.
+    fn netns(&mut self) -> String {
+        let ns = self.nets.add();
+        if let Some(f) = std::env::var_os("LAB_NETNS_FILE") {
+            use std::io::Write as _;
+            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(f) {
+                let _ = writeln!(f, "{ns}");
+            }
+        }
+        ns
+    }
+
     /// The internet (a bridge), a namespace per node, a hosts namespace per site with the
     /// runbook's test addresses, and the fabric links between them.
     pub fn build(&mut self, hosts: &BTreeMap<String, Vec<Ipv4Addr>>) -> Result<(), String> {
-        self.inet = self.nets.add();
+        self.inet = self.netns();
         self.bridge = crate::appliance::unique("br");
         ip(&["-n", &self.inet, "link", "add", &self.bridge, "type", "bridge"])?;
         ip(&["-n", &self.inet, "link", "set", &self.bridge, "up"])?;
         for site in self.plan.sites.iter().map(|s| s.name.clone()).collect::<Vec<_>>() {
-            let ns = self.nets.add();
+            let ns = self.netns();
             for h in hosts.get(&site).into_iter().flatten() {
                 ip(&["-n", &ns, "addr", "add", &format!("{h}/32"), "dev", "lo"])?;
             }
             self.hosts.insert(site, ns);
         }
         for i in 0..self.nodes.len() {
-            let ns = self.nets.add();
+            let ns = self.netns();
             self.nodes[i].ns = ns.clone();
             let (va, vb) = (crate::appliance::unique("vi"), crate::appliance::unique("vo"));
             ip(&["link", "add", &va, "type", "veth", "peer", "name", &vb])?;
@@ -1549,7 +1562,8 @@ fn bgp_why(lab: &Lab, node: usize, peer: Ipv4Addr) -> String {
         parts.push(format!("last error {e}"));
     }
     for k in ["lastNotificationReason", "lastResetDueTo", "connectionsEstablished"] {
-        if let Some(x) = n[k].as_str() {
+        // FRR's reset reason before any session ever came up says nothing.
+        if let Some(x) = n[k].as_str().filter(|x| !x.contains("No AFI/SAFI activated")) {
             parts.push(format!("{k}: {x}"));
         }
     }
