@@ -1,8 +1,8 @@
 # The interop lab (issue 20; tests/lab.rs, tests/lab/). Included by the Makefile.
 #
-#   make bootstrap-lab    the appliance daemons (make bootstrap-appliance), then FRR (zebra, bgpd,
-#                         vtysh) and python3-jmespath from Debian (tests/lab/install-tools.sh; root;
-#                         skips what is installed)
+#   make bootstrap-lab    the appliance daemons and, besides them, FRR (zebra, bgpd, vtysh) and
+#                         python3-jmespath from Debian (scripts/install-appliance-tools.sh with
+#                         EXTRA_APT_PACKAGES; root; skips what is installed)
 #   make test-lab         every lab test, one plan at a time: the five presets and the extra plans of
 #                         tests/fixtures/plans/ pass; the mutation tests and the four pairings known
 #                         to be broken today fail the way they must. Every tool required; root.
@@ -27,8 +27,8 @@ endef
 
 .PHONY: bootstrap-lab test-lab lab
 
-bootstrap-lab: bootstrap-appliance
-	$(call stage,bootstrap (interop lab: frr),tests/lab/install-tools.sh)
+bootstrap-lab:
+	$(call stage,bootstrap (interop lab: appliance daemons + frr),EXTRA_APT_PACKAGES='frr python3-jmespath' scripts/install-appliance-tools.sh)
 
 test-lab: bootstrap-cloud
 	$(call stage,interop lab (presets / pairings / mutations / known broken),$(call lab_run,$(LAB_ENV) cargo test --test lab -- --test-threads=1 --nocapture))
@@ -39,4 +39,3 @@ lab:
 
 EXTRA_BOOTSTRAP += bootstrap-lab
 EXTRA_TESTS += test-lab
-SHELL_SCRIPTS += tests/lab/install-tools.sh

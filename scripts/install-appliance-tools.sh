@@ -11,12 +11,14 @@
 #   nftables         `nft -c` checks the generated firewall; the tunnel tests load it
 #   iputils-ping     the ping that crosses the namespace tunnel
 #   ShellCheck       lints the generated install scripts (Debian package shellcheck)
+#   $EXTRA_APT_PACKAGES  more Debian packages, e.g. the interop lab's `frr python3-jmespath` (mk/lab.mk)
 #
 # Only Debian's own packages, from the configured apt sources.
 set -euo pipefail
 
 STRONGSWAN_ROOT="${STRONGSWAN_ROOT:-/opt/tunnelsmith-tools/strongswan}"
 APT_PACKAGES=(libreswan nftables iproute2 iputils-ping shellcheck)
+read -r -a EXTRA <<<"${EXTRA_APT_PACKAGES:-}"
 # Runtime libraries of the unpacked strongSwan packages (their Depends: outside strongSwan).
 STRONGSWAN_DEPS=(libgmp10 libcap2 libssl3 libip4tc2 libpam0g libsystemd0)
 STRONGSWAN_PACKAGES=(libstrongswan libstrongswan-standard-plugins strongswan-libcharon strongswan-charon
@@ -43,7 +45,7 @@ apt_update_once() {
 }
 
 missing=()
-for pkg in "${APT_PACKAGES[@]}" "${STRONGSWAN_DEPS[@]}"; do
+for pkg in "${APT_PACKAGES[@]}" "${STRONGSWAN_DEPS[@]}" "${EXTRA[@]}"; do
   if installed "$pkg"; then
     say "skip: apt package $pkg is installed"
   else
@@ -58,7 +60,12 @@ if ((${#missing[@]})); then
     fi
   done
   say "apt-get install ${missing[*]}"
-  apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || apt-get install -y "${missing[@]}"
+  if ! apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
+    say "apt-get install failed: once more after apt-get update"
+    updated=false
+    apt_update_once
+    apt-get install -y "${missing[@]}"
+  fi
 fi
 
 # The Debian libreswan package starts nothing the tests need; keep the host's IKE ports free.

@@ -154,24 +154,11 @@ pub fn algorithm(name: &str) -> Option<&'static str> {
     NAMES.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
 }
 
-/// strongSwan's name of a DH group number (AWS Phase*DHGroupNumbers, VyOS dh-group) [SS-PROP].
+/// strongSwan's name of a DH group number (AWS Phase*DHGroupNumbers, VyOS dh-group): strongSwan's
+/// own keywords [SS-PROP], as the knowledge base holds them.
 pub fn dh_group(n: u32) -> Option<&'static str> {
-    Some(match n {
-        2 => "modp1024",
-        5 => "modp1536",
-        14 => "modp2048",
-        15 => "modp3072",
-        16 => "modp4096",
-        17 => "modp6144",
-        18 => "modp8192",
-        19 => "ecp256",
-        20 => "ecp384",
-        21 => "ecp521",
-        22 => "modp1024s160",
-        23 => "modp2048s224",
-        24 => "modp2048s256",
-        _ => return None,
-    })
+    use tunnelsmith::kb::dialects::{dh_group, Dialect};
+    u8::try_from(n).ok().and_then(|g| dh_group(Dialect::Strongswan, g))
 }
 
 /// Timers of the emulated BGP speakers: short, because the documented timers (Azure 60/180,

@@ -204,7 +204,7 @@ struct Node {
     /// An EC2 appliance: its security group as nft rules (input from the internet).
     sg: Option<String>,
     /// Its ingress rules (protocol, ports, source).
-    ingress: Vec<(String, Option<(u16, u16)>, Ipv4Net)>,
+    ingress: Vec<world::Rule>,
     forwards: bool,
 }
 
@@ -373,32 +373,25 @@ impl Lab {
         let dir = self.tmp.0.join(format!("n{}", self.nodes.len()));
         std::fs::create_dir_all(&dir).unwrap();
         // strongSwan plays the cloud's IKE end with exactly what the world holds.
-        let mut conf = String::from("connections {\n");
-        let mut secrets = String::from("secrets {\n");
-        for (i, c) in inst.conns.iter().enumerate() {
-            let version = if c.version == 0 { String::new() } else { format!("    version = {}\n", c.version) };
-            let start = if c.initiates { "start" } else { "none" };
-            let _ = write!(
-                conf,
-                "  c{i} {{\n{version}    local_addrs = {l}\n    remote_addrs = {r}\n    proposals = {ike}\n    rekey_time = {il}s\n    mobike = no\n    keyingtries = 0\n    dpd_delay = 5s\n\
-                 \x20   local {{\n      auth = psk\n      id = {l}\n    }}\n    remote {{\n      auth = psk\n      id = {r}\n    }}\n\
-                 \x20   children {{\n      c{i} {{\n        local_ts = 0.0.0.0/0\n        remote_ts = 0.0.0.0/0\n        esp_proposals = {esp}\n        rekey_time = {cl}s\n        start_action = {start}\n      }}\n    }}\n  }}\n",
-                l = c.local,
-                r = c.remote,
-                ike = c.ike,
-                esp = c.esp,
-                il = c.ike_lifetime,
-                cl = c.child_lifetime,
-            );
-            let _ = write!(
-                secrets,
-                "  ike-c{i} {{\n    id-1 = {}\n    id-2 = {}\n    secret = \"{}\"\n  }}\n",
-                c.local, c.remote, c.psk
-            );
-        }
-        conf.push_str("}\n");
-        conf.push_str(&secrets);
-        conf.push_str("}\n");
+        let conns: Vec<Swan> = inst
+            .conns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Swan {
+                name: format!("c{i}"),
+                version: c.version,
+                local: c.local,
+                remote: c.remote,
+                local_id: c.local.to_string(),
+                remote_id: c.remote.to_string(),
+                ike: c.ike.clone(),
+                esp: c.esp.clone(),
+                lifetimes: Some((c.ike_lifetime, c.child_lifetime)),
+                start: c.initiates,
+                psk: c.psk.clone(),
+            })
+            .collect();
+        let conf = swanctl_conf(&conns);
         std::fs::write(dir.join("swanctl.conf"), conf).unwrap();
         let frr = inst.bgp.as_ref().map(|b| emulated_frr(&inst, b));
         self.nodes.push(Node {
@@ -483,37 +476,27 @@ impl Lab {
             }
             Software::Vyos => {
                 // VyOS cannot run here: its set commands played by strongSwan.
-                let mut conf = String::from("connections {\n");
-                let mut secrets = String::from("secrets {\n");
-                for e in &a.ends {
-                    let v = e.vyos.as_ref().unwrap();
-                    let _ = write!(
-                        conf,
-                        "  {n} {{\n    version = {ver}\n    local_addrs = {l}\n    remote_addrs = {r}\n    proposals = {ike}\n    mobike = no\n    keyingtries = 0\n\
-                         \x20   local {{\n      auth = psk\n      id = {lid}\n    }}\n    remote {{\n      auth = psk\n      id = {rid}\n    }}\n\
-                         \x20   children {{\n      {n} {{\n        local_ts = 0.0.0.0/0\n        remote_ts = 0.0.0.0/0\n        esp_proposals = {esp}\n        start_action = {start}\n      }}\n    }}\n  }}\n",
-                        n = e.conn,
-                        ver = v.version,
-                        l = e.local,
-                        r = e.remote,
-                        ike = v.ike,
-                        esp = v.esp,
-                        lid = v.local_id,
-                        rid = v.remote_id,
-                        start = if v.initiates { "start" } else { "none" },
-                    );
-                    let _ = write!(
-                        secrets,
-                        "  ike-{n} {{\n    id-1 = {}\n    id-2 = {}\n    secret = \"{}\"\n  }}\n",
-                        v.local_id,
-                        v.remote_id,
-                        v.psk,
-                        n = e.conn
-                    );
-                }
-                conf.push_str("}\n");
-                conf.push_str(&secrets);
-                conf.push_str("}\n");
+                let conns: Vec<Swan> = a
+                    .ends
+                    .iter()
+                    .map(|e| {
+                        let v = e.vyos.as_ref().unwrap();
+                        Swan {
+                            name: e.conn.clone(),
+                            version: v.version,
+                            local: e.local,
+                            remote: e.remote,
+                            local_id: v.local_id.clone(),
+                            remote_id: v.remote_id.clone(),
+                            ike: v.ike.clone(),
+                            esp: v.esp.clone(),
+                            lifetimes: None,
+                            start: v.initiates,
+                            psk: v.psk.clone(),
+                        }
+                    })
+                    .collect();
+                let conf = swanctl_conf(&conns);
                 std::fs::write(&swanctl, conf).unwrap();
             }
             Software::Libreswan => {}
@@ -1125,6 +1108,21 @@ impl Lab {
         Ok(notes)
     }
 
+    /// Take the links of the pairs `down` down, route the sites again, run `ping` (its link, from,
+    /// to), then bring them back up.
+    fn ping_without(&mut self, down: &[usize], mut ping: PingResult, site: &str) -> PingResult {
+        for &p in down {
+            let _ = self.set_link(p, false);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = self.route_sites();
+        (ping.ok, ping.why) = self.ping(site, ping.from, ping.to);
+        for &p in down {
+            let _ = self.set_link(p, true);
+        }
+        ping
+    }
+
     fn hosts_of(&self, ns: &str) -> Vec<Ipv4Addr> {
         let o = run(Command::new("ip").args(["-n", ns, "-j", "-4", "addr", "show", "dev", "lo"]));
         let v: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
@@ -1179,6 +1177,59 @@ impl Drop for Lab {
     }
 }
 
+/// One connection strongSwan plays for an emulated end (a cloud, or VyOS from its set commands).
+struct Swan {
+    name: String,
+    /// 1 or 2 (0: either).
+    version: u8,
+    local: Ipv4Addr,
+    remote: Ipv4Addr,
+    local_id: String,
+    remote_id: String,
+    ike: String,
+    esp: String,
+    /// IKE SA and Child SA rekey times, when the end fixes them.
+    lifetimes: Option<(u32, u32)>,
+    start: bool,
+    psk: String,
+}
+
+/// A swanctl.conf with `conns` and their keys.
+fn swanctl_conf(conns: &[Swan]) -> String {
+    let mut conf = String::from("connections {\n");
+    let mut secrets = String::from("secrets {\n");
+    for c in conns {
+        let version = if c.version == 0 { String::new() } else { format!("    version = {}\n", c.version) };
+        let (ike_rekey, child_rekey) = match c.lifetimes {
+            Some((i, ch)) => (format!("    rekey_time = {i}s\n"), format!("        rekey_time = {ch}s\n")),
+            None => (String::new(), String::new()),
+        };
+        let _ = write!(
+            conf,
+            "  {n} {{\n{version}    local_addrs = {l}\n    remote_addrs = {r}\n    proposals = {ike}\n{ike_rekey}    mobike = no\n    keyingtries = 0\n    dpd_delay = 5s\n\
+             \x20   local {{\n      auth = psk\n      id = {lid}\n    }}\n    remote {{\n      auth = psk\n      id = {rid}\n    }}\n\
+             \x20   children {{\n      {n} {{\n        local_ts = 0.0.0.0/0\n        remote_ts = 0.0.0.0/0\n        esp_proposals = {esp}\n{child_rekey}        start_action = {start}\n      }}\n    }}\n  }}\n",
+            n = c.name,
+            l = c.local,
+            r = c.remote,
+            ike = c.ike,
+            esp = c.esp,
+            lid = c.local_id,
+            rid = c.remote_id,
+            start = if c.start { "start" } else { "none" },
+        );
+        let _ = write!(
+            secrets,
+            "  ike-{} {{\n    id-1 = {}\n    id-2 = {}\n    secret = \"{}\"\n  }}\n",
+            c.name, c.local_id, c.remote_id, c.psk
+        );
+    }
+    conf.push_str("}\n");
+    conf.push_str(&secrets);
+    conf.push_str("}\n");
+    conf
+}
+
 /// The FRR configuration of an emulated cloud speaker: its ASN, its neighbours (passive where the
 /// platform never initiates), what it advertises, and no transit where the platform gives none.
 fn emulated_frr(inst: &Instance, b: &world::Bgp) -> String {
@@ -1217,7 +1268,7 @@ fn emulated_frr(inst: &Instance, b: &world::Bgp) -> String {
 
 /// An EC2 security group (or an Azure NSG) as nft rules on the appliance's interface: stateful,
 /// allow rules only, then drop [AWS-SG] [AZ-NSG]; decapsulated tunnel traffic is not on the interface.
-fn security_group_nft(ingress: &[(String, Option<(u16, u16)>, Ipv4Net)]) -> String {
+fn security_group_nft(ingress: &[world::Rule]) -> String {
     let mut s = String::from("table ip lab_sg {\n chain input {\n  type filter hook prerouting priority -150; policy accept;\n  iifname \"lo\" accept\n  iifname \"ipsec*\" accept\n  iifname \"vti*\" accept\n  ct state established,related accept\n");
     for (proto, ports, src) in ingress {
         let rule = match (proto.as_str(), ports) {
@@ -1298,8 +1349,8 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
         v.sort();
         v.dedup();
     }
-    let steps: [&dyn Fn(&mut Lab) -> Result<(), String>; 4] =
-        [&|l| l.build(&hosts), &|l| l.ike(), &|l| l.links_up(), &|l| l.bgp()];
+    type Stage<'a> = &'a dyn Fn(&mut Lab) -> Result<(), String>;
+    let steps: [Stage; 4] = [&|l| l.build(&hosts), &|l| l.ike(), &|l| l.links_up(), &|l| l.bgp()];
     for s in steps {
         if let Err(e) = s(&mut lab) {
             report.errors.push(e);
@@ -1505,43 +1556,32 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
             if up.len() < 2 {
                 continue;
             }
+            let ping = PingResult {
+                link: link.clone(),
+                from: *from,
+                to: *to,
+                down: None,
+                ok: false,
+                expected: true,
+                why: String::new(),
+            };
             for (id, p) in &up {
-                let _ = lab.set_link(*p, false);
-                std::thread::sleep(Duration::from_millis(300));
-                let _ = lab.route_sites();
-                let (ok, why) = lab.ping(&site, *from, *to);
-                report.pings.push(PingResult {
-                    link: link.clone(),
-                    from: *from,
-                    to: *to,
-                    down: Some(id.clone()),
-                    ok,
-                    expected: true,
-                    why,
-                });
-                let _ = lab.set_link(*p, true);
+                report.pings.push(lab.ping_without(
+                    &[*p],
+                    PingResult { down: Some(id.clone()), ..ping.clone() },
+                    &site,
+                ));
                 if baseline > 0 {
                     lab.wait_bgp(baseline);
                 }
             }
             if resolved.links.len() == 1 {
-                for (_, p) in &up {
-                    let _ = lab.set_link(*p, false);
-                }
-                let _ = lab.route_sites();
-                let (ok, why) = lab.ping(&site, *from, *to);
-                report.pings.push(PingResult {
-                    link: link.clone(),
-                    from: *from,
-                    to: *to,
-                    down: Some("every tunnel".into()),
-                    ok,
-                    expected: false,
-                    why,
-                });
-                for (_, p) in &up {
-                    let _ = lab.set_link(*p, true);
-                }
+                let all: Vec<usize> = up.iter().map(|(_, p)| *p).collect();
+                report.pings.push(lab.ping_without(
+                    &all,
+                    PingResult { down: Some("every tunnel".into()), expected: false, ..ping },
+                    &site,
+                ));
             }
             if bgp_expected > 0 {
                 lab.wait_bgp(baseline);

@@ -653,7 +653,7 @@ pub enum Target {
 /// AWS: the routes of the route table associated with the subnet holding `host`, and whether the
 /// table propagates the VPC's VPN gateway [AWS-RTB]; an interface route forwards only with the
 /// source/destination check off [AWS-SRCDST]. `None`: the host is in no AWS subnet of the world.
-pub fn aws_routes(w: &World, host: Ipv4Addr) -> Option<(String, Vec<(Ipv4Net, Target)>, bool)> {
+pub fn aws_routes(w: &World, host: Ipv4Addr) -> Option<RouteTable> {
     let subnet = w
         .aws("subnet")
         .into_iter()
@@ -696,12 +696,19 @@ pub fn aws_routes(w: &World, host: Ipv4Addr) -> Option<(String, Vec<(Ipv4Net, Ta
     Some((rt["RouteTableId"].as_str().unwrap_or("").to_string(), routes, propagates))
 }
 
+/// A firewall allow rule: protocol (`-1` for any), port range, source.
+pub type Rule = (String, Option<(u16, u16)>, Ipv4Net);
+
+/// A VPC route table as it applies to one host: its id (or why there is none), its routes, and
+/// whether it propagates the VPN gateway's routes.
+pub type RouteTable = (String, Vec<(Ipv4Net, Target)>, bool);
+
 /// An appliance on EC2: its public address (the elastic IP on its interface) and the security
 /// group ingress rules of that interface (protocol, port range, source).
 pub struct Ec2Appliance {
     pub private_ip: Ipv4Addr,
     pub public_ip: Option<Ipv4Addr>,
-    pub ingress: Vec<(String, Option<(u16, u16)>, Ipv4Net)>,
+    pub ingress: Vec<Rule>,
 }
 
 pub fn ec2_appliance(w: &World, private_ip: Ipv4Addr) -> Option<Ec2Appliance> {
