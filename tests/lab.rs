@@ -309,3 +309,42 @@ fn mutation_removed_security_group_rule_breaks_the_ping() {
         &[&["ping 10.50.0.11 → 10.60.0.10", "security group", "admits nothing from 10.50.0.11"]],
     );
 }
+
+/// The behaviour row no plan reaches today (apply stops first on gcp-gcp-bgp.json): Google refuses
+/// an external VPN gateway that holds one of its own HA VPN addresses [GCP-HA-TS], so the emulated
+/// Google end holds no connection for such a tunnel, and says why.
+#[test]
+fn google_refuses_an_external_gateway_holding_its_own_address() {
+    use lab::world::{Call, Remap, World};
+    use serde_json::json;
+    let subnet = |net: &str, range: &str| Call {
+        prog: "gcloud".into(),
+        words: ["compute", "networks", "subnets", "create", "s"].map(String::from).to_vec(),
+        opts: [("--network".to_string(), vec![net.to_string()]), ("--range".to_string(), vec![range.to_string()])]
+            .into(),
+    };
+    let w = World {
+        json: json!({"gcloud": {
+            "vpn-gateways/a": {"name": "a", "network": "net-a", "vpnInterfaces": [{"id": 0, "ipAddress": "203.0.113.1"}, {"id": 1, "ipAddress": "203.0.113.2"}]},
+            "vpn-gateways/b": {"name": "b", "network": "net-b", "vpnInterfaces": [{"id": 0, "ipAddress": "203.0.113.3"}, {"id": 1, "ipAddress": "203.0.113.4"}]},
+            "external-vpn-gateways/b-peer": {"name": "b-peer", "interfaces": [{"id": 0, "ipAddress": "203.0.113.3"}]},
+            "external-vpn-gateways/dc": {"name": "dc", "interfaces": [{"id": 0, "ipAddress": "198.51.100.9"}]},
+            "vpn-tunnels/p-a-b-t1": {"name": "p-a-b-t1", "vpn-gateway": "a", "interface": "0", "peer-external-gateway": "b-peer", "peer-external-gateway-interface": "0"},
+            "vpn-tunnels/p-a-dc-t1": {"name": "p-a-dc-t1", "vpn-gateway": "a", "interface": "1", "peer-external-gateway": "dc", "peer-external-gateway-interface": "0"}
+        }}),
+        ec2: serde_json::Value::Null,
+        calls: vec![subnet("net-a", "10.21.0.0/24"), subnet("net-b", "10.22.0.0/24")],
+        remap: Remap::default(),
+    };
+    let site_of = |n: &ipnet::Ipv4Net| Some(if n.addr().octets()[1] == 21 { "a" } else { "b" }.to_string());
+    let all = lab::world::instances(&w, &site_of);
+    let a = all.iter().find(|i| i.site == "a").unwrap();
+    assert_eq!(a.conns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["p-a-dc-t1"], "{a:?}");
+    assert_eq!(a.refused.len(), 1, "{a:?}");
+    assert!(
+        a.refused[0].0 == "p-a-b-t1"
+            && a.refused[0].1.contains("203.0.113.3")
+            && a.refused[0].1.contains("[GCP-HA-TS]"),
+        "{a:?}"
+    );
+}

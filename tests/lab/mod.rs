@@ -206,6 +206,8 @@ struct Node {
     /// Its ingress rules (protocol, ports, source).
     ingress: Vec<world::Rule>,
     forwards: bool,
+    /// Connections the platform would not accept (see `world::Instance::refused`).
+    refused: Vec<(String, String)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -414,6 +416,7 @@ impl Lab {
             sg: None,
             ingress: Vec::new(),
             forwards: true,
+            refused: inst.refused.clone(),
         });
     }
 
@@ -522,6 +525,7 @@ impl Lab {
             sg,
             ingress: ec2.map(|e| e.ingress).unwrap_or_default(),
             forwards,
+            refused: Vec::new(),
         });
         Ok(())
     }
@@ -1404,7 +1408,11 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
                 id: id.clone(),
                 ends: String::new(),
                 up: false,
-                why: if holders.is_empty() {
+                why: if let Some((_, why)) =
+                    lab.nodes.iter().flat_map(|n| n.refused.iter()).find(|(name, _)| names(name, id))
+                {
+                    why.clone()
+                } else if holders.is_empty() {
                     "no gateway holds a connection for it".into()
                 } else {
                     format!("its ends do not hold each other's addresses: {}", holders.join("; "))

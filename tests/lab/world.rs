@@ -236,6 +236,8 @@ pub struct Instance {
     pub bgp: Option<Bgp>,
     /// The site's prefixes behind it (routed to the site's hosts).
     pub behind: Vec<Ipv4Net>,
+    /// Connections the world names that the platform would not accept: (name, why).
+    pub refused: Vec<(String, String)>,
 }
 
 /// The site whose address spaces contain `net`.
@@ -368,6 +370,7 @@ fn aws(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                 }],
                 bgp,
                 behind: vpc_nets.clone(),
+                refused: Vec::new(),
             });
         }
     }
@@ -497,6 +500,7 @@ fn azure(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                 }),
                 conns,
                 behind: vnet_nets.clone(),
+                refused: Vec::new(),
             });
         }
     }
@@ -522,6 +526,14 @@ fn gcp(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
         let mut conns = Vec::new();
         let mut neighbors = Vec::new();
         let mut asn = 0;
+        let mut refused = Vec::new();
+        // Addresses of every HA VPN gateway: Google's own.
+        let google: Vec<Ipv4Addr> = w
+            .gc("vpn-gateways")
+            .into_iter()
+            .flat_map(|g| g["vpnInterfaces"].as_array().cloned().unwrap_or_default())
+            .filter_map(|i| w.ip(&i["ipAddress"]))
+            .collect();
         for t in w.gc("vpn-tunnels").into_iter().filter(|t| t["vpn-gateway"] == gname) {
             let tname = t["name"].as_str().unwrap_or("").to_string();
             let iface: usize = t["interface"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -545,6 +557,13 @@ fn gcp(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                 t["peer-address"].as_str().and_then(|s| s.parse().ok()).map(|a| w.remap.ip(a))
             };
             let Some(remote) = remote else { continue };
+            if t["peer-external-gateway"].is_string() && google.contains(&remote) {
+                refused.push((
+                    tname.clone(),
+                    format!("Google refuses an external VPN gateway holding its own address {remote}: HA VPN to HA VPN needs --peer-gcp-gateway [GCP-HA-TS]"),
+                ));
+                continue;
+            }
             let made = w.call("gcloud", "compute vpn-tunnels create", "", &tname);
             let psk = made.and_then(|m| m.opt("--shared-secret")).unwrap_or("").to_string();
             let version: u8 = t["ike-version"].as_str().and_then(|s| s.parse().ok()).unwrap_or(2);
@@ -623,6 +642,7 @@ fn gcp(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
             bgp: (!neighbors.is_empty()).then(|| Bgp { asn, neighbors, networks: subnets.clone(), transit: b.transit }),
             conns,
             behind: subnets.clone(),
+            refused,
         });
     }
 }
