@@ -258,6 +258,19 @@ fn mutation_changed_asn_breaks_the_sessions() {
 }
 
 #[test]
+fn mutation_removed_gcp_firewall_rule_breaks_the_pings() {
+    caught(
+        preset("004"),
+        "the Google Cloud firewall rule for the peers removed",
+        &|w| {
+            let fw = w.json["gcloud"].as_object_mut().unwrap();
+            fw.retain(|k, _| !k.starts_with("firewall-rules/"));
+        },
+        &[&["ping 172.16.1.10 → 10.0.1.10", "firewall of Google Cloud network", "admits no ICMP from 172.16.1.10"]],
+    );
+}
+
+#[test]
 fn mutation_changed_psk_breaks_the_tunnel() {
     caught(
         preset("003"),

@@ -446,7 +446,7 @@ impl Lab {
         };
         let local = a.ends.first().map(|e| e.local).unwrap_or(public);
         let nat = (local != public).then_some((local, public));
-        let sg = ec2.as_ref().map(|e| security_group_nft(&e.ingress));
+        let sg = ec2.as_ref().map(|e| firewall_nft("lab_sg", "prerouting priority -150", &e.ingress));
         let forwards = ec2.is_none()
             || (azure_vm && private.is_some_and(|p| world::azure_forwards(&self.world, p)))
             || self.world.ec2["eni"].as_object().is_some_and(|m| {
@@ -623,13 +623,22 @@ impl Lab {
                 self.nodes[i].fabric = Some((nside, hside));
             }
         }
-        for h in self.hosts.values() {
+        for (site, h) in &self.hosts {
             sh(self.nets.exec(h).args([
                 "sysctl",
                 "-qw",
                 "net.ipv4.conf.all.rp_filter=0",
                 "net.ipv4.conf.default.rp_filter=0",
             ]))?;
+            // A Google Cloud VM sees only what its network's firewall admits.
+            let gcp = self.plan.sites.iter().any(|s| &s.name == site && s.platform == tunnelsmith::plan::Platform::Gcp);
+            if let Some(host) = hosts.get(site).and_then(|v| v.first()).filter(|_| gcp) {
+                if let Some((_, rules)) = world::gcp_ingress(&self.world, *host) {
+                    let f = self.tmp.0.join(format!("gcp-fw-{site}.nft"));
+                    std::fs::write(&f, firewall_nft("lab_gcp_fw", "input priority 0", &rules)).unwrap();
+                    sh(self.nets.exec(h).arg(crate::appliance::NFT).arg("-f").arg(&f))?;
+                }
+            }
         }
         Ok(())
     }
@@ -1159,8 +1168,13 @@ impl Lab {
         }
         let route =
             run(Command::new("ip").args(["-n", ns, "route", "get", &to.to_string(), "from", &from.to_string()]));
+        // The destination's firewall, where the lab emulates one.
+        let blocked = world::gcp_ingress(&self.world, to)
+            .filter(|(_, rules)| !rules.iter().any(|(p, _, src)| (p == "-1" || p == "icmp") && src.contains(&from)));
         let why = if !route.status.success() {
             format!("{site} has no route to {to} (what its cloud holds sends it nowhere)")
+        } else if let Some((network, _)) = blocked {
+            format!("no reply: the firewall of Google Cloud network {network} admits no ICMP from {from} (implied deny ingress) [GCP-FW]")
         } else {
             format!("no reply ({})", t.lines().find(|l| l.contains("packet loss")).unwrap_or("no answer").trim())
         };
@@ -1272,8 +1286,10 @@ fn emulated_frr(inst: &Instance, b: &world::Bgp) -> String {
 
 /// An EC2 security group (or an Azure NSG) as nft rules on the appliance's interface: stateful,
 /// allow rules only, then drop [AWS-SG] [AZ-NSG]; decapsulated tunnel traffic is not on the interface.
-fn security_group_nft(ingress: &[world::Rule]) -> String {
-    let mut s = String::from("table ip lab_sg {\n chain input {\n  type filter hook prerouting priority -150; policy accept;\n  iifname \"lo\" accept\n  iifname \"ipsec*\" accept\n  iifname \"vti*\" accept\n  ct state established,related accept\n");
+/// A Google Cloud VPC firewall on a VM is the same kind of filter (ingress allow rules, then the
+/// implied deny) [GCP-FW].
+fn firewall_nft(table: &str, hook: &str, ingress: &[world::Rule]) -> String {
+    let mut s = format!("table ip {table} {{\n chain input {{\n  type filter hook {hook}; policy accept;\n  iifname \"lo\" accept\n  iifname \"ipsec*\" accept\n  iifname \"vti*\" accept\n  ct state established,related accept\n");
     for (proto, ports, src) in ingress {
         let rule = match (proto.as_str(), ports) {
             ("-1", _) => String::new(),

@@ -849,3 +849,30 @@ pub fn azure_routes(w: &World, host: Ipv4Addr) -> Result<Vec<(Ipv4Net, Ipv4Addr)
         .filter_map(|c| Some((c.opt("--address-prefix")?.parse().ok()?, c.opt("--next-hop-ip-address")?.parse().ok()?)))
         .collect())
 }
+
+/// Google Cloud: the network of the subnet holding `host`, and the ingress allow rules of its
+/// firewall (protocol `-1` for all); everything else is dropped by the implied deny-ingress rule
+/// [GCP-FW]. `None`: the host is in no Google Cloud subnet of the world.
+pub fn gcp_ingress(w: &World, host: Ipv4Addr) -> Option<(String, Vec<Rule>)> {
+    let subnet = w
+        .calls
+        .iter()
+        .filter(|c| c.is("gcloud", "compute networks subnets create"))
+        .find(|c| c.opt("--range").and_then(|r| r.parse::<Ipv4Net>().ok()).is_some_and(|n| n.contains(&host)))?;
+    let network = subnet.opt("--network")?.to_string();
+    let mut rules = Vec::new();
+    for r in w.gc("firewall-rules").into_iter().filter(|r| r["network"].as_str() == Some(network.as_str())) {
+        if r["direction"].as_str().is_some_and(|d| !d.eq_ignore_ascii_case("INGRESS")) {
+            continue;
+        }
+        let sources = nets(&[r["source-ranges"].as_str().unwrap_or("").to_string()]);
+        for proto in r["allow"].as_str().unwrap_or("").split(',') {
+            let proto = proto.split(':').next().unwrap_or("").to_ascii_lowercase();
+            let proto = if proto == "all" { "-1".to_string() } else { proto };
+            for s in &sources {
+                rules.push((proto.clone(), None, *s));
+            }
+        }
+    }
+    Some((network, rules))
+}
