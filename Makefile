@@ -97,7 +97,7 @@ clippy-wasm:
 	$(call stage,clippy (wasm32 split),cargo clippy --target $(WASM_TARGET) --lib --bins --features split -- -D warnings)
 
 shellcheck:
-	$(call stage,shellcheck,shellcheck $(SHELL_SCRIPTS))
+	$(call stage,shellcheck,shellcheck -x $(SHELL_SCRIPTS))
 
 # The engine's unit, property and golden tests (native; never compiles Leptos).
 test-native:

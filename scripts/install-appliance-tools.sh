@@ -11,12 +11,14 @@
 #   nftables         `nft -c` checks the generated firewall; the tunnel tests load it
 #   iputils-ping     the ping that crosses the namespace tunnel
 #   ShellCheck       lints the generated install scripts (Debian package shellcheck)
+#   $EXTRA_APT_PACKAGES  more Debian packages, e.g. the interop lab's `frr python3-jmespath` (mk/lab.mk)
 #
 # Only Debian's own packages, from the configured apt sources.
 set -euo pipefail
 
 STRONGSWAN_ROOT="${STRONGSWAN_ROOT:-/opt/tunnelsmith-tools/strongswan}"
 APT_PACKAGES=(libreswan nftables iproute2 iputils-ping shellcheck)
+read -r -a EXTRA <<<"${EXTRA_APT_PACKAGES:-}"
 # Runtime libraries of the unpacked strongSwan packages (their Depends: outside strongSwan).
 STRONGSWAN_DEPS=(libgmp10 libcap2 libssl3 libip4tc2 libpam0g libsystemd0)
 STRONGSWAN_PACKAGES=(libstrongswan libstrongswan-standard-plugins strongswan-libcharon strongswan-charon
@@ -34,7 +36,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 [[ "$(id -u)" == 0 ]] || die "run as root: the packages install system-wide and the tests create network namespaces"
 command -v apt-get >/dev/null || die "apt-get not found: this script installs Debian packages"
 
-apt_install "${APT_PACKAGES[@]}" "${STRONGSWAN_DEPS[@]}"
+apt_install "${APT_PACKAGES[@]}" "${STRONGSWAN_DEPS[@]}" "${EXTRA[@]}"
 
 # The Debian libreswan package starts nothing the tests need; keep the host's IKE ports free.
 if command -v systemctl >/dev/null && systemctl is-active --quiet ipsec 2>/dev/null; then

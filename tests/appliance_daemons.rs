@@ -159,58 +159,6 @@ fn libreswan_accepts_every_generated_conn_and_proposal() {
     println!("libreswan: {conns} generated conns passed addconn --checkconfig / algparse");
 }
 
-/// Start pluto for one generated end in namespace `ns`; its control socket.
-fn start_pluto(nets: &Netns, daemons: &mut Daemons, ns: &str, dir: &Path, root: &Path) -> String {
-    let ipsec_d = root.join("etc/ipsec.d");
-    // The namespace kernel has no XFRM interfaces (pluto refuses the conn when it cannot make
-    // ipsecN), so only for this negotiation the conn runs without `ipsec-interface=`; the file
-    // as generated is what the addconn test checks. The updown script is the installed one.
-    for f in std::fs::read_dir(&ipsec_d).unwrap() {
-        let f = f.unwrap().path();
-        if f.extension().is_some_and(|e| e == "conf") {
-            let t = read(&f);
-            assert!(t.contains("    ipsec-interface="), "{}", f.display());
-            let t: String = t
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("ipsec-interface="))
-                .map(|l| format!("{l}\n"))
-                .collect();
-            let t = t.replace("leftupdown=/etc/", &format!("leftupdown={}/etc/", root.display()));
-            std::fs::write(&f, t).unwrap();
-        }
-    }
-    let conf = dir.join("ipsec.conf");
-    std::fs::write(
-        &conf,
-        format!("config setup\n    logfile={}/pluto.log\n\ninclude {}/*.conf\n", dir.display(), ipsec_d.display()),
-    )
-    .unwrap();
-    let secrets = dir.join("ipsec.secrets");
-    std::fs::write(&secrets, format!("include {}/*.secrets\n", ipsec_d.display())).unwrap();
-    let nss = dir.join("nss");
-    std::fs::create_dir_all(&nss).unwrap();
-    ok(Command::new(CERTUTIL).args(["-N", "--empty-password", "-d"]).arg(format!("sql:{}", nss.display())));
-    let run_dir = dir.join("run");
-    std::fs::create_dir_all(&run_dir).unwrap();
-    let mut cmd = nets.exec(ns);
-    cmd.arg(PLUTO)
-        .arg("--nofork")
-        .arg("--config")
-        .arg(&conf)
-        .arg("--rundir")
-        .arg(&run_dir)
-        .arg("--nssdir")
-        .arg(&nss)
-        .arg("--secretsfile")
-        .arg(&secrets);
-    daemons.spawn(cmd, &dir.join("pluto.out"));
-    let ctl = run_dir.join("pluto.ctl");
-    wait_for(Duration::from_secs(10), || ctl.exists().then_some(()))
-        .unwrap_or_else(|| panic!("pluto did not start:\n{}", read(&dir.join("pluto.out"))));
-    ok(nets.exec(ns).arg(IPSEC).args(["addconn", "--autoall", "--config"]).arg(&conf).arg("--ctlsocket").arg(&ctl));
-    ctl.display().to_string()
-}
-
 /// The namespaces and plutos live as long as this (dropped: killed and deleted).
 struct LibreswanPair {
     _nets: Netns,

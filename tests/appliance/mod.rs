@@ -304,11 +304,16 @@ pub fn conn_values(text: &str) -> BTreeMap<String, String> {
 /// kernel-libipsec routes the remote traffic selector (0.0.0.0/0) into its TUN device, in routing
 /// table 220, with a `throw` route for the peer so that IKE and ESP still reach it.
 pub fn strongswan_conf(dir: &Path) -> PathBuf {
+    strongswan_conf_with(dir, "")
+}
+
+/// [`strongswan_conf`] with more `charon` settings (e.g. `install_routes = no`).
+pub fn strongswan_conf_with(dir: &Path, charon: &str) -> PathBuf {
     let conf = dir.join("strongswan.conf");
     std::fs::write(
         &conf,
         format!(
-            "charon {{\n  load = random nonce openssl kdf hmac sha1 sha2 aes gcm pem pkcs1 x509 \
+            "charon {{\n  {charon}\n  load = random nonce openssl kdf hmac sha1 sha2 aes gcm pem pkcs1 x509 \
              kernel-libipsec kernel-netlink socket-default vici\n  \
              plugins {{\n    vici {{\n      socket = unix://{dir}/charon.vici\n    }}\n  }}\n  \
              filelog {{\n    log {{\n      path = {dir}/charon.log\n      default = 1\n      ike = 2\n      \
@@ -334,7 +339,12 @@ fn in_strongswan_root(program: &Path, args: &str) -> String {
 
 /// Start charon in namespace `ns`, configured from `dir` (see [`strongswan_conf`]).
 pub fn start_charon(nets: &Netns, daemons: &mut Daemons, ns: &str, dir: &Path) {
-    let conf = strongswan_conf(dir);
+    start_charon_with(nets, daemons, ns, dir, "")
+}
+
+/// [`start_charon`] with more `charon` settings (see [`strongswan_conf_with`]).
+pub fn start_charon_with(nets: &Netns, daemons: &mut Daemons, ns: &str, dir: &Path, settings: &str) {
+    let conf = strongswan_conf_with(dir, settings);
     let mut cmd = nets.exec(ns);
     cmd.args(["unshare", "--mount", "sh", "-c", &in_strongswan_root(&charon(), "")]).env("STRONGSWAN_CONF", &conf);
     daemons.spawn(cmd, &dir.join("charon.out"));
@@ -350,4 +360,58 @@ pub fn swanctl_cmd(nets: &Netns, ns: &str, dir: &Path, args: &str) -> Output {
     cmd.args(["unshare", "--mount", "sh", "-c", &in_strongswan_root(&swanctl(), &format!("{args} {uri}"))])
         .env("STRONGSWAN_CONF", dir.join("strongswan.conf"));
     run(&mut cmd)
+}
+
+// ---- Libreswan in a namespace -------------------------------------------------------------------
+
+/// Start pluto for one generated end in namespace `ns`; its control socket.
+pub fn start_pluto(nets: &Netns, daemons: &mut Daemons, ns: &str, dir: &Path, root: &Path) -> String {
+    let ipsec_d = root.join("etc/ipsec.d");
+    // The namespace kernel has no XFRM interfaces (pluto refuses the conn when it cannot make
+    // ipsecN), so only for this negotiation the conn runs without `ipsec-interface=`; the file
+    // as generated is what the addconn test checks. The updown script is the installed one.
+    for f in std::fs::read_dir(&ipsec_d).unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|e| e == "conf") {
+            let t = read(&f);
+            assert!(t.contains("    ipsec-interface="), "{}", f.display());
+            let t: String = t
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("ipsec-interface="))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let t = t.replace("leftupdown=/etc/", &format!("leftupdown={}/etc/", root.display()));
+            std::fs::write(&f, t).unwrap();
+        }
+    }
+    let conf = dir.join("ipsec.conf");
+    std::fs::write(
+        &conf,
+        format!("config setup\n    logfile={}/pluto.log\n\ninclude {}/*.conf\n", dir.display(), ipsec_d.display()),
+    )
+    .unwrap();
+    let secrets = dir.join("ipsec.secrets");
+    std::fs::write(&secrets, format!("include {}/*.secrets\n", ipsec_d.display())).unwrap();
+    let nss = dir.join("nss");
+    std::fs::create_dir_all(&nss).unwrap();
+    ok(Command::new(CERTUTIL).args(["-N", "--empty-password", "-d"]).arg(format!("sql:{}", nss.display())));
+    let run_dir = dir.join("run");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    let mut cmd = nets.exec(ns);
+    cmd.arg(PLUTO)
+        .arg("--nofork")
+        .arg("--config")
+        .arg(&conf)
+        .arg("--rundir")
+        .arg(&run_dir)
+        .arg("--nssdir")
+        .arg(&nss)
+        .arg("--secretsfile")
+        .arg(&secrets);
+    daemons.spawn(cmd, &dir.join("pluto.out"));
+    let ctl = run_dir.join("pluto.ctl");
+    wait_for(Duration::from_secs(10), || ctl.exists().then_some(()))
+        .unwrap_or_else(|| panic!("pluto did not start:\n{}", read(&dir.join("pluto.out"))));
+    ok(nets.exec(ns).arg(IPSEC).args(["addconn", "--autoall", "--config"]).arg(&conf).arg("--ctlsocket").arg(&ctl));
+    ctl.display().to_string()
 }

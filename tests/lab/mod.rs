@@ -1,0 +1,1654 @@
+//! The interop lab: a plan applied to the stand-in clouds, then both ends of every tunnel run in
+//! network namespaces (appliances on their generated files, cloud ends emulated from the world
+//! and `behaviour`), with IKE, BGP and the runbook's pings checked. See docs/ARCHITECTURE.md,
+//! "The interop lab".
+
+#![allow(dead_code)]
+
+pub mod appliances;
+pub mod behaviour;
+pub mod world;
+
+use crate::appliance::{
+    read, run, start_charon_with, start_pluto, swanctl_cmd, text, wait_for, Daemons, Netns, TempDir, IPSEC, PING,
+};
+use crate::apply_support;
+use appliances::{Appliance, Software};
+use behaviour::Kind;
+use ipnet::Ipv4Net;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use tunnelsmith::plan::{Gateway, Plan, Routing};
+use world::{Instance, Target, World};
+
+pub const ZEBRA: &str = "/usr/lib/frr/zebra";
+pub const BGPD: &str = "/usr/lib/frr/bgpd";
+pub const VTYSH: &str = "/usr/bin/vtysh";
+
+/// charon settings of every strongSwan in the lab: ESP in userspace (kernel-libipsec) without
+/// its routes, because the tunnel's inner link is a veth pair (no XFRM interfaces here).
+const CHARON: &str = "install_routes = no";
+
+/// How long IKE and BGP get to come up.
+const IKE_WAIT: Duration = Duration::from_secs(25);
+const BGP_WAIT: Duration = Duration::from_secs(20);
+
+/// A change to what the clouds hold after apply (a mutation test), or to the appliance files.
+pub type Mutation<'a> = &'a dyn Fn(&mut World);
+
+// ---- results ----------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct TunnelResult {
+    /// The plan's tunnel id (`aws-azure-t1`).
+    pub id: String,
+    pub ends: String,
+    pub up: bool,
+    pub why: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionResult {
+    pub tunnel: String,
+    pub speaker: String,
+    pub peer: String,
+    pub state: String,
+    pub learned: Vec<String>,
+    pub ok: bool,
+    pub why: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PingResult {
+    pub link: String,
+    pub from: Ipv4Addr,
+    pub to: Ipv4Addr,
+    /// Which tunnel was taken down first (`None`: all up).
+    pub down: Option<String>,
+    pub ok: bool,
+    pub expected: bool,
+    pub why: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub plan: String,
+    pub tunnels: Vec<TunnelResult>,
+    pub sessions: Vec<SessionResult>,
+    pub pings: Vec<PingResult>,
+    /// Anything else that fails the run (apply, setup).
+    pub errors: Vec<String>,
+    pub secs: f64,
+}
+
+impl Report {
+    pub fn failures(&self) -> Vec<String> {
+        let mut f = self.errors.clone();
+        f.extend(
+            self.tunnels.iter().filter(|t| !t.up).map(|t| format!("tunnel {}: IKE not established: {}", t.id, t.why)),
+        );
+        f.extend(
+            self.sessions
+                .iter()
+                .filter(|s| !s.ok)
+                .map(|s| format!("BGP {} on tunnel {}: {}: {}", s.speaker, s.tunnel, s.state, s.why)),
+        );
+        f.extend(self.pings.iter().filter(|p| p.ok != p.expected).map(|p| {
+            let down = p.down.as_deref().map(|d| format!(" with {d} down")).unwrap_or_default();
+            format!("ping {} → {} (link {}){down}: {}", p.from, p.to, p.link, p.why)
+        }));
+        f
+    }
+
+    pub fn passed(&self) -> bool {
+        self.failures().is_empty()
+    }
+
+    pub fn render(&self) -> String {
+        let mut s = format!("interop lab: {} ({:.0} s)\n", self.plan, self.secs);
+        for e in &self.errors {
+            let _ = writeln!(s, "  ERROR {e}");
+        }
+        for t in &self.tunnels {
+            let _ = writeln!(
+                s,
+                "  tunnel {:<18} IKE {:<15} {}{}",
+                t.id,
+                if t.up { "established" } else { "NOT established" },
+                t.ends,
+                if t.up { String::new() } else { format!(": {}", t.why) }
+            );
+        }
+        for b in &self.sessions {
+            let _ = writeln!(
+                s,
+                "  bgp    {:<18} {} → {} {} learned [{}]{}",
+                b.tunnel,
+                b.speaker,
+                b.peer,
+                b.state,
+                b.learned.join(", "),
+                if b.ok { String::new() } else { format!(": {}", b.why) }
+            );
+        }
+        for p in &self.pings {
+            let down = p.down.as_deref().map(|d| format!(" ({d} down)")).unwrap_or_default();
+            let verdict = match (p.ok, p.expected) {
+                (true, true) => "ok".to_string(),
+                (false, false) => "fails, as it must".to_string(),
+                (true, false) => "answered, but must not".to_string(),
+                (false, true) => format!("FAILED: {}", p.why),
+            };
+            let _ = writeln!(s, "  ping   {} → {} link {}{down}: {verdict}", p.from, p.to, p.link);
+        }
+        let f = self.failures();
+        let _ = writeln!(
+            s,
+            "  {}",
+            if f.is_empty() { "PASS".to_string() } else { format!("FAIL: {} problem(s)", f.len()) }
+        );
+        s
+    }
+}
+
+// ---- the nodes -----------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Daemon {
+    Charon,
+    Pluto,
+}
+
+/// One IKE end in a node.
+#[derive(Clone, Debug)]
+struct End {
+    /// The daemon's conn name.
+    conn: String,
+    /// What the world or the files call it.
+    label: String,
+    /// The address peers see (after NAT).
+    public: Ipv4Addr,
+    remote: Ipv4Addr,
+    iface: String,
+    /// Address on the inner link: `addr/len`, or a /32 with the peer address it reaches.
+    inside: Option<(Ipv4Addr, u8)>,
+    peer_inside: Option<Ipv4Addr>,
+    mtu: u32,
+    static_routes: Vec<(Ipv4Net, u32)>,
+}
+
+struct Node {
+    label: String,
+    site: String,
+    kind: NodeKind,
+    ns: String,
+    dir: PathBuf,
+    daemon: Daemon,
+    ends: Vec<End>,
+    /// Addresses on its internet-facing veth, and 1:1 NAT (private → public) for a cloud VM.
+    outside: Vec<Ipv4Addr>,
+    nat: Option<(Ipv4Addr, Ipv4Addr)>,
+    frr: Option<String>,
+    behind: Vec<Ipv4Net>,
+    fabric: Option<(Ipv4Addr, Ipv4Addr)>,
+    updown: Option<PathBuf>,
+    pluto_ctl: Option<String>,
+    /// The appliance's installed files (Libreswan: pluto reads them).
+    root: Option<PathBuf>,
+    firewall: Option<PathBuf>,
+    /// An EC2 appliance: its security group as nft rules (input from the internet).
+    sg: Option<String>,
+    /// Its ingress rules (protocol, ports, source).
+    ingress: Vec<world::Rule>,
+    forwards: bool,
+    /// Connections the platform would not accept (see `world::Instance::refused`).
+    refused: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NodeKind {
+    Cloud(Kind),
+    Appliance(Software),
+}
+
+/// A pair of ends that hold each other's addresses: one tunnel.
+#[derive(Clone, Debug)]
+struct Pair {
+    a: (usize, usize),
+    b: (usize, usize),
+    up: bool,
+    why: String,
+    /// Interfaces made for it (kept to take it down).
+    made: bool,
+}
+
+// ---- the lab -------------------------------------------------------------------------------------
+
+pub struct Lab {
+    nets: Netns,
+    daemons: Daemons,
+    tmp: TempDir,
+    inet: String,
+    bridge: String,
+    nodes: Vec<Node>,
+    hosts: BTreeMap<String, String>,
+    pairs: Vec<Pair>,
+    world: World,
+    plan: Plan,
+    fabric_next: u32,
+}
+
+/// Tools the lab needs (besides the cloud stand-ins' Python).
+pub fn tools() -> Vec<(String, &'static str)> {
+    vec![
+        (crate::appliance::charon().display().to_string(), "strongSwan charon"),
+        (crate::appliance::libipsec_plugin().display().to_string(), "strongSwan kernel-libipsec"),
+        (crate::appliance::PLUTO.to_string(), "libreswan"),
+        (crate::appliance::NFT.to_string(), "nftables"),
+        (PING.to_string(), "iputils-ping"),
+        (ZEBRA.to_string(), "frr"),
+        (BGPD.to_string(), "frr"),
+        (VTYSH.to_string(), "frr"),
+    ]
+}
+
+fn sh(cmd: &mut Command) -> Result<String, String> {
+    let o = run(cmd);
+    if o.status.success() {
+        Ok(text(&o))
+    } else {
+        Err(format!("{cmd:?}: {}", text(&o)))
+    }
+}
+
+fn ip(args: &[&str]) -> Result<String, String> {
+    sh(Command::new("ip").args(args))
+}
+
+/// Apply `plan` to fresh stand-ins; the apply folder (holding world/ and the state).
+pub fn apply(plan: &Plan, python: &Path) -> Result<apply_support::Lab, String> {
+    let l = apply_support::Lab::new("lab", "003-strongswan-ec2-to-aws-vgw", &["aws", "az", "gcloud"], python);
+    std::fs::write(&l.plan, plan.to_json_pretty()).unwrap();
+    let keys = apply_support::keys(plan);
+    std::fs::write(l.dir.join("plan/secrets.env"), keys.to_env()).unwrap();
+    // aws: the stand-in plus the EC2 calls of an appliance on EC2 (tests/lab/aws_ec2.py).
+    let ext = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/aws_ec2.py")).unwrap();
+    let body = ext.split_once('\n').map(|x| x.1).unwrap_or("");
+    std::fs::write(l.bin.join("aws"), format!("#!{}\n{body}", python.display())).unwrap();
+    let mut l = l;
+    l.env.push(("STANDIN_PY".into(), apply_support::standins_dir().join("standin.py").display().to_string()));
+    let r = l.run(&["apply", "--yes"], &[]);
+    if r.code != Some(0) {
+        return Err(format!("tunnelsmith apply exited {:?}:\n{}", r.code, r.all()));
+    }
+    Ok(l)
+}
+
+impl Lab {
+    fn site_of(plan: &Plan) -> impl Fn(&Ipv4Net) -> Option<String> + '_ {
+        move |n: &Ipv4Net| {
+            plan.sites
+                .iter()
+                .find(|s| {
+                    s.address_spaces
+                        .iter()
+                        .filter_map(|a| a.parse::<Ipv4Net>().ok())
+                        .any(|a| a.contains(n) || n.contains(&a))
+                })
+                .map(|s| s.name.clone())
+        }
+    }
+
+    /// Build every node of the plan: emulated cloud instances from the world, appliances from
+    /// their files; `mutate` changes what the clouds hold first.
+    pub fn new(plan: &Plan, applied: &apply_support::Lab, mutate: Option<Mutation>) -> Result<Lab, String> {
+        let mut world = World::load(&applied.dir.join("world"));
+        let site_of = Self::site_of(plan);
+        if let Some(m) = mutate {
+            m(&mut world);
+        }
+        let instances = world::instances(&world, &site_of);
+        let mut lab = Lab {
+            nets: Netns::default(),
+            daemons: Daemons::default(),
+            tmp: TempDir::new("lab"),
+            inet: String::new(),
+            bridge: String::new(),
+            nodes: Vec::new(),
+            hosts: BTreeMap::new(),
+            pairs: Vec::new(),
+            world,
+            plan: plan.clone(),
+            fabric_next: 0,
+        };
+        for inst in instances {
+            lab.add_instance(inst);
+        }
+        let bundle = applied.state_dir().join("bundle");
+        if bundle.exists() {
+            std::fs::copy(applied.dir.join("plan/secrets.env"), bundle.join("secrets.env"))
+                .map_err(|e| e.to_string())?;
+            let outputs = bundle.join("outputs.env");
+            let t = std::fs::read_to_string(&outputs).unwrap_or_default();
+            std::fs::write(&outputs, lab.world.remap.text(&t)).map_err(|e| e.to_string())?;
+        }
+        for s in &plan.sites {
+            if let Gateway::Appliance { software, private_ip, public_ip, .. } = &s.gateway {
+                let sw = match software {
+                    tunnelsmith::plan::Software::Strongswan => Software::Strongswan,
+                    tunnelsmith::plan::Software::Libreswan => Software::Libreswan,
+                    tunnelsmith::plan::Software::Vyos => Software::Vyos,
+                };
+                let root = lab.tmp.0.join(format!("root-{}", s.name));
+                let a = appliances::install(&bundle, &s.name, sw, &plan.name, &root, &lab.world.remap)?;
+                lab.add_appliance(a, private_ip, public_ip)?;
+            }
+        }
+        Ok(lab)
+    }
+
+    fn add_instance(&mut self, inst: Instance) {
+        let ends = inst
+            .conns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let nbr = inst.bgp.as_ref().and_then(|b| b.neighbors.iter().find(|n| n.conn == c.name)).map(|n| n.ip);
+                End {
+                    conn: format!("c{i}"),
+                    label: c.name.clone(),
+                    public: c.local,
+                    remote: c.remote,
+                    iface: format!("t{i}"),
+                    inside: c.inside,
+                    peer_inside: nbr,
+                    mtu: 1500,
+                    static_routes: c.static_routes.iter().map(|p| (*p, 100 + i as u32)).collect(),
+                }
+            })
+            .collect();
+        let dir = self.tmp.0.join(format!("n{}", self.nodes.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // strongSwan plays the cloud's IKE end with exactly what the world holds.
+        let conns: Vec<Swan> = inst
+            .conns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Swan {
+                name: format!("c{i}"),
+                version: c.version,
+                local: c.local,
+                remote: c.remote,
+                local_id: c.local.to_string(),
+                remote_id: c.remote.to_string(),
+                ike: c.ike.clone(),
+                esp: c.esp.clone(),
+                lifetimes: Some((c.ike_lifetime, c.child_lifetime)),
+                start: c.initiates,
+                psk: c.psk.clone(),
+            })
+            .collect();
+        let conf = swanctl_conf(&conns);
+        std::fs::write(dir.join("swanctl.conf"), conf).unwrap();
+        let frr = inst.bgp.as_ref().map(|b| emulated_frr(&inst, b));
+        self.nodes.push(Node {
+            label: inst.label.clone(),
+            site: inst.site.clone(),
+            kind: NodeKind::Cloud(inst.kind),
+            ns: String::new(),
+            dir,
+            daemon: Daemon::Charon,
+            ends,
+            outside: inst.outside.clone(),
+            nat: None,
+            frr,
+            behind: inst.behind.clone(),
+            fabric: None,
+            updown: None,
+            pluto_ctl: None,
+            root: None,
+            firewall: None,
+            sg: None,
+            ingress: Vec::new(),
+            forwards: true,
+            refused: inst.refused.clone(),
+        });
+    }
+
+    fn add_appliance(&mut self, a: Appliance, private_ip: &str, public_ip: &str) -> Result<(), String> {
+        let dir = self.tmp.0.join(format!("n{}", self.nodes.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let site = self.plan.sites.iter().find(|s| s.name == a.site).unwrap().clone();
+        let private: Option<Ipv4Addr> = private_ip.parse().ok();
+        // The address peers see: the plan's public IP, or the elastic IP on the EC2 interface.
+        let azure_vm = site.platform == tunnelsmith::plan::Platform::Azure;
+        let ec2 = private.and_then(|p| {
+            if azure_vm {
+                world::azure_appliance(&self.world, p)
+            } else {
+                world::ec2_appliance(&self.world, p)
+            }
+        });
+        let public: Ipv4Addr = match (&ec2, public_ip.parse::<Ipv4Addr>().ok()) {
+            (Some(e), _) if e.public_ip.is_some() => e.public_ip.unwrap(),
+            (_, Some(p)) => self.world.remap.ip(p),
+            _ => {
+                return Err(format!(
+                    "{}: no public address (no elastic or public IP on its interface in the world, none in the plan)",
+                    a.site
+                ))
+            }
+        };
+        let local = a.ends.first().map(|e| e.local).unwrap_or(public);
+        let nat = (local != public).then_some((local, public));
+        let sg = ec2.as_ref().map(|e| firewall_nft("lab_sg", "prerouting priority -150", &e.ingress));
+        let forwards = ec2.is_none()
+            || (azure_vm && private.is_some_and(|p| world::azure_forwards(&self.world, p)))
+            || self.world.ec2["eni"].as_object().is_some_and(|m| {
+                m.values().any(|e| e["PrivateIpAddress"].as_str() == Some(private_ip) && e["SourceDestCheck"] == false)
+            });
+        let ends = a
+            .ends
+            .iter()
+            .map(|e| End {
+                conn: e.conn.clone(),
+                label: format!("{} {}", a.site, e.conn),
+                public,
+                remote: e.remote,
+                iface: e.iface.clone(),
+                inside: e.inside.map(|n| (n.addr(), n.prefix_len())),
+                peer_inside: None,
+                mtu: e.mtu,
+                static_routes: e.static_routes.clone(),
+            })
+            .collect();
+        let daemon = if a.software == Software::Libreswan { Daemon::Pluto } else { Daemon::Charon };
+        let swanctl = dir.join("swanctl.conf");
+        match a.software {
+            Software::Strongswan => {
+                let conf = a.swanctl.clone().unwrap();
+                // The updown script is run by the lab when the tunnel's link comes up (below).
+                let t = read(&conf).replace("updown = /etc/", "# updown = /etc/");
+                std::fs::write(&conf, t).unwrap();
+                std::fs::write(&swanctl, format!("include {}\n", conf.display())).unwrap();
+            }
+            Software::Vyos => {
+                // VyOS cannot run here: its set commands played by strongSwan.
+                let conns: Vec<Swan> = a
+                    .ends
+                    .iter()
+                    .map(|e| {
+                        let v = e.vyos.as_ref().unwrap();
+                        Swan {
+                            name: e.conn.clone(),
+                            version: v.version,
+                            local: e.local,
+                            remote: e.remote,
+                            local_id: v.local_id.clone(),
+                            remote_id: v.remote_id.clone(),
+                            ike: v.ike.clone(),
+                            esp: v.esp.clone(),
+                            lifetimes: None,
+                            start: v.initiates,
+                            psk: v.psk.clone(),
+                        }
+                    })
+                    .collect();
+                let conf = swanctl_conf(&conns);
+                std::fs::write(&swanctl, conf).unwrap();
+            }
+            Software::Libreswan => {}
+        }
+        let behind: Vec<Ipv4Net> = site.address_spaces.iter().filter_map(|a| a.parse().ok()).collect();
+        self.nodes.push(Node {
+            label: format!("{} ({:?})", a.site, a.software).to_lowercase(),
+            site: a.site.clone(),
+            kind: NodeKind::Appliance(a.software),
+            ns: String::new(),
+            dir,
+            daemon,
+            ends,
+            outside: vec![local],
+            nat,
+            frr: a.frr.clone(),
+            behind,
+            fabric: None,
+            updown: a.updown.clone(),
+            pluto_ctl: None,
+            root: Some(a.root.clone()),
+            firewall: a.firewall.clone(),
+            sg,
+            ingress: ec2.map(|e| e.ingress).unwrap_or_default(),
+            forwards,
+            refused: Vec::new(),
+        });
+        Ok(())
+    }
+
+    // ---- network ----------------------------------------------------------------------------------
+
+    /// A new namespace (deleted when the lab is dropped), also listed in `$LAB_NETNS_FILE` so that
+    /// `make test-lab`'s trap can stop its processes and delete it if this process is killed.
+    fn netns(&mut self) -> String {
+        let ns = self.nets.add();
+        if let Some(f) = std::env::var_os("LAB_NETNS_FILE") {
+            use std::io::Write as _;
+            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(f) {
+                let _ = writeln!(f, "{ns}");
+            }
+        }
+        ns
+    }
+
+    /// The internet (a bridge), a namespace per node, a hosts namespace per site with the
+    /// runbook's test addresses, and the fabric links between them.
+    pub fn build(&mut self, hosts: &BTreeMap<String, Vec<Ipv4Addr>>) -> Result<(), String> {
+        self.inet = self.netns();
+        self.bridge = crate::appliance::unique("br");
+        ip(&["-n", &self.inet, "link", "add", &self.bridge, "type", "bridge"])?;
+        ip(&["-n", &self.inet, "link", "set", &self.bridge, "up"])?;
+        for site in self.plan.sites.iter().map(|s| s.name.clone()).collect::<Vec<_>>() {
+            let ns = self.netns();
+            for h in hosts.get(&site).into_iter().flatten() {
+                ip(&["-n", &ns, "addr", "add", &format!("{h}/32"), "dev", "lo"])?;
+            }
+            self.hosts.insert(site, ns);
+        }
+        for i in 0..self.nodes.len() {
+            let ns = self.netns();
+            self.nodes[i].ns = ns.clone();
+            let (va, vb) = (crate::appliance::unique("vi"), crate::appliance::unique("vo"));
+            ip(&["link", "add", &va, "type", "veth", "peer", "name", &vb])?;
+            ip(&["link", "set", &va, "netns", &self.inet])?;
+            ip(&["-n", &self.inet, "link", "set", &va, "master", &self.bridge, "up"])?;
+            ip(&["link", "set", &vb, "netns", &ns])?;
+            ip(&["-n", &ns, "link", "set", &vb, "name", "wan0"])?;
+            ip(&["-n", &ns, "link", "set", "wan0", "up"])?;
+            let mut addrs = self.nodes[i].outside.clone();
+            if let Some((_, public)) = self.nodes[i].nat {
+                addrs.push(public);
+            }
+            for a in &addrs {
+                ip(&["-n", &ns, "addr", "add", &format!("{a}/32"), "dev", "wan0"])?;
+            }
+            ip(&["-n", &ns, "route", "add", "default", "dev", "wan0"])?;
+            sh(self.nets.exec(&ns).args([
+                "sysctl",
+                "-qw",
+                "net.ipv4.ip_forward=1",
+                "net.ipv4.conf.all.rp_filter=0",
+                "net.ipv4.conf.default.rp_filter=0",
+            ]))?;
+            let mut nft = String::new();
+            if let Some((private, public)) = self.nodes[i].nat {
+                let _ = write!(
+                    nft,
+                    "table ip lab_nat {{\n chain pre {{ type nat hook prerouting priority -100; ip daddr {public} dnat to {private}; }}\n chain post {{ type nat hook postrouting priority 100; oifname \"wan0\" ip saddr {private} snat to {public}; }}\n}}\n"
+                );
+            }
+            if let Some(sg) = &self.nodes[i].sg {
+                nft.push_str(sg);
+            }
+            if !nft.is_empty() {
+                let f = self.nodes[i].dir.join("cloud.nft");
+                std::fs::write(&f, &nft).unwrap();
+                sh(self.nets.exec(&ns).arg(crate::appliance::NFT).arg("-f").arg(&f))?;
+            }
+            if let Some(fw) = &self.nodes[i].firewall {
+                sh(self.nets.exec(&ns).arg(crate::appliance::NFT).arg("-f").arg(fw))
+                    .map_err(|e| format!("{}: the generated firewall.nft does not load: {e}", self.nodes[i].label))?;
+            }
+            // The fabric: the node and its site's hosts.
+            let site = self.nodes[i].site.clone();
+            if let Some(h) = self.hosts.get(&site).cloned() {
+                let base = u32::from(Ipv4Addr::new(169, 254, 240, 0)) + 4 * self.fabric_next;
+                self.fabric_next += 1;
+                let (hside, nside) = (Ipv4Addr::from(base + 1), Ipv4Addr::from(base + 2));
+                let (fa, fb) = (crate::appliance::unique("fa"), crate::appliance::unique("fb"));
+                ip(&["link", "add", &fa, "type", "veth", "peer", "name", &fb])?;
+                ip(&["link", "set", &fa, "netns", &h])?;
+                ip(&["link", "set", &fb, "netns", &ns])?;
+                ip(&["-n", &h, "addr", "add", &format!("{hside}/30"), "dev", &fa])?;
+                ip(&["-n", &ns, "addr", "add", &format!("{nside}/30"), "dev", &fb])?;
+                ip(&["-n", &h, "link", "set", &fa, "up"])?;
+                ip(&["-n", &ns, "link", "set", &fb, "up"])?;
+                for p in &self.nodes[i].behind {
+                    ip(&["-n", &ns, "route", "replace", &p.to_string(), "via", &hside.to_string()])?;
+                }
+                self.nodes[i].fabric = Some((nside, hside));
+            }
+        }
+        for (site, h) in &self.hosts {
+            sh(self.nets.exec(h).args([
+                "sysctl",
+                "-qw",
+                "net.ipv4.conf.all.rp_filter=0",
+                "net.ipv4.conf.default.rp_filter=0",
+            ]))?;
+            // A Google Cloud VM sees only what its network's firewall admits.
+            let gcp = self.plan.sites.iter().any(|s| &s.name == site && s.platform == tunnelsmith::plan::Platform::Gcp);
+            if let Some(host) = hosts.get(site).and_then(|v| v.first()).filter(|_| gcp) {
+                if let Some((_, rules)) = world::gcp_ingress(&self.world, *host) {
+                    let f = self.tmp.0.join(format!("gcp-fw-{site}.nft"));
+                    std::fs::write(&f, firewall_nft("lab_gcp_fw", "input priority 0", &rules)).unwrap();
+                    sh(self.nets.exec(h).arg(crate::appliance::NFT).arg("-f").arg(&f))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ---- IKE ----------------------------------------------------------------------------------------
+
+    /// Start every IKE daemon (responders first), then wait for each pair of ends.
+    pub fn ike(&mut self) -> Result<(), String> {
+        // Pairs: ends holding each other's addresses.
+        for (i, n) in self.nodes.iter().enumerate() {
+            for (k, e) in n.ends.iter().enumerate() {
+                for (j, m) in self.nodes.iter().enumerate().skip(i + 1) {
+                    for (l, f) in m.ends.iter().enumerate() {
+                        if f.public == e.remote && e.public == f.remote {
+                            self.pairs.push(Pair { a: (i, k), b: (j, l), up: false, why: String::new(), made: false });
+                        }
+                    }
+                }
+            }
+        }
+        let mut order: Vec<usize> = (0..self.nodes.len()).collect();
+        order.sort_by_key(|&i| matches!(self.nodes[i].kind, NodeKind::Appliance(_)));
+        for i in order {
+            let n = &self.nodes[i];
+            match n.daemon {
+                Daemon::Charon => {
+                    start_charon_with(&self.nets, &mut self.daemons, &n.ns, &n.dir, CHARON);
+                    let o = swanctl_cmd(
+                        &self.nets,
+                        &n.ns,
+                        &n.dir,
+                        &format!("--load-all --file {}", n.dir.join("swanctl.conf").display()),
+                    );
+                    if !o.status.success() {
+                        return Err(format!("{}: swanctl --load-all: {}", n.label, text(&o)));
+                    }
+                }
+                Daemon::Pluto => {
+                    let root = n.root.clone().unwrap();
+                    let ctl = start_pluto(&self.nets, &mut self.daemons, &n.ns, &n.dir, &root);
+                    for e in &n.ends {
+                        let _ = run(self.nets.exec(&n.ns).arg(IPSEC).args([
+                            "whack",
+                            "--ctlsocket",
+                            &ctl,
+                            "--initiate",
+                            "--name",
+                            &e.conn,
+                            "--asynchronous",
+                        ]));
+                    }
+                    self.nodes[i].pluto_ctl = Some(ctl);
+                }
+            }
+        }
+        // kernel-libipsec routes everything into its TUN device through table 220 (its
+        // install_routes setting notwithstanding); here the tunnel's link is the veth pair.
+        for n in &self.nodes {
+            if n.daemon == Daemon::Charon {
+                while ip(&["-n", &n.ns, "rule", "del", "pref", "220"]).is_ok() {}
+            }
+        }
+        let t0 = Instant::now();
+        loop {
+            let mut all = true;
+            for p in 0..self.pairs.len() {
+                if !self.pairs[p].up {
+                    self.pairs[p].up = self.established(self.pairs[p].a) || self.established(self.pairs[p].b);
+                    all &= self.pairs[p].up;
+                }
+            }
+            if all || t0.elapsed() > IKE_WAIT {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        for p in 0..self.pairs.len() {
+            if !self.pairs[p].up {
+                self.pairs[p].why = self.why_not(self.pairs[p].a, self.pairs[p].b);
+            }
+        }
+        Ok(())
+    }
+
+    fn log(&self, node: usize) -> String {
+        let n = &self.nodes[node];
+        match n.daemon {
+            Daemon::Charon => read(&n.dir.join("charon.log")),
+            Daemon::Pluto => read(&n.dir.join("pluto.log")),
+        }
+    }
+
+    /// Whether the end's daemon reports the tunnel's Child SA negotiated.
+    fn established(&self, (node, end): (usize, usize)) -> bool {
+        let n = &self.nodes[node];
+        let conn = &n.ends[end].conn;
+        let log = self.log(node);
+        match n.daemon {
+            Daemon::Charon => {
+                log.lines().any(|l| l.contains(&format!("CHILD_SA {conn}{{")) && l.contains("established"))
+            }
+            Daemon::Pluto => {
+                log.lines().any(|l| l.contains(&format!("\"{conn}\"")) && l.contains("established Child SA"))
+            }
+        }
+    }
+
+    /// Why a pair did not come up, from both daemons' logs.
+    fn why_not(&self, a: (usize, usize), b: (usize, usize)) -> String {
+        let mut reasons = BTreeSet::new();
+        for (node, end) in [a, b] {
+            let e = &self.nodes[node].ends[end];
+            let log = self.log(node);
+            // A node's log: its daemon's every tunnel (a cloud end holds one or a few).
+            let any = |ws: &[&str]| {
+                log.lines().any(|l| {
+                    ws.iter().any(|w| l.contains(w))
+                        && (l.contains(&e.conn) || l.contains(&e.remote.to_string()) || l.contains("notify"))
+                })
+            };
+            if any(&["AUTHENTICATION_FAILED", "MAC mismatched"]) {
+                reasons.insert("pre-shared keys differ (AUTHENTICATION_FAILED)".to_string());
+            }
+            if any(&["NO_PROPOSAL_CHOSEN", "no acceptable proposal"]) {
+                reasons.insert("no proposal both ends accept (NO_PROPOSAL_CHOSEN)".to_string());
+            }
+            if any(&["no IKE config found", "no matching peer config", "no suitable connection"]) {
+                reasons.insert(format!("{} holds no connection for {}", e.public, e.remote));
+            }
+        }
+        let retrans = |(node, end): (usize, usize)| {
+            let e = &self.nodes[node].ends[end];
+            self.log(node).lines().any(|l| {
+                (l.contains("retransmit") || l.contains("giving up"))
+                    && (l.contains(&e.conn) || l.contains(&e.remote.to_string()))
+            })
+        };
+        if reasons.is_empty() && (retrans(a) || retrans(b)) {
+            reasons.insert("no answer to IKE (UDP 500/4500 dropped on the way, or nobody listening)".to_string());
+        }
+        if reasons.is_empty() {
+            reasons.insert(format!("no IKE exchange completed within {} s", IKE_WAIT.as_secs()));
+        }
+        reasons.into_iter().collect::<Vec<_>>().join("; ")
+    }
+
+    // ---- the inner links --------------------------------------------------------------------------
+
+    /// A veth pair carrying the tunnel's inside addresses, for each pair whose IKE came up.
+    pub fn links_up(&mut self) -> Result<(), String> {
+        for p in 0..self.pairs.len() {
+            if self.pairs[p].up && !self.pairs[p].made {
+                self.make_link(p)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn make_link(&mut self, p: usize) -> Result<(), String> {
+        let (a, b) = (self.pairs[p].a, self.pairs[p].b);
+        let (ta, tb) = (crate::appliance::unique("ia"), crate::appliance::unique("ib"));
+        ip(&["link", "add", &ta, "type", "veth", "peer", "name", &tb])?;
+        // Peers of a /32 end: the other end's inside address.
+        let other_inside = |x: (usize, usize)| self.nodes[x.0].ends[x.1].inside.map(|i| i.0);
+        let (ia, ib) = (other_inside(a), other_inside(b));
+        for ((node, end), tmp, peer) in [(a, &ta, ib), (b, &tb, ia)] {
+            let n = &self.nodes[node];
+            let e = &n.ends[end];
+            ip(&["link", "set", tmp, "netns", &n.ns])?;
+            ip(&["-n", &n.ns, "link", "set", tmp, "name", &e.iface])?;
+            ip(&["-n", &n.ns, "link", "set", &e.iface, "mtu", &e.mtu.min(1500).to_string()])?;
+            if let Some((addr, len)) = e.inside {
+                let peer = e.peer_inside.or(peer);
+                match (len, peer) {
+                    (32, Some(pr)) => ip(&[
+                        "-n",
+                        &n.ns,
+                        "addr",
+                        "add",
+                        &addr.to_string(),
+                        "peer",
+                        &format!("{pr}/32"),
+                        "dev",
+                        &e.iface,
+                    ])?,
+                    _ => ip(&["-n", &n.ns, "addr", "add", &format!("{addr}/{len}"), "dev", &e.iface])?,
+                };
+            }
+            sh(self.nets.exec(&n.ns).args([
+                "sysctl",
+                "-qw",
+                &format!("net.ipv4.conf.{}.proxy_arp=1", e.iface),
+                &format!("net.ipv4.conf.{}.rp_filter=0", e.iface),
+                &format!("net.ipv4.neigh.{}.proxy_delay=0", e.iface),
+            ]))?;
+        }
+        self.pairs[p].made = true;
+        self.set_link(p, true)
+    }
+
+    /// Bring a tunnel's link up or down, with what the ends do when a tunnel comes and goes:
+    /// the cloud's static routes, the appliance's updown.sh (as its IPsec daemon would run it).
+    fn set_link(&mut self, p: usize, up: bool) -> Result<(), String> {
+        for (node, end) in [self.pairs[p].a, self.pairs[p].b] {
+            let n = &self.nodes[node];
+            let e = &n.ends[end];
+            ip(&["-n", &n.ns, "link", "set", &e.iface, if up { "up" } else { "down" }])?;
+            for (pfx, metric) in &e.static_routes {
+                if up {
+                    ip(&[
+                        "-n",
+                        &n.ns,
+                        "route",
+                        "replace",
+                        &pfx.to_string(),
+                        "dev",
+                        &e.iface,
+                        "metric",
+                        &metric.to_string(),
+                    ])?;
+                } else {
+                    let _ = ip(&[
+                        "-n",
+                        &n.ns,
+                        "route",
+                        "del",
+                        &pfx.to_string(),
+                        "dev",
+                        &e.iface,
+                        "metric",
+                        &metric.to_string(),
+                    ]);
+                }
+            }
+            if let Some(updown) = &n.updown {
+                sh(self
+                    .nets
+                    .exec(&n.ns)
+                    .arg("sh")
+                    .arg(updown)
+                    .env("PLUTO_CONNECTION", &e.conn)
+                    .env("PLUTO_VERB", if up { "up-client" } else { "down-client" }))?;
+            }
+        }
+        Ok(())
+    }
+
+    // ---- BGP --------------------------------------------------------------------------------------
+
+    /// zebra and bgpd in every node with a BGP configuration.
+    pub fn bgp(&mut self) -> Result<(), String> {
+        for n in &self.nodes {
+            let Some(conf) = &n.frr else { continue };
+            let f = n.dir.join("frr.conf");
+            std::fs::write(&f, conf).unwrap();
+            let _ = Command::new("chmod").args(["-R", "a+rwX"]).arg(&n.dir).status();
+            let _ = Command::new("chmod").arg("a+rx").arg(&self.tmp.0).status();
+            for (prog, name) in [(ZEBRA, "zebra"), (BGPD, "bgpd")] {
+                let mut c = self.nets.exec(&n.ns);
+                c.arg(prog)
+                    .args(["-u", "frr", "-g", "frr", "-f"])
+                    .arg(&f)
+                    .arg("-i")
+                    .arg(n.dir.join(format!("{name}.pid")))
+                    .arg("-z")
+                    .arg(n.dir.join("zserv"))
+                    .arg("--vty_socket")
+                    .arg(&n.dir)
+                    .arg("--log")
+                    .arg(format!("file:{}", n.dir.join(format!("{name}.log")).display()));
+                self.daemons.spawn(c, &n.dir.join(format!("{name}.out")));
+                if name == "zebra" {
+                    let sock = n.dir.join("zserv");
+                    wait_for(Duration::from_secs(10), || sock.exists().then_some(())).ok_or_else(|| {
+                        format!("{}: zebra did not start: {}", n.label, read(&n.dir.join("zebra.out")))
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn vtysh(&self, node: usize, cmd: &str) -> Value {
+        let n = &self.nodes[node];
+        let o = run(self.nets.exec(&n.ns).arg(VTYSH).arg("--vty_socket").arg(&n.dir).arg("-c").arg(cmd));
+        serde_json::from_slice(&o.stdout).unwrap_or(Value::Null)
+    }
+
+    /// Every BGP peer of every node: (node, peer address, state, prefixes received).
+    fn peers(&self) -> Vec<(usize, Ipv4Addr, String, u64)> {
+        let mut out = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.frr.is_none() {
+                continue;
+            }
+            let s = self.vtysh(i, "show bgp summary json");
+            for (ip, p) in s["ipv4Unicast"]["peers"].as_object().into_iter().flatten() {
+                if let Ok(a) = ip.parse() {
+                    out.push((i, a, p["state"].as_str().unwrap_or("?").to_string(), p["pfxRcd"].as_u64().unwrap_or(0)));
+                }
+            }
+        }
+        out
+    }
+
+    fn wait_bgp(&self, expected: usize) {
+        let t0 = Instant::now();
+        while t0.elapsed() < BGP_WAIT {
+            let peers = self.peers();
+            let up = peers.iter().filter(|p| p.2 == "Established" && p.3 > 0).count();
+            let quiet = peers.iter().all(|p| p.2 != "Established" || p.3 > 0);
+            if up >= expected && quiet {
+                // One more round for the last updates.
+                std::thread::sleep(Duration::from_secs(2));
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    fn learned(&self, node: usize, peer: Ipv4Addr) -> Vec<String> {
+        let v = self.vtysh(node, &format!("show bgp ipv4 unicast neighbors {peer} routes json"));
+        v["routes"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    // ---- the sites' routing -------------------------------------------------------------------------
+
+    /// Routes a node holds into its tunnels (static or learned), from its kernel table.
+    fn tunnel_routes(&self, node: usize) -> Vec<Ipv4Net> {
+        let n = &self.nodes[node];
+        let o = run(Command::new("ip").args(["-n", &n.ns, "-j", "-4", "route", "show"]));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+        let ifaces: Vec<&str> = n.ends.iter().map(|e| e.iface.as_str()).collect();
+        let mut out = Vec::new();
+        for r in v.as_array().into_iter().flatten() {
+            let devs: Vec<&str> = std::iter::once(r["dev"].as_str())
+                .chain(r["nexthops"].as_array().into_iter().flatten().map(|h| h["dev"].as_str()))
+                .flatten()
+                .collect();
+            if r["flags"].as_array().is_some_and(|f| f.iter().any(|x| x == "linkdown")) {
+                continue;
+            }
+            if devs.iter().any(|d| ifaces.contains(d)) {
+                if let Some(dst) = r["dst"].as_str() {
+                    let dst = if dst.contains('/') { dst.to_string() } else { format!("{dst}/32") };
+                    if let Ok(p) = dst.parse::<Ipv4Net>() {
+                        if p.addr().octets()[..2] != [169, 254] {
+                            out.push(p);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Route each site's hosts by what its cloud holds (see `world`), through its gateway nodes.
+    pub fn route_sites(&self) -> Result<Vec<String>, String> {
+        let mut notes = Vec::new();
+        for (site, hns) in &self.hosts {
+            let nodes: Vec<usize> = (0..self.nodes.len())
+                .filter(|&i| &self.nodes[i].site == site && self.nodes[i].fabric.is_some())
+                .collect();
+            let mut table: BTreeMap<Ipv4Net, BTreeSet<Ipv4Addr>> = BTreeMap::new();
+            let learned: Vec<(usize, Vec<Ipv4Net>)> = nodes.iter().map(|&i| (i, self.tunnel_routes(i))).collect();
+            let via = |i: usize| self.nodes[i].fabric.unwrap().0;
+            let plan_site = self.plan.sites.iter().find(|s| &s.name == site).unwrap();
+            let aws_site = plan_site.platform == tunnelsmith::plan::Platform::Aws;
+            let hosts: Vec<Ipv4Addr> = self.hosts_of(hns);
+            // A security group filters what the appliance's interface receives from the VPC too.
+            for &i in &nodes {
+                if self.nodes[i].sg.is_some() {
+                    for h in &hosts {
+                        let admitted = self.nodes[i]
+                            .ingress
+                            .iter()
+                            .any(|(p, _, src)| (p == "-1" || p == "icmp" || p == "1") && src.contains(h));
+                        if !admitted {
+                            notes.push(format!("{site}: the security group of the appliance's interface admits nothing from {h}, so it drops what the VPC sends it"));
+                        }
+                    }
+                }
+            }
+            if aws_site {
+                for h in &hosts {
+                    let Some((rt, routes, propagates)) = world::aws_routes(&self.world, *h) else { continue };
+                    if routes.is_empty() && !propagates {
+                        notes.push(format!("{site}: {h}: {rt}"));
+                    }
+                    for (dest, target) in routes {
+                        match target {
+                            Target::Vgw => {
+                                for (i, l) in &learned {
+                                    if matches!(self.nodes[*i].kind, NodeKind::Cloud(Kind::AwsVgw))
+                                        && l.iter().any(|p| p.contains(&dest) || dest.contains(p))
+                                    {
+                                        table.entry(dest).or_default().insert(via(*i));
+                                    }
+                                }
+                            }
+                            Target::Eni { forwards } => {
+                                for &i in &nodes {
+                                    if matches!(self.nodes[i].kind, NodeKind::Appliance(_)) {
+                                        if forwards {
+                                            table.entry(dest).or_default().insert(via(i));
+                                        } else {
+                                            notes.push(format!("{site}: the appliance's interface has its source/destination check on: AWS drops what it forwards"));
+                                        }
+                                    }
+                                }
+                            }
+                            Target::Other(_) => {}
+                        }
+                    }
+                    if propagates {
+                        for (i, l) in &learned {
+                            if matches!(self.nodes[*i].kind, NodeKind::Cloud(Kind::AwsVgw)) {
+                                for p in l {
+                                    table.entry(*p).or_default().insert(via(*i));
+                                }
+                            }
+                        }
+                    }
+                }
+            } else {
+                // Azure (system routes carry what the gateway learns to every subnet), Google
+                // Cloud (Cloud Router's dynamic routes), on premises (the appliance is the router).
+                for (i, l) in &learned {
+                    match self.nodes[*i].kind {
+                        NodeKind::Appliance(_) if plan_site.platform == tunnelsmith::plan::Platform::Azure => {
+                            // A VNet sends traffic to an appliance only by a route table
+                            // associated with the host's subnet [AZ-UDR].
+                            for h in &hosts {
+                                match world::azure_routes(&self.world, *h) {
+                                    Ok(routes) => {
+                                        for (dest, hop) in routes {
+                                            if self.nodes[*i].outside.contains(&hop) && self.nodes[*i].forwards {
+                                                table.entry(dest).or_default().insert(via(*i));
+                                            }
+                                        }
+                                    }
+                                    Err(note) => notes.push(format!("{site}: {note}")),
+                                }
+                            }
+                        }
+                        NodeKind::Appliance(_) => {
+                            table.entry("0.0.0.0/0".parse().unwrap()).or_default().insert(via(*i));
+                        }
+                        NodeKind::Cloud(_) => {
+                            for p in l {
+                                table.entry(*p).or_default().insert(via(*i));
+                            }
+                        }
+                    }
+                }
+            }
+            // Rebuild the hosts' table.
+            let _ = ip(&["-n", hns, "route", "flush", "proto", "static"]);
+            for (dest, hops) in table {
+                let mut args = vec![
+                    "-n".to_string(),
+                    hns.clone(),
+                    "route".into(),
+                    "replace".into(),
+                    dest.to_string(),
+                    "proto".into(),
+                    "static".into(),
+                ];
+                if hops.len() == 1 {
+                    args.extend(["via".into(), hops.iter().next().unwrap().to_string()]);
+                } else {
+                    for h in hops {
+                        args.extend(["nexthop".into(), "via".into(), h.to_string()]);
+                    }
+                }
+                let a: Vec<&str> = args.iter().map(String::as_str).collect();
+                ip(&a)?;
+            }
+        }
+        Ok(notes)
+    }
+
+    /// Take the links of the pairs `down` down, route the sites again, run `ping` (its link, from,
+    /// to), then bring them back up.
+    fn ping_without(&mut self, down: &[usize], mut ping: PingResult, site: &str) -> PingResult {
+        for &p in down {
+            let _ = self.set_link(p, false);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = self.route_sites();
+        (ping.ok, ping.why) = self.ping(site, ping.from, ping.to);
+        for &p in down {
+            let _ = self.set_link(p, true);
+        }
+        ping
+    }
+
+    fn hosts_of(&self, ns: &str) -> Vec<Ipv4Addr> {
+        let o = run(Command::new("ip").args(["-n", ns, "-j", "-4", "addr", "show", "dev", "lo"]));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|i| i["addr_info"].as_array().cloned().unwrap_or_default())
+            .filter_map(|a| a["local"].as_str()?.parse().ok())
+            .filter(|a: &Ipv4Addr| !a.is_loopback())
+            .collect()
+    }
+
+    fn ping(&self, site: &str, from: Ipv4Addr, to: Ipv4Addr) -> (bool, String) {
+        let Some(ns) = self.hosts.get(site) else { return (false, format!("no hosts for site {site}")) };
+        let o = run(self.nets.exec(ns).args([
+            PING,
+            "-c",
+            "3",
+            "-i",
+            "0.2",
+            "-W",
+            "2",
+            "-I",
+            &from.to_string(),
+            &to.to_string(),
+        ]));
+        let t = text(&o);
+        if o.status.success() {
+            return (true, String::new());
+        }
+        let route =
+            run(Command::new("ip").args(["-n", ns, "route", "get", &to.to_string(), "from", &from.to_string()]));
+        // The destination's firewall, where the lab emulates one.
+        let blocked = world::gcp_ingress(&self.world, to)
+            .filter(|(_, rules)| !rules.iter().any(|(p, _, src)| (p == "-1" || p == "icmp") && src.contains(&from)));
+        let why = if !route.status.success() {
+            format!("{site} has no route to {to} (what its cloud holds sends it nowhere)")
+        } else if let Some((network, _)) = blocked {
+            format!("no reply: the firewall of Google Cloud network {network} admits no ICMP from {from} (implied deny ingress) [GCP-FW]")
+        } else {
+            format!("no reply ({})", t.lines().find(|l| l.contains("packet loss")).unwrap_or("no answer").trim())
+        };
+        (false, why)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if std::env::var_os("LAB_KEEP").is_some() {
+            eprintln!("lab kept: {} (namespaces: {:?})", self.tmp.0.display(), self.nets.names);
+            std::mem::forget(std::mem::take(&mut self.nets.names));
+            for c in std::mem::take(&mut self.daemons.children) {
+                eprintln!("  daemon {} left running", c.id());
+                std::mem::forget(c);
+            }
+        }
+    }
+}
+
+/// One connection strongSwan plays for an emulated end (a cloud, or VyOS from its set commands).
+struct Swan {
+    name: String,
+    /// 1 or 2 (0: either).
+    version: u8,
+    local: Ipv4Addr,
+    remote: Ipv4Addr,
+    local_id: String,
+    remote_id: String,
+    ike: String,
+    esp: String,
+    /// IKE SA and Child SA rekey times, when the end fixes them.
+    lifetimes: Option<(u32, u32)>,
+    start: bool,
+    psk: String,
+}
+
+/// A swanctl.conf with `conns` and their keys.
+fn swanctl_conf(conns: &[Swan]) -> String {
+    let mut conf = String::from("connections {\n");
+    let mut secrets = String::from("secrets {\n");
+    for c in conns {
+        let version = if c.version == 0 { String::new() } else { format!("    version = {}\n", c.version) };
+        let (ike_rekey, child_rekey) = match c.lifetimes {
+            Some((i, ch)) => (format!("    rekey_time = {i}s\n"), format!("        rekey_time = {ch}s\n")),
+            None => (String::new(), String::new()),
+        };
+        let _ = write!(
+            conf,
+            "  {n} {{\n{version}    local_addrs = {l}\n    remote_addrs = {r}\n    proposals = {ike}\n{ike_rekey}    mobike = no\n    keyingtries = 0\n    dpd_delay = 5s\n\
+             \x20   local {{\n      auth = psk\n      id = {lid}\n    }}\n    remote {{\n      auth = psk\n      id = {rid}\n    }}\n\
+             \x20   children {{\n      {n} {{\n        local_ts = 0.0.0.0/0\n        remote_ts = 0.0.0.0/0\n        esp_proposals = {esp}\n{child_rekey}        start_action = {start}\n      }}\n    }}\n  }}\n",
+            n = c.name,
+            l = c.local,
+            r = c.remote,
+            ike = c.ike,
+            esp = c.esp,
+            lid = c.local_id,
+            rid = c.remote_id,
+            start = if c.start { "start" } else { "none" },
+        );
+        let _ = write!(
+            secrets,
+            "  ike-{} {{\n    id-1 = {}\n    id-2 = {}\n    secret = \"{}\"\n  }}\n",
+            c.name, c.local_id, c.remote_id, c.psk
+        );
+    }
+    conf.push_str("}\n");
+    conf.push_str(&secrets);
+    conf.push_str("}\n");
+    conf
+}
+
+/// The FRR configuration of an emulated cloud speaker: its ASN, its neighbours (passive where the
+/// platform never initiates), what it advertises, and no transit where the platform gives none.
+fn emulated_frr(inst: &Instance, b: &world::Bgp) -> String {
+    let mut s = format!(
+        "frr defaults traditional\nhostname lab\nrouter bgp {}\n bgp router-id {}\n no bgp ebgp-requires-policy\n no bgp network import-check\n timers bgp {} {}\n",
+        b.asn,
+        inst.outside.first().copied().unwrap_or(Ipv4Addr::new(192, 0, 2, 254)),
+        behaviour::BGP_KEEPALIVE,
+        behaviour::BGP_HOLD
+    );
+    for n in &b.neighbors {
+        let _ = writeln!(s, " neighbor {} remote-as {}\n neighbor {} update-source {}\n neighbor {} timers connect 1\n neighbor {} disable-connected-check", n.ip, n.asn, n.ip, n.source, n.ip, n.ip);
+        if n.passive {
+            let _ = writeln!(s, " neighbor {} passive", n.ip);
+        }
+    }
+    s.push_str(" address-family ipv4 unicast\n");
+    for p in &b.networks {
+        let _ = writeln!(s, "  network {p}");
+    }
+    for n in &b.neighbors {
+        let _ = writeln!(s, "  neighbor {} activate", n.ip);
+        if !b.transit {
+            let _ = writeln!(s, "  neighbor {} route-map own out", n.ip);
+        }
+    }
+    s.push_str(" exit-address-family\n");
+    if !b.transit {
+        for (i, p) in b.networks.iter().enumerate() {
+            let _ = writeln!(s, "ip prefix-list own seq {} permit {p}", 5 * (i + 1));
+        }
+        s.push_str("route-map own permit 10\n match ip address prefix-list own\n");
+    }
+    s
+}
+
+/// An EC2 security group (or an Azure NSG) as nft rules on the appliance's interface: stateful,
+/// allow rules only, then drop [AWS-SG] [AZ-NSG]; decapsulated tunnel traffic is not on the interface.
+/// A Google Cloud VPC firewall on a VM is the same kind of filter (ingress allow rules, then the
+/// implied deny) [GCP-FW].
+fn firewall_nft(table: &str, hook: &str, ingress: &[world::Rule]) -> String {
+    let mut s = format!("table ip {table} {{\n chain input {{\n  type filter hook {hook}; policy accept;\n  iifname \"lo\" accept\n  iifname \"ipsec*\" accept\n  iifname \"vti*\" accept\n  ct state established,related accept\n");
+    for (proto, ports, src) in ingress {
+        let rule = match (proto.as_str(), ports) {
+            ("-1", _) => String::new(),
+            ("udp" | "17", Some((a, b))) => format!("udp dport {a}-{b} "),
+            ("tcp" | "6", Some((a, b))) => format!("tcp dport {a}-{b} "),
+            ("50" | "esp", _) => "meta l4proto esp ".to_string(),
+            ("icmp" | "1", _) => "meta l4proto icmp ".to_string(),
+            (p, _) => format!("meta l4proto {p} "),
+        };
+        let _ = writeln!(s, "  ip saddr {src} {rule}accept");
+    }
+    s.push_str("  drop\n }\n}\n");
+    s
+}
+
+// ---- the promises ----------------------------------------------------------------------------------
+
+/// The runbook's end-to-end pings: (link id, from, to).
+pub fn runbook_pings(runbook: &str) -> Vec<(String, Ipv4Addr, Ipv4Addr)> {
+    let re = regex::Regex::new(r"Link `([^`]+)`: from (\d+\.\d+\.\d+\.\d+) in .* to (\d+\.\d+\.\d+\.\d+) in").unwrap();
+    runbook
+        .lines()
+        .filter_map(|l| re.captures(l))
+        .filter_map(|c| Some((c[1].to_string(), c[2].parse().ok()?, c[3].parse().ok()?)))
+        .collect()
+}
+
+/// Whether `name` names tunnel `id` (`…-aws-azure-t1`, not `…-t10`).
+fn names(name: &str, id: &str) -> bool {
+    name.match_indices(id).any(|(i, _)| {
+        let before = name[..i].chars().last();
+        let after = name[i + id.len()..].chars().next();
+        before.is_none_or(|c| !c.is_ascii_alphanumeric()) && after.is_none_or(|c| !c.is_ascii_digit())
+    })
+}
+
+/// Run the whole lab for `plan`: apply, build, IKE, links, BGP, routes, pings, redundancy.
+pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: bool) -> Report {
+    let t0 = Instant::now();
+    let mut report = Report { plan: plan.name.clone(), ..Report::default() };
+    let resolved = tunnelsmith::check::resolve(plan);
+    let runbook = tunnelsmith::render::render(&resolved, &Default::default())
+        .into_iter()
+        .find(|a| a.path == "RUNBOOK.md")
+        .map(|a| a.text)
+        .unwrap_or_default();
+    let pings = runbook_pings(&runbook);
+    let applied = match apply(plan, python) {
+        Ok(a) => a,
+        Err(e) => {
+            report.errors.push(e);
+            return report;
+        }
+    };
+    let mut lab = match Lab::new(plan, &applied, mutate) {
+        Ok(l) => l,
+        Err(e) => {
+            report.errors.push(e);
+            return report;
+        }
+    };
+    let mut hosts: BTreeMap<String, Vec<Ipv4Addr>> = BTreeMap::new();
+    let site_of_ip = |a: Ipv4Addr| {
+        plan.sites
+            .iter()
+            .find(|s| s.address_spaces.iter().filter_map(|x| x.parse::<Ipv4Net>().ok()).any(|n| n.contains(&a)))
+            .map(|s| s.name.clone())
+    };
+    for (_, from, to) in &pings {
+        for a in [from, to] {
+            if let Some(s) = site_of_ip(*a) {
+                hosts.entry(s).or_default().push(*a);
+            }
+        }
+    }
+    for v in hosts.values_mut() {
+        v.sort();
+        v.dedup();
+    }
+    type Stage<'a> = &'a dyn Fn(&mut Lab) -> Result<(), String>;
+    let steps: [Stage; 4] = [&|l| l.build(&hosts), &|l| l.ike(), &|l| l.links_up(), &|l| l.bgp()];
+    for s in steps {
+        if let Err(e) = s(&mut lab) {
+            report.errors.push(e);
+            report.secs = t0.elapsed().as_secs_f64();
+            return report;
+        }
+    }
+    // The promised tunnels, each matched to the pair of ends that holds it.
+    let mut promised: Vec<(String, usize, Option<usize>)> = Vec::new(); // id, link, pair
+    for (li, l) in resolved.links.iter().enumerate() {
+        for t in &l.tunnels {
+            let pair = lab.pairs.iter().position(|p| {
+                let na = &lab.nodes[p.a.0];
+                let nb = &lab.nodes[p.b.0];
+                let sites = [na.site.as_str(), nb.site.as_str()];
+                let ends = [&resolved.sites[l.a].name, &resolved.sites[l.b].name];
+                (sites == [ends[0].as_str(), ends[1].as_str()] || sites == [ends[1].as_str(), ends[0].as_str()])
+                    && (names(&na.ends[p.a.1].label, &t.id) || names(&nb.ends[p.b.1].label, &t.id))
+            });
+            promised.push((t.id.clone(), li, pair));
+        }
+    }
+    let bgp_expected = promised
+        .iter()
+        .filter(|(_, li, p)| resolved.links[*li].routing == Routing::Bgp && p.is_some_and(|p| lab.pairs[p].up))
+        .map(|(_, _, p)| {
+            let p = &lab.pairs[p.unwrap()];
+            [p.a.0, p.b.0].iter().filter(|&&n| lab.nodes[n].frr.is_some()).count()
+        })
+        .sum();
+    if bgp_expected > 0 {
+        lab.wait_bgp(bgp_expected);
+    }
+    let peers = lab.peers();
+    // After a tunnel comes back, wait for as many sessions as before.
+    let baseline = peers.iter().filter(|p| p.2 == "Established" && p.3 > 0).count();
+    for (id, li, pair) in &promised {
+        let l = &resolved.links[*li];
+        let Some(p) = pair.map(|p| lab.pairs[p].clone()) else {
+            let holders: Vec<String> = lab
+                .nodes
+                .iter()
+                .flat_map(|n| {
+                    n.ends
+                        .iter()
+                        .filter(|e| names(&e.label, id))
+                        .map(move |e| format!("{} ({} → {})", e.label, e.public, e.remote))
+                })
+                .collect();
+            report.tunnels.push(TunnelResult {
+                id: id.clone(),
+                ends: String::new(),
+                up: false,
+                why: if let Some((_, why)) =
+                    lab.nodes.iter().flat_map(|n| n.refused.iter()).find(|(name, _)| names(name, id))
+                {
+                    why.clone()
+                } else if holders.is_empty() {
+                    "no gateway holds a connection for it".into()
+                } else {
+                    format!("its ends do not hold each other's addresses: {}", holders.join("; "))
+                },
+            });
+            continue;
+        };
+        let ea = &lab.nodes[p.a.0].ends[p.a.1];
+        let eb = &lab.nodes[p.b.0].ends[p.b.1];
+        report.tunnels.push(TunnelResult {
+            id: id.clone(),
+            ends: format!("{} [{}] ↔ {} [{}]", ea.label, lab.nodes[p.a.0].label, eb.label, lab.nodes[p.b.0].label),
+            up: p.up,
+            why: p.why.clone(),
+        });
+        if l.routing != Routing::Bgp || !p.up {
+            continue;
+        }
+        // The session across this tunnel, as each speaker sees it.
+        let mut seen = false;
+        for ((node, end), other) in [(p.a, p.b), (p.b, p.a)] {
+            let n = &lab.nodes[node];
+            if n.frr.is_none() {
+                continue;
+            }
+            let o = &lab.nodes[other.0].ends[other.1];
+            let me = &n.ends[end];
+            let peer_ip = o.inside.map(|x| x.0);
+            let found = peers
+                .iter()
+                .find(|(i, a, _, _)| *i == node && Some(*a) == peer_ip)
+                .or_else(|| peers.iter().find(|(i, a, _, _)| *i == node && me.peer_inside == Some(*a)));
+            let other_site = &lab.nodes[other.0].site;
+            let want: Vec<Ipv4Net> = plan
+                .sites
+                .iter()
+                .find(|s| &s.name == other_site)
+                .map(|s| s.address_spaces.iter().filter_map(|a| a.parse().ok()).collect())
+                .unwrap_or_default();
+            match found {
+                Some((_, a, state, _)) => {
+                    seen = true;
+                    let learned = lab.learned(node, *a);
+                    let nets: Vec<Ipv4Net> = learned.iter().filter_map(|x| x.parse().ok()).collect();
+                    let missing: Vec<String> = want
+                        .iter()
+                        .filter(|w| !nets.iter().any(|n| n.contains(*w) || w.contains(n)))
+                        .map(|w| w.to_string())
+                        .collect();
+                    let ok = state == "Established" && missing.is_empty();
+                    let why = if state != "Established" {
+                        let mut why = bgp_why(&lab, node, *a);
+                        // The ASN each end expects of the other, against the one it has.
+                        let expects = lab.vtysh(node, "show bgp summary json")["ipv4Unicast"]["peers"][a.to_string()]
+                            ["remoteAs"]
+                            .as_u64();
+                        let has = lab.nodes[other.0]
+                            .frr
+                            .as_ref()
+                            .and_then(|_| lab.vtysh(other.0, "show bgp summary json")["ipv4Unicast"]["as"].as_u64());
+                        if let (Some(x), Some(y)) = (expects, has) {
+                            if x != y {
+                                why = format!("it expects AS {x} of its peer, but the other end is AS {y}; {why}");
+                            }
+                        }
+                        // Both ends waiting for the other to open the session.
+                        let passive = |n: usize, peer: Option<Ipv4Addr>| {
+                            peer.is_some_and(|p| {
+                                lab.nodes[n].frr.as_ref().is_some_and(|f| f.contains(&format!("neighbor {p} passive")))
+                            })
+                        };
+                        if passive(node, Some(*a)) && passive(other.0, me.inside.map(|x| x.0)) {
+                            why = format!(
+                                "both ends only wait for the other to open the session (passive), so it never starts{}; {why}",
+                                if [node, other.0].iter().all(|&n| lab.nodes[n].kind == NodeKind::Cloud(Kind::AzureGateway)) {
+                                    ": Azure does not initiate BGP toward APIPA peers [AZ-BGP-APIPA]"
+                                } else {
+                                    ""
+                                }
+                            );
+                        }
+                        match o.inside {
+                            Some((oi, _)) if oi != *a => {
+                                format!("it peers with {a}, but the other end's address on this tunnel is {oi}; {why}")
+                            }
+                            _ => why,
+                        }
+                    } else if !missing.is_empty() {
+                        format!("did not learn {} from {other_site}", missing.join(", "))
+                    } else {
+                        String::new()
+                    };
+                    report.sessions.push(SessionResult {
+                        tunnel: id.clone(),
+                        speaker: n.label.clone(),
+                        peer: a.to_string(),
+                        state: state.clone(),
+                        learned,
+                        ok,
+                        why,
+                    });
+                }
+                None => {
+                    report.sessions.push(SessionResult {
+                        tunnel: id.clone(),
+                        speaker: n.label.clone(),
+                        peer: peer_ip.map(|x| x.to_string()).unwrap_or_else(|| "?".into()),
+                        state: "not configured".into(),
+                        learned: Vec::new(),
+                        ok: false,
+                        why: format!(
+                            "no BGP neighbor at the other end's inside address {}",
+                            peer_ip.map(|x| x.to_string()).unwrap_or_else(|| "(none)".into())
+                        ),
+                    });
+                }
+            }
+        }
+        if !seen && !report.sessions.iter().any(|s| &s.tunnel == id) {
+            report.sessions.push(SessionResult {
+                tunnel: id.clone(),
+                speaker: "-".into(),
+                peer: "-".into(),
+                state: "no speaker".into(),
+                learned: Vec::new(),
+                ok: false,
+                why: "neither end runs BGP on this tunnel".into(),
+            });
+        }
+    }
+    // Data plane: every runbook ping, then each with one redundant tunnel down.
+    let notes = lab.route_sites().unwrap_or_else(|e| vec![e]);
+    for (link, from, to) in &pings {
+        let site = site_of_ip(*from).unwrap_or_default();
+        let (ok, mut why) = lab.ping(&site, *from, *to);
+        if !ok && !notes.is_empty() {
+            why = format!("{why}; {}", notes.join("; "));
+        }
+        report.pings.push(PingResult { link: link.clone(), from: *from, to: *to, down: None, ok, expected: true, why });
+    }
+    if failover {
+        for (link, from, to) in &pings {
+            let site = site_of_ip(*from).unwrap_or_default();
+            let up: Vec<(String, usize)> = promised
+                .iter()
+                .filter(|(_, li, p)| &resolved.links[*li].id == link && p.is_some_and(|p| lab.pairs[p].up))
+                .map(|(id, _, p)| (id.clone(), p.unwrap()))
+                .collect();
+            if up.len() < 2 {
+                continue;
+            }
+            let ping = PingResult {
+                link: link.clone(),
+                from: *from,
+                to: *to,
+                down: None,
+                ok: false,
+                expected: true,
+                why: String::new(),
+            };
+            for (id, p) in &up {
+                report.pings.push(lab.ping_without(
+                    &[*p],
+                    PingResult { down: Some(id.clone()), ..ping.clone() },
+                    &site,
+                ));
+                if baseline > 0 {
+                    lab.wait_bgp(baseline);
+                }
+            }
+            if resolved.links.len() == 1 {
+                let all: Vec<usize> = up.iter().map(|(_, p)| *p).collect();
+                report.pings.push(lab.ping_without(
+                    &all,
+                    PingResult { down: Some("every tunnel".into()), expected: false, ..ping },
+                    &site,
+                ));
+            }
+            if bgp_expected > 0 {
+                lab.wait_bgp(baseline);
+            }
+            let _ = lab.route_sites();
+        }
+    }
+    report.secs = t0.elapsed().as_secs_f64();
+    report
+}
+
+/// Why a BGP session is not established, from bgpd's own account.
+fn bgp_why(lab: &Lab, node: usize, peer: Ipv4Addr) -> String {
+    let v = lab.vtysh(node, &format!("show bgp neighbors {peer} json"));
+    let n = &v[peer.to_string()];
+    let mut parts = Vec::new();
+    if let Some(e) = n["lastErrorCodeSubcode"].as_str() {
+        parts.push(format!("last error {e}"));
+    }
+    for k in ["lastNotificationReason", "lastResetDueTo", "connectionsEstablished"] {
+        // FRR's reset reason before any session ever came up says nothing.
+        if let Some(x) = n[k].as_str().filter(|x| !x.contains("No AFI/SAFI activated")) {
+            parts.push(format!("{k}: {x}"));
+        }
+    }
+    let log = read(&lab.nodes[node].dir.join("bgpd.log"));
+    if let Some(l) = log.lines().rev().find(|l| {
+        l.contains(&peer.to_string())
+            && (l.contains("Bad Peer AS")
+                || l.contains("bad OPEN")
+                || l.contains("remote AS")
+                || l.contains("NOTIFICATION"))
+    }) {
+        parts.push(l.split("BGP:").last().unwrap_or(l).trim().to_string());
+    }
+    if n["bgpState"].as_str() == Some("Active")
+        && n["connectionsEstablished"].as_u64().unwrap_or(0) == 0
+        && parts.is_empty()
+    {
+        parts.push("no TCP session: neither end connects (a passive end waits for the other)".into());
+    }
+    if parts.is_empty() {
+        parts.push(format!("state {}", n["bgpState"].as_str().unwrap_or("?")));
+    }
+    parts.join("; ")
+}
