@@ -6,8 +6,10 @@
 //! else the test says in one line that it was skipped and why, and passes.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 pub fn shared_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared")
@@ -22,8 +24,12 @@ pub fn shared_path(rel: &str, what: &str) -> Option<PathBuf> {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("{msg}: CI always has it");
     }
-    // Straight to the process's stderr: libtest captures only the print macros, and this line
-    // must be seen in a passing run.
+    // Once per file and test binary, straight to the process's stderr: libtest captures only the
+    // print macros, and this line must be seen in a passing run.
+    static SAID: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    if !SAID.lock().unwrap_or_else(|e| e.into_inner()).insert(rel.to_string()) {
+        return None;
+    }
     let _ = writeln!(
         std::io::stderr(),
         "skipped: {what}: {} not found (a lone clone has no ../shared; CI runs this)",
