@@ -593,3 +593,83 @@ fn generated_scripts_pass_bash_n_and_shellcheck_and_firewalls_pass_nft() {
     assert!(scripts >= 30 && firewalls >= 10, "{scripts} scripts, {firewalls} firewalls");
     println!("scripts: {scripts} passed bash -n and shellcheck; {firewalls} firewalls passed nft -c");
 }
+
+// ---- keys per host (issue 19, item 8) -----------------------------------------------------------
+
+/// Three self-managed sites in a full mesh: each host terminates two of the three links.
+fn triangle() -> Plan {
+    Plan::from_json(
+        r#"{"version": 1, "name": "triangle",
+  "sites": [
+    {"name": "west", "platform": "onprem", "address_spaces": ["10.1.0.0/16"],
+      "gateway": {"kind": "appliance", "software": "libreswan", "version": "5", "public_ip": "192.0.2.1"}},
+    {"name": "east", "platform": "onprem", "address_spaces": ["10.2.0.0/16"],
+      "gateway": {"kind": "appliance", "software": "strongswan", "version": "6", "public_ip": "192.0.2.2"}},
+    {"name": "south", "platform": "onprem", "address_spaces": ["10.3.0.0/16"],
+      "gateway": {"kind": "appliance", "software": "vyos", "version": "1.4", "public_ip": "192.0.2.3"}}
+  ],
+  "links": [{"a": "west", "b": "east"}, {"a": "west", "b": "south"}, {"a": "east", "b": "south"}]}"#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn each_appliance_gets_and_installs_only_its_own_tunnels_keys() {
+    if skip_tools("keys per host") {
+        return;
+    }
+    let plan = triangle();
+    let r = tunnelsmith::check::resolve(&plan);
+    let secrets = secrets_for(&r, 5);
+    assert_eq!(secrets.names().count(), 3);
+    let arts = tunnelsmith::render::render(&r, &Default::default());
+    let files = tunnelsmith::bundle::files(&arts, &plan, Some(&secrets));
+    let dir = TempDir::new("keys");
+    for f in &files {
+        let p = dir.0.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &f.text).unwrap();
+    }
+    let own = |site: &str| -> Vec<String> {
+        r.links
+            .iter()
+            .filter(|l| r.sites[l.a].name == site || r.sites[l.b].name == site)
+            .flat_map(|l| l.tunnels.iter().map(|t| t.psk_name.clone()))
+            .collect()
+    };
+    for (site, sw) in [("west", "libreswan"), ("east", "strongswan"), ("south", "vyos")] {
+        let path = format!("{site}/{sw}/secrets.env");
+        let f = files.iter().find(|f| f.path == path).unwrap_or_else(|| panic!("no {path} in the bundle"));
+        assert_eq!(f.mode, 0o600, "{path}");
+        let held = tunnelsmith::secrets::Secrets::from_env(&f.text).unwrap();
+        let names: Vec<&str> = held.names().collect();
+        let mut want = own(site);
+        want.sort();
+        assert_eq!(names, want, "{path} holds other hosts' keys");
+        for n in secrets.names().filter(|n| !want.iter().any(|w| w == n)) {
+            assert!(!f.text.contains(secrets.psk(n).unwrap()), "{path} holds the key of {n}");
+        }
+    }
+    // Without the bundle's whole secrets file, each Linux host's install still finds its keys, and
+    // writes those and no other.
+    std::fs::remove_file(dir.0.join("secrets.env")).unwrap();
+    std::fs::write(dir.0.join("outputs.env"), "").unwrap();
+    for (site, sw, keys) in [("west", "libreswan", "etc/ipsec.d"), ("east", "strongswan", "etc/swanctl/conf.d")] {
+        let root = TempDir::new("r");
+        ok(Command::new("bash")
+            .arg(dir.0.join(format!("{site}/{sw}/install.sh")))
+            .arg("--files-only")
+            .env("DESTDIR", &root.0)
+            .env_remove("TUNNELSMITH_SECRETS"));
+        let written: String = std::fs::read_dir(root.0.join(keys))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".secrets"))
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        for n in secrets.names() {
+            let key = secrets.psk(n).unwrap();
+            assert_eq!(written.contains(key), own(site).iter().any(|o| o == n), "{site}: key of {n}");
+        }
+    }
+}

@@ -277,6 +277,9 @@ pub(super) fn files(c: &Ctx, d: &mut Doc) {
     rows.extend(c.files.iter().map(|a| vec![text!("`{}`", a.path), describe(c, &t, &a.path)]));
     rows.push(vec!["`tunnelsmith-plan.json`".into(), "the plan; open it in Tunnelsmith to change it".into()]);
     rows.push(vec!["`secrets.env`".into(), "the pre-shared keys: a separate download, keep it private".into()]);
+    for (path, _) in crate::render::appliance::secrets_files(c.r) {
+        rows.push(vec![text!("`{path}`"), "the keys of this appliance's tunnels only, with `secrets.env`".into()]);
+    }
     rows.push(vec!["`outputs.env`".into(), "written by the scripts as they run: what they created".into()]);
     d.table(&["file", "what it is"], rows);
 }
