@@ -367,8 +367,13 @@ fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], scripts: &[Sc
     s.push_str("set -euo pipefail\n\n# Values from the plan.\n");
     let _ = writeln!(s, "PLAN={}", Quoted(&r.plan_name));
     let mut seen: BTreeSet<&str> = BTreeSet::new();
-    for (.., d, _) in &dels {
-        for p in d.args.iter().flat_map(|a| &a.0) {
+    for (_, res, d, _) in &dels {
+        // The delete's plan values, and a guard's (its check and what that must print).
+        let guard: Vec<&Arg> = match &res.only_if {
+            Some(Guard::Prints { check, expect }) => check.iter().chain(std::iter::once(expect)).collect(),
+            _ => Vec::new(),
+        };
+        for p in d.args.iter().chain(guard).flat_map(|a| &a.0) {
             if let Part::Param { name, value } = p {
                 if seen.insert(name) {
                     let _ = writeln!(s, "{name}={}", Quoted(value));

@@ -257,7 +257,7 @@ impl Guard {
             Guard::NotExisting { .. } => {
                 "it existed before the scripts first ran (or outputs.env does not say that it did not)"
             }
-            Guard::Prints { .. } => "one of that name exists, but not where this plan made it",
+            Guard::Prints { .. } => "it is not where this plan made it (already gone, or one of that name elsewhere)",
         }
     }
 }
