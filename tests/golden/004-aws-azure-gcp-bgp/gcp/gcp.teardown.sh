@@ -234,7 +234,7 @@ if [[ "$(gcloud compute networks subnets describe vms \
       --region "${GCP_REGION}" \
       --quiet
 else
-  leave subnet vms 'one of that name exists, but not where this plan made it'
+  leave subnet vms 'it is not where this plan made it (already gone, or one of that name elsewhere)'
 fi
 
 remove 'VPC network' multicloud-gcp-net \
