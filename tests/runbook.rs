@@ -404,3 +404,22 @@ fn seed_004_names_every_bgp_neighbour_and_the_apipa_rule() {
     assert_eq!(phases, 5);
     assert!(md.contains("| **gcp** (Google Cloud, us-east1) | Google Cloud HA VPN tunnel | 6 |"));
 }
+
+#[test]
+fn dead_peer_detection_is_described_as_each_end_does_it() {
+    // strongSwan (seed 003) and VyOS (seed 000) with IKEv2: no DPD timeout of their own.
+    for (id, end) in [("003", "uswest"), ("000", "aws")] {
+        let (_, _, r) = plans().into_iter().find(|(x, _, _)| x.starts_with(id)).unwrap();
+        let arts = render(&r, &RenderOptions::default());
+        let md = &artifact(&arts, MARKDOWN).text;
+        let row = md.lines().find(|l| l.contains("every 10 s;")).unwrap_or_else(|| panic!("{id}: {md}"));
+        assert!(!row.contains(&format!("{end} 30 s")), "{id}: IKEv2 has no DPD timeout on {end}: {row}");
+        assert!(row.contains(&format!("for {end} after its IKEv2 retransmissions run out")), "{id}: {row}");
+        assert!(row.contains("IKEv1 only"), "{id}: {row}");
+    }
+    // AWS and Azure keep their DPD timeouts.
+    let (_, _, r) = plans().into_iter().find(|(x, _, _)| x.starts_with("002")).unwrap();
+    let arts = render(&r, &RenderOptions::default());
+    let md = &artifact(&arts, MARKDOWN).text;
+    assert!(md.contains("the peer is dead for azure after 30 s, for aws after 30 s"), "{md}");
+}

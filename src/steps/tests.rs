@@ -277,3 +277,26 @@ fn transit_gateway_subnets_have_zones_the_attachment_covers_each_and_routes_wait
     assert!(shown(route).contains("--transit-gateway-id ${HUB_TGW_ID}"));
     assert!(route.after.iter().any(|d| d == "hub/gateway-attach-ready"), "{:?}", route.after);
 }
+
+#[test]
+fn google_tunnels_are_pinned_to_the_resolved_proposal() {
+    let (_, s) = preset("004-aws-azure-gcp-bgp");
+    let st = step(&s, "gcp/tunnel-aws-gcp-t1");
+    let line: Vec<String> = st.args.iter().map(Arg::display).collect();
+    assert_eq!(line[..4], ["beta", "compute", "vpn-tunnels", "create"], "the flags are in gcloud's beta track");
+    let shown = line.join(" ");
+    for want in [
+        "--phase1-encryption AES-CBC-256",
+        "--phase1-integrity HMAC-SHA2-256-128",
+        "--phase1-prf PRF-HMAC-SHA2-256",
+        "--phase1-dh Group-20",
+        "--phase2-encryption AES-CBC-256",
+        "--phase2-integrity HMAC-SHA2-256-128",
+        "--phase2-pfs Group-20",
+    ] {
+        assert!(shown.contains(want), "missing {want}: {shown}");
+    }
+    // The check and the status read the tunnel with the GA command.
+    let Some(Check::Describe { args, .. }) = &st.check else { panic!("{:?}", st.check) };
+    assert_eq!(args[0].display(), "compute");
+}

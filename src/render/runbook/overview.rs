@@ -179,7 +179,7 @@ pub(super) fn overview(c: &Ctx, d: &mut Doc) {
                 p.p2_lifetime[0],
                 p.p2_lifetime[1]
             ),
-            text!("every {} s; timeout {a} {}, {b} {}", p.dpd_interval, dpd(0), dpd(1)),
+            text!("every {} s; the peer is dead for {a} after {}, for {b} after {}", p.dpd_interval, dpd(0), dpd(1)),
             text!("MTU {}, TCP MSS clamp {}", l.mtu, l.mss),
         ]);
     }
@@ -343,10 +343,13 @@ fn dpd_end(end: Option<Endpoint>, p: &crate::check::Profile, e: usize) -> String
     use Endpoint::*;
     let ikev2 = p.ike == IkeVersion::V2;
     match (end, p.dpd_timeout[e]) {
-        (Some(Strongswan5 | Strongswan6 | Vyos13 | Vyos14), _) if ikev2 => {
-            "when its retransmissions give up (strongSwan's defaults: 5 retries, about 165 s; a DPD timeout is IKEv1 only)"
+        (Some(Strongswan5 | Strongswan6), _) if ikev2 => {
+            "its IKEv2 retransmissions run out (strongSwan's defaults: 5 retries, about 165 s; its DPD timeout is IKEv1 only)"
                 .into()
         }
+        (Some(Vyos13 | Vyos14), _) if ikev2 => "its IKEv2 retransmissions run out (VyOS runs strongSwan: 5 retries, \
+                                                about 165 s; VyOS documents `timeout` as IKEv1 only)"
+            .into(),
         (Some(Libreswan4 | Libreswan5), Some(t)) if ikev2 => text!("{t} s (`retransmit-timeout`)"),
         (_, Some(t)) => text!("{t} s"),
         (_, None) => "platform's own".into(),
