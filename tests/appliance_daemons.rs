@@ -761,7 +761,7 @@ fn frr_advertises_only_the_sites_own_prefixes_so_no_site_becomes_a_transit_path(
         let learned = wait_for(Duration::from_secs(90), || {
             let v = bgp_json(&nets, &ns[i], &dirs[i].0, "show bgp ipv4 unicast json")?;
             let routes = v["routes"].as_object()?;
-            all.iter().all(|p| routes.contains_key(p)).then(|| v)
+            all.iter().all(|p| routes.contains_key(p)).then_some(v)
         });
         let Some(v) = learned else {
             panic!(
