@@ -286,6 +286,31 @@ mod tests {
     }
 
     #[test]
+    fn bgp_neighbours_are_sent_only_the_sites_own_prefixes() {
+        let mut plan = crate::presets::PRESETS[0].plan();
+        plan.links[0].routing = crate::plan::Routing::Bgp;
+        plan.sites[0].address_spaces.push("10.9.0.0/16".parse().unwrap());
+        let r = crate::check::resolve(&plan);
+        let h = Host::new(&r, 0).unwrap();
+        let c = commands(&h);
+        let list = format!("policy prefix-list {}", h.export_list());
+        for want in [
+            format!("{list} rule 10 action permit"),
+            format!("{list} rule 10 prefix {}", h.site.address_spaces[0]),
+            format!("{list} rule 20 prefix 10.9.0.0/16"),
+        ] {
+            assert!(c.contains(&want), "missing {want} in {c:#?}");
+        }
+        let neighbours: Vec<&String> =
+            c.iter().filter(|l| l.contains(" neighbor ") && l.ends_with("remote-as 65515")).collect();
+        assert!(!neighbours.is_empty(), "{c:#?}");
+        for n in c.iter().filter(|l| l.starts_with("protocols bgp neighbor ") && l.contains("address-family")) {
+            assert!(n.ends_with(&format!("address-family ipv4-unicast prefix-list export {}", h.export_list())), "{n}");
+        }
+        assert_eq!(c.iter().filter(|l| l.starts_with(&list) && l.ends_with("action permit")).count(), 2);
+    }
+
+    #[test]
     fn vyos_13_syntax_and_bgp() {
         let mut plan = crate::presets::PRESETS[0].plan();
         if let Gateway::Appliance { version, .. } = &mut plan.sites[0].gateway {
