@@ -61,8 +61,18 @@ pub fn files(artifacts: &[Artifact], plan: &Plan, secrets: Option<&Secrets>) -> 
     out.push(File { path: PLAN_FILE.into(), text: plan.to_json_pretty(), mode: 0o644 });
     if let Some(s) = secrets {
         out.push(File { path: SECRETS_FILE.into(), text: s.to_env(), mode: 0o600 });
+        out.extend(host_secrets(plan, s));
     }
     out
+}
+
+/// Each appliance host's own secrets file (mode 0600): only the keys of its tunnels, beside its
+/// install script ([`crate::render::appliance::secrets_files`]).
+pub fn host_secrets(plan: &Plan, secrets: &Secrets) -> Vec<File> {
+    crate::render::appliance::secrets_files(&crate::check::resolve(plan))
+        .into_iter()
+        .map(|(path, names)| File { path, text: secrets.subset(&names).to_env(), mode: 0o600 })
+        .collect()
 }
 
 /// The folder a bundle unpacks into: the plan name when it is a safe one, else `tunnelsmith`.

@@ -57,6 +57,16 @@ impl Secrets {
         self.psks.is_empty()
     }
 
+    /// Only the keys named in `names` (those present): what one appliance host receives.
+    pub fn subset<S: AsRef<str>>(&self, names: &[S]) -> Secrets {
+        let psks = names
+            .iter()
+            .filter_map(|n| self.psks.get_key_value(n.as_ref()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Secrets { psks }
+    }
+
     /// Every key, for redaction in logs.
     pub fn values(&self) -> impl Iterator<Item = &str> {
         self.psks.values().map(String::as_str)

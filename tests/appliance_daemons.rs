@@ -541,3 +541,226 @@ fn generated_scripts_pass_bash_n_and_shellcheck_and_firewalls_pass_nft() {
     assert!(scripts >= 30 && firewalls >= 10, "{scripts} scripts, {firewalls} firewalls");
     println!("scripts: {scripts} passed bash -n and shellcheck; {firewalls} firewalls passed nft -c");
 }
+
+// ---- keys per host (issue 19, item 8) -----------------------------------------------------------
+
+/// Three self-managed sites in a full mesh: each host terminates two of the three links.
+fn triangle() -> Plan {
+    Plan::from_json(
+        r#"{"version": 1, "name": "triangle",
+  "sites": [
+    {"name": "west", "platform": "onprem", "address_spaces": ["10.1.0.0/16"],
+      "gateway": {"kind": "appliance", "software": "libreswan", "version": "5", "public_ip": "192.0.2.1"}},
+    {"name": "east", "platform": "onprem", "address_spaces": ["10.2.0.0/16"],
+      "gateway": {"kind": "appliance", "software": "strongswan", "version": "6", "public_ip": "192.0.2.2"}},
+    {"name": "south", "platform": "onprem", "address_spaces": ["10.3.0.0/16"],
+      "gateway": {"kind": "appliance", "software": "vyos", "version": "1.4", "public_ip": "192.0.2.3"}}
+  ],
+  "links": [{"a": "west", "b": "east"}, {"a": "west", "b": "south"}, {"a": "east", "b": "south"}]}"#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn each_appliance_gets_and_installs_only_its_own_tunnels_keys() {
+    if skip_tools("keys per host") {
+        return;
+    }
+    let plan = triangle();
+    let r = tunnelsmith::check::resolve(&plan);
+    // Keys that all differ (xorshift), so that finding one in a file means it is that key.
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let secrets = tunnelsmith::secrets::Secrets::generate(&r, &mut |b: &mut [u8]| {
+        for v in b {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *v = x as u8;
+        }
+    });
+    assert_eq!(secrets.names().count(), 3);
+    let values: std::collections::BTreeSet<&str> = secrets.values().collect();
+    assert_eq!(values.len(), 3, "the test keys differ");
+    let arts = tunnelsmith::render::render(&r, &Default::default());
+    let files = tunnelsmith::bundle::files(&arts, &plan, Some(&secrets));
+    let dir = TempDir::new("keys");
+    for f in &files {
+        let p = dir.0.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &f.text).unwrap();
+    }
+    let own = |site: &str| -> Vec<String> {
+        r.links
+            .iter()
+            .filter(|l| r.sites[l.a].name == site || r.sites[l.b].name == site)
+            .flat_map(|l| l.tunnels.iter().map(|t| t.psk_name.clone()))
+            .collect()
+    };
+    for (site, sw) in [("west", "libreswan"), ("east", "strongswan"), ("south", "vyos")] {
+        let path = format!("{site}/{sw}/secrets.env");
+        let f = files.iter().find(|f| f.path == path).unwrap_or_else(|| panic!("no {path} in the bundle"));
+        assert_eq!(f.mode, 0o600, "{path}");
+        let held = tunnelsmith::secrets::Secrets::from_env(&f.text).unwrap();
+        let names: Vec<&str> = held.names().collect();
+        let mut want = own(site);
+        want.sort();
+        assert_eq!(names, want, "{path} holds other hosts' keys");
+        for n in secrets.names().filter(|n| !want.iter().any(|w| w == n)) {
+            assert!(!f.text.contains(secrets.psk(n).unwrap()), "{path} holds the key of {n}");
+        }
+    }
+    // Without the bundle's whole secrets file, each Linux host's install still finds its keys, and
+    // writes those and no other.
+    std::fs::remove_file(dir.0.join("secrets.env")).unwrap();
+    std::fs::write(dir.0.join("outputs.env"), "").unwrap();
+    for (site, sw, keys) in [("west", "libreswan", "etc/ipsec.d"), ("east", "strongswan", "etc/swanctl/conf.d")] {
+        let root = TempDir::new("r");
+        ok(Command::new("bash")
+            .arg(dir.0.join(format!("{site}/{sw}/install.sh")))
+            .arg("--files-only")
+            .env("DESTDIR", &root.0)
+            .env_remove("TUNNELSMITH_SECRETS"));
+        let written: String = std::fs::read_dir(root.0.join(keys))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".secrets"))
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        for n in secrets.names() {
+            let key = secrets.psk(n).unwrap();
+            assert_eq!(written.contains(key), own(site).iter().any(|o| o == n), "{site}: key of {n}");
+        }
+    }
+}
+
+// ---- FRR: each site advertises only its own prefixes (issue 19, item 14) -------------------------
+
+pub const BGPD: &str = "/usr/lib/frr/bgpd";
+pub const VTYSH: &str = "/usr/bin/vtysh";
+
+/// Three self-managed sites in a BGP full mesh (FRR on each).
+fn bgp_triangle() -> Plan {
+    Plan::from_json(
+        r#"{"version": 1, "name": "mesh",
+  "sites": [
+    {"name": "west", "platform": "onprem", "address_spaces": ["10.1.0.0/16"],
+      "gateway": {"kind": "appliance", "software": "libreswan", "version": "5", "public_ip": "192.0.2.1", "asn": 65101}},
+    {"name": "east", "platform": "onprem", "address_spaces": ["10.2.0.0/16"],
+      "gateway": {"kind": "appliance", "software": "strongswan", "version": "6", "public_ip": "192.0.2.2", "asn": 65102}},
+    {"name": "south", "platform": "onprem", "address_spaces": ["10.3.0.0/16", "10.33.0.0/16"],
+      "gateway": {"kind": "appliance", "software": "libreswan", "version": "4", "public_ip": "192.0.2.3", "asn": 65103}}
+  ],
+  "links": [{"a": "west", "b": "east", "routing": "bgp"}, {"a": "west", "b": "south", "routing": "bgp"},
+            {"a": "east", "b": "south", "routing": "bgp"}]}"#,
+    )
+    .unwrap()
+}
+
+/// `vtysh -c CMD` against the bgpd whose sockets are in `dir`, as JSON.
+fn bgp_json(nets: &Netns, ns: &str, dir: &Path, cmd: &str) -> Option<serde_json::Value> {
+    let o = run(nets.exec(ns).arg(VTYSH).arg("--vty_socket").arg(dir).args(["-d", "bgpd", "-c", cmd]));
+    serde_json::from_slice(&o.stdout).ok()
+}
+
+#[test]
+fn frr_advertises_only_the_sites_own_prefixes_so_no_site_becomes_a_transit_path() {
+    if !tools("frr export", &[(BGPD, "FRR bgpd (apt-get install frr)"), (VTYSH, "vtysh")])
+        || !root("bgpd in namespaces")
+    {
+        return;
+    }
+    let plan = bgp_triangle();
+    let a = tunnelsmith::check::analyze(&plan);
+    assert!(!a.has_errors(), "{:?}", a.findings.iter().filter(|f| f.is_error()).collect::<Vec<_>>());
+    let b = Bundle::write(&plan, &[], 3);
+    let r = &b.resolved;
+    let mut nets = Netns::default();
+    let ns: Vec<String> = r.sites.iter().map(|_| nets.add()).collect();
+    // Each tunnel a veth pair carrying its inside /30 (BGP is what is under test, not IPsec).
+    for l in &r.links {
+        for t in &l.tunnels {
+            let (Some(net), Some(x), Some(y)) = (t.inside, t.ends[0].inside_ip, t.ends[1].inside_ip) else {
+                panic!("tunnel {} has no inside addresses", t.id)
+            };
+            let len = net.prefix_len();
+            nets.link(&ns[l.a], &[&format!("{x}/{len}")], &ns[l.b], &[&format!("{y}/{len}")]);
+        }
+    }
+    // Each site's generated frr.conf, loaded as it is by its own bgpd (no zebra: routes stay in BGP).
+    let mut daemons = Daemons::default();
+    let dirs: Vec<TempDir> = r.sites.iter().map(|_| TempDir::new("frr")).collect();
+    for (i, s) in r.sites.iter().enumerate() {
+        let sw = if s.name == "east" { "strongswan" } else { "libreswan" };
+        let conf = b.path(&format!("{}/{sw}/frr.conf", s.name));
+        let conf_text = read(&conf);
+        assert!(conf_text.contains("prefix-list TS-OWN-mesh out"), "{conf_text}");
+        let dry = run(Command::new(VTYSH).arg("--dryrun").arg("-f").arg(&conf));
+        assert!(dry.status.success() && text_of_ok(&dry), "FRR's parser rejects {}:\n{}", conf.display(), text(&dry));
+        let d = &dirs[i].0;
+        let mut cmd = nets.exec(&ns[i]);
+        cmd.arg(BGPD).args(["-Z", "-S", "-u", "root", "-g", "root", "-f"]).arg(&conf);
+        cmd.arg("--vty_socket").arg(d).arg("-i").arg(d.join("bgpd.pid"));
+        cmd.args(["--log", &format!("file:{}", d.join("bgpd.log").display())]);
+        daemons.spawn(cmd, &d.join("bgpd.out"));
+    }
+    // Every session up, and every site has learned the others' prefixes.
+    let all: Vec<String> = r.sites.iter().flat_map(|s| s.address_spaces.iter().map(|n| n.to_string())).collect();
+    for (i, s) in r.sites.iter().enumerate() {
+        let learned = wait_for(Duration::from_secs(90), || {
+            let v = bgp_json(&nets, &ns[i], &dirs[i].0, "show bgp ipv4 unicast json")?;
+            let routes = v["routes"].as_object()?;
+            all.iter().all(|p| routes.contains_key(p)).then_some(v)
+        });
+        let Some(v) = learned else {
+            panic!(
+                "{}: not every prefix learned in 90 s:\n{}\n{}",
+                s.name,
+                read(&dirs[i].0.join("bgpd.log")),
+                bgp_json(&nets, &ns[i], &dirs[i].0, "show bgp summary json").unwrap_or_default()
+            )
+        };
+        // Each foreign prefix by one path only: straight from its own site (AS path of one ASN),
+        // never through a third site that re-advertised it.
+        for (j, other) in r.sites.iter().enumerate().filter(|(j, _)| *j != i) {
+            for p in &other.address_spaces {
+                let paths = v["routes"][p.to_string()].as_array().cloned().unwrap_or_default();
+                let as_paths: Vec<String> =
+                    paths.iter().map(|x| x["path"].as_str().unwrap_or_default().to_string()).collect();
+                let asn = other.asn.unwrap().to_string();
+                assert_eq!(
+                    as_paths,
+                    [asn],
+                    "{} learns {p} of {} (site {j}) through a transit path",
+                    s.name,
+                    other.name
+                );
+            }
+        }
+    }
+    // What each site sends each neighbour: its own prefixes and nothing else.
+    for (i, s) in r.sites.iter().enumerate() {
+        let own: Vec<String> = s.address_spaces.iter().map(|n| n.to_string()).collect();
+        for l in r.links.iter().filter(|l| l.a == i || l.b == i) {
+            let e = usize::from(l.b == i);
+            let peer = l.tunnels[0].ends[1 - e].inside_ip.unwrap();
+            let v = bgp_json(
+                &nets,
+                &ns[i],
+                &dirs[i].0,
+                &format!("show bgp ipv4 unicast neighbors {peer} advertised-routes json"),
+            )
+            .unwrap_or_default();
+            let mut sent: Vec<String> =
+                v["advertisedRoutes"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+            sent.sort();
+            let mut want = own.clone();
+            want.sort();
+            assert_eq!(sent, want, "{} advertises to {peer}", s.name);
+        }
+    }
+}
+
+/// `vtysh --dryrun` prints nothing on success.
+fn text_of_ok(o: &std::process::Output) -> bool {
+    o.stdout.is_empty() || String::from_utf8_lossy(&o.stdout).trim().is_empty()
+}

@@ -246,7 +246,7 @@ fn inner_moto_journey() {
     assert!(alive.contains(&("describe-vpn-connections".into(), "4".into())), "{alive:?}");
     let plan = l.run(&["plan"], &[]);
     show("plan", &plan);
-    assert!(plan.stdout.contains("Nothing to do: all 89 steps are done"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Nothing to do: all 90 steps are done"), "{}", plan.stdout);
     let status = l.run(&["status"], &[]);
     show("status   (moto keeps no tunnel telemetry: its ends read unknown)", &status);
     assert!(status.stdout.contains("link gcp-azure (BGP)"));
@@ -282,7 +282,18 @@ fn inner_moto_journey() {
     assert!(ssh_log.contains("ssh -o BatchMode=yes admin@appliance.example"), "{ssh_log}");
     assert!(ssh_log.contains("bash tunnelsmith-cross-region/uswest/strongswan/install.sh"), "{ssh_log}");
     let bundle = remote.join("tunnelsmith-cross-region");
-    assert_eq!(std::fs::read_to_string(bundle.join("secrets.env")).unwrap(), l.keys.to_env());
+    // The host gets its own tunnels' keys beside its install script, and no other secrets file.
+    let names = ["PSK_USWEST_EUWEST_T1", "PSK_USWEST_EUWEST_T2"];
+    assert_eq!(
+        std::fs::read_to_string(bundle.join("uswest/strongswan/secrets.env")).unwrap(),
+        l.keys.subset(&names).to_env()
+    );
+    assert!(!bundle.join("secrets.env").exists(), "the whole secrets file reached the host");
+    assert!(
+        by_hand.stderr.contains("grep -e '^PSK_USWEST_EUWEST_T1=' -e '^PSK_USWEST_EUWEST_T2='"),
+        "{}",
+        by_hand.stderr
+    );
     let outputs = std::fs::read_to_string(bundle.join("outputs.env")).unwrap();
     assert!(outputs.contains("EUWEST_IP_USWEST_EUWEST_T1=198.51.100."), "{outputs}");
     assert!(outputs.contains("USWEST_PUBLIC_IP="), "{outputs}");

@@ -41,7 +41,8 @@ const EXTRA: &[(&str, &str)] = &[
         "tgw-onprem",
         r#"{"version": 1, "name": "tgwlab", "sites": [
           {"name": "hub", "platform": "aws", "region": "eu-west-1", "address_spaces": ["10.10.0.0/16"],
-           "subnets": [{"name": "a", "cidr": "10.10.1.0/24"}], "gateway": {"kind": "aws_tgw", "asn": 64600}},
+           "subnets": [{"name": "a", "cidr": "10.10.1.0/24"}, {"name": "b", "cidr": "10.10.2.0/24"}],
+           "gateway": {"kind": "aws_tgw", "asn": 64600}},
           {"name": "dc", "platform": "onprem", "region": "fra-dc1", "address_spaces": ["10.20.0.0/16"],
            "gateway": {"kind": "appliance", "software": "strongswan", "version": "6", "public_ip": "198.51.100.7"}}],
           "links": [{"a": "hub", "b": "dc", "routing": "static"}]}"#,
@@ -184,6 +185,11 @@ fn values(r: &Resolved, all: &[Step]) -> BTreeMap<String, String> {
 const AWS_SHIM: &str = r#"#!/usr/bin/env bash
 # Test shim around the real aws CLI talking to moto; see tests/cloud_tools.rs for why.
 sub="${2:-}"
+# What every local user could read in /proc/*/cmdline, and the mode of each file:// argument.
+printf '%s\n' "$*" >>"$SHIM_LOG.argv"
+for a in "$@"; do
+  if [[ "$a" == file://* ]]; then echo "keyfile $(stat -c %a "${a#file://}") $sub" >>"$SHIM_LOG.argv"; fi
+done
 err="$(mktemp)"
 if out="$("$REAL_AWS" "$@" 2>"$err")"; then
   rm -f "$err"
@@ -356,6 +362,16 @@ fn aws_scripts_run_end_to_end_against_moto() {
                 );
             }
         }
+        // No key on a command line: the VPN connections' options came in private files.
+        let argv = std::fs::read_to_string(work.join("shim.log.argv")).unwrap();
+        for k in secrets(&r).values() {
+            assert!(!argv.contains(k), "{id}: a key on an aws command line:\n{argv}");
+        }
+        let connections = aws_steps
+            .iter()
+            .filter(|s| s.args.get(1).map(|a| a.display()).as_deref() == Some("create-vpn-connection"))
+            .count();
+        assert_eq!(argv.matches("keyfile 600 create-vpn-connection").count(), connections, "{id}:\n{argv}");
         let outside = aws_steps
             .iter()
             .filter(|s| s.args.get(1).map(|a| a.display()).as_deref() == Some("describe-vpn-connections"))
@@ -409,6 +425,9 @@ fn parser_check(program: Program, tool: &Path, env: &[(&str, String)], login_err
     let unshare = find_tool("unshare").expect("unshare (util-linux)");
     let mut checked = 0;
     let mut failures = Vec::new();
+    // Values a CLI reads from a file (keys: az @FILE, gcloud --flags-file) go in files here, as
+    // the scripts and the executor pass them, so the parser reads them as it would for real.
+    let files = temp_dir("argfiles");
     for (id, r) in plans() {
         let all = steps(&r);
         let v = values(&r, &all);
@@ -418,7 +437,18 @@ fn parser_check(program: Program, tool: &Path, env: &[(&str, String)], login_err
             std::iter::once((s.id.clone(), s.args.clone())).chain(delete)
         });
         for (step_id, step_args) in lines {
-            let args: Vec<String> = step_args.iter().map(|a| a.fill(&v)).collect();
+            let args: Vec<String> = step_args
+                .iter()
+                .enumerate()
+                .map(|(i, a)| match a.file_scheme() {
+                    Some(scheme) => {
+                        let f = files.join(format!("{checked}-{i}"));
+                        std::fs::write(&f, a.fill(&v)).unwrap();
+                        format!("{scheme}{}", f.display())
+                    }
+                    None => a.fill(&v),
+                })
+                .collect();
             let o = Command::new(&unshare)
                 .arg("-n")
                 .arg(tool)
@@ -438,6 +468,7 @@ fn parser_check(program: Program, tool: &Path, env: &[(&str, String)], login_err
             checked += 1;
         }
     }
+    let _ = std::fs::remove_dir_all(&files);
     assert!(failures.is_empty(), "{} of {checked} command lines rejected:\n{}", failures.len(), failures.join("\n"));
     checked
 }

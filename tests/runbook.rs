@@ -260,7 +260,9 @@ fn every_command_and_file_the_runbook_names_exists() {
                     && [".sh", ".md", ".html", ".svg", ".conf", ".nft", ".json", ".env"].iter().any(|x| w.ends_with(x));
                 if looks_like_file {
                     ck.files += 1;
-                    if !arts.iter().any(|a| a.path == w) && !BESIDE.contains(&w) {
+                    // Each appliance's own secrets file comes with the keys' download, like secrets.env.
+                    let host_keys = tunnelsmith::render::appliance::secrets_files(&r).iter().any(|(p, _)| p == w);
+                    if !arts.iter().any(|a| a.path == w) && !BESIDE.contains(&w) && !host_keys {
                         failures.push(format!("{id}: the runbook names {w}, which is not in the bundle"));
                     }
                 }
@@ -401,4 +403,23 @@ fn seed_004_names_every_bgp_neighbour_and_the_apipa_rule() {
     let phases = md.lines().filter(|l| l.starts_with("### Phase ")).count();
     assert_eq!(phases, 5);
     assert!(md.contains("| **gcp** (Google Cloud, us-east1) | Google Cloud HA VPN tunnel | 6 |"));
+}
+
+#[test]
+fn dead_peer_detection_is_described_as_each_end_does_it() {
+    // strongSwan (seed 003) and VyOS (seed 000) with IKEv2: no DPD timeout of their own.
+    for (id, end) in [("003", "uswest"), ("000", "aws")] {
+        let (_, _, r) = plans().into_iter().find(|(x, _, _)| x.starts_with(id)).unwrap();
+        let arts = render(&r, &RenderOptions::default());
+        let md = &artifact(&arts, MARKDOWN).text;
+        let row = md.lines().find(|l| l.contains("every 10 s;")).unwrap_or_else(|| panic!("{id}: {md}"));
+        assert!(!row.contains(&format!("{end} 30 s")), "{id}: IKEv2 has no DPD timeout on {end}: {row}");
+        assert!(row.contains(&format!("for {end} after its IKEv2 retransmissions run out")), "{id}: {row}");
+        assert!(row.contains("IKEv1 only"), "{id}: {row}");
+    }
+    // AWS and Azure keep their DPD timeouts.
+    let (_, _, r) = plans().into_iter().find(|(x, _, _)| x.starts_with("002")).unwrap();
+    let arts = render(&r, &RenderOptions::default());
+    let md = &artifact(&arts, MARKDOWN).text;
+    assert!(md.contains("the peer is dead for azure after 30 s, for aws after 30 s"), "{md}");
 }

@@ -87,7 +87,7 @@ fn recorded(r: &Resolved, dir: &Path) -> Vec<(String, String)> {
         }
     }
     let mut text: String = v.iter().map(|(k, x)| format!("{k}={x}\n")).collect();
-    text.push_str("AZURE_GW_IP_1=203.0.113.7\n");
+    text.push_str("AZURE_GW_IP_1=203.0.113.7\nAZURE_RG_EXISTED=false\n");
     std::fs::write(dir.join("outputs.env"), text).unwrap();
     v
 }
@@ -205,4 +205,69 @@ fn teardown_sh_runs_every_site_last_deployed_first_with_names_on_azure() {
     );
     assert_eq!(az[7], "az group delete --name vpntest-azure-rg --yes");
     assert!(text(&o).contains("Everything plan vpntest created is deleted."));
+}
+
+// ---- what the teardown leaves (issue 19, item 6) -------------------------------------------------
+
+#[test]
+fn an_azure_resource_group_that_existed_before_is_left_and_the_script_says_why() {
+    let r = resolve(&find("002-aws-vgw-to-azure-static").unwrap().plan());
+    let b = bundle("rg", &r);
+    let group_deleted = |b: &Bundle| b.calls().iter().any(|c| c.starts_with("az group delete"));
+    // `az group create` adopted the user's group: the create script recorded that it existed.
+    for (outputs, deleted) in [("AZURE_RG_EXISTED=true\n", false), ("", false), ("AZURE_RG_EXISTED=false\n", true)] {
+        std::fs::write(b.dir.join("outputs.env"), outputs).unwrap();
+        let o = b.run("azure/azure.teardown.sh", &["--yes"], "ok");
+        assert!(o.status.success(), "{}", text(&o));
+        assert_eq!(group_deleted(&b), deleted, "{outputs:?}: {:?}", b.calls());
+        let out = text(&o);
+        if deleted {
+            assert!(out.contains("0 left"), "{out}");
+        } else {
+            assert!(out.contains("leave resource group vpntest-azure-rg: it existed before"), "{out}");
+            assert!(out.contains("1 left"), "{out}");
+        }
+        // Everything the scripts made inside it goes either way.
+        assert!(b.calls().iter().any(|c| c.starts_with("az network vnet-gateway delete")), "{:?}", b.calls());
+    }
+}
+
+/// A gcloud stand-in whose subnets all live in the network `$SUBNET_NETWORK`.
+const GCLOUD_SUBNETS: &str = r#"#!/bin/bash
+printf '%s %s\n' "$(basename "$0")" "$*" >>"$FAKE_LOG"
+case "$*" in
+  "compute networks subnets describe "*) echo "$SUBNET_NETWORK" ;;
+esac
+exit 0
+"#;
+
+#[test]
+fn a_google_subnet_is_deleted_only_in_the_plans_network() {
+    let r = resolve(&find("004-aws-azure-gcp-bgp").unwrap().plan());
+    let b = bundle("gsub", &r);
+    std::fs::write(b.dir.join("fake-bin/gcloud"), GCLOUD_SUBNETS).unwrap();
+    for (network, deleted) in [("someone-elses-net", false), ("multicloud-gcp-net", true)] {
+        let _ = std::fs::remove_file(&b.log);
+        let o = Command::new("bash")
+            .arg(b.dir.join("gcp/gcp.teardown.sh"))
+            .arg("--yes")
+            .env("PATH", format!("{}:/usr/bin:/bin", b.dir.join("fake-bin").display()))
+            .env("FAKE_LOG", &b.log)
+            .env("FAKE_MODE", "ok")
+            .env("SUBNET_NETWORK", network)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let calls = b.calls();
+        assert_eq!(
+            calls.iter().any(|c| c.starts_with("gcloud compute networks subnets delete vms")),
+            deleted,
+            "{calls:?}"
+        );
+        assert!(calls.iter().any(|c| c.starts_with("gcloud compute networks subnets describe vms")), "{calls:?}");
+        if !deleted {
+            assert!(text(&o).contains("leave subnet vms: it is not where this plan made it"), "{}", text(&o));
+        }
+    }
 }

@@ -1,10 +1,13 @@
 //! Appliance sites: their configs and install script (rendered by `render::appliance`), copied
 //! to the host and run over OpenSSH when `--ssh SITE=USER@HOST` names the host; otherwise the
 //! exact commands are printed for the user. Either way the files are written to
-//! `<state>/bundle/` with an `outputs.env` holding the values the clouds captured (the keys
-//! are copied straight from the secrets file, never into the state folder).
+//! `<state>/bundle/` with an `outputs.env` holding the values the clouds captured. The keys
+//! never go into the state folder: the host receives only its own tunnels' keys, as the
+//! `secrets.env` beside its install script (from a private temporary file, or, when the user
+//! runs the commands, filtered from the secrets file on the way to `ssh`).
 
 use super::engine::{Cx, End};
+use super::private::PrivateFile;
 use super::run::{line, Call};
 use super::tools::Tool;
 use crate::check::Resolved;
@@ -25,6 +28,8 @@ pub struct Appliance {
     pub files: Vec<Artifact>,
     /// `<site>/<software>/install.sh`.
     pub install: String,
+    /// The names of the keys of the host's own tunnels: all it receives.
+    pub psk_names: Vec<String>,
     /// Steps whose values the files need, and the site's own cloud steps.
     pub after: Vec<String>,
     /// `USER@HOST` from `--ssh`.
@@ -35,6 +40,7 @@ pub struct Appliance {
 /// The appliance tasks of a plan.
 pub fn of_plan(r: &Resolved, steps: &[Step], ssh: &[(String, String)]) -> Vec<Appliance> {
     let files = render_appliance::artifacts(r, &RenderOptions::default());
+    let keys = render_appliance::secrets_files(r);
     let mut out = Vec::new();
     for (i, s) in r.sites.iter().enumerate() {
         let Gateway::Appliance { software, version, .. } = &s.gateway else { continue };
@@ -64,6 +70,11 @@ pub fn of_plan(r: &Resolved, steps: &[Step], ssh: &[(String, String)]) -> Vec<Ap
             title: format!("Install the {} {} configuration on the appliance", software.label(), version),
             site: s.name.clone(),
             files: mine,
+            psk_names: keys
+                .iter()
+                .find(|(path, _)| path.starts_with(&prefix))
+                .map(|(_, names)| names.clone())
+                .unwrap_or_default(),
             install,
             after,
             target: ssh.iter().find(|(site, _)| *site == s.name).map(|(_, t)| t.clone()),
@@ -77,15 +88,41 @@ fn remote_dir(a: &Appliance) -> String {
     format!("tunnelsmith-{}", a.plan)
 }
 
-/// The argv of each command (program first) that installs the appliance.
-fn argvs(a: &Appliance, dir: &Path, secrets: &Path) -> Vec<Vec<String>> {
-    let target = a.target.clone().unwrap_or_else(|| "USER@HOST".into());
+/// Where the host's keys go: `secrets.env` beside its install script.
+fn remote_secrets(a: &Appliance) -> String {
+    let folder = a.install.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    format!("{}/{folder}/{}", remote_dir(a), vars::SECRETS_FILE)
+}
+
+fn target(a: &Appliance) -> String {
+    a.target.clone().unwrap_or_else(|| "USER@HOST".into())
+}
+
+fn ssh(a: &Appliance, cmd: String) -> Vec<String> {
+    vec!["ssh".into(), "-o".into(), "BatchMode=yes".into(), target(a), cmd]
+}
+
+/// The argv of each command (program first) that installs the appliance; `host_keys` is a
+/// file holding only the host's own keys.
+fn argvs(a: &Appliance, dir: &Path, host_keys: &Path) -> Vec<Vec<String>> {
+    let keys = vec![
+        "scp".into(),
+        "-o".into(),
+        "BatchMode=yes".into(),
+        host_keys.display().to_string(),
+        format!("{}:{}", target(a), remote_secrets(a)),
+    ];
+    let [mkdir, copy, install] = steps(a, dir);
+    vec![mkdir, copy, keys, install]
+}
+
+/// Make the remote folder, copy the site's files and `outputs.env` into it, run the install.
+fn steps(a: &Appliance, dir: &Path) -> [Vec<String>; 3] {
     let bundle = dir.join("bundle");
     let rdir = remote_dir(a);
     let install = format!("{rdir}/{}", a.install);
-    let ssh = |cmd: String| vec!["ssh".into(), "-o".into(), "BatchMode=yes".into(), target.clone(), cmd];
-    vec![
-        ssh(format!("umask 077 && mkdir -p {}", line([rdir.clone()]))),
+    [
+        ssh(a, format!("umask 077 && mkdir -p {}", line([rdir.clone()]))),
         vec![
             "scp".into(),
             "-o".into(),
@@ -93,22 +130,24 @@ fn argvs(a: &Appliance, dir: &Path, secrets: &Path) -> Vec<Vec<String>> {
             "-r".into(),
             bundle.join(&a.site).display().to_string(),
             bundle.join(vars::OUTPUTS_FILE).display().to_string(),
-            format!("{target}:{rdir}/"),
+            format!("{}:{rdir}/", target(a)),
         ],
-        vec![
-            "scp".into(),
-            "-o".into(),
-            "BatchMode=yes".into(),
-            secrets.display().to_string(),
-            format!("{target}:{rdir}/{}", vars::SECRETS_FILE),
-        ],
-        ssh(format!("if [ \"$(id -u)\" = 0 ]; then bash {0}; else sudo bash {0}; fi", line([install]))),
+        ssh(a, format!("if [ \"$(id -u)\" = 0 ]; then bash {0}; else sudo bash {0}; fi", line([install]))),
     ]
 }
 
-/// The commands as lines to paste.
+/// The commands as lines to paste. The host's keys are filtered from the secrets file on the
+/// way to `ssh`, so no other key reaches the host and none is written anywhere else.
 pub fn commands(a: &Appliance, dir: &Path, secrets: &Path) -> Vec<String> {
-    argvs(a, dir, secrets).into_iter().map(line).collect()
+    let [mkdir, copy, install] = steps(a, dir).map(line);
+    let names: Vec<String> = a.psk_names.iter().map(|n| format!("^{n}=")).collect();
+    let mut grep = vec!["grep".to_string()];
+    for n in names {
+        grep.extend(["-e".into(), n]);
+    }
+    grep.push(secrets.display().to_string());
+    let keys = format!("{} | {}", line(grep), line(ssh(a, format!("umask 077 && cat >{}", line([remote_secrets(a)])))));
+    vec![mkdir, copy, keys, install]
 }
 
 /// Write the site's files and `outputs.env` under `<dir>/bundle/`.
@@ -153,7 +192,16 @@ pub fn run(
         }
         return End::Manual(m.trim_end().to_string());
     }
-    for argv in argvs(a, dir, secrets) {
+    // Only this host's keys, in a private file for the copy (removed when done).
+    let keys = std::fs::read_to_string(secrets)
+        .map_err(|e| e.to_string())
+        .and_then(|t| crate::secrets::Secrets::from_env(&t))
+        .and_then(|s| PrivateFile::new(&s.subset(&a.psk_names).to_env()).map_err(|e| e.to_string()));
+    let keys = match keys {
+        Ok(k) => k,
+        Err(e) => return End::Failed(format!("cannot prepare the host's keys from {}: {e}", secrets.display())),
+    };
+    for argv in argvs(a, dir, keys.path()) {
         let Some(tool) = tools.get(&argv[0]) else { return End::Failed(format!("{} is not available", argv[0])) };
         let call = Call {
             step: a.id.clone(),
@@ -161,6 +209,7 @@ pub fn run(
             exe: tool.exe.clone(),
             args: argv[1..].to_vec(),
             shown: line(argv.clone()),
+            files: Vec::new(),
         };
         cx.note(call.shown.clone());
         let Some(o) = cx.call(&call) else { return End::Cancelled };

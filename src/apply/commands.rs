@@ -309,16 +309,28 @@ fn values(state: &State, secrets: &Secrets) -> BTreeMap<String, String> {
     v
 }
 
-fn call_of(step_id: &str, program: &str, tool: &Tool, args: &[steps::Arg], v: &BTreeMap<String, String>) -> Call {
+/// The call of a step's argv; an error when a key's private file cannot be written.
+fn call_of(
+    step_id: &str,
+    program: &str,
+    tool: &Tool,
+    args: &[steps::Arg],
+    v: &BTreeMap<String, String>,
+) -> Result<Call, String> {
     let shown_values: BTreeMap<String, String> =
         v.iter().filter(|(k, _)| !k.starts_with("PSK_")).map(|(k, x)| (k.clone(), x.clone())).collect();
-    Call {
+    let mut files = Vec::new();
+    let filled: std::io::Result<Vec<String>> = args.iter().map(|a| run::fill(a, v, &mut files)).collect();
+    let args_filled = filled
+        .map_err(|e| format!("cannot write a key to a private file in {}: {e}", std::env::temp_dir().display()))?;
+    Ok(Call {
         step: step_id.to_string(),
         program: program.to_string(),
         exe: tool.exe.clone(),
-        args: args.iter().map(|a| run::fill(a, v)).collect(),
+        args: args_filled,
         shown: run::line(std::iter::once(program.to_string()).chain(args.iter().map(|a| run::show(a, &shown_values)))),
-    }
+        files,
+    })
 }
 
 // ---- plan ---------------------------------------------------------------------------------------
@@ -729,8 +741,12 @@ fn record(state: &mut State, s: &Session, ev: &Event, prior: &BTreeMap<String, S
                             let v = state.outputs.clone();
                             let delete: Vec<String> = res.delete.iter().map(|a| a.fill(&v)).collect();
                             let name = v.get(&res.name).cloned().unwrap_or_else(|| res.name.clone());
-                            // A resource found by a check may already be recorded.
-                            if !state.created.iter().any(|c| c.step == id && c.deleted.is_none()) {
+                            // A resource found by a check may already be recorded. One that
+                            // existed before the first run (a resource group `az group create`
+                            // adopted) is not the plan's: destroy leaves it.
+                            let existed = matches!(&res.only_if, Some(steps::Guard::NotExisting { output })
+                                if v.get(output).map(String::as_str) != Some("false"));
+                            if !existed && !state.created.iter().any(|c| c.step == id && c.deleted.is_none()) {
                                 state.created.push(Created {
                                     step: id.clone(),
                                     kind: res.kind.to_string(),
@@ -827,7 +843,10 @@ fn run_step(
     let Some(tool) = tools.get(program) else {
         return End::Failed(format!("{program} is not available"));
     };
-    let call = call_of(&step.id, program, tool, &step.args, v);
+    let call = match call_of(&step.id, program, tool, &step.args, v) {
+        Ok(c) => c,
+        Err(e) => return End::Failed(e),
+    };
     let redact = cx.shared.log.redact();
     let unless = match &step.check {
         Some(Check::RerunUnless(code)) => Some(*code),
@@ -837,7 +856,10 @@ fn run_step(
         match &step.check {
             Some(Check::Describe { args, contains }) => {
                 cx.note("checking whether it already took effect");
-                let c = call_of(&step.id, program, tool, args, v);
+                let c = match call_of(&step.id, program, tool, args, v) {
+                    Ok(c) => c,
+                    Err(e) => return End::Failed(e),
+                };
                 let Some((o, class)) = cx.call_retrying(&c) else { return End::Cancelled };
                 let value = o.value();
                 let present = match (&value, contains) {
@@ -1041,8 +1063,10 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
         else {
             continue;
         };
-        let call = call_of(&step.id, step.program.command(), tool, args, &state.outputs);
-        let o = run::run(&call, &env, &mut |_| {});
+        let o = match call_of(&step.id, step.program.command(), tool, args, &state.outputs) {
+            Ok(call) => run::run(&call, &env, &mut |_| {}),
+            Err(e) => run::Outcome { code: Some(1), stderr: e, ..Default::default() },
+        };
         let present = o.ok()
             && o.value()
                 .is_some_and(|v| contains.as_ref().is_none_or(|w| v.split([';', ',', '\t', ' ']).any(|x| x == w)));
@@ -1189,6 +1213,7 @@ fn delete(cx: &Cx, c: &Created, tools: &BTreeMap<String, Tool>) -> End {
         exe: tool.exe.clone(),
         args: args.to_vec(),
         shown: run::line(c.delete.iter().cloned()),
+        files: Vec::new(),
     };
     let Some((o, class)) = cx.call_retrying(&call) else { return End::Cancelled };
     match class {

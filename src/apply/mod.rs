@@ -19,6 +19,7 @@ pub mod appliance;
 pub mod commands;
 pub mod engine;
 pub mod lock;
+pub mod private;
 pub mod run;
 pub mod state;
 pub mod status;

@@ -2,13 +2,14 @@
 //! process group, standard input closed; its exit, output and duration; what its failure
 //! means (not found, throttled, busy, or a real error); redaction and the command log.
 
+use super::private::PrivateFile;
 use crate::steps::{Arg, Part};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// One command to run.
@@ -23,6 +24,8 @@ pub struct Call {
     pub args: Vec<String>,
     /// The command line for people and logs: keys shown as `${PSK_…}`.
     pub shown: String,
+    /// Private files the arguments name (keys), removed when the last copy of the call goes.
+    pub files: Vec<Arc<PrivateFile>>,
 }
 
 /// How a command ended.
@@ -150,21 +153,36 @@ impl Redact {
     }
 }
 
-/// An argument for the child, with outputs and keys filled in.
-pub fn fill(a: &Arg, values: &BTreeMap<String, String>) -> String {
-    a.fill(values)
+/// An argument for the child, with outputs and keys filled in. An argument that goes as a
+/// file ([`Part::FileOf`]) is written to a new private file, kept in `files` until the command
+/// has run, and passed as its scheme and path.
+pub fn fill(a: &Arg, values: &BTreeMap<String, String>, files: &mut Vec<Arc<PrivateFile>>) -> std::io::Result<String> {
+    let value = a.fill(values);
+    let Some(scheme) = a.file_scheme() else { return Ok(value) };
+    let f = PrivateFile::new(&value)?;
+    let arg = format!("{scheme}{}", f.path().display());
+    files.push(Arc::new(f));
+    Ok(arg)
 }
 
 /// An argument for people: keys stay `${NAME}`, outputs are filled in where known.
+/// An argument that goes as a file shows as `SCHEME<file: VALUE>`.
 pub fn show(a: &Arg, values: &BTreeMap<String, String>) -> String {
-    a.0.iter()
+    let value: String = a
+        .value_parts()
+        .iter()
         .map(|p| match p {
             Part::Text(t) => t.to_string(),
             Part::Param { value, .. } => value.to_string(),
             Part::Output(n) => values.get(n).cloned().unwrap_or_else(|| format!("${{{n}}}")),
             Part::Secret(n) => format!("${{{n}}}"),
+            Part::FileOf(_) => String::new(),
         })
-        .collect()
+        .collect();
+    match a.file_scheme() {
+        Some(scheme) => format!("{scheme}<file: {value}>"),
+        None => value,
+    }
 }
 
 /// A command line as one string, each word quoted for a POSIX shell when it needs it.

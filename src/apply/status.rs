@@ -124,6 +124,7 @@ pub fn status(plan: Plan, opts: &Options) -> i32 {
                             exe: tool.exe.clone(),
                             args: p.args.iter().map(|a| a.fill(&state.outputs)).collect(),
                             shown: String::new(),
+                            files: Vec::new(),
                         };
                         let o = run::run(&call, &env, &mut |_| {});
                         if o.ok() {

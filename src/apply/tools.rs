@@ -57,6 +57,7 @@ fn version_of(program: &str, exe: &Path, env: &[(String, String)]) -> Result<Str
         exe: exe.to_path_buf(),
         args: args.iter().map(|s| s.to_string()).collect(),
         shown: format!("{program} {}", args.join(" ")),
+        files: Vec::new(),
     };
     let o = run(&call, env, &mut |_| {});
     if !o.ok() {
@@ -167,6 +168,7 @@ pub fn logins(
                         exe: t.exe.clone(),
                         args: args.clone(),
                         shown: format!("{} {}", t.program, args.join(" ")),
+                        files: Vec::new(),
                     };
                     (t.program.clone(), run(&call, env, &mut |_| {}), how)
                 })

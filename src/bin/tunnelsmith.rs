@@ -502,7 +502,14 @@ mod cli {
             // Created private before the keys go in.
             let _ = std::fs::remove_file(&sf);
             write_private(&sf, &secrets.to_env())?;
-            Ok(n + 2)
+            // Each appliance's own keys, beside its install script.
+            let hosts = tunnelsmith::bundle::host_secrets(&plan, &secrets);
+            for f in &hosts {
+                let p = dir.join(&f.path);
+                let _ = std::fs::remove_file(&p);
+                write_private(&p, &f.text)?;
+            }
+            Ok(n + 2 + hosts.len())
         })();
         match result {
             Ok(n) => {

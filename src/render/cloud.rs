@@ -161,7 +161,18 @@ pub fn comment_into(out: &mut String, text: &str) {
 }
 
 /// One argument as a bash word, appended to `out`: text single-quoted, values as `"${NAME}"`.
+/// An argument that goes as a file ([`Part::FileOf`]) becomes `"SCHEME$(secret_file VALUE)"`:
+/// the value is written by the shell's own `printf` (a builtin: no process holds it in its
+/// arguments) into a private file, and the CLI gets the file's path.
 pub(crate) fn word_into(out: &mut String, a: &Arg) {
+    if let Some(scheme) = a.file_scheme() {
+        out.push('"');
+        out.push_str(scheme);
+        out.push_str("$(secret_file ");
+        word_into(out, &Arg(a.value_parts().iter().cloned().collect()));
+        out.push_str(")\"");
+        return;
+    }
     if let [Part::Text(t)] = a.0.as_slice() {
         return sh_quote_into(out, t);
     }
@@ -182,6 +193,7 @@ pub(crate) fn word_into(out: &mut String, a: &Arg) {
             Part::Text(t) => text.push_str(t),
             Part::Param { name, .. } => value(out, &mut text, name),
             Part::Output(name) | Part::Secret(name) => value(out, &mut text, name),
+            Part::FileOf(_) => {}
         }
     }
     if !text.is_empty() || out.len() == start {
@@ -264,6 +276,22 @@ poll() {
 touch "$OUTPUTS"
 # shellcheck source=/dev/null
 source "$OUTPUTS"
+"#;
+
+/// For scripts that hand keys to a CLI: private files, removed when the script ends.
+const SECRET_FILES: &str = r#"
+# Keys go to the CLI in files only you can read (aws file://, az @file, gcloud --flags-file),
+# never on a command line, where every user of this machine could read them; the files go when
+# the script ends.
+SECRET_DIR="$(mktemp -d)"
+trap 'rm -rf "$SECRET_DIR"' EXIT
+# secret_file TEXT: TEXT in a new private file; prints its path.
+secret_file() {
+  local f
+  f="$(mktemp "$SECRET_DIR/key.XXXXXX")"
+  printf '%s' "$1" >"$f"
+  printf '%s' "$f"
+}
 "#;
 
 #[allow(clippy::too_many_arguments)]
@@ -367,6 +395,9 @@ fn script(
             let _ = writeln!(s, "[[ -n \"${{{n}:-}}\" ]] || die \"{n} is missing from $SECRETS\"");
         }
     }
+    if mine.iter().flat_map(|st| &st.args).any(|a| a.file_scheme().is_some()) {
+        s.push_str(SECRET_FILES);
+    }
     let _ = writeln!(s, "\nprintf '%s: plan %s, %d steps\\n' \"$SCRIPT\" \"$PLAN\" \"$STEPS\"");
     for st in &mine {
         s.push_str("\nstep ");
@@ -384,11 +415,26 @@ fn script(
             command_into(&mut s, st.program, &st.args, "  ");
             s.push('\n');
         } else if let Some(c) = &st.capture {
+            // Recorded once: a run again keeps the first value.
+            let indent = if c.once {
+                let n = &c.name;
+                let _ = writeln!(
+                    s,
+                    "if [[ -n \"${{{n}:-}}\" ]]; then\n  printf '    %s=%s (recorded by the first run; kept)\\n' {n} \"${n}\"\nelse"
+                );
+                "  "
+            } else {
+                ""
+            };
+            s.push_str(indent);
             s.push_str(&c.name);
             s.push_str("=\"$(");
-            command_into(&mut s, st.program, &st.args, "");
-            for piece in [")\"\nsave ", &c.name, " \"$", &c.name, "\"\n"] {
+            command_into(&mut s, st.program, &st.args, indent);
+            for piece in [")\"\n", indent, "save ", &c.name, " \"$", &c.name, "\"\n"] {
                 s.push_str(piece);
+            }
+            if c.once {
+                s.push_str("fi\n");
             }
         } else {
             command_into(&mut s, st.program, &st.args, "");

@@ -162,6 +162,7 @@ pub(crate) fn shell(program: Program, args: &[Arg]) -> String {
                     }
                     let _ = write!(line.word, "\"${{{n}}}\"");
                 }
+                Part::FileOf(_) => {}
             }
         }
         if !text.is_empty() || line.word.is_empty() {

@@ -19,7 +19,7 @@
 use super::cloud::{command_into, comment_into, script_path, sh_quote, sh_quote_into, word_into, Quoted};
 use super::{stamp, Artifact, RenderOptions};
 use crate::check::Resolved;
-use crate::steps::{self, Arg, Ordered, Part, Program, Resource, Script, Step};
+use crate::steps::{self, Arg, Guard, Ordered, Part, Program, Resource, Script, Step};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -206,6 +206,7 @@ LIST=false
 DELETED=0
 ALREADY_GONE=0
 SKIPPED=0
+LEFT=0
 
 die() {
   printf 'error: %s\n' "$*" >&2
@@ -263,6 +264,12 @@ recorded() {
 skip() {
   printf '\n==> [%s] skip %s: %s is not in %s\n' "$SCRIPT" "$1" "$2" "$OUTPUTS"
   SKIPPED=$((SKIPPED + 1))
+}
+
+# leave KIND NAME WHY: a resource the scripts may not have made, so this script does not delete it.
+leave() {
+  printf '\n==> [%s] leave %s %s: %s\n' "$SCRIPT" "$1" "$2" "$3"
+  LEFT=$((LEFT + 1))
 }
 
 # remove KIND NAME COMMAND...: run a delete; a resource that is already gone is fine.
@@ -360,8 +367,13 @@ fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], scripts: &[Sc
     s.push_str("set -euo pipefail\n\n# Values from the plan.\n");
     let _ = writeln!(s, "PLAN={}", Quoted(&r.plan_name));
     let mut seen: BTreeSet<&str> = BTreeSet::new();
-    for (.., d, _) in &dels {
-        for p in d.args.iter().flat_map(|a| &a.0) {
+    for (_, res, d, _) in &dels {
+        // The delete's plan values, and a guard's (its check and what that must print).
+        let guard: Vec<&Arg> = match &res.only_if {
+            Some(Guard::Prints { check, expect }) => check.iter().chain(std::iter::once(expect)).collect(),
+            _ => Vec::new(),
+        };
+        for p in d.args.iter().chain(guard).flat_map(|a| &a.0) {
             if let Part::Param { name, value } = p {
                 if seen.insert(name) {
                     let _ = writeln!(s, "{name}={}", Quoted(value));
@@ -430,6 +442,9 @@ fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], scripts: &[Sc
         command_into(&mut body, d.program, d.args, "    ");
         body.push('\n');
         settle(&mut body, d);
+        if let Some(g) = &res.only_if {
+            body = guarded(&body, g, res);
+        }
         if ids.is_empty() {
             for line in body.lines() {
                 s.push_str(line.strip_prefix("  ").unwrap_or(line));
@@ -451,8 +466,41 @@ fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], scripts: &[Sc
         let _ = writeln!(s, "\nforget {}", captured.join(" "));
     }
     s.push_str(
-        "printf '\\n%s: done: %d deleted, %d already gone, %d skipped.\\n' \"$SCRIPT\" \"$DELETED\" \"$ALREADY_GONE\" \"$SKIPPED\"\n",
+        "printf '\\n%s: done: %d deleted, %d already gone, %d skipped, %d left (the reasons are above).\\n' \
+         \"$SCRIPT\" \"$DELETED\" \"$ALREADY_GONE\" \"$SKIPPED\" \"$LEFT\"\n",
     );
+    s
+}
+
+/// `body` (two-space indented) run only when `g` holds; otherwise the resource is left and the
+/// script says why.
+fn guarded(body: &str, g: &Guard, res: &Resource) -> String {
+    let mut s = String::from("  if ");
+    match g {
+        Guard::NotExisting { output } => {
+            let _ = write!(s, "[[ \"${{{output}:-}}\" == false ]]");
+        }
+        Guard::Prints { check, expect } => {
+            let (program, args) = check.split_first().expect("a guard's command");
+            s.push_str("[[ \"$(");
+            let program = [Program::Aws, Program::Az, Program::Gcloud]
+                .into_iter()
+                .find(|p| program.displays(p.command()))
+                .expect("a guard runs a cloud CLI");
+            command_into(&mut s, program, args, "    ");
+            s.push_str(" 2>/dev/null || true)\" == ");
+            word_into(&mut s, expect);
+            s.push_str(" ]]");
+        }
+    }
+    s.push_str("; then\n");
+    for line in body.lines() {
+        let _ = writeln!(s, "  {line}");
+    }
+    s.push_str("  else\n    leave ");
+    let _ = write!(s, "{} ", Quoted(res.kind));
+    sh_quote_into(&mut s, &res.name);
+    let _ = writeln!(s, " {}\n  fi", Quoted(g.why()));
     s
 }
 
@@ -560,8 +608,8 @@ mod tests {
         let az = &a.iter().find(|x| x.path == "azure/azure.teardown.sh").unwrap().text;
         assert!(az.contains("remove 'VPN gateway' vpntest-azure-gw"), "{az}");
         assert!(az.contains("takes minutes"));
-        assert!(az.trim_end().ends_with("\"$SKIPPED\""));
-        assert!(az.contains("\nforget AZURE_GW_IP_1\n"), "{az}");
+        assert!(az.trim_end().ends_with("\"$SKIPPED\" \"$LEFT\""));
+        assert!(az.contains("\nforget AZURE_RG_EXISTED AZURE_GW_IP_1\n"), "{az}");
         assert!(!az.contains("shellcheck disable=SC2153"), "no recorded IDs on Azure");
     }
 

@@ -2,7 +2,9 @@
 //! gateway per peer address, VPN connections with `TunnelOptions`, routes; or, for an appliance on
 //! EC2, its security group, network interface, elastic IP and routes.
 
-use super::{cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, var, Arg, Builder, Program};
+use super::{
+    cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, var, via_file, Arg, Builder, Program,
+};
 use crate::check::{RLink, Resolved};
 use crate::kb::dialects::{self, Dialect};
 use crate::plan::{Gateway, IkeVersion, Network, Routing};
@@ -108,11 +110,15 @@ fn network(b: &mut Builder, c: &Ctx) {
                 b.add(c.site, c.id(format_args!("vpc-cidr-{k}")), text!("Add {extra} to the VPC"), AWS, a)
                     .capture(c.out(format_args!("VPC_CIDR_{k}_ASSOCIATION")), "CIDR association");
             }
+            let zones = zones(b, c);
             for (k, sub) in s.subnets.iter().enumerate() {
                 let sub_id = c.out(format_args!("SUBNET_{}_ID", k + 1));
                 let name = text!("{}-{}", c.prefix, sub.name);
                 let mut a = c.ec2("create-subnet");
                 a.extend([t("--vpc-id"), out(&vpc), t("--cidr-block"), t(sub.cidr.to_string())]);
+                if let Some(zone) = zones.get(k % zones.len().max(1)) {
+                    a.extend([t("--availability-zone"), out(zone)]);
+                }
                 a.extend(c.tags("subnet", &name));
                 a.extend(query("Subnet.SubnetId"));
                 let step = b.add(
@@ -127,6 +133,9 @@ fn network(b: &mut Builder, c: &Ctx) {
                     &sub_id,
                     c.delete("delete-subnet", "--subnet-id", &sub_id),
                 );
+                if !zones.is_empty() {
+                    step.after(c.id("zones"));
+                }
                 // A CIDR beyond the first must be associated before its subnets.
                 for (x, extra) in s.address_spaces.iter().enumerate().skip(1) {
                     if extra.contains(&sub.cidr.network()) {
@@ -195,6 +204,31 @@ fn network(b: &mut Builder, c: &Ctx) {
     }
 }
 
+/// How many availability zones a transit gateway site's new subnets are spread over.
+const TGW_ZONES: usize = 2;
+
+/// A transit gateway reaches only the availability zones where its VPC attachment has a subnet
+/// ([AWS-TGW-ATT]): a new VPC behind one gets its subnets spread over the region's first two
+/// zones (every region has at least two), named at run time, and the attachment takes the
+/// first subnet of each. The captured zone names, one per zone used; none for other sites.
+fn zones(b: &mut Builder, c: &Ctx) -> Vec<String> {
+    let s = &c.r.sites[c.site];
+    if !matches!(s.gateway, Gateway::AwsTgw { .. }) || s.subnets.is_empty() {
+        return Vec::new();
+    }
+    let used = s.subnets.len().min(TGW_ZONES);
+    let names: Vec<String> = (1..=used).map(|k| c.out(format_args!("AZ_{k}"))).collect();
+    for (k, name) in names.iter().enumerate() {
+        let mut a = c.ec2("describe-availability-zones");
+        a.extend([t("--filters"), t("Name=zone-type,Values=availability-zone"), t("Name=state,Values=available")]);
+        a.extend(query(text!("sort_by(AvailabilityZones, &ZoneName)[{k}].ZoneName")));
+        let id = if k == 0 { c.id("zones") } else { c.id(format_args!("zones-{}", k + 1)) };
+        b.add(c.site, id, text!("Find availability zone {} of the region", k + 1), AWS, a)
+            .capture(name, text!("availability zone {}", k + 1));
+    }
+    names
+}
+
 /// The VPC ID as an argument: the captured one, or the existing one from the plan.
 fn vpc_arg(c: &Ctx) -> Arg {
     match &c.r.sites[c.site].network {
@@ -234,12 +268,16 @@ fn managed(b: &mut Builder, c: &Ctx) {
             300,
         );
         let att = c.out("TGW_VPC_ATTACHMENT_ID");
-        let subnet = match &s.network {
-            Network::New if !s.subnets.is_empty() => out(c.out("SUBNET_1_ID")),
-            _ => t(""),
+        // One subnet in each availability zone the subnets use (see `zones`).
+        let subnets: Vec<Arg> = match &s.network {
+            Network::New if !s.subnets.is_empty() => {
+                (1..=s.subnets.len().min(TGW_ZONES)).map(|k| out(c.out(format_args!("SUBNET_{k}_ID")))).collect()
+            }
+            _ => vec![t("")],
         };
         let mut a = c.ec2("create-transit-gateway-vpc-attachment");
-        a.extend([t("--transit-gateway-id"), out(&gw), t("--vpc-id"), vpc_arg(c), t("--subnet-ids"), subnet]);
+        a.extend([t("--transit-gateway-id"), out(&gw), t("--vpc-id"), vpc_arg(c), t("--subnet-ids")]);
+        a.extend(subnets);
         a.extend(c.tags("transit-gateway-attachment", &text!("{}-tgw-vpc", c.prefix)));
         a.extend(query("TransitGatewayVpcAttachment.TransitGatewayAttachmentId"));
         b.add(c.site, c.id("gateway-attach"), "Attach the VPC to the transit gateway", AWS, a)
@@ -250,7 +288,15 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 &att,
                 c.delete("delete-transit-gateway-vpc-attachment", "--transit-gateway-attachment-id", &att),
             );
-        c.id("gateway-attach")
+        // A route to the transit gateway made before the attachment is `available` fails with
+        // InvalidTransitGatewayID.NotFound, and running it again does not recover.
+        let mut a = c.ec2("describe-transit-gateway-vpc-attachments");
+        a.extend([t("--transit-gateway-attachment-ids"), out(&att)]);
+        a.extend(query("TransitGatewayVpcAttachments[0].State"));
+        b.add(c.site, c.id("gateway-attach-ready"), "Wait for the VPC attachment to become available", AWS, a)
+            .after(c.id("gateway-attach"))
+            .wait("available", &["failed", "failing", "rejected", "deleted", "deleting"], 10, 900, 60);
+        c.id("gateway-attach-ready")
     } else {
         let mut a = c.ec2("create-vpn-gateway");
         a.extend([t("--type"), t("ipsec.1"), t("--amazon-side-asn"), param(text!("{}_ASN", c.v), asn.to_string())]);
@@ -497,7 +543,8 @@ fn options(l: &RLink, e: usize, tunnels: &[&crate::check::RTunnel], p: &crate::c
         parts.push(t(o));
     }
     parts.push(t("]}"));
-    cat(parts)
+    // The document holds the keys: it goes to the CLI as a private file (`file://`).
+    via_file("file://", cat(parts))
 }
 
 /// An appliance on EC2: security group (IKE, NAT-T and ESP from the peers only, and the VPC's

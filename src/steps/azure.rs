@@ -5,7 +5,8 @@
 //! forwarding and the routes through it.
 
 use super::{
-    cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, ts, var, Arg, Builder, Program,
+    cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, ts, var, via_file, Arg, Builder, Guard,
+    Program,
 };
 use crate::check::{RLink, RTunnel, Resolved};
 use crate::kb::crypto::Endpoint;
@@ -144,15 +145,22 @@ fn network(b: &mut Builder, c: &Ctx) {
         return;
     }
     let rg = text!("{}-rg", c.prefix);
+    // `az group create` adopts a group that exists; the teardown must not delete the user's
+    // group with their other resources in it. Whether it existed is recorded once, first.
+    let existed = text!("{}_RG_EXISTED", c.v);
+    let mut a = ts(&["group", "exists", "--name"]);
+    a.push(c.rg());
+    b.add(c.site, c.id("group-existed"), text!("Record whether the resource group {rg} exists already"), AZ, a)
+        .capture(&existed, "whether the resource group existed before (then the teardown leaves it)")
+        .once();
     let mut a = ts(&["group", "create", "--name"]);
     a.extend([c.rg(), t("--location"), c.location()]);
     a.extend(c.tags());
     a.extend(query("properties.provisioningState"));
-    b.add(c.site, c.id("group"), text!("Create the resource group {rg}"), AZ, a).creates(
-        "resource group",
-        rg,
-        vec![t("az"), t("group"), t("delete"), t("--name"), c.rg(), t("--yes")],
-    );
+    b.add(c.site, c.id("group"), text!("Create the resource group {rg}"), AZ, a)
+        .after(c.id("group-existed"))
+        .creates("resource group", rg, vec![t("az"), t("group"), t("delete"), t("--name"), c.rg(), t("--yes")])
+        .only_if(Guard::NotExisting { output: existed });
     let mut a = c.net(&["vnet", "create"]);
     a.extend([t("--name"), c.vnet(), t("--location"), c.location(), t("--address-prefixes")]);
     a.extend(spaces(s).into_iter().map(t));
@@ -394,7 +402,8 @@ fn connection(
         t("--local-gateway2"),
         lng,
         t("--shared-key"),
-        secret(&tun.psk_name),
+        // From a private file (`@FILE`), never on the command line.
+        via_file("@", secret(&tun.psk_name)),
     ]);
     if l.routing == Routing::Bgp {
         a.push(t("--enable-bgp"));

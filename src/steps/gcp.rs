@@ -6,8 +6,12 @@
 //! Google Cloud has no labels on VPN resources: every name starts with `<plan>-<site>` and
 //! carries a `tunnelsmith plan <plan>` description, which teardown matches.
 
-use super::{cat, links_of, param, prefix, public_address, secret, sid, spaces, t, ts, var, Arg, Builder, Program};
+use super::{
+    cat, links_of, param, prefix, public_address, secret, sid, spaces, t, ts, var, via_file, Arg, Builder, Guard,
+    Program,
+};
 use crate::check::Resolved;
+use crate::kb::dialects::{self, Dialect};
 use crate::plan::{Gateway, IkeVersion, Network};
 use std::collections::BTreeSet;
 
@@ -66,6 +70,29 @@ impl Ctx<'_> {
     }
 }
 
+/// Google Cloud's proposal pinned to the one the link resolved to (`--phase1-*`/`--phase2-*`):
+/// a smaller IKE_SA_INIT, and the same negotiation every time. With AES-GCM the integrity is the
+/// cipher's own and only the PRF is given; without PFS no phase 2 group is.
+fn ciphers(p: &crate::check::Profile) -> Vec<Arg> {
+    let d = Dialect::Gcp;
+    let mut a = Vec::new();
+    let mut flag = |f: &'static str, v: Option<&'static str>| {
+        if let Some(v) = v {
+            a.extend([t(f), t(v)]);
+        }
+    };
+    flag("--phase1-encryption", dialects::encryption(d, p.p1_encryption));
+    if !p.p1_encryption.is_aead() {
+        flag("--phase1-integrity", dialects::integrity(d, p.p1_integrity));
+    }
+    flag("--phase1-prf", Some(dialects::gcp_prf(p.p1_integrity)));
+    flag("--phase1-dh", dialects::dh_group(d, p.p1_dh));
+    flag("--phase2-encryption", dialects::encryption(d, p.p2_encryption));
+    flag("--phase2-integrity", p.p2_integrity.and_then(|i| dialects::integrity(d, i)));
+    flag("--phase2-pfs", p.pfs.and_then(|g| dialects::pfs_group(d, Some(g))));
+    a
+}
+
 fn format(f: &str) -> Vec<Arg> {
     vec![t("--format"), t(text!("value({f})"))]
 }
@@ -109,11 +136,18 @@ fn network(b: &mut Builder, c: &Ctx) {
                 a,
             )
             .after(c.id("network"))
-            .creates(
-                "subnet",
-                sub.name.clone(),
-                c.delete(&["networks", "subnets"], t(sub.name.clone()), true),
-            );
+            .creates("subnet", sub.name.clone(), c.delete(&["networks", "subnets"], t(sub.name.clone()), true))
+            // Subnet names are per region, not per network: delete only the one in this network.
+            .only_if(Guard::Prints {
+                check: {
+                    let mut a = vec![t("gcloud"), t("compute"), t("networks"), t("subnets"), t("describe")];
+                    a.push(t(sub.name.clone()));
+                    a.extend(c.region());
+                    a.extend(format("network.basename()"));
+                    a
+                },
+                expect: c.network(),
+            });
         }
     }
     // Traffic from the peers' prefixes (arriving through the tunnels) may reach the VMs.
@@ -262,11 +296,17 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
                     IkeVersion::V1 => "1",
                     IkeVersion::V2 => "2",
                 }),
-                t("--shared-secret"),
-                secret(&tun.psk_name),
+                // The key from a private file: gcloud reads flags from a YAML file. A literal
+                // block scalar (`|2-`) holds any printable text as it is, and is always a string.
+                t("--flags-file"),
+                via_file("", cat(vec![t("--shared-secret: |2-\n  "), secret(&tun.psk_name), t("\n")])),
                 t("--router"),
                 router.clone(),
             ]);
+            a.extend(ciphers(profile));
+            // The cipher flags are in the beta track of gcloud 528.0.0 (the version the commands
+            // were checked with), not in its GA command: [GCLOUD-TUN-REF].
+            a.insert(0, t("beta"));
             a.extend(c.description());
             a.extend(format("name"));
             b.add(

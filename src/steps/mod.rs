@@ -92,6 +92,12 @@ pub enum Part {
     Output(String),
     /// A pre-shared key, by its name in `secrets.env` (`PSK_AWS_AZURE_T1`).
     Secret(String),
+    /// Only as an argument's first part: the rest of the argument (which holds a key) goes to
+    /// the CLI in a file, never on its command line (where `/proc/*/cmdline` shows it to every
+    /// local user). The rest is written to a new file only the user can read, and the argument
+    /// is this scheme followed by the file's path: `file://` for aws (any parameter), `@` for az
+    /// (any argument). The scripts use `secret_file`, the executor `apply::private`.
+    FileOf(&'static str),
 }
 
 /// The parts of an argument. Most arguments have one, held inline.
@@ -127,8 +133,25 @@ impl Arg {
                 Part::Text(t) => t.to_string(),
                 Part::Param { value, .. } => value.to_string(),
                 Part::Output(n) | Part::Secret(n) => format!("${{{n}}}"),
+                Part::FileOf(scheme) => format!("{scheme}<file> "),
             })
             .collect()
+    }
+
+    /// The scheme, when the argument goes to the CLI as a file ([`Part::FileOf`]).
+    pub fn file_scheme(&self) -> Option<&'static str> {
+        match self.0.first() {
+            Some(Part::FileOf(scheme)) => Some(scheme),
+            _ => None,
+        }
+    }
+
+    /// The parts of the value: all but a leading [`Part::FileOf`].
+    pub fn value_parts(&self) -> &[Part] {
+        match self.0.first() {
+            Some(Part::FileOf(_)) => &self.0[1..],
+            _ => &self.0,
+        }
     }
 
     /// Whether [`display`](Arg::display) is `s`, without making it.
@@ -146,6 +169,7 @@ impl Arg {
                 Part::Text(t) => take(t),
                 Part::Param { value, .. } => take(value),
                 Part::Output(n) | Part::Secret(n) => take("${") && take(n) && take("}"),
+                Part::FileOf(scheme) => take(scheme) && take("<file> "),
             };
             if !matched {
                 return false;
@@ -154,14 +178,17 @@ impl Arg {
         rest.is_empty()
     }
 
-    /// The argument with outputs and secrets taken from `values` (missing ones stay `${NAME}`).
+    /// The argument's value with outputs and secrets taken from `values` (missing ones stay
+    /// `${NAME}`). For an argument that goes as a file ([`Part::FileOf`]) this is what the file
+    /// holds: the executor writes it to a private file and passes the scheme and the path.
     pub fn fill(&self, values: &BTreeMap<String, String>) -> String {
-        self.0
+        self.value_parts()
             .iter()
             .map(|p| match p {
                 Part::Text(t) => t.to_string(),
                 Part::Param { value, .. } => value.to_string(),
                 Part::Output(n) | Part::Secret(n) => values.get(n).cloned().unwrap_or_else(|| format!("${{{n}}}")),
+                Part::FileOf(_) => String::new(),
             })
             .collect()
     }
@@ -175,6 +202,9 @@ pub struct Capture {
     pub name: String,
     /// What it is, for people.
     pub about: String,
+    /// Recorded once: when the value is already recorded (a script run again), the step does not
+    /// run and the first value stays (e.g. whether a resource group existed before the first run).
+    pub once: bool,
 }
 
 /// A poll: run the step's argv every `interval_secs` until its output equals `until`.
@@ -206,6 +236,30 @@ pub struct Resource {
     pub name: String,
     /// The argv (program first) that deletes it; teardown runs these in reverse order.
     pub delete: Vec<Arg>,
+    /// When it may be deleted at all: a resource the step may have found rather than made.
+    pub only_if: Option<Guard>,
+}
+
+/// The condition under which a teardown deletes a resource; otherwise it leaves it and says why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Guard {
+    /// The output (recorded once, before the create) is `false`: the resource did not exist
+    /// before the first run. Unrecorded counts as existing: nothing is deleted on a guess.
+    NotExisting { output: String },
+    /// The command (program first) prints `expect` (e.g. the network a subnet of this name is in).
+    Prints { check: Vec<Arg>, expect: Arg },
+}
+
+impl Guard {
+    /// Why a resource the guard stops is left, for people.
+    pub fn why(&self) -> &'static str {
+        match self {
+            Guard::NotExisting { .. } => {
+                "it existed before the scripts first ran (or outputs.env does not say that it did not)"
+            }
+            Guard::Prints { .. } => "it is not where this plan made it (already gone, or one of that name elsewhere)",
+        }
+    }
 }
 
 /// One cloud action.
@@ -339,12 +393,28 @@ impl Builder {
 
 impl Step {
     pub(crate) fn capture(&mut self, name: impl Into<String>, about: impl Into<String>) -> &mut Step {
-        self.capture = Some(Capture { name: name.into(), about: about.into() });
+        self.capture = Some(Capture { name: name.into(), about: about.into(), once: false });
+        self
+    }
+
+    /// The capture is recorded once ([`Capture::once`]).
+    pub(crate) fn once(&mut self) -> &mut Step {
+        if let Some(c) = &mut self.capture {
+            c.once = true;
+        }
         self
     }
 
     pub(crate) fn creates(&mut self, kind: &'static str, name: impl Into<String>, delete: Vec<Arg>) -> &mut Step {
-        self.creates = Some(Resource { kind, name: name.into(), delete });
+        self.creates = Some(Resource { kind, name: name.into(), delete, only_if: None });
+        self
+    }
+
+    /// The teardown deletes what the step creates only under `guard`.
+    pub(crate) fn only_if(&mut self, guard: Guard) -> &mut Step {
+        if let Some(r) = &mut self.creates {
+            r.only_if = Some(guard);
+        }
         self
     }
 
@@ -400,6 +470,14 @@ pub(crate) fn out(name: impl Into<String>) -> Arg {
 /// A pre-shared key.
 pub(crate) fn secret(name: impl Into<String>) -> Arg {
     Arg::one(Part::Secret(name.into()))
+}
+
+/// An argument the CLI reads from a private file (see [`Part::FileOf`]): `parts` with the
+/// scheme in front.
+pub(crate) fn via_file(scheme: &'static str, parts: Arg) -> Arg {
+    let mut v = vec![Part::FileOf(scheme)];
+    v.extend(parts.0);
+    Arg::from(v)
 }
 
 /// The parts of several arguments joined into one.

@@ -193,7 +193,7 @@ fn az(s: &Step) -> Option<Check> {
     let words: Vec<&str> = a.iter().map_while(|x| text(x).filter(|w| !w.starts_with('-'))).collect();
     let verb = *words.last()?;
     match verb {
-        "show" | "update" | "list" | "list-bgp-peer-status" => return Some(Check::Rerun),
+        "show" | "exists" | "update" | "list" | "list-bgp-peer-status" => return Some(Check::Rerun),
         "create" | "add" => {}
         _ => return None,
     }
@@ -234,7 +234,9 @@ fn gcloud(s: &Step) -> Option<Check> {
         return Some(Check::Rerun);
     }
     let name = a.get(vi + 1)?.clone();
-    let mut args: Vec<Arg> = a[..vi].to_vec();
+    // A command of the beta track is checked with the GA `describe`.
+    let from = usize::from(words.first() == Some(&"beta"));
+    let mut args: Vec<Arg> = a[from..vi].to_vec();
     args.push(t("describe"));
     args.push(name);
     if let Some(r) = flag(a, "--region") {

@@ -166,7 +166,12 @@ pub fn probes(r: &Resolved, steps: &[Step]) -> Vec<Probe> {
                                 t("compute"),
                                 t("vpn-tunnels"),
                                 t("describe"),
-                                s.args.get(3)?.clone(),
+                                // The name after `create` (the command may be `beta compute …`).
+                                s.args
+                                    .iter()
+                                    .position(|a| a.displays("create"))
+                                    .and_then(|i| s.args.get(i + 1))?
+                                    .clone(),
                                 t("--region"),
                                 flag(s, "--region")?.clone(),
                                 t("--format"),

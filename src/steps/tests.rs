@@ -234,3 +234,69 @@ fn displays_is_display_equals() {
     assert!(t("--name").displays("--name") && !t("--name").displays("--nam"));
     assert!(Arg::from(Vec::new()).displays(""));
 }
+
+/// A transit gateway site with three new subnets, linked statically to an appliance.
+fn tgw_plan() -> (Resolved, Vec<Step>) {
+    let plan = crate::plan::Plan::from_json(
+        r#"{"version": 1, "name": "tgwlab", "sites": [
+          {"name": "hub", "platform": "aws", "region": "eu-west-1", "address_spaces": ["10.10.0.0/16"],
+           "subnets": [{"name": "a", "cidr": "10.10.1.0/24"}, {"name": "b", "cidr": "10.10.2.0/24"},
+                       {"name": "c", "cidr": "10.10.3.0/24"}],
+           "gateway": {"kind": "aws_tgw", "asn": 64600}},
+          {"name": "dc", "platform": "onprem", "region": "fra-dc1", "address_spaces": ["10.20.0.0/16"],
+           "gateway": {"kind": "appliance", "software": "strongswan", "version": "6", "public_ip": "198.51.100.7"}}],
+          "links": [{"a": "hub", "b": "dc", "routing": "static"}]}"#,
+    )
+    .unwrap();
+    let r = resolve(&plan);
+    let s = steps(&r);
+    (r, s)
+}
+
+#[test]
+fn transit_gateway_subnets_have_zones_the_attachment_covers_each_and_routes_wait_for_it() {
+    let (_, s) = tgw_plan();
+    let shown = |st: &Step| st.args.iter().map(|a| a.display()).collect::<Vec<_>>().join(" ");
+    // Each subnet in a zone named at run time, alternating over two zones.
+    let zone_of = |k: usize| {
+        let st = step(&s, &format!("hub/subnet-{k}"));
+        let a = shown(st);
+        let z = a.split("--availability-zone ").nth(1).unwrap_or_else(|| panic!("subnet {k} has no zone: {a}"));
+        z.split(' ').next().unwrap().to_string()
+    };
+    assert_eq!([zone_of(1), zone_of(2), zone_of(3)], ["${HUB_AZ_1}", "${HUB_AZ_2}", "${HUB_AZ_1}"]);
+    assert!(shown(step(&s, "hub/zones")).contains("sort_by(AvailabilityZones, &ZoneName)[0].ZoneName"));
+    // The attachment holds one subnet in each zone used.
+    let att = shown(step(&s, "hub/gateway-attach"));
+    assert!(att.contains("--subnet-ids ${HUB_SUBNET_1_ID} ${HUB_SUBNET_2_ID} --"), "{att}");
+    // Routes to the transit gateway wait until the attachment is available.
+    let ready = step(&s, "hub/gateway-attach-ready");
+    assert_eq!(ready.wait.as_ref().map(|w| w.until.as_str()), Some("available"));
+    assert!(ready.after.iter().any(|d| d == "hub/gateway-attach"));
+    let route = step(&s, "hub/route-10.20.0.0/16");
+    assert!(shown(route).contains("--transit-gateway-id ${HUB_TGW_ID}"));
+    assert!(route.after.iter().any(|d| d == "hub/gateway-attach-ready"), "{:?}", route.after);
+}
+
+#[test]
+fn google_tunnels_are_pinned_to_the_resolved_proposal() {
+    let (_, s) = preset("004-aws-azure-gcp-bgp");
+    let st = step(&s, "gcp/tunnel-aws-gcp-t1");
+    let line: Vec<String> = st.args.iter().map(Arg::display).collect();
+    assert_eq!(line[..4], ["beta", "compute", "vpn-tunnels", "create"], "the flags are in gcloud's beta track");
+    let shown = line.join(" ");
+    for want in [
+        "--phase1-encryption AES-CBC-256",
+        "--phase1-integrity HMAC-SHA2-256-128",
+        "--phase1-prf PRF-HMAC-SHA2-256",
+        "--phase1-dh Group-20",
+        "--phase2-encryption AES-CBC-256",
+        "--phase2-integrity HMAC-SHA2-256-128",
+        "--phase2-pfs Group-20",
+    ] {
+        assert!(shown.contains(want), "missing {want}: {shown}");
+    }
+    // The check and the status read the tunnel with the GA command.
+    let Some(Check::Describe { args, .. }) = &st.check else { panic!("{:?}", st.check) };
+    assert_eq!(args[0].display(), "compute");
+}

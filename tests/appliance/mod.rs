@@ -175,6 +175,10 @@ impl Bundle {
         }
         let secrets = secrets_for(&resolved, seed);
         std::fs::write(dir.0.join("secrets.env"), secrets.to_env()).unwrap();
+        // Each host's own keys beside its install script, as the bundle and `generate` write them.
+        for (path, names) in tunnelsmith::render::appliance::secrets_files(&resolved) {
+            std::fs::write(dir.0.join(path), secrets.subset(&names).to_env()).unwrap();
+        }
         let out: String = values.iter().map(|(k, v)| format!("{k}='{v}'\n")).collect();
         std::fs::write(dir.0.join("outputs.env"), out).unwrap();
         Bundle { dir, resolved, secrets }

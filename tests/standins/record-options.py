@@ -22,7 +22,7 @@ import tempfile
 AWS = [
     "sts get-caller-identity",
 ] + ["ec2 " + c for c in """
-describe-route-tables create-vpc associate-vpc-cidr-block create-subnet create-internet-gateway
+describe-availability-zones describe-route-tables create-vpc associate-vpc-cidr-block create-subnet create-internet-gateway
 attach-internet-gateway create-route-table create-route associate-route-table create-transit-gateway
 describe-transit-gateways create-transit-gateway-vpc-attachment create-vpn-gateway attach-vpn-gateway
 describe-vpn-gateways create-customer-gateway create-vpn-connection describe-vpn-connections
@@ -40,6 +40,7 @@ describe-transit-gateway-vpc-attachments search-transit-gateway-routes describe-
 
 AZ = """
 account show
+group exists
 group create
 group delete
 group show
@@ -105,6 +106,7 @@ compute external-vpn-gateways create
 compute external-vpn-gateways delete
 compute external-vpn-gateways describe
 compute vpn-tunnels create
+beta compute vpn-tunnels create
 compute vpn-tunnels delete
 compute vpn-tunnels describe
 compute addresses create

@@ -71,10 +71,72 @@ def split_command(known):
     raise Exit(2, f"{PROG}: '{' '.join(words)}' is not a command the recorded {PROG} has (tests/standins/options.json)")
 
 
+FROM_FILES = []  # [path, mode] of the files this call's values were read from
+
+
+def from_file(tok):
+    """A value the real CLI reads from a file: aws `file://PATH` (any parameter), az `@PATH` (any
+    argument; a trailing newline dropped). A missing file fails as the real CLI does."""
+    path = None
+    if PROG == "aws" and tok.startswith("file://"):
+        path = tok[len("file://"):]
+    elif PROG == "az" and tok.startswith("@"):
+        path = tok[1:]
+    if path is None:
+        return tok
+    try:
+        FROM_FILES.append([path, oct(os.stat(path).st_mode & 0o777)])
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        raise Exit(255 if PROG == "aws" else 1, f"{PROG}: error: cannot read {tok}: {e}")
+    return text.rstrip("\n") if PROG == "az" else text
+
+
+def flags_file(path):
+    """gcloud --flags-file: a YAML dictionary of flags, each injected as `--flag=value`. Only the
+    forms Tunnelsmith writes are read here: `--flag: value` and the literal block `--flag: |2-`."""
+    try:
+        FROM_FILES.append([path, oct(os.stat(path).st_mode & 0o777)])
+        with open(path) as f:
+            lines = f.read().split("\n")
+    except OSError:
+        raise Exit(1, f"ERROR: (gcloud) --flags-file [{path}] not found.")
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line.strip():
+            continue
+        name, _, value = line.partition(": ")
+        if value == "|2-":
+            block = []
+            while i < len(lines) and lines[i].startswith("  "):
+                block.append(lines[i][2:])
+                i += 1
+            value = "\n".join(block)
+        out.append(f"{name}={value}")
+    return out
+
+
+def expand_flags_files(rest):
+    if PROG != "gcloud":
+        return rest
+    out, it = [], iter(rest)
+    for tok in it:
+        if tok == "--flags-file":
+            out.extend(flags_file(next(it, "")))
+        elif tok.startswith("--flags-file="):
+            out.extend(flags_file(tok.partition("=")[2]))
+        else:
+            out.append(tok)
+    return out
+
+
 def parse(rec, rest):
     """Options to their values, and positionals; errors like the real parser."""
     opts, pos, cur = {}, [], None
-    for tok in rest:
+    for tok in map(from_file, expand_flags_files(rest)):
         if tok.startswith("--"):
             name, eq, val = tok.partition("=")
             if name not in rec["options"]:
@@ -458,6 +520,8 @@ def az(w, cmd, opts):
     if words[0] == "group":
         name = one(opts, "--name")
         key = f"{name}/group/{name}"
+        if words[1] == "exists":
+            return key in store
         if words[1] == "create":
             g = store.setdefault(key, {"id": f"/subscriptions/{SUB}/resourceGroups/{name}", "name": name,
                                        "location": one(opts, "--location"), "properties": {}})
@@ -584,6 +648,9 @@ def gcloud(w, cmd, opts, pos):
     if cmd == "config list":
         return {"core": {"account": "standin@example.com", "project": PROJECT}}
     words = cmd.split()
+    if words[0] == "beta":  # the same resources as GA
+        words = words[1:]
+        cmd = " ".join(words)
     verb = words[-1]
     coll = ".".join(words[1:-1])
     name = pos[0] if pos else ""
@@ -692,6 +759,9 @@ def main():
         cmd, rest = split_command(rec)
         opts, pos = parse(rec[cmd], rest)
         entry["cmd"] = cmd
+        entry["from_files"] = FROM_FILES
+        # What the cloud received (values read from files included), apart from the command line.
+        entry["values"] = {k: v for k, v in opts.items()}
         if delay:
             time.sleep(delay)
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -20,7 +20,7 @@ pub(crate) fn artifacts(h: &Host, opts: &RenderOptions) -> Vec<Artifact> {
         .tunnels
         .iter()
         .map(|t| Artifact {
-            path: h.path("libreswan", &format!("{}.conf", t.tunnel.id)),
+            path: h.path(h.dir(), &format!("{}.conf", t.tunnel.id)),
             media_type: "text/plain",
             text: conn(h, t, opts),
             executable: false,
@@ -29,7 +29,7 @@ pub(crate) fn artifacts(h: &Host, opts: &RenderOptions) -> Vec<Artifact> {
     let v5 = h.endpoint == Endpoint::Libreswan5;
     let major = if v5 { "5" } else { "4" };
     let daemon = Daemon {
-        dir: "libreswan",
+        dir: h.dir(),
         apt: &["libreswan", "nftables"],
         dnf: &["libreswan", "nftables"],
         version_check: format!(

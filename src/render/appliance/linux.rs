@@ -85,20 +85,22 @@ fn install_script(h: &Host, opts: &RenderOptions, d: &Daemon) -> String {
         h.tunnel_summary("#", "ipsec")
     ));
     s.push_str(&format!(
-        r#"# Run it on the appliance as root, from the unpacked bundle:
+        r#"# Copy the bundle's {site}/ folder and {OUTPUTS_FILE} to the appliance (paths kept) and run it there
+# as root:
 #   sudo ./{site}/{dir}/install.sh
-# It reads the pre-shared keys from {SECRETS_FILE} and the addresses the cloud scripts captured
-# from {OUTPUTS_FILE}, both at the top of the bundle (TUNNELSMITH_SECRETS and TUNNELSMITH_OUTPUTS
-# override the paths). It installs the packages, writes the configuration, enables IP forwarding,
-# creates the XFRM interfaces, lets IKE and ESP in from the peers only, clamps the TCP MSS, and
-# starts the tunnels. Running it again is safe.
+# It reads this host's pre-shared keys from the {SECRETS_FILE} beside it (only the keys of the
+# tunnels above; never copy the bundle's whole {SECRETS_FILE} to the host) and the addresses the
+# cloud scripts captured from {OUTPUTS_FILE} at the top of the bundle (TUNNELSMITH_SECRETS and
+# TUNNELSMITH_OUTPUTS override the paths). It installs the packages, writes the configuration,
+# enables IP forwarding, creates the XFRM interfaces, lets IKE and ESP in from the peers only,
+# clamps the TCP MSS, and starts the tunnels. Running it again is safe.
 #
 #   --files-only   only write the configuration files (under $DESTDIR when set); install,
 #                  enable and start nothing
 set -euo pipefail
 
 here="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
-secrets_file="${{TUNNELSMITH_SECRETS:-$here/../../{SECRETS_FILE}}}"
+secrets_file="${{TUNNELSMITH_SECRETS:-$here/{SECRETS_FILE}}}"
 outputs_file="${{TUNNELSMITH_OUTPUTS:-$here/../../{OUTPUTS_FILE}}}"
 root="${{DESTDIR:-}}"
 files_only=false
@@ -272,7 +274,7 @@ pub(crate) fn runtime_values(h: &Host, what: &str) -> String {
     let mut s = String::from(
         r#"
 # --- run-time values ---------------------------------------------------------------------------
-[[ -r "$secrets_file" ]] || die "cannot read $secrets_file: put the secrets.env generated with the plan at the top of the bundle"
+[[ -r "$secrets_file" ]] || die "cannot read $secrets_file: it holds this host's pre-shared keys (tunnelsmith generate and the web app's bundle with keys write it beside this script)"
 # shellcheck source=/dev/null
 source "$secrets_file"
 if [[ -r "$outputs_file" ]]; then
@@ -444,6 +446,7 @@ fn firewall(h: &Host, opts: &RenderOptions) -> String {
 fn frr(h: &Host, opts: &RenderOptions) -> String {
     let mut s = stamp("!", &format!("BGP of {} (FRR)", h.site.name), h.r, opts);
     s.push_str("!\n! Applied with `vtysh -f` by install.sh, then saved with `write memory`.\n");
+    s.push_str(&frr_export_list(h));
     let asn = h.site.asn.unwrap_or_default();
     s.push_str(&format!("router bgp {asn}\n"));
     if let Some(id) = h.local_address {
@@ -467,9 +470,21 @@ fn frr(h: &Host, opts: &RenderOptions) -> String {
     for t in &bgp {
         if let Some(peer) = t.peer_inside() {
             s.push_str(&format!("  neighbor {peer} activate\n"));
+            s.push_str(&format!("  neighbor {peer} prefix-list {} out\n", h.export_list()));
         }
     }
     s.push_str(" exit-address-family\nexit\n");
+    s
+}
+
+/// The outbound filter: a prefix list of the site's own address spaces (exact), applied to every
+/// neighbour, so the host never re-advertises what it learned from one peer to another.
+fn frr_export_list(h: &Host) -> String {
+    let name = h.export_list();
+    let mut s = String::from("! Advertise only this site's own prefixes: never a route learned from another peer.\n");
+    for (i, net) in h.advertised().iter().enumerate() {
+        s.push_str(&format!("ip prefix-list {name} seq {} permit {net}\n", 10 * (i + 1)));
+    }
     s
 }
 

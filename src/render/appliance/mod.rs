@@ -7,8 +7,9 @@
 //!
 //! Values only known at run time (the peer's public IP, the host's own elastic IP) are written as
 //! `${VAR}` (see [`super::vars`]) and filled in by the install script from `outputs.env`;
-//! pre-shared keys never appear in an artifact: the install script writes them from
-//! `secrets.env` at install time.
+//! pre-shared keys never appear in an artifact: the install script writes them at install time
+//! from the host's own `secrets.env` beside it ([`secrets_files`]), which holds only the keys of
+//! that host's tunnels.
 //!
 //! Paths: `<site>/libreswan/…`, `<site>/strongswan/…`, `<site>/vyos/install.sh`.
 
@@ -37,6 +38,17 @@ pub fn artifacts(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
         }
     }
     out
+}
+
+/// Each appliance host's secrets file and the keys it holds: `(<site>/<software>/secrets.env,
+/// names)`, the names being only those of the host's own tunnels (an appliance never receives
+/// the keys of tunnels it does not terminate). The bundle and `tunnelsmith generate` write these
+/// beside the install scripts, which read them; `apply` copies only this file to the host.
+pub fn secrets_files(r: &Resolved) -> Vec<(String, Vec<String>)> {
+    (0..r.sites.len())
+        .filter_map(|si| Host::new(r, si))
+        .map(|h| (h.path(h.dir(), vars::SECRETS_FILE), h.psk_names()))
+        .collect()
 }
 
 /// An appliance site and the tunnels it terminates (a site without tunnels has nothing to
@@ -129,9 +141,36 @@ impl<'a> Host<'a> {
         v
     }
 
+    /// The prefixes the host advertises over BGP: its site's own address spaces, and nothing it
+    /// learned from a peer. Without this outbound filter a site re-advertises every cloud prefix
+    /// it learned and becomes a transit path between its peers when a direct link fails. (The
+    /// plan has no transit option yet: every appliance filters.)
+    pub fn advertised(&self) -> &[Ipv4Net] {
+        &self.site.address_spaces
+    }
+
+    /// The name of the prefix list that holds [`Host::advertised`] (FRR and VyOS).
+    pub fn export_list(&self) -> String {
+        format!("TS-OWN-{}", self.plan())
+    }
+
     /// Whether any tunnel carries BGP.
     pub fn bgp(&self) -> bool {
         self.tunnels.iter().any(|t| t.link.routing == Routing::Bgp)
+    }
+
+    /// The folder of the host's files: `libreswan`, `strongswan` or `vyos`.
+    pub fn dir(&self) -> &'static str {
+        match self.software {
+            Software::Libreswan => "libreswan",
+            Software::Strongswan => "strongswan",
+            Software::Vyos => "vyos",
+        }
+    }
+
+    /// The names of the keys of this host's tunnels, in tunnel order.
+    pub fn psk_names(&self) -> Vec<String> {
+        self.tunnels.iter().map(|t| t.tunnel.psk_name.clone()).collect()
     }
 
     /// `<site>/<dir>/<file>`.

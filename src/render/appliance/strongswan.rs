@@ -15,7 +15,7 @@ pub(crate) fn artifacts(h: &Host, opts: &RenderOptions) -> Vec<Artifact> {
     let plan = h.plan();
     let major = if h.endpoint == Endpoint::Strongswan6 { "6" } else { "5" };
     let mut out = vec![Artifact {
-        path: h.path("strongswan", &format!("{plan}.conf")),
+        path: h.path(h.dir(), &format!("{plan}.conf")),
         media_type: "text/plain",
         text: swanctl(h, opts),
         executable: false,
@@ -36,7 +36,7 @@ pub(crate) fn artifacts(h: &Host, opts: &RenderOptions) -> Vec<Artifact> {
         "secrets_text+=\"\n}}\"\nwrite_secret \"$root/etc/swanctl/conf.d/{plan}.secrets\" \"$secrets_text\"\n"
     ));
     let daemon = Daemon {
-        dir: "strongswan",
+        dir: h.dir(),
         apt: &["charon-systemd", "nftables"],
         dnf: &["strongswan", "nftables"],
         version_check: format!(

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 pub(crate) fn artifacts(h: &Host, opts: &RenderOptions) -> Vec<Artifact> {
     vec![Artifact {
-        path: h.path("vyos", "install.sh"),
+        path: h.path(h.dir(), "install.sh"),
         media_type: "text/x-shellscript",
         text: script(h, opts),
         executable: true,
@@ -87,17 +87,30 @@ pub(crate) fn commands(h: &Host) -> Vec<String> {
         for net in &h.site.address_spaces {
             c.push(format!("{bgp} address-family ipv4-unicast network {net}"));
         }
+        export_list(h, &mut c);
         for t in h.tunnels.iter().filter(|t| t.link.routing == Routing::Bgp) {
             let Some(peer) = t.peer_inside() else { continue };
             let n = format!("{bgp} neighbor {peer}");
             c.push(format!("{n} remote-as {}", t.peer.asn.unwrap_or_default()));
             c.push(format!("{n} description '{} via {}'", t.tunnel.id, vti(t.n)));
-            c.push(format!("{n} address-family ipv4-unicast"));
+            c.push(format!("{n} address-family ipv4-unicast prefix-list export {}", h.export_list()));
             c.push(format!("{n} timers holdtime 30"));
             c.push(format!("{n} timers keepalive 10"));
         }
     }
     c
+}
+
+/// The outbound filter: `policy prefix-list` of the site's own address spaces (the same path in
+/// 1.3 and 1.4+, vyos-1x `interface-definitions/policy.xml.in`), exported to every neighbour.
+fn export_list(h: &Host, c: &mut Vec<String>) {
+    let list = format!("policy prefix-list {}", h.export_list());
+    c.push(format!("{list} description 'Tunnelsmith: only the prefixes of {}'", h.site.name));
+    for (i, net) in h.advertised().iter().enumerate() {
+        let rule = format!("{list} rule {}", 10 * (i + 1));
+        c.push(format!("{rule} action permit"));
+        c.push(format!("{rule} prefix {net}"));
+    }
 }
 
 /// `IKE-<link>` and `ESP-<link>`, from the link's resolved profile.
@@ -187,13 +200,16 @@ fn script(h: &Host, opts: &RenderOptions) -> String {
     s.push_str(&stamp("#", &format!("Configure {} on {} for its tunnels", h.label(), h.site.name), h.r, opts));
     s.push_str(&format!(
         "#\n# {site} runs {label} and terminates:\n{summary}#\n\
-         # Copy the unpacked bundle to the router and run, as the vyos user:\n\
+         # Copy the bundle's {dir}/ folder and {OUTPUTS_FILE} to the router (paths kept) and run, as the\n\
+         # vyos user:\n\
          #   vbash ./{dir}/vyos/install.sh\n\
-         # It reads the pre-shared keys from {SECRETS_FILE} and the addresses the cloud scripts captured\n\
-         # from {OUTPUTS_FILE}, both at the top of the bundle (TUNNELSMITH_SECRETS and TUNNELSMITH_OUTPUTS\n\
-         # override the paths), then sets the commands below, commits and saves. The tunnels bind to\n\
-         # the interface of the default route. VyOS has no input firewall unless you configured one:\n\
-         # if you did, let UDP 500 and 4500 and ESP in from the peers. Running it again is safe.\n",
+         # It reads this host's pre-shared keys from the {SECRETS_FILE} beside it (only the keys of the\n\
+         # tunnels above; never copy the bundle's whole {SECRETS_FILE} to the router) and the addresses\n\
+         # the cloud scripts captured from {OUTPUTS_FILE} at the top of the bundle (TUNNELSMITH_SECRETS\n\
+         # and TUNNELSMITH_OUTPUTS override the paths), then sets the commands below, commits and\n\
+         # saves. The tunnels bind to the interface of the default route. VyOS has no input firewall\n\
+         # unless you configured one: if you did, let UDP 500 and 4500 and ESP in from the peers.\n\
+         # Running it again is safe.\n",
         site = h.site.name,
         label = h.label(),
         summary = h.tunnel_summary("#", "vti"),
@@ -202,7 +218,7 @@ fn script(h: &Host, opts: &RenderOptions) -> String {
     s.push_str(&format!(
         r#"
 here="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
-secrets_file="${{TUNNELSMITH_SECRETS:-$here/../../{SECRETS_FILE}}}"
+secrets_file="${{TUNNELSMITH_SECRETS:-$here/{SECRETS_FILE}}}"
 outputs_file="${{TUNNELSMITH_OUTPUTS:-$here/../../{OUTPUTS_FILE}}}"
 
 say() {{ printf '[tunnelsmith] %s\n' "$*"; }}
@@ -267,6 +283,31 @@ mod tests {
             assert!(c.iter().any(|l| l == want), "missing {want} in {c:#?}");
         }
         assert!(c.iter().all(|l| !l.contains("peer ${") && !l.contains("ipsec-interfaces")), "1.4 peers have no dots");
+    }
+
+    #[test]
+    fn bgp_neighbours_are_sent_only_the_sites_own_prefixes() {
+        let mut plan = crate::presets::PRESETS[0].plan();
+        plan.links[0].routing = crate::plan::Routing::Bgp;
+        plan.sites[0].address_spaces.push("10.9.0.0/16".parse().unwrap());
+        let r = crate::check::resolve(&plan);
+        let h = Host::new(&r, 0).unwrap();
+        let c = commands(&h);
+        let list = format!("policy prefix-list {}", h.export_list());
+        for want in [
+            format!("{list} rule 10 action permit"),
+            format!("{list} rule 10 prefix {}", h.site.address_spaces[0]),
+            format!("{list} rule 20 prefix 10.9.0.0/16"),
+        ] {
+            assert!(c.contains(&want), "missing {want} in {c:#?}");
+        }
+        let neighbours: Vec<&String> =
+            c.iter().filter(|l| l.contains(" neighbor ") && l.ends_with("remote-as 65515")).collect();
+        assert!(!neighbours.is_empty(), "{c:#?}");
+        for n in c.iter().filter(|l| l.starts_with("protocols bgp neighbor ") && l.contains("address-family")) {
+            assert!(n.ends_with(&format!("address-family ipv4-unicast prefix-list export {}", h.export_list())), "{n}");
+        }
+        assert_eq!(c.iter().filter(|l| l.starts_with(&list) && l.ends_with("action permit")).count(), 2);
     }
 
     #[test]

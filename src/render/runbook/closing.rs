@@ -208,6 +208,26 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
             ));
         }
     }
+    // What a teardown script may find rather than have made: it checks, and leaves it if so.
+    for st in c.steps.iter().filter(|st| st.creates.as_ref().is_some_and(|res| res.only_if.is_some())) {
+        let Some(res) = &st.creates else { continue };
+        let when = match &res.only_if {
+            Some(crate::steps::Guard::NotExisting { output }) => text!(
+                "if it existed before the scripts first ran (`{output}` in `outputs.env` is not `false`): \
+                 `az group create` adopts a group that exists, with what else is in it"
+            ),
+            Some(crate::steps::Guard::Prints { .. }) => {
+                "if it is not in this plan's network (subnet names are per region, not per network)".to_string()
+            }
+            None => continue,
+        };
+        keep.push(text!(
+            "the {} `{}` of {}, {when}; the script says so when it leaves it",
+            res.kind,
+            Plain(&res.name),
+            c.site(st.site)
+        ));
+    }
     for h in &c.hosts {
         let Some(i) = r.sites.iter().position(|s| std::ptr::eq(s, h.site)) else { continue };
         let vm = match h.site.platform {
@@ -277,6 +297,9 @@ pub(super) fn files(c: &Ctx, d: &mut Doc) {
     rows.extend(c.files.iter().map(|a| vec![text!("`{}`", a.path), describe(c, &t, &a.path)]));
     rows.push(vec!["`tunnelsmith-plan.json`".into(), "the plan; open it in Tunnelsmith to change it".into()]);
     rows.push(vec!["`secrets.env`".into(), "the pre-shared keys: a separate download, keep it private".into()]);
+    for (path, _) in crate::render::appliance::secrets_files(c.r) {
+        rows.push(vec![text!("`{path}`"), "the keys of this appliance's tunnels only, with `secrets.env`".into()]);
+    }
     rows.push(vec!["`outputs.env`".into(), "written by the scripts as they run: what they created".into()]);
     d.table(&["file", "what it is"], rows);
 }

@@ -4,8 +4,9 @@
 use super::doc::{Block, Doc, Inline, Plain, Rich};
 use super::Ctx;
 use crate::check::{RLink, RTunnel};
+use crate::kb::crypto::Endpoint;
 use crate::kb::gateways::{azure_sku, CONNECTION_LIMITS};
-use crate::plan::{Gateway, Network, Routing};
+use crate::plan::{Gateway, IkeVersion, Network, Routing};
 use crate::render::appliance::join;
 use crate::steps::Program;
 
@@ -161,7 +162,7 @@ pub(super) fn overview(c: &Ctx, d: &mut Doc) {
             None => p.p2_encryption.label().to_string(),
         };
         let pfs = p.pfs.map(|g| text!("PFS group {g}")).unwrap_or_else(|| "no PFS".into());
-        let dpd = |e: usize| p.dpd_timeout[e].map(|t| text!("{t} s")).unwrap_or_else(|| "platform's own".into());
+        let dpd = |e: usize| dpd_end(r.sites[l.site(e)].endpoint, p, e);
         rows.push(vec![
             text!("`{}`", l.id),
             text!(
@@ -178,7 +179,7 @@ pub(super) fn overview(c: &Ctx, d: &mut Doc) {
                 p.p2_lifetime[0],
                 p.p2_lifetime[1]
             ),
-            text!("every {} s; timeout {a} {}, {b} {}", p.dpd_interval, dpd(0), dpd(1)),
+            text!("every {} s; the peer is dead for {a} after {}, for {b} after {}", p.dpd_interval, dpd(0), dpd(1)),
             text!("MTU {}, TCP MSS clamp {}", l.mtu, l.mss),
         ]);
     }
@@ -331,4 +332,54 @@ pub(super) fn before(c: &Ctx, d: &mut Doc) {
          0600): the scripts read them by name and no other file holds one. The scripts record what they create \
          (IDs, public addresses) in `outputs.env`, which the later scripts, the appliance install scripts, the \
          checks below and the teardown read. Both files belong at the top of this folder.");
+    keys_in_transit(c, d);
+}
+
+/// How one end declares its peer dead. IKEv2 has no DPD timeout of its own: strongSwan (and
+/// VyOS, which runs it) gives up when its retransmissions of the liveness check run out, and
+/// documents its DPD timeout as IKEv1-only [SS-OPT] [VY-XML]; Libreswan's IKEv2 end gives up
+/// after `retransmit-timeout` [LS-CONN].
+fn dpd_end(end: Option<Endpoint>, p: &crate::check::Profile, e: usize) -> String {
+    use Endpoint::*;
+    let ikev2 = p.ike == IkeVersion::V2;
+    match (end, p.dpd_timeout[e]) {
+        (Some(Strongswan5 | Strongswan6), _) if ikev2 => {
+            "its IKEv2 retransmissions run out (strongSwan's defaults: 5 retries, about 165 s; its DPD timeout is IKEv1 only)"
+                .into()
+        }
+        (Some(Vyos13 | Vyos14), _) if ikev2 => "its IKEv2 retransmissions run out (VyOS runs strongSwan: 5 retries, \
+                                                about 165 s; VyOS documents `timeout` as IKEv1 only)"
+            .into(),
+        (Some(Libreswan4 | Libreswan5), Some(t)) if ikev2 => text!("{t} s (`retransmit-timeout`)"),
+        (_, Some(t)) => text!("{t} s"),
+        (_, None) => "platform's own".into(),
+    }
+}
+
+/// Where the keys travel: in private files wherever the tool takes one, and where it takes only
+/// the value (visible in the process list while that command runs).
+fn keys_in_transit(c: &Ctx, d: &mut Doc) {
+    let mut by_file: Vec<&str> = Vec::new();
+    for st in c.steps.iter().filter(|st| st.args.iter().any(|a| a.file_scheme().is_some())) {
+        let how = match st.program {
+            Program::Aws => "`aws` reads the VPN connection's options from `file://` (a JSON document)",
+            Program::Az => "`az` reads the connection's key from `@FILE`",
+            Program::Gcloud => "`gcloud` reads `--shared-secret` from a `--flags-file` (YAML)",
+        };
+        if !by_file.contains(&how) {
+            by_file.push(how);
+        }
+    }
+    if !by_file.is_empty() {
+        d.p(text!(
+            "Keys never go on a command line, where every user of the machine could read them \
+             (`/proc/*/cmdline`): {}. The scripts (and `tunnelsmith apply`) write each into a new file only \
+             you can read and remove it when done.",
+            by_file.join("; ")
+        ));
+    }
+    if c.hosts.iter().any(|h| h.software == crate::plan::Software::Vyos) {
+        d.p("VyOS takes a key only as the value of its `set` command (`vpn ipsec authentication psk`), so while \
+             the install script runs, the router's process list shows it: run it where no other user is logged in.");
+    }
 }

@@ -395,9 +395,13 @@ pub(super) fn appliances(c: &Ctx, d: &mut Doc) {
             }
         }
         items.push(text!(
-            "Copy this whole folder, with `secrets.env` and `outputs.env`, to the host{}. The script reads {}.",
-            after.map(|a| text!(" {a}")).unwrap_or_default(),
-            reads.join(", ")
+            "Copy the folder `{}/` and `outputs.env` to the host, paths kept{}. The script reads {}; the keys from \
+             `{}`, the secrets file beside it that holds only this host's keys (never copy the whole `secrets.env` \
+             to a host).",
+            crate::render::appliance::token(&h.site.name),
+            after.map(|a| text!(" ({a})")).unwrap_or_default(),
+            reads.join(", "),
+            h.path(h.dir(), crate::render::vars::SECRETS_FILE)
         ));
         if h.software == Software::Vyos {
             items.push("On the router, as the `vyos` user, in the copied folder, run:".into());

@@ -416,9 +416,13 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
         d.p(text!("On the appliances: {}.", files.join("; ")));
     }
     if r.sites.iter().any(|s| matches!(s.gateway, Gateway::GcpHaVpn { .. })) {
-        d.p("Google Cloud proposes its whole list of ciphers and cannot be pinned from the generally available CLI: \
-             its peers here offer exactly one proposal, which Google Cloud accepts. An AWS tunnel toward Google \
-             Cloud must keep that single proposal: AWS's default list makes IKE messages that Google Cloud drops.");
+        d.p("Google Cloud's tunnels are pinned to the same single proposal as their peers (`--phase1-*` and \
+             `--phase2-*` of `gcloud beta compute vpn-tunnels create`: the GA command of gcloud 528.0.0, the \
+             version these scripts were checked with, does not have these flags yet; the beta command needs \
+             gcloud's beta component, which the Debian and RPM packages include). One proposal keeps \
+             the IKE messages small: an AWS tunnel toward Google Cloud must keep it, because AWS's default list \
+             makes IKE messages that Google Cloud drops. `gcloud compute vpn-tunnels describe` shows what a \
+             tunnel holds (`cipherSuite`).");
     }
 
     d.h(3, "trouble-psk", "A tunnel does not come up: the pre-shared keys differ");

@@ -82,6 +82,19 @@ SECRETS="${TUNNELSMITH_SECRETS:-$BUNDLE/secrets.env}"
 source "$SECRETS"
 [[ -n "${PSK_AWS_AZURE_T1:-}" ]] || die "PSK_AWS_AZURE_T1 is missing from $SECRETS"
 
+# Keys go to the CLI in files only you can read (aws file://, az @file, gcloud --flags-file),
+# never on a command line, where every user of this machine could read them; the files go when
+# the script ends.
+SECRET_DIR="$(mktemp -d)"
+trap 'rm -rf "$SECRET_DIR"' EXIT
+# secret_file TEXT: TEXT in a new private file; prints its path.
+secret_file() {
+  local f
+  f="$(mktemp "$SECRET_DIR/key.XXXXXX")"
+  printf '%s' "$1" >"$f"
+  printf '%s' "$f"
+}
+
 printf '%s: plan %s, %d steps\n' "$SCRIPT" "$PLAN" "$STEPS"
 
 step 'Create local network gateway vyos-azure-aws-azure-t1-lng for aws'
@@ -110,7 +123,7 @@ az network vpn-connection create \
   --location "${AZURE_LOCATION}" \
   --vnet-gateway1 "${AZURE_GW}" \
   --local-gateway2 "${AZURE_LNG_AWS_AZURE_T1}" \
-  --shared-key "${PSK_AWS_AZURE_T1}" \
+  --shared-key "@$(secret_file "${PSK_AWS_AZURE_T1}")" \
   --tags tunnelsmith-plan=vyos-azure \
   --query resource.provisioningState \
   --output tsv

@@ -28,6 +28,7 @@ LIST=false
 DELETED=0
 ALREADY_GONE=0
 SKIPPED=0
+LEFT=0
 
 die() {
   printf 'error: %s\n' "$*" >&2
@@ -85,6 +86,12 @@ recorded() {
 skip() {
   printf '\n==> [%s] skip %s: %s is not in %s\n' "$SCRIPT" "$1" "$2" "$OUTPUTS"
   SKIPPED=$((SKIPPED + 1))
+}
+
+# leave KIND NAME WHY: a resource the scripts may not have made, so this script does not delete it.
+leave() {
+  printf '\n==> [%s] leave %s %s: %s\n' "$SCRIPT" "$1" "$2" "$3"
+  LEFT=$((LEFT + 1))
 }
 
 # remove KIND NAME COMMAND...: run a delete; a resource that is already gone is fine.
@@ -181,10 +188,14 @@ remove VNet vyos-azure-azure-vnet \
     --name "${AZURE_VNET}"
 
 printf '\n    (deleting the %s takes minutes: the command returns when it is gone)\n' 'resource group'
-remove 'resource group' vyos-azure-azure-rg \
-  az group delete \
-    --name "${AZURE_RG}" \
-    --yes
+if [[ "${AZURE_RG_EXISTED:-}" == false ]]; then
+  remove 'resource group' vyos-azure-azure-rg \
+    az group delete \
+      --name "${AZURE_RG}" \
+      --yes
+else
+  leave 'resource group' vyos-azure-azure-rg 'it existed before the scripts first ran (or outputs.env does not say that it did not)'
+fi
 
-forget AZURE_GW_IP_1
-printf '\n%s: done: %d deleted, %d already gone, %d skipped.\n' "$SCRIPT" "$DELETED" "$ALREADY_GONE" "$SKIPPED"
+forget AZURE_RG_EXISTED AZURE_GW_IP_1
+printf '\n%s: done: %d deleted, %d already gone, %d skipped, %d left (the reasons are above).\n' "$SCRIPT" "$DELETED" "$ALREADY_GONE" "$SKIPPED" "$LEFT"

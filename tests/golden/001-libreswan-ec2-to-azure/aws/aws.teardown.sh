@@ -24,6 +24,7 @@ LIST=false
 DELETED=0
 ALREADY_GONE=0
 SKIPPED=0
+LEFT=0
 
 die() {
   printf 'error: %s\n' "$*" >&2
@@ -81,6 +82,12 @@ recorded() {
 skip() {
   printf '\n==> [%s] skip %s: %s is not in %s\n' "$SCRIPT" "$1" "$2" "$OUTPUTS"
   SKIPPED=$((SKIPPED + 1))
+}
+
+# leave KIND NAME WHY: a resource the scripts may not have made, so this script does not delete it.
+leave() {
+  printf '\n==> [%s] leave %s %s: %s\n' "$SCRIPT" "$1" "$2" "$3"
+  LEFT=$((LEFT + 1))
 }
 
 # remove KIND NAME COMMAND...: run a delete; a resource that is already gone is fine.
@@ -266,4 +273,4 @@ else
 fi
 
 forget AWS_VPC_ID AWS_SUBNET_1_ID AWS_SUBNET_2_ID AWS_IGW_ID AWS_ROUTE_TABLE_ID AWS_SUBNET_1_RT_ASSOCIATION AWS_SUBNET_2_RT_ASSOCIATION AWS_SG_ID AWS_ENI_ID AWS_EIP_ALLOCATION_ID AWS_PUBLIC_IP AWS_EIP_ASSOCIATION_ID
-printf '\n%s: done: %d deleted, %d already gone, %d skipped.\n' "$SCRIPT" "$DELETED" "$ALREADY_GONE" "$SKIPPED"
+printf '\n%s: done: %d deleted, %d already gone, %d skipped, %d left (the reasons are above).\n' "$SCRIPT" "$DELETED" "$ALREADY_GONE" "$SKIPPED" "$LEFT"

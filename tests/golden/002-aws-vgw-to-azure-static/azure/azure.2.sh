@@ -87,6 +87,19 @@ source "$SECRETS"
 [[ -n "${PSK_AZURE_AWS_T1:-}" ]] || die "PSK_AZURE_AWS_T1 is missing from $SECRETS"
 [[ -n "${PSK_AZURE_AWS_T2:-}" ]] || die "PSK_AZURE_AWS_T2 is missing from $SECRETS"
 
+# Keys go to the CLI in files only you can read (aws file://, az @file, gcloud --flags-file),
+# never on a command line, where every user of this machine could read them; the files go when
+# the script ends.
+SECRET_DIR="$(mktemp -d)"
+trap 'rm -rf "$SECRET_DIR"' EXIT
+# secret_file TEXT: TEXT in a new private file; prints its path.
+secret_file() {
+  local f
+  f="$(mktemp "$SECRET_DIR/key.XXXXXX")"
+  printf '%s' "$1" >"$f"
+  printf '%s' "$f"
+}
+
 printf '%s: plan %s, %d steps\n' "$SCRIPT" "$PLAN" "$STEPS"
 
 step 'Create local network gateway vpntest-azure-aws-t1-lng for aws'
@@ -115,7 +128,7 @@ az network vpn-connection create \
   --location "${AZURE_LOCATION}" \
   --vnet-gateway1 "${AZURE_GW}" \
   --local-gateway2 "${AZURE_LNG_AZURE_AWS_T1}" \
-  --shared-key "${PSK_AZURE_AWS_T1}" \
+  --shared-key "@$(secret_file "${PSK_AZURE_AWS_T1}")" \
   --tags tunnelsmith-plan=vpntest \
   --query resource.provisioningState \
   --output tsv
@@ -161,7 +174,7 @@ az network vpn-connection create \
   --location "${AZURE_LOCATION}" \
   --vnet-gateway1 "${AZURE_GW}" \
   --local-gateway2 "${AZURE_LNG_AZURE_AWS_T2}" \
-  --shared-key "${PSK_AZURE_AWS_T2}" \
+  --shared-key "@$(secret_file "${PSK_AZURE_AWS_T2}")" \
   --tags tunnelsmith-plan=vpntest \
   --query resource.provisioningState \
   --output tsv

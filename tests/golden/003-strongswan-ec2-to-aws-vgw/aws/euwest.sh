@@ -93,6 +93,19 @@ source "$SECRETS"
 [[ -n "${PSK_USWEST_EUWEST_T1:-}" ]] || die "PSK_USWEST_EUWEST_T1 is missing from $SECRETS"
 [[ -n "${PSK_USWEST_EUWEST_T2:-}" ]] || die "PSK_USWEST_EUWEST_T2 is missing from $SECRETS"
 
+# Keys go to the CLI in files only you can read (aws file://, az @file, gcloud --flags-file),
+# never on a command line, where every user of this machine could read them; the files go when
+# the script ends.
+SECRET_DIR="$(mktemp -d)"
+trap 'rm -rf "$SECRET_DIR"' EXIT
+# secret_file TEXT: TEXT in a new private file; prints its path.
+secret_file() {
+  local f
+  f="$(mktemp "$SECRET_DIR/key.XXXXXX")"
+  printf '%s' "$1" >"$f"
+  printf '%s' "$f"
+}
+
 printf '%s: plan %s, %d steps\n' "$SCRIPT" "$PLAN" "$STEPS"
 
 step 'Create the VPC cross-region-euwest-vpc (10.60.0.0/16)'
@@ -190,7 +203,7 @@ EUWEST_VPN_USWEST_EUWEST_1="$(aws ec2 create-vpn-connection \
   --type ipsec.1 \
   --customer-gateway-id "${EUWEST_CGW_USWEST_1}" \
   --vpn-gateway-id "${EUWEST_VGW_ID}" \
-  --options '{"StaticRoutesOnly":true,"TunnelOptions":[{"TunnelInsideCidr":"169.254.10.0/30","PreSharedKey":"'"${PSK_USWEST_EUWEST_T1}"'","IKEVersions":[{"Value":"ikev2"}],"Phase1EncryptionAlgorithms":[{"Value":"AES256"}],"Phase2EncryptionAlgorithms":[{"Value":"AES256"}],"Phase1IntegrityAlgorithms":[{"Value":"SHA2-256"}],"Phase2IntegrityAlgorithms":[{"Value":"SHA2-256"}],"Phase1DHGroupNumbers":[{"Value":20}],"Phase2DHGroupNumbers":[{"Value":20}],"Phase1LifetimeSeconds":28800,"Phase2LifetimeSeconds":3600,"DPDTimeoutSeconds":30,"StartupAction":"start","DPDTimeoutAction":"restart"},{"TunnelInsideCidr":"169.254.10.4/30","PreSharedKey":"'"${PSK_USWEST_EUWEST_T2}"'","IKEVersions":[{"Value":"ikev2"}],"Phase1EncryptionAlgorithms":[{"Value":"AES256"}],"Phase2EncryptionAlgorithms":[{"Value":"AES256"}],"Phase1IntegrityAlgorithms":[{"Value":"SHA2-256"}],"Phase2IntegrityAlgorithms":[{"Value":"SHA2-256"}],"Phase1DHGroupNumbers":[{"Value":20}],"Phase2DHGroupNumbers":[{"Value":20}],"Phase1LifetimeSeconds":28800,"Phase2LifetimeSeconds":3600,"DPDTimeoutSeconds":30,"StartupAction":"start","DPDTimeoutAction":"restart"}]}' \
+  --options "file://$(secret_file '{"StaticRoutesOnly":true,"TunnelOptions":[{"TunnelInsideCidr":"169.254.10.0/30","PreSharedKey":"'"${PSK_USWEST_EUWEST_T1}"'","IKEVersions":[{"Value":"ikev2"}],"Phase1EncryptionAlgorithms":[{"Value":"AES256"}],"Phase2EncryptionAlgorithms":[{"Value":"AES256"}],"Phase1IntegrityAlgorithms":[{"Value":"SHA2-256"}],"Phase2IntegrityAlgorithms":[{"Value":"SHA2-256"}],"Phase1DHGroupNumbers":[{"Value":20}],"Phase2DHGroupNumbers":[{"Value":20}],"Phase1LifetimeSeconds":28800,"Phase2LifetimeSeconds":3600,"DPDTimeoutSeconds":30,"StartupAction":"start","DPDTimeoutAction":"restart"},{"TunnelInsideCidr":"169.254.10.4/30","PreSharedKey":"'"${PSK_USWEST_EUWEST_T2}"'","IKEVersions":[{"Value":"ikev2"}],"Phase1EncryptionAlgorithms":[{"Value":"AES256"}],"Phase2EncryptionAlgorithms":[{"Value":"AES256"}],"Phase1IntegrityAlgorithms":[{"Value":"SHA2-256"}],"Phase2IntegrityAlgorithms":[{"Value":"SHA2-256"}],"Phase1DHGroupNumbers":[{"Value":20}],"Phase2DHGroupNumbers":[{"Value":20}],"Phase1LifetimeSeconds":28800,"Phase2LifetimeSeconds":3600,"DPDTimeoutSeconds":30,"StartupAction":"start","DPDTimeoutAction":"restart"}]}')" \
   --tag-specifications 'ResourceType=vpn-connection,Tags=[{Key=Name,Value=cross-region-uswest-euwest-1},{Key=tunnelsmith-plan,Value=cross-region}]' \
   --query VpnConnection.VpnConnectionId \
   --output text)"

@@ -24,6 +24,7 @@ LIST=false
 DELETED=0
 ALREADY_GONE=0
 SKIPPED=0
+LEFT=0
 
 die() {
   printf 'error: %s\n' "$*" >&2
@@ -81,6 +82,12 @@ recorded() {
 skip() {
   printf '\n==> [%s] skip %s: %s is not in %s\n' "$SCRIPT" "$1" "$2" "$OUTPUTS"
   SKIPPED=$((SKIPPED + 1))
+}
+
+# leave KIND NAME WHY: a resource the scripts may not have made, so this script does not delete it.
+leave() {
+  printf '\n==> [%s] leave %s %s: %s\n' "$SCRIPT" "$1" "$2" "$3"
+  LEFT=$((LEFT + 1))
 }
 
 # remove KIND NAME COMMAND...: run a delete; a resource that is already gone is fine.
@@ -251,4 +258,4 @@ else
 fi
 
 forget EUWEST_VPC_ID EUWEST_SUBNET_1_ID EUWEST_IGW_ID EUWEST_ROUTE_TABLE_ID EUWEST_SUBNET_1_RT_ASSOCIATION EUWEST_VGW_ID EUWEST_CGW_USWEST_1 EUWEST_VPN_USWEST_EUWEST_1 EUWEST_IP_USWEST_EUWEST_T1 EUWEST_IP_USWEST_EUWEST_T2
-printf '\n%s: done: %d deleted, %d already gone, %d skipped.\n' "$SCRIPT" "$DELETED" "$ALREADY_GONE" "$SKIPPED"
+printf '\n%s: done: %d deleted, %d already gone, %d skipped, %d left (the reasons are above).\n' "$SCRIPT" "$DELETED" "$ALREADY_GONE" "$SKIPPED" "$LEFT"

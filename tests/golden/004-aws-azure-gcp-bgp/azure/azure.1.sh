@@ -6,6 +6,7 @@
 # Part 1 of 2 for site 'azure' (Azure, eastus). Run it from anywhere, in the order of run-order.md, with az (logged in: az login; az account set --subscription ...).
 #
 # Writes to outputs.env:
+#   AZURE_RG_EXISTED  whether the resource group existed before (then the teardown leaves it)
 #   AZURE_GW_IP_1  public address of gateway instance 1
 #   AZURE_GW_IP_2  public address of gateway instance 2
 set -euo pipefail
@@ -21,7 +22,7 @@ AZURE_GW=multicloud-azure-gw
 AZURE_GW_SKU=VpnGw1AZ
 AZURE_ASN=65001
 SCRIPT=azure/azure.1.sh
-STEPS=7
+STEPS=8
 
 BUNDLE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUTPUTS="${TUNNELSMITH_OUTPUTS:-$BUNDLE/outputs.env}"
@@ -75,6 +76,15 @@ touch "$OUTPUTS"
 source "$OUTPUTS"
 
 printf '%s: plan %s, %d steps\n' "$SCRIPT" "$PLAN" "$STEPS"
+
+step 'Record whether the resource group multicloud-azure-rg exists already'
+if [[ -n "${AZURE_RG_EXISTED:-}" ]]; then
+  printf '    %s=%s (recorded by the first run; kept)\n' AZURE_RG_EXISTED "$AZURE_RG_EXISTED"
+else
+  AZURE_RG_EXISTED="$(az group exists \
+    --name "${AZURE_RG}")"
+  save AZURE_RG_EXISTED "$AZURE_RG_EXISTED"
+fi
 
 step 'Create the resource group multicloud-azure-rg'
 az group create \

@@ -111,6 +111,19 @@ source "$SECRETS"
 [[ -n "${PSK_GCP_AZURE_T1:-}" ]] || die "PSK_GCP_AZURE_T1 is missing from $SECRETS"
 [[ -n "${PSK_GCP_AZURE_T2:-}" ]] || die "PSK_GCP_AZURE_T2 is missing from $SECRETS"
 
+# Keys go to the CLI in files only you can read (aws file://, az @file, gcloud --flags-file),
+# never on a command line, where every user of this machine could read them; the files go when
+# the script ends.
+SECRET_DIR="$(mktemp -d)"
+trap 'rm -rf "$SECRET_DIR"' EXIT
+# secret_file TEXT: TEXT in a new private file; prints its path.
+secret_file() {
+  local f
+  f="$(mktemp "$SECRET_DIR/key.XXXXXX")"
+  printf '%s' "$1" >"$f"
+  printf '%s' "$f"
+}
+
 printf '%s: plan %s, %d steps\n' "$SCRIPT" "$PLAN" "$STEPS"
 
 step 'Wait for the VPN gateway (provisioning state Succeeded)'
@@ -165,7 +178,7 @@ az network vpn-connection create \
   --location "${AZURE_LOCATION}" \
   --vnet-gateway1 "${AZURE_GW}" \
   --local-gateway2 "${AZURE_LNG_AWS_AZURE_T1}" \
-  --shared-key "${PSK_AWS_AZURE_T1}" \
+  --shared-key "@$(secret_file "${PSK_AWS_AZURE_T1}")" \
   --enable-bgp \
   --tags tunnelsmith-plan=multicloud \
   --query resource.provisioningState \
@@ -214,7 +227,7 @@ az network vpn-connection create \
   --location "${AZURE_LOCATION}" \
   --vnet-gateway1 "${AZURE_GW}" \
   --local-gateway2 "${AZURE_LNG_AWS_AZURE_T2}" \
-  --shared-key "${PSK_AWS_AZURE_T2}" \
+  --shared-key "@$(secret_file "${PSK_AWS_AZURE_T2}")" \
   --enable-bgp \
   --tags tunnelsmith-plan=multicloud \
   --query resource.provisioningState \
@@ -263,7 +276,7 @@ az network vpn-connection create \
   --location "${AZURE_LOCATION}" \
   --vnet-gateway1 "${AZURE_GW}" \
   --local-gateway2 "${AZURE_LNG_AWS_AZURE_T3}" \
-  --shared-key "${PSK_AWS_AZURE_T3}" \
+  --shared-key "@$(secret_file "${PSK_AWS_AZURE_T3}")" \
   --enable-bgp \
   --tags tunnelsmith-plan=multicloud \
   --query resource.provisioningState \
@@ -312,7 +325,7 @@ az network vpn-connection create \
   --location "${AZURE_LOCATION}" \
   --vnet-gateway1 "${AZURE_GW}" \
   --local-gateway2 "${AZURE_LNG_AWS_AZURE_T4}" \
-  --shared-key "${PSK_AWS_AZURE_T4}" \
+  --shared-key "@$(secret_file "${PSK_AWS_AZURE_T4}")" \
   --enable-bgp \
   --tags tunnelsmith-plan=multicloud \
   --query resource.provisioningState \
@@ -361,7 +374,7 @@ az network vpn-connection create \
   --location "${AZURE_LOCATION}" \
   --vnet-gateway1 "${AZURE_GW}" \
   --local-gateway2 "${AZURE_LNG_GCP_AZURE_T1}" \
-  --shared-key "${PSK_GCP_AZURE_T1}" \
+  --shared-key "@$(secret_file "${PSK_GCP_AZURE_T1}")" \
   --enable-bgp \
   --tags tunnelsmith-plan=multicloud \
   --query resource.provisioningState \
@@ -410,7 +423,7 @@ az network vpn-connection create \
   --location "${AZURE_LOCATION}" \
   --vnet-gateway1 "${AZURE_GW}" \
   --local-gateway2 "${AZURE_LNG_GCP_AZURE_T2}" \
-  --shared-key "${PSK_GCP_AZURE_T2}" \
+  --shared-key "@$(secret_file "${PSK_GCP_AZURE_T2}")" \
   --enable-bgp \
   --tags tunnelsmith-plan=multicloud \
   --query resource.provisioningState \

@@ -92,6 +92,19 @@ source "$SECRETS"
 [[ -n "${PSK_GCP_AZURE_T1:-}" ]] || die "PSK_GCP_AZURE_T1 is missing from $SECRETS"
 [[ -n "${PSK_GCP_AZURE_T2:-}" ]] || die "PSK_GCP_AZURE_T2 is missing from $SECRETS"
 
+# Keys go to the CLI in files only you can read (aws file://, az @file, gcloud --flags-file),
+# never on a command line, where every user of this machine could read them; the files go when
+# the script ends.
+SECRET_DIR="$(mktemp -d)"
+trap 'rm -rf "$SECRET_DIR"' EXIT
+# secret_file TEXT: TEXT in a new private file; prints its path.
+secret_file() {
+  local f
+  f="$(mktemp "$SECRET_DIR/key.XXXXXX")"
+  printf '%s' "$1" >"$f"
+  printf '%s' "$f"
+}
+
 printf '%s: plan %s, %d steps\n' "$SCRIPT" "$PLAN" "$STEPS"
 
 step 'Create the VPC network multicloud-gcp-net'
@@ -152,15 +165,24 @@ gcloud compute external-vpn-gateways create "${GCP_PEER_GW_AZURE}" \
   --format 'value(redundancyType)'
 
 step 'Create tunnel multicloud-gcp-azure-t1 (interface 0 to azure address 0)'
-gcloud compute vpn-tunnels create "${GCP_TUNNEL_GCP_AZURE_T1}" \
+gcloud beta compute vpn-tunnels create "${GCP_TUNNEL_GCP_AZURE_T1}" \
   --region "${GCP_REGION}" \
   --vpn-gateway "${GCP_VPN_GW}" \
   --interface 0 \
   --peer-external-gateway "${GCP_PEER_GW_AZURE}" \
   --peer-external-gateway-interface 0 \
   --ike-version 2 \
-  --shared-secret "${PSK_GCP_AZURE_T1}" \
+  --flags-file "$(secret_file '--shared-secret: |2-
+  '"${PSK_GCP_AZURE_T1}"'
+')" \
   --router "${GCP_ROUTER}" \
+  --phase1-encryption AES-CBC-256 \
+  --phase1-integrity HMAC-SHA2-256-128 \
+  --phase1-prf PRF-HMAC-SHA2-256 \
+  --phase1-dh Group-20 \
+  --phase2-encryption AES-CBC-256 \
+  --phase2-integrity HMAC-SHA2-256-128 \
+  --phase2-pfs Group-20 \
   --description 'tunnelsmith plan multicloud' \
   --format 'value(name)'
 
@@ -183,15 +205,24 @@ gcloud compute routers add-bgp-peer "${GCP_ROUTER}" \
   --format 'value(name)'
 
 step 'Create tunnel multicloud-gcp-azure-t2 (interface 1 to azure address 1)'
-gcloud compute vpn-tunnels create "${GCP_TUNNEL_GCP_AZURE_T2}" \
+gcloud beta compute vpn-tunnels create "${GCP_TUNNEL_GCP_AZURE_T2}" \
   --region "${GCP_REGION}" \
   --vpn-gateway "${GCP_VPN_GW}" \
   --interface 1 \
   --peer-external-gateway "${GCP_PEER_GW_AZURE}" \
   --peer-external-gateway-interface 1 \
   --ike-version 2 \
-  --shared-secret "${PSK_GCP_AZURE_T2}" \
+  --flags-file "$(secret_file '--shared-secret: |2-
+  '"${PSK_GCP_AZURE_T2}"'
+')" \
   --router "${GCP_ROUTER}" \
+  --phase1-encryption AES-CBC-256 \
+  --phase1-integrity HMAC-SHA2-256-128 \
+  --phase1-prf PRF-HMAC-SHA2-256 \
+  --phase1-dh Group-20 \
+  --phase2-encryption AES-CBC-256 \
+  --phase2-integrity HMAC-SHA2-256-128 \
+  --phase2-pfs Group-20 \
   --description 'tunnelsmith plan multicloud' \
   --format 'value(name)'
 

@@ -94,6 +94,19 @@ source "$SECRETS"
 [[ -n "${PSK_AWS_GCP_T3:-}" ]] || die "PSK_AWS_GCP_T3 is missing from $SECRETS"
 [[ -n "${PSK_AWS_GCP_T4:-}" ]] || die "PSK_AWS_GCP_T4 is missing from $SECRETS"
 
+# Keys go to the CLI in files only you can read (aws file://, az @file, gcloud --flags-file),
+# never on a command line, where every user of this machine could read them; the files go when
+# the script ends.
+SECRET_DIR="$(mktemp -d)"
+trap 'rm -rf "$SECRET_DIR"' EXIT
+# secret_file TEXT: TEXT in a new private file; prints its path.
+secret_file() {
+  local f
+  f="$(mktemp "$SECRET_DIR/key.XXXXXX")"
+  printf '%s' "$1" >"$f"
+  printf '%s' "$f"
+}
+
 printf '%s: plan %s, %d steps\n' "$SCRIPT" "$PLAN" "$STEPS"
 
 step 'Create external VPN gateway multicloud-aws-gcp-peer for aws (FOUR_IPS_REDUNDANCY)'
@@ -103,15 +116,24 @@ gcloud compute external-vpn-gateways create "${GCP_PEER_GW_AWS}" \
   --format 'value(redundancyType)'
 
 step 'Create tunnel multicloud-aws-gcp-t1 (interface 0 to aws address 0)'
-gcloud compute vpn-tunnels create "${GCP_TUNNEL_AWS_GCP_T1}" \
+gcloud beta compute vpn-tunnels create "${GCP_TUNNEL_AWS_GCP_T1}" \
   --region "${GCP_REGION}" \
   --vpn-gateway "${GCP_VPN_GW}" \
   --interface 0 \
   --peer-external-gateway "${GCP_PEER_GW_AWS}" \
   --peer-external-gateway-interface 0 \
   --ike-version 2 \
-  --shared-secret "${PSK_AWS_GCP_T1}" \
+  --flags-file "$(secret_file '--shared-secret: |2-
+  '"${PSK_AWS_GCP_T1}"'
+')" \
   --router "${GCP_ROUTER}" \
+  --phase1-encryption AES-CBC-256 \
+  --phase1-integrity HMAC-SHA2-256-128 \
+  --phase1-prf PRF-HMAC-SHA2-256 \
+  --phase1-dh Group-20 \
+  --phase2-encryption AES-CBC-256 \
+  --phase2-integrity HMAC-SHA2-256-128 \
+  --phase2-pfs Group-20 \
   --description 'tunnelsmith plan multicloud' \
   --format 'value(name)'
 
@@ -134,15 +156,24 @@ gcloud compute routers add-bgp-peer "${GCP_ROUTER}" \
   --format 'value(name)'
 
 step 'Create tunnel multicloud-aws-gcp-t2 (interface 0 to aws address 1)'
-gcloud compute vpn-tunnels create "${GCP_TUNNEL_AWS_GCP_T2}" \
+gcloud beta compute vpn-tunnels create "${GCP_TUNNEL_AWS_GCP_T2}" \
   --region "${GCP_REGION}" \
   --vpn-gateway "${GCP_VPN_GW}" \
   --interface 0 \
   --peer-external-gateway "${GCP_PEER_GW_AWS}" \
   --peer-external-gateway-interface 1 \
   --ike-version 2 \
-  --shared-secret "${PSK_AWS_GCP_T2}" \
+  --flags-file "$(secret_file '--shared-secret: |2-
+  '"${PSK_AWS_GCP_T2}"'
+')" \
   --router "${GCP_ROUTER}" \
+  --phase1-encryption AES-CBC-256 \
+  --phase1-integrity HMAC-SHA2-256-128 \
+  --phase1-prf PRF-HMAC-SHA2-256 \
+  --phase1-dh Group-20 \
+  --phase2-encryption AES-CBC-256 \
+  --phase2-integrity HMAC-SHA2-256-128 \
+  --phase2-pfs Group-20 \
   --description 'tunnelsmith plan multicloud' \
   --format 'value(name)'
 
@@ -165,15 +196,24 @@ gcloud compute routers add-bgp-peer "${GCP_ROUTER}" \
   --format 'value(name)'
 
 step 'Create tunnel multicloud-aws-gcp-t3 (interface 1 to aws address 2)'
-gcloud compute vpn-tunnels create "${GCP_TUNNEL_AWS_GCP_T3}" \
+gcloud beta compute vpn-tunnels create "${GCP_TUNNEL_AWS_GCP_T3}" \
   --region "${GCP_REGION}" \
   --vpn-gateway "${GCP_VPN_GW}" \
   --interface 1 \
   --peer-external-gateway "${GCP_PEER_GW_AWS}" \
   --peer-external-gateway-interface 2 \
   --ike-version 2 \
-  --shared-secret "${PSK_AWS_GCP_T3}" \
+  --flags-file "$(secret_file '--shared-secret: |2-
+  '"${PSK_AWS_GCP_T3}"'
+')" \
   --router "${GCP_ROUTER}" \
+  --phase1-encryption AES-CBC-256 \
+  --phase1-integrity HMAC-SHA2-256-128 \
+  --phase1-prf PRF-HMAC-SHA2-256 \
+  --phase1-dh Group-20 \
+  --phase2-encryption AES-CBC-256 \
+  --phase2-integrity HMAC-SHA2-256-128 \
+  --phase2-pfs Group-20 \
   --description 'tunnelsmith plan multicloud' \
   --format 'value(name)'
 
@@ -196,15 +236,24 @@ gcloud compute routers add-bgp-peer "${GCP_ROUTER}" \
   --format 'value(name)'
 
 step 'Create tunnel multicloud-aws-gcp-t4 (interface 1 to aws address 3)'
-gcloud compute vpn-tunnels create "${GCP_TUNNEL_AWS_GCP_T4}" \
+gcloud beta compute vpn-tunnels create "${GCP_TUNNEL_AWS_GCP_T4}" \
   --region "${GCP_REGION}" \
   --vpn-gateway "${GCP_VPN_GW}" \
   --interface 1 \
   --peer-external-gateway "${GCP_PEER_GW_AWS}" \
   --peer-external-gateway-interface 3 \
   --ike-version 2 \
-  --shared-secret "${PSK_AWS_GCP_T4}" \
+  --flags-file "$(secret_file '--shared-secret: |2-
+  '"${PSK_AWS_GCP_T4}"'
+')" \
   --router "${GCP_ROUTER}" \
+  --phase1-encryption AES-CBC-256 \
+  --phase1-integrity HMAC-SHA2-256-128 \
+  --phase1-prf PRF-HMAC-SHA2-256 \
+  --phase1-dh Group-20 \
+  --phase2-encryption AES-CBC-256 \
+  --phase2-integrity HMAC-SHA2-256-128 \
+  --phase2-pfs Group-20 \
   --description 'tunnelsmith plan multicloud' \
   --format 'value(name)'
 

@@ -34,6 +34,7 @@ LIST=false
 DELETED=0
 ALREADY_GONE=0
 SKIPPED=0
+LEFT=0
 
 die() {
   printf 'error: %s\n' "$*" >&2
@@ -91,6 +92,12 @@ recorded() {
 skip() {
   printf '\n==> [%s] skip %s: %s is not in %s\n' "$SCRIPT" "$1" "$2" "$OUTPUTS"
   SKIPPED=$((SKIPPED + 1))
+}
+
+# leave KIND NAME WHY: a resource the scripts may not have made, so this script does not delete it.
+leave() {
+  printf '\n==> [%s] leave %s %s: %s\n' "$SCRIPT" "$1" "$2" "$3"
+  LEFT=$((LEFT + 1))
 }
 
 # remove KIND NAME COMMAND...: run a delete; a resource that is already gone is fine.
@@ -219,14 +226,20 @@ remove 'firewall rule' multicloud-gcp-from-peers \
   gcloud compute firewall-rules delete multicloud-gcp-from-peers \
     --quiet
 
-remove subnet vms \
-  gcloud compute networks subnets delete vms \
+if [[ "$(gcloud compute networks subnets describe vms \
     --region "${GCP_REGION}" \
-    --quiet
+    --format 'value(network.basename())' 2>/dev/null || true)" == "${GCP_NETWORK}" ]]; then
+  remove subnet vms \
+    gcloud compute networks subnets delete vms \
+      --region "${GCP_REGION}" \
+      --quiet
+else
+  leave subnet vms 'it is not where this plan made it (already gone, or one of that name elsewhere)'
+fi
 
 remove 'VPC network' multicloud-gcp-net \
   gcloud compute networks delete "${GCP_NETWORK}" \
     --quiet
 
 forget GCP_GW_IP_1 GCP_GW_IP_2
-printf '\n%s: done: %d deleted, %d already gone, %d skipped.\n' "$SCRIPT" "$DELETED" "$ALREADY_GONE" "$SKIPPED"
+printf '\n%s: done: %d deleted, %d already gone, %d skipped, %d left (the reasons are above).\n' "$SCRIPT" "$DELETED" "$ALREADY_GONE" "$SKIPPED" "$LEFT"

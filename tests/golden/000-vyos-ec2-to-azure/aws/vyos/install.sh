@@ -7,16 +7,19 @@
 # aws runs VyOS 1.4 and terminates:
 #  aws-azure-t1: to azure (Azure VPN gateway) over vti1 169.254.10.1/30, static routes to 10.2.0.0/24
 #
-# Copy the unpacked bundle to the router and run, as the vyos user:
+# Copy the bundle's aws/ folder and outputs.env to the router (paths kept) and run, as the
+# vyos user:
 #   vbash ./aws/vyos/install.sh
-# It reads the pre-shared keys from secrets.env and the addresses the cloud scripts captured
-# from outputs.env, both at the top of the bundle (TUNNELSMITH_SECRETS and TUNNELSMITH_OUTPUTS
-# override the paths), then sets the commands below, commits and saves. The tunnels bind to
-# the interface of the default route. VyOS has no input firewall unless you configured one:
-# if you did, let UDP 500 and 4500 and ESP in from the peers. Running it again is safe.
+# It reads this host's pre-shared keys from the secrets.env beside it (only the keys of the
+# tunnels above; never copy the bundle's whole secrets.env to the router) and the addresses
+# the cloud scripts captured from outputs.env at the top of the bundle (TUNNELSMITH_SECRETS
+# and TUNNELSMITH_OUTPUTS override the paths), then sets the commands below, commits and
+# saves. The tunnels bind to the interface of the default route. VyOS has no input firewall
+# unless you configured one: if you did, let UDP 500 and 4500 and ESP in from the peers.
+# Running it again is safe.
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-secrets_file="${TUNNELSMITH_SECRETS:-$here/../../secrets.env}"
+secrets_file="${TUNNELSMITH_SECRETS:-$here/secrets.env}"
 outputs_file="${TUNNELSMITH_OUTPUTS:-$here/../../outputs.env}"
 
 say() { printf '[tunnelsmith] %s\n' "$*"; }
@@ -26,7 +29,7 @@ die() {
 }
 
 # --- run-time values ---------------------------------------------------------------------------
-[[ -r "$secrets_file" ]] || die "cannot read $secrets_file: put the secrets.env generated with the plan at the top of the bundle"
+[[ -r "$secrets_file" ]] || die "cannot read $secrets_file: it holds this host's pre-shared keys (tunnelsmith generate and the web app's bundle with keys write it beside this script)"
 # shellcheck source=/dev/null
 source "$secrets_file"
 if [[ -r "$outputs_file" ]]; then

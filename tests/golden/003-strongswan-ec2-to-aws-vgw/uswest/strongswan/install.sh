@@ -7,20 +7,22 @@
 #  uswest-euwest-t1: to euwest (AWS virtual private gateway) over ipsec1 169.254.10.2/30, static routes to 10.60.0.0/16
 #  uswest-euwest-t2: to euwest (AWS virtual private gateway) over ipsec2 169.254.10.6/30, static routes to 10.60.0.0/16
 #
-# Run it on the appliance as root, from the unpacked bundle:
+# Copy the bundle's uswest/ folder and outputs.env to the appliance (paths kept) and run it there
+# as root:
 #   sudo ./uswest/strongswan/install.sh
-# It reads the pre-shared keys from secrets.env and the addresses the cloud scripts captured
-# from outputs.env, both at the top of the bundle (TUNNELSMITH_SECRETS and TUNNELSMITH_OUTPUTS
-# override the paths). It installs the packages, writes the configuration, enables IP forwarding,
-# creates the XFRM interfaces, lets IKE and ESP in from the peers only, clamps the TCP MSS, and
-# starts the tunnels. Running it again is safe.
+# It reads this host's pre-shared keys from the secrets.env beside it (only the keys of the
+# tunnels above; never copy the bundle's whole secrets.env to the host) and the addresses the
+# cloud scripts captured from outputs.env at the top of the bundle (TUNNELSMITH_SECRETS and
+# TUNNELSMITH_OUTPUTS override the paths). It installs the packages, writes the configuration,
+# enables IP forwarding, creates the XFRM interfaces, lets IKE and ESP in from the peers only,
+# clamps the TCP MSS, and starts the tunnels. Running it again is safe.
 #
 #   --files-only   only write the configuration files (under $DESTDIR when set); install,
 #                  enable and start nothing
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-secrets_file="${TUNNELSMITH_SECRETS:-$here/../../secrets.env}"
+secrets_file="${TUNNELSMITH_SECRETS:-$here/secrets.env}"
 outputs_file="${TUNNELSMITH_OUTPUTS:-$here/../../outputs.env}"
 root="${DESTDIR:-}"
 files_only=false
@@ -40,7 +42,7 @@ die() {
 }
 
 # --- run-time values ---------------------------------------------------------------------------
-[[ -r "$secrets_file" ]] || die "cannot read $secrets_file: put the secrets.env generated with the plan at the top of the bundle"
+[[ -r "$secrets_file" ]] || die "cannot read $secrets_file: it holds this host's pre-shared keys (tunnelsmith generate and the web app's bundle with keys write it beside this script)"
 # shellcheck source=/dev/null
 source "$secrets_file"
 if [[ -r "$outputs_file" ]]; then
