@@ -64,7 +64,8 @@ else
 fi
 
 empty_conf="$(mktemp)"
-swanctl_version="$(STRONGSWAN_CONF="$empty_conf" LD_LIBRARY_PATH="$STRONGSWAN_ROOT/usr/lib/ipsec" \
-  "$STRONGSWAN_ROOT/usr/sbin/swanctl" --version 2>/dev/null | head -1 || true)"
+# `swanctl --version` asks the running daemon; its usage text names the unpacked version.
+swanctl_version="$( (STRONGSWAN_CONF="$empty_conf" LD_LIBRARY_PATH="$STRONGSWAN_ROOT/usr/lib/ipsec" \
+  "$STRONGSWAN_ROOT/usr/sbin/swanctl" --help 2>/dev/null || true) | sed -n 's/^\(strongSwan [0-9.]*\).*/\1/p' | head -1)"
 rm -f "$empty_conf"
 say "done: $(ipsec --version 2>/dev/null | head -1 || echo 'libreswan: ?'); ${swanctl_version:-swanctl: ?}; $(nft --version 2>/dev/null || true)"
