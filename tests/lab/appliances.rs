@@ -100,7 +100,8 @@ pub fn install(
     };
     let dir = bundle.join(site).join(sw);
     let outputs = env_file(&std::fs::read_to_string(bundle.join("outputs.env")).unwrap_or_default());
-    let secrets = env_file(&std::fs::read_to_string(bundle.join("secrets.env")).unwrap_or_default());
+    // The host's own keys only (beside its install script), as the host receives them.
+    let secrets = env_file(&std::fs::read_to_string(dir.join("secrets.env")).unwrap_or_default());
     let etc = root.join(format!("etc/tunnelsmith/{plan_name}"));
     let mut a = Appliance {
         site: site.to_string(),

@@ -331,8 +331,13 @@ impl Lab {
         }
         let bundle = applied.state_dir().join("bundle");
         if bundle.exists() {
-            std::fs::copy(applied.dir.join("plan/secrets.env"), bundle.join("secrets.env"))
-                .map_err(|e| e.to_string())?;
+            let all = std::fs::read_to_string(applied.dir.join("plan/secrets.env")).map_err(|e| e.to_string())?;
+            // Each appliance gets only its own tunnels' keys, beside its install script, as
+            // `tunnelsmith generate` and the web bundle write them; the full file is not there.
+            let keys = tunnelsmith::secrets::Secrets::from_env(&all)?;
+            for f in tunnelsmith::bundle::host_secrets(plan, &keys) {
+                std::fs::write(bundle.join(&f.path), &f.text).map_err(|e| format!("{}: {e}", f.path))?;
+            }
             let outputs = bundle.join("outputs.env");
             let t = std::fs::read_to_string(&outputs).unwrap_or_default();
             std::fs::write(&outputs, lab.world.remap.text(&t)).map_err(|e| e.to_string())?;

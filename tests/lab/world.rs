@@ -52,6 +52,22 @@ fn parse_call(v: &Value) -> Option<Call> {
             words.push(a);
         }
     }
+    // `gcloud beta compute …` makes the same resource as `gcloud compute …` (the release track
+    // only decides which flags the CLI accepts).
+    if v["prog"].as_str() == Some("gcloud") && matches!(words.first().map(String::as_str), Some("beta" | "alpha")) {
+        words.remove(0);
+    }
+    // What the cloud received: values read from files (aws `file://`, az `@file`, gcloud
+    // `--flags-file`, as keys are passed) are in the stand-in's `values`, not in the argv.
+    if let Some(values) = v["values"].as_object() {
+        for (k, vals) in values {
+            let vals: Vec<String> = vals
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                .unwrap_or_default();
+            opts.insert(k.clone(), vals);
+        }
+    }
     Some(Call { prog: v["prog"].as_str()?.to_string(), words, opts })
 }
 
