@@ -6,8 +6,11 @@
 //! Google Cloud has no labels on VPN resources: every name starts with `<plan>-<site>` and
 //! carries a `tunnelsmith plan <plan>` description, which teardown matches.
 
-use super::{cat, links_of, param, prefix, public_address, secret, sid, spaces, t, ts, var, Arg, Builder, Program};
+use super::{
+    cat, links_of, object, param, prefix, public_address, secret, sid, spaces, t, ts, var, Arg, Builder, Program,
+};
 use crate::check::Resolved;
+use crate::kb::pairing::PeerObject;
 use crate::plan::{Gateway, IkeVersion, Network};
 use std::collections::BTreeSet;
 
@@ -200,6 +203,7 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
 
     for (l, e, peer) in links_of(c.r, c.site) {
         let Some(profile) = &l.profile else { continue };
+        let peer_gcp = object(l, e) == Some(PeerObject::PeerGcpGateway);
         // The peer's addresses, in tunnel order: one external gateway interface each.
         let mut keys: Vec<(u8, u8)> = Vec::new();
         let mut ips: Vec<Arg> = Vec::new();
@@ -212,9 +216,19 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             keys.push((o.connection, o.outside));
             ips.push(ip);
         }
-        if ips.is_empty() {
+        if ips.is_empty() && !peer_gcp {
             continue;
         }
+        // HA VPN to HA VPN: the tunnels name the other gateway; Google refuses an external VPN
+        // gateway holding its own addresses.
+        let peer_site = l.site(1 - e);
+        let pv = var(&peer.name);
+        let peer_gw = [
+            t("--peer-gcp-gateway"),
+            param(text!("{pv}_VPN_GW"), text!("{}-vpngw", prefix(c.r, peer_site))),
+            t("--peer-gcp-gateway-region"),
+            param(text!("{pv}_REGION"), peer.region.clone()),
+        ];
         let ext_name = text!("{}-{}-peer", c.r.plan_name, l.id);
         let ext = param(text!("{}_PEER_GW_{}", c.v, var(&peer.name)), ext_name.clone());
         let mut interfaces = Vec::new();
@@ -227,36 +241,55 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             2 => "TWO_IPS_REDUNDANCY",
             _ => "FOUR_IPS_REDUNDANCY",
         };
-        let mut a = c.compute(&["external-vpn-gateways", "create"], ext.clone());
-        a.extend([t("--interfaces"), cat(interfaces)]);
-        a.extend(c.description());
-        a.extend(format("redundancyType"));
-        b.add(
-            c.site,
-            c.id(format_args!("peer-{}", peer.name)),
-            text!("Create external VPN gateway {ext_name} for {} ({redundancy})", peer.name),
-            GCLOUD,
-            a,
-        )
-        .creates("external VPN gateway", ext_name, c.delete(&["external-vpn-gateways"], ext.clone(), false));
+        if !peer_gcp {
+            let mut a = c.compute(&["external-vpn-gateways", "create"], ext.clone());
+            a.extend([t("--interfaces"), cat(interfaces)]);
+            a.extend(c.description());
+            a.extend(format("redundancyType"));
+            b.add(
+                c.site,
+                c.id(format_args!("peer-{}", peer.name)),
+                text!("Create external VPN gateway {ext_name} for {} ({redundancy})", peer.name),
+                GCLOUD,
+                a,
+            )
+            .creates(
+                "external VPN gateway",
+                ext_name,
+                c.delete(&["external-vpn-gateways"], ext.clone(), false),
+            );
+        }
 
         let peer_asn = peer.asn.unwrap_or(65000);
         for tun in &l.tunnels {
             let o = tun.ends[1 - e];
-            let Some(j) = keys.iter().position(|k| *k == (o.connection, o.outside)) else { continue };
-            let tname = text!("{}-{}", c.r.plan_name, tun.id);
+            let j = if peer_gcp {
+                usize::from(o.outside)
+            } else {
+                let Some(j) = keys.iter().position(|k| *k == (o.connection, o.outside)) else { continue };
+                j
+            };
+            // Both HA VPN ends create a tunnel for the same pair of interfaces: the names say whose.
+            let tname = if peer_gcp {
+                text!("{}-{}-{}", c.r.plan_name, tun.id, if e == 0 { 'a' } else { 'b' })
+            } else {
+                text!("{}-{}", c.r.plan_name, tun.id)
+            };
             let tunnel = param(text!("{}_TUNNEL_{}", c.v, var(&tun.id)), tname.clone());
             let mut a = c.compute(&["vpn-tunnels", "create"], tunnel.clone());
             a.extend(c.region());
+            a.extend([t("--vpn-gateway"), gw.clone(), t("--interface"), t(tun.ends[e].outside.to_string())]);
+            if peer_gcp {
+                a.extend(peer_gw.clone());
+            } else {
+                a.extend([
+                    t("--peer-external-gateway"),
+                    ext.clone(),
+                    t("--peer-external-gateway-interface"),
+                    t(j.to_string()),
+                ]);
+            }
             a.extend([
-                t("--vpn-gateway"),
-                gw.clone(),
-                t("--interface"),
-                t(tun.ends[e].outside.to_string()),
-                t("--peer-external-gateway"),
-                ext.clone(),
-                t("--peer-external-gateway-interface"),
-                t(j.to_string()),
                 t("--ike-version"),
                 t(match profile.ike {
                     IkeVersion::V1 => "1",
@@ -269,17 +302,29 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             ]);
             a.extend(c.description());
             a.extend(format("name"));
-            b.add(
+            let step = b.add(
                 c.site,
                 c.id(format_args!("tunnel-{}", tun.id)),
-                text!("Create tunnel {tname} (interface {} to {} address {j})", tun.ends[e].outside, peer.name),
+                if peer_gcp {
+                    text!(
+                        "Create tunnel {tname} (interface {} to {}'s HA VPN interface {j})",
+                        tun.ends[e].outside,
+                        peer.name
+                    )
+                } else {
+                    text!("Create tunnel {tname} (interface {} to {} address {j})", tun.ends[e].outside, peer.name)
+                },
                 GCLOUD,
                 a,
-            )
-            .after(c.id("gateway"))
-            .after(c.id("router"))
-            .after(c.id(format_args!("peer-{}", peer.name)))
-            .creates("VPN tunnel", tname.clone(), c.delete(&["vpn-tunnels"], tunnel.clone(), true));
+            );
+            step.after(c.id("gateway")).after(c.id("router"));
+            if peer_gcp {
+                // The other HA VPN gateway must exist first.
+                step.after(sid(c.r, peer_site, "gateway"));
+            } else {
+                step.after(c.id(format_args!("peer-{}", peer.name)));
+            }
+            step.creates("VPN tunnel", tname.clone(), c.delete(&["vpn-tunnels"], tunnel.clone(), true));
 
             let (Some(inside), Some(mine), Some(theirs)) = (tun.inside, tun.ends[e].inside_ip, o.inside_ip) else {
                 continue;
