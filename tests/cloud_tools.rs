@@ -179,6 +179,8 @@ fn every_script_passes_bash_n_and_shellcheck() {
 fn fake(name: &str, n: usize) -> String {
     if name.contains("IPCONFIG") {
         format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworkGateways/gw/ipConfigurations/vnetGatewayConfig{n}")
+    } else if name.ends_with("_VPN_GW_URI") {
+        "https://www.googleapis.com/compute/v1/projects/fake-project/regions/europe-west1/vpnGateways/gw".into()
     } else if name.ends_with("_GW_ID") {
         "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworkGateways/gw".into()
     } else if name.ends_with("_IP") || name.contains("_IP_") {

@@ -70,17 +70,20 @@ fn gcp_ha_to_ha_names_the_peer_gateway() {
     let all = steps(&r);
     let text = lines(&all).join("\n");
     assert!(!text.contains("external-vpn-gateways create"), "{text}");
-    for (me, peer, region) in [("east", "west", "europe-west1"), ("west", "east", "us-east1")] {
+    for (me, peer) in [("east", "west"), ("west", "east")] {
+        // The peer's URI (which carries its region) comes from the peer's own script.
+        let uri = all.iter().find(|s| s.id == format!("{peer}/gateway-uri")).expect("URI read");
+        assert!(
+            uri.display().contains("vpn-gateways describe ha2ha-")
+                && uri.display().ends_with("--format value(selfLink)")
+        );
+        let up = peer.to_uppercase();
         for i in 0..2 {
             let s = all.iter().find(|s| s.id == format!("{me}/tunnel-east-west-t{}", i + 1)).expect("tunnel step");
             let d = s.display();
-            assert!(
-                d.contains(&format!(
-                    "--interface {i} --peer-gcp-gateway ha2ha-{peer}-vpngw --peer-gcp-gateway-region {region}"
-                )),
-                "{d}"
-            );
-            assert!(s.after.contains(&format!("{peer}/gateway")), "{me}'s tunnel waits for {peer}'s gateway");
+            assert!(d.contains(&format!("--interface {i} --peer-gcp-gateway ${{{up}_VPN_GW_URI}}")), "{d}");
+            assert!(!d.contains("--peer-gcp-gateway-region"), "gcloud takes it only without --peer-gcp-gateway: {d}");
+            assert!(s.after.contains(&format!("{peer}/gateway-uri")), "{me}'s tunnel waits for {peer}'s gateway");
         }
     }
     // Tunnel names differ per side (both sides live in one project and may share a region).
@@ -237,7 +240,13 @@ fn azure_scripts_check_instances_and_read_back_custom_bgp_addresses() {
         .count();
     assert_eq!(checks.len(), sets, "every custom BGP set is read back");
     let first = all.iter().find(|s| s.id == "azure/conn-check-aws-azure-t1").expect("read back");
-    assert!(first.display().contains("== '169.254.21.2,169.254.22.2' && 'kept' || 'not-kept'"), "{}", first.display());
+    assert!(
+        first.display().contains(
+            "gatewayCustomBgpIpAddresses[?customBgpIpAddress=='169.254.21.2'] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='169.254.22.2'] && 'kept' || 'not-kept'"
+        ),
+        "{}",
+        first.display()
+    );
     assert_eq!(first.wait.as_ref().unwrap().fail_on, ["not-kept"]);
 }
 

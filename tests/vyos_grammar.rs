@@ -358,6 +358,17 @@ fn vyos_plans() -> Vec<(String, Plan)> {
     };
     bgp.links[0].routing = Routing::Bgp;
     out.push(("VyOS 1.4 to AWS over BGP".into(), bgp));
+    // Two tunnels to active-active Azure over BGP: both sessions from one address (issue 19;
+    // 1.3 has no grammar here).
+    for v in ["1.4", "1.5"] {
+        let mut aa = plan_of("000");
+        set_vyos(&mut aa, 0, v);
+        if let Gateway::AzureVpnGateway { active_active, .. } = &mut aa.sites[1].gateway {
+            *active_active = true;
+        }
+        aa.links[0].routing = Routing::Bgp;
+        out.push((format!("VyOS {v} to active-active Azure over BGP"), aa));
+    }
     out
 }
 

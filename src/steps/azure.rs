@@ -546,10 +546,10 @@ fn connection(
             kept.sort();
             let mut a = c.net(&["vpn-connection", "show"]);
             a.extend([t("--name"), conn]);
-            a.extend(query(text!(
-                "join(',', sort(gatewayCustomBgpIpAddresses[].customBgpIpAddress || `[]`)) == '{}' && 'kept' || 'not-kept'",
-                kept.join(",")
-            )));
+            // Each address present (a filter on a missing list is null, which is false).
+            let each: Vec<String> =
+                kept.iter().map(|ip| text!("gatewayCustomBgpIpAddresses[?customBgpIpAddress=='{ip}']")).collect();
+            a.extend(query(text!("{} && 'kept' || 'not-kept'", each.join(" && "))));
             b.add(
                 c.site,
                 c.id(format_args!("conn-check-{}", tun.id)),

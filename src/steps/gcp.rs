@@ -186,6 +186,20 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
         .after(c.id("gateway"))
         .capture(c.out(format_args!("GW_IP_{n}")), text!("address of HA VPN interface {}", n - 1));
     }
+    if links_of(c.r, c.site).any(|(l, e, _)| object(l, e) == Some(PeerObject::PeerGcpGateway)) {
+        let mut a = c.compute(&["vpn-gateways", "describe"], gw.clone());
+        a.extend(c.region());
+        a.extend(format("selfLink"));
+        b.add(
+            c.site,
+            c.id("gateway-uri"),
+            "Read the HA VPN gateway's URI (for the peer HA VPN gateway's tunnels)",
+            GCLOUD,
+            a,
+        )
+        .after(c.id("gateway"))
+        .capture(c.out("VPN_GW_URI"), "the HA VPN gateway's URI");
+    }
     let router_name = text!("{}-router", c.prefix);
     let router = param(text!("{}_ROUTER", c.v), router_name.clone());
     let asn = s.asn.unwrap_or(65534);
@@ -221,14 +235,9 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
         }
         // HA VPN to HA VPN: the tunnels name the other gateway; Google refuses an external VPN
         // gateway holding its own addresses.
-        let peer_site = l.site(1 - e);
-        let pv = var(&peer.name);
-        let peer_gw = [
-            t("--peer-gcp-gateway"),
-            param(text!("{pv}_VPN_GW"), text!("{}-vpngw", prefix(c.r, peer_site))),
-            t("--peer-gcp-gateway-region"),
-            param(text!("{pv}_REGION"), peer.region.clone()),
-        ];
+        // gcloud takes the peer's region only as part of its URI (`--peer-gcp-gateway-region`
+        // excludes `--peer-gcp-gateway`), so the peer's own script records it.
+        let peer_gw = [t("--peer-gcp-gateway"), super::out(text!("{}_VPN_GW_URI", var(&peer.name)))];
         let ext_name = text!("{}-{}-peer", c.r.plan_name, l.id);
         let ext = param(text!("{}_PEER_GW_{}", c.v, var(&peer.name)), ext_name.clone());
         let mut interfaces = Vec::new();
@@ -318,10 +327,7 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
                 a,
             );
             step.after(c.id("gateway")).after(c.id("router"));
-            if peer_gcp {
-                // The other HA VPN gateway must exist first.
-                step.after(sid(c.r, peer_site, "gateway"));
-            } else {
+            if !peer_gcp {
                 step.after(c.id(format_args!("peer-{}", peer.name)));
             }
             step.creates("VPN tunnel", tname.clone(), c.delete(&["vpn-tunnels"], tunnel.clone(), true));

@@ -465,7 +465,7 @@ poll kept not-kept 10 60 \
   az network vpn-connection show \
     --resource-group "${AZURE_RG}" \
     --name "${AZURE_CONN_AWS_AZURE_T1}" \
-    --query 'join('\'','\'', sort(gatewayCustomBgpIpAddresses[].customBgpIpAddress || `[]`)) == '\''169.254.21.2,169.254.22.2'\'' && '\''kept'\'' || '\''not-kept'\''' \
+    --query 'gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.21.2'\''] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.22.2'\''] && '\''kept'\'' || '\''not-kept'\''' \
     --output tsv
 
 step 'Check that multicloud-aws-azure-t2 kept its custom APIPA BGP addresses (169.254.21.6, 169.254.22.6)'
@@ -473,7 +473,7 @@ poll kept not-kept 10 60 \
   az network vpn-connection show \
     --resource-group "${AZURE_RG}" \
     --name "${AZURE_CONN_AWS_AZURE_T2}" \
-    --query 'join('\'','\'', sort(gatewayCustomBgpIpAddresses[].customBgpIpAddress || `[]`)) == '\''169.254.21.6,169.254.22.6'\'' && '\''kept'\'' || '\''not-kept'\''' \
+    --query 'gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.21.6'\''] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.22.6'\''] && '\''kept'\'' || '\''not-kept'\''' \
     --output tsv
 
 step 'Check that multicloud-aws-azure-t3 kept its custom APIPA BGP addresses (169.254.21.2, 169.254.22.2)'
@@ -481,7 +481,7 @@ poll kept not-kept 10 60 \
   az network vpn-connection show \
     --resource-group "${AZURE_RG}" \
     --name "${AZURE_CONN_AWS_AZURE_T3}" \
-    --query 'join('\'','\'', sort(gatewayCustomBgpIpAddresses[].customBgpIpAddress || `[]`)) == '\''169.254.21.2,169.254.22.2'\'' && '\''kept'\'' || '\''not-kept'\''' \
+    --query 'gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.21.2'\''] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.22.2'\''] && '\''kept'\'' || '\''not-kept'\''' \
     --output tsv
 
 step 'Check that multicloud-aws-azure-t4 kept its custom APIPA BGP addresses (169.254.21.6, 169.254.22.6)'
@@ -489,7 +489,7 @@ poll kept not-kept 10 60 \
   az network vpn-connection show \
     --resource-group "${AZURE_RG}" \
     --name "${AZURE_CONN_AWS_AZURE_T4}" \
-    --query 'join('\'','\'', sort(gatewayCustomBgpIpAddresses[].customBgpIpAddress || `[]`)) == '\''169.254.21.6,169.254.22.6'\'' && '\''kept'\'' || '\''not-kept'\''' \
+    --query 'gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.21.6'\''] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.22.6'\''] && '\''kept'\'' || '\''not-kept'\''' \
     --output tsv
 
 step 'Check that multicloud-gcp-azure-t1 kept its custom APIPA BGP addresses (169.254.21.10, 169.254.22.10)'
@@ -497,7 +497,7 @@ poll kept not-kept 10 60 \
   az network vpn-connection show \
     --resource-group "${AZURE_RG}" \
     --name "${AZURE_CONN_GCP_AZURE_T1}" \
-    --query 'join('\'','\'', sort(gatewayCustomBgpIpAddresses[].customBgpIpAddress || `[]`)) == '\''169.254.21.10,169.254.22.10'\'' && '\''kept'\'' || '\''not-kept'\''' \
+    --query 'gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.21.10'\''] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.22.10'\''] && '\''kept'\'' || '\''not-kept'\''' \
     --output tsv
 
 step 'Check that multicloud-gcp-azure-t2 kept its custom APIPA BGP addresses (169.254.21.10, 169.254.22.10)'
@@ -505,7 +505,7 @@ poll kept not-kept 10 60 \
   az network vpn-connection show \
     --resource-group "${AZURE_RG}" \
     --name "${AZURE_CONN_GCP_AZURE_T2}" \
-    --query 'join('\'','\'', sort(gatewayCustomBgpIpAddresses[].customBgpIpAddress || `[]`)) == '\''169.254.21.10,169.254.22.10'\'' && '\''kept'\'' || '\''not-kept'\''' \
+    --query 'gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.21.10'\''] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.22.10'\''] && '\''kept'\'' || '\''not-kept'\''' \
     --output tsv
 
 printf '\n%s: done. Next: %s\n' "$SCRIPT" gcp/gcp.2.sh
