@@ -286,10 +286,10 @@ fn check_topology(sites: &[RSite], links: &[RLink], pairs: &BTreeMap<(usize, usi
                         "W_TOPOLOGY_MISSING_LINK",
                         "links",
                         format!(
-                            "no link between {a} and {b}, and no site linked to both passes traffic between its tunnels here (only Azure VPN gateways and AWS virtual private gateways do, with BGP on both links; Google Cloud HA VPN, transit gateways as generated here and appliances do not), so these two sites cannot reach each other"
+                            "no link between {a} and {b}, and no site linked to both passes traffic between its tunnels here (only Azure VPN gateways and AWS virtual private and transit gateways do, with BGP on both links; Google Cloud HA VPN advertises only its own subnets and appliances only their own routes), so these two sites cannot reach each other"
                         ),
                         format!("add a link {a} ↔ {b} (the wizard's default is a full mesh)"),
-                        src("[AZ-FAQ-BGP] [AWS-CLOUDHUB] [GCP-BGP]"),
+                        src("[AZ-FAQ-BGP] [AWS-CLOUDHUB] [AWS-TGW-RT] [GCP-BGP]"),
                     ),
                 }
             }

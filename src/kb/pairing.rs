@@ -78,10 +78,6 @@ impl Class {
             Class::Appliance => "appliance",
         }
     }
-
-    fn is_azure_route_based(self) -> bool {
-        matches!(self, Class::AzureActiveStandby | Class::AzureActiveActive | Class::AzureBasic)
-    }
 }
 
 /// What one end creates to represent the other.
@@ -485,13 +481,12 @@ pub fn transit(c: Class, routing: Routing) -> Option<(&'static str, Src)> {
             "an AWS virtual private gateway with BGP re-advertises each VPN connection's routes to the others (VPN CloudHub)",
             src("[AWS-CLOUDHUB]"),
         )),
+        (AwsTgw, Routing::Bgp) => Some((
+            "an AWS transit gateway, created here with default route table association and propagation, learns each VPN attachment's BGP routes and advertises its route table to the others",
+            src("[AWS-TGW-RT]"),
+        )),
         _ => None,
     }
-}
-
-/// True when `c` is an Azure route-based class (for messages).
-pub fn is_azure_route_based(c: Class) -> bool {
-    c.is_azure_route_based()
 }
 
 #[cfg(test)]
