@@ -246,7 +246,7 @@ fn inner_moto_journey() {
     assert!(alive.contains(&("describe-vpn-connections".into(), "4".into())), "{alive:?}");
     let plan = l.run(&["plan"], &[]);
     show("plan", &plan);
-    assert!(plan.stdout.contains("Nothing to do: all 90 steps are done"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Nothing to do: all 98 steps are done"), "{}", plan.stdout);
     let status = l.run(&["status"], &[]);
     show("status   (moto keeps no tunnel telemetry: its ends read unknown)", &status);
     assert!(status.stdout.contains("link gcp-azure (BGP)"));

@@ -4,7 +4,7 @@
 //! world, answer with JSON shaped like the real output, and can be told to be slow, to fail at
 //! a step, to lose an answer, or to throttle.
 //!
-//! Seed 004 (AWS, Azure, Google Cloud, BGP full mesh: 90 steps) throughout:
+//! Seed 004 (AWS, Azure, Google Cloud, BGP full mesh: 98 steps) throughout:
 //! - the journey: apply, plan (nothing left), status (all up), destroy (nothing left), with no
 //!   key in the log, the state or the terminal, and every stand-in call accepted by the parser;
 //! - faults: for every step, fail there, then resume: the end is the same as an uninterrupted
@@ -53,15 +53,15 @@ fn journey_apply_plan_status_destroy_with_no_key_anywhere() {
     let Some(l) = lab("journey") else { return };
     let before = l.run(&["plan"], &[]);
     assert_eq!(before.code, Some(0), "{}", before.all());
-    assert!(before.stdout.contains("90 to run (46 create a resource), 0 done"), "{}", before.stdout);
+    assert!(before.stdout.contains("98 to run (46 create a resource), 0 done"), "{}", before.stdout);
     assert!(before.stdout.contains("Phase 1: azure (Azure, eastus), part 1 of 2"), "{}", before.stdout);
 
     let apply = l.run(&["apply", "--yes", "--jobs", "8"], &[]);
     assert_eq!(apply.code, Some(0), "{}", apply.all());
-    assert!(apply.stderr.contains("Applied plan 'multicloud': 90 steps done this run"), "{}", apply.stderr);
+    assert!(apply.stderr.contains("Applied plan 'multicloud': 98 steps done this run"), "{}", apply.stderr);
     // Plain lines off a terminal: one per start and end, each end followed by the summary.
-    assert_eq!(apply.stderr.matches("\n  start ").count(), 90, "{}", apply.stderr);
-    assert!(apply.stderr.contains("90 done · 0 running · 0 left"), "{}", apply.stderr);
+    assert_eq!(apply.stderr.matches("\n  start ").count(), 98, "{}", apply.stderr);
+    assert!(apply.stderr.contains("98 done · 0 running · 0 left"), "{}", apply.stderr);
     assert_all_done(&l, "apply");
     assert_once(&l, "apply");
     // Captured values crossed clouds: Azure's local gateways point at AWS's tunnel addresses.
@@ -75,7 +75,7 @@ fn journey_apply_plan_status_destroy_with_no_key_anywhere() {
     assert!(rejected.is_empty(), "argv rejected by the recorded options: {rejected:?}");
 
     let again = l.run(&["plan"], &[]);
-    assert!(again.stdout.contains("Nothing to do: all 90 steps are done"), "{}", again.stdout);
+    assert!(again.stdout.contains("Nothing to do: all 98 steps are done"), "{}", again.stdout);
     let noop = l.run(&["apply", "--yes"], &[]);
     assert_eq!(noop.code, Some(0));
     assert!(noop.stderr.contains("Nothing to do"), "{}", noop.stderr);

@@ -58,6 +58,24 @@ const EXTRA: &[(&str, &str)] = &[
            "gateway": {"kind": "appliance", "software": "libreswan", "version": "5", "private_ip": "10.40.1.4"}}],
           "links": [{"a": "az", "b": "gc", "routing": "static"}]}"#,
     ),
+    // Issue 19: Azure ↔ Azure as VNet-to-VNet (`--vnet-gateway2`), HA VPN ↔ HA VPN
+    // (`--peer-gcp-gateway`), and the instance and custom-BGP read-backs of an active-active gateway.
+    (
+        "pairings",
+        r#"{"version": 1, "name": "pairs", "sites": [
+          {"name": "east", "platform": "azure", "region": "eastus", "address_spaces": ["10.1.0.0/16"],
+           "subnets": [{"name": "workload", "cidr": "10.1.1.0/24"}, {"name": "GatewaySubnet", "cidr": "10.1.255.0/27"}],
+           "gateway": {"kind": "azure_vpn_gateway", "sku": "VpnGw1AZ", "active_active": true}},
+          {"name": "west", "platform": "azure", "region": "westeurope", "address_spaces": ["10.2.0.0/16"],
+           "subnets": [{"name": "workload", "cidr": "10.2.1.0/24"}, {"name": "GatewaySubnet", "cidr": "10.2.255.0/27"}],
+           "gateway": {"kind": "azure_vpn_gateway", "sku": "VpnGw1AZ", "active_active": true}},
+          {"name": "g1", "platform": "gcp", "region": "us-east1", "address_spaces": ["10.3.0.0/16"],
+           "subnets": [{"name": "vms1", "cidr": "10.3.1.0/24"}], "gateway": {"kind": "gcp_ha_vpn"}},
+          {"name": "g2", "platform": "gcp", "region": "europe-west1", "address_spaces": ["10.4.0.0/16"],
+           "subnets": [{"name": "vms2", "cidr": "10.4.1.0/24"}], "gateway": {"kind": "gcp_ha_vpn"}}],
+          "links": [{"a": "east", "b": "west", "routing": "bgp"}, {"a": "g1", "b": "g2", "routing": "bgp"},
+                    {"a": "east", "b": "g1", "routing": "bgp"}]}"#,
+    ),
 ];
 
 /// Every plan under test: the presets and the extra plans, each checked to have no errors.
@@ -162,6 +180,10 @@ fn every_script_passes_bash_n_and_shellcheck() {
 fn fake(name: &str, n: usize) -> String {
     if name.contains("IPCONFIG") {
         format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworkGateways/gw/ipConfigurations/vnetGatewayConfig{n}")
+    } else if name.ends_with("_VPN_GW_URI") {
+        "https://www.googleapis.com/compute/v1/projects/fake-project/regions/europe-west1/vpnGateways/gw".into()
+    } else if name.ends_with("_GW_ID") {
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworkGateways/gw".into()
     } else if name.ends_with("_IP") || name.contains("_IP_") {
         format!("203.0.113.{}", 10 + n)
     } else {

@@ -424,7 +424,23 @@ const CASES: &[Case] = &[
             p.links.pop();
         },
         path: "links",
-        says: &["no link between aws and gcp"],
+        // Both keep BGP links to azure's active-active gateway, which passes traffic between them.
+        says: &["no direct link between aws and gcp", "goes through azure", "Azure VPN gateway with BGP"],
+    },
+    Case {
+        code: "W_TOPOLOGY_MISSING_LINK",
+        base: 2,
+        // azure2 ↔ azure is static: azure's gateway advertises nothing, so aws cannot reach azure2.
+        mutate: |p| add_azure_site(p, "azure2", 9, "azure"),
+        path: "links",
+        says: &["no link between aws and azure2", "cannot reach each other"],
+    },
+    Case {
+        code: "W_AZURE_NO_WORKLOAD_SUBNET",
+        base: 2,
+        mutate: |p| p.sites[0].subnets.retain(|s| s.name == "GatewaySubnet"),
+        path: "sites[0].subnets",
+        says: &["only subnet is GatewaySubnet", "add a workload subnet"],
     },
     // crypto: the seed-000 situation, an IKEv1-only end against an IKEv2-only end
     Case {

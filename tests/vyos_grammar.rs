@@ -362,6 +362,17 @@ fn vyos_plans() -> Vec<(String, Plan)> {
     };
     bgp.links[0].routing = Routing::Bgp;
     out.push(("VyOS 1.4 to AWS over BGP".into(), bgp));
+    // Two tunnels to active-active Azure over BGP: both sessions from one address (issue 19;
+    // 1.3 has no grammar here).
+    for v in ["1.4", "1.5"] {
+        let mut aa = plan_of("000");
+        set_vyos(&mut aa, 0, v);
+        if let Gateway::AzureVpnGateway { active_active, .. } = &mut aa.sites[1].gateway {
+            *active_active = true;
+        }
+        aa.links[0].routing = Routing::Bgp;
+        out.push((format!("VyOS {v} to active-active Azure over BGP"), aa));
+    }
     out
 }
 
@@ -422,15 +433,21 @@ fn every_generated_set_path_is_in_the_grammar_of_its_version() {
         }
     }
     assert!(failures.is_empty(), "{} paths are not in the grammar:\n{}", failures.len(), failures.join("\n"));
-    // Static routes: vyos-defs ships no protocols_static.xml.in, only its top-level name. Nor
-    // policy.xml.in: the outbound filter's prefix lists are checked against the nodes of vyos-1x
+    // Static routes and the loopback address: vyos-defs ships no protocols_static.xml.in and no
+    // interfaces_loopback.xml.in, only their top-level names. Nor policy.xml.in: the outbound
+    // filter's prefix lists are checked against the nodes of vyos-1x
     // interface-definitions/policy.xml.in (tag `prefix-list` named [A-Za-z0-9_-], `description`,
     // tag `rule` 1-65535 with `action` permit|deny and `prefix` ipv4net).
     let policy = Regex::new(
         r"^policy prefix-list [A-Za-z0-9_-]+ (description .+|rule [1-9][0-9]{0,4} (action (permit|deny)|prefix \d{1,3}(\.\d{1,3}){3}/\d{1,2}))$",
     )
     .unwrap();
-    assert!(top_only.iter().all(|p| p.starts_with("protocols static route ") || policy.is_match(p)), "{top_only:?}");
+    assert!(
+        top_only.iter().all(|p| p.starts_with("protocols static route ")
+            || p.starts_with("interfaces loopback lo address ")
+            || policy.is_match(p)),
+        "{top_only:?}"
+    );
     println!(
         "{checked} set paths checked against the grammar; {} static route and prefix-list paths checked to the top level (prefix lists to policy.xml.in's nodes)",
         top_only.len()

@@ -4,6 +4,7 @@
 
 use super::{link_path, Findings, RLink, RSite};
 use crate::kb::addressing::{first_host_rank, within, InsideRule, ALLOC_START_AZURE, ALLOC_START_OTHER, INSIDE_RULES};
+use crate::kb::pairing::Inside;
 use crate::kb::src;
 use crate::plan::{GatewayKind, Plan, Routing};
 use ipnet::Ipv4Net;
@@ -101,6 +102,19 @@ pub(crate) fn assign(plan: &Plan, sites: &[RSite], links: &mut [RLink], out: &mu
     let mut slots = Vec::new();
     for (k, l) in links.iter().enumerate() {
         let pins = &plan.links[l.index].inside;
+        if l.pairing.is_some_and(|c| c.inside == Inside::GatewayDefault) {
+            // Azure VNet-to-VNet: BGP runs between the gateways' own addresses; nothing to allocate.
+            if !pins.is_empty() {
+                out.error(
+                    "E_INSIDE_EXTRA",
+                    link_path(l.index, "inside"),
+                    "this link needs no inside /30s: the two Azure gateways talk BGP from their own default BGP addresses over a VNet-to-VNet connection",
+                    "remove the inside entries",
+                    src("[AZ-V2V] [AZ-FAQ-BGP]"),
+                );
+            }
+            continue;
+        }
         if pins.len() > l.tunnels.len() && !l.tunnels.is_empty() {
             out.error(
                 "E_INSIDE_EXTRA",

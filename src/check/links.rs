@@ -1,7 +1,8 @@
 //! Link and topology checks: which pairs can form tunnels, how many, routing, limits.
 
 use super::{crypto, join_keys, link_path, site_path, Findings, RLink, RSite, RTunnel, TunnelEnd};
-use crate::kb::gateways::{self, azure_sku, incompatible, mtu_advice, routing_unsupported, CONNECTION_LIMITS};
+use crate::kb::gateways::{self, azure_sku, mtu_advice, CONNECTION_LIMITS};
+use crate::kb::pairing::{transit, verdict, Class, Connect, Inside, Layout, Verdict};
 use crate::kb::{asn, src};
 use crate::plan::{Gateway, Plan, Routing};
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,56 +61,49 @@ fn check_link(plan: &Plan, li: usize, a: usize, b: usize, sites: &[RSite], out: 
     let link = &plan.links[li];
     let (sa, sb) = (&sites[a], &sites[b]);
     let id = format!("{}-{}", sa.name, sb.name);
-    let mut rlink =
-        RLink { index: li, id, a, b, routing: link.routing, profile: None, tunnels: Vec::new(), mtu: 0, mss: 0 };
+    let mut rlink = RLink {
+        index: li,
+        id,
+        a,
+        b,
+        routing: link.routing,
+        pairing: None,
+        profile: None,
+        tunnels: Vec::new(),
+        mtu: 0,
+        mss: 0,
+    };
 
-    if let Some(r) = incompatible(&sa.gateway, sa.platform, &sb.gateway, sb.platform) {
-        out.error(
-            "E_LINK_INCOMPATIBLE",
-            link_path(li, ""),
-            format!(
-                "{} ({}) and {} ({}) cannot be joined: {}",
-                sa.name,
-                sa.gateway.kind().label(),
-                sb.name,
-                sb.gateway.kind().label(),
-                r.why
-            ),
-            r.fix,
-            r.src,
-        );
-        return rlink;
-    }
-    for s in [sa, sb] {
-        if let Some(r) = routing_unsupported(s.gateway.kind(), link.routing) {
-            let other = if link.routing == Routing::Bgp { "static" } else { "bgp" };
+    // How the two gateways meet, or why they cannot (kb::pairing).
+    let how = match verdict(Class::of(&sa.gateway), Class::of(&sb.gateway), link.routing) {
+        Verdict::Refuse(r, source) => {
+            let with =
+                if r.field == "routing" { format!(" with {} routing", link.routing.label()) } else { String::new() };
             out.error(
-                "E_ROUTING_UNSUPPORTED",
-                link_path(li, "routing"),
-                format!("{} cannot use {} routing: {}", s.name, link.routing.label(), r.unsupported.unwrap_or("")),
-                format!("set routing to \"{other}\""),
-                r.src,
+                r.code,
+                link_path(li, r.field),
+                format!(
+                    "{} ({}) and {} ({}) cannot be joined{with}: {}",
+                    sa.name,
+                    Class::of(&sa.gateway).label(),
+                    sb.name,
+                    Class::of(&sb.gateway).label(),
+                    r.why
+                ),
+                r.fix,
+                source,
             );
+            return rlink;
         }
-        if let Gateway::AzureVpnGateway { sku, .. } = &s.gateway {
-            if let Some(sku) = azure_sku(sku) {
-                if link.routing == Routing::Bgp && !sku.bgp {
-                    out.error(
-                        "E_ROUTING_UNSUPPORTED",
-                        link_path(li, "routing"),
-                        format!("{} is an Azure {} gateway, which has no BGP", s.name, sku.name),
-                        "use static routing, or a VpnGw1AZ or larger SKU",
-                        sku.src,
-                    );
-                }
-            }
-        }
-    }
+        Verdict::Connect(how, source) => (how, source),
+    };
+    let (how, layout_src) = how;
+    rlink.pairing = Some(how);
 
     // Tunnel layout.
-    let layout = layout(&sa.gateway, &sb.gateway);
+    let layout = layout(&how, &sa.gateway, &sb.gateway);
     let want = link.tunnels.map(usize::from).unwrap_or(layout.len());
-    let aws_end = [sa, sb].iter().any(|s| is_aws(&s.gateway));
+    let aws_end = matches!(how.layout, Layout::Aws(_));
     if want == 0 || want > layout.len() {
         out.error(
             "E_TUNNELS_COUNT",
@@ -122,7 +116,7 @@ fn check_link(plan: &Plan, li: usize, a: usize, b: usize, sites: &[RSite], out: 
                 if layout.len() == 1 { "" } else { "s" }
             ),
             format!("set tunnels to a number from 1 to {} (or leave it out for all of them)", layout.len()),
-            layout_src(sa, sb),
+            layout_src,
         );
     } else if want < layout.len() {
         let msg = if aws_end && want % 2 == 1 {
@@ -137,31 +131,21 @@ fn check_link(plan: &Plan, li: usize, a: usize, b: usize, sites: &[RSite], out: 
             link_path(li, "tunnels"),
             msg,
             format!("leave tunnels out to use all {}", layout.len()),
-            layout_src(sa, sb),
+            layout_src,
         );
     }
     let count = want.min(layout.len());
 
-    // AWS BGP to Azure: one APIPA per AWS tunnel needs both Azure instances.
-    if link.routing == Routing::Bgp {
-        for (x, y) in [(sa, sb), (sb, sa)] {
-            if let (true, Gateway::AzureVpnGateway { active_active, .. }) = (is_aws(&x.gateway), &y.gateway) {
-                if !active_active || count < 4 {
-                    out.error(
-                        "E_AZURE_AWS_BGP",
-                        link_path(li, if *active_active { "tunnels" } else { "routing" }),
-                        format!(
-                            "BGP between AWS and Azure needs an active-active Azure gateway and 4 tunnels (two AWS VPN connections, one per Azure instance); {} is {} with {count} tunnel{}",
-                            y.name,
-                            if *active_active { "active-active" } else { "active-standby" },
-                            if count == 1 { "" } else { "s" }
-                        ),
-                        if *active_active { "leave tunnels out (4)".to_string() } else { format!("make {}'s gateway active-active, or use static routing", y.name) },
-                        src("[AZ-AWS] [AZ-BGP]"),
-                    );
-                }
-            }
-        }
+    // Pairings that need every tunnel (AWS BGP to Azure: one APIPA per AWS tunnel needs both
+    // Azure instances; VNet-to-VNet forms them all whatever is asked).
+    if let (Some(r), true) = (how.all_tunnels, count < layout.len()) {
+        out.error(
+            r.code,
+            link_path(li, r.field),
+            format!("{} and {}: {}; {count} asked", sa.name, sb.name, r.why),
+            r.fix,
+            layout_src,
+        );
     }
 
     rlink.tunnels = layout
@@ -256,60 +240,57 @@ fn share_azure_connection_keys(l: &mut RLink, ends: [&RSite; 2]) {
     }
 }
 
-fn is_aws(g: &Gateway) -> bool {
-    matches!(g, Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. })
-}
-
-fn layout_src(a: &RSite, b: &RSite) -> crate::kb::Src {
-    if is_aws(&a.gateway) || is_aws(&b.gateway) {
-        src("[AWS-UG-TUN] [GCP-AWS] [AZ-AWS]")
-    } else {
-        src("[GCP-PEER] [AZ-FAQ]")
-    }
-}
-
-/// Every tunnel two gateways can form, in a stable order. AWS builds two tunnels per VPN
-/// connection and one connection per peer address; Google HA VPN pairs its two interfaces
-/// with the peer's addresses; Azure instances pair with each peer address.
-pub(crate) fn layout(a: &Gateway, b: &Gateway) -> Vec<[TunnelEnd; 2]> {
-    let end = |outside: u8, connection: u8| TunnelEnd { outside, connection, inside_ip: None };
-    let na = gateways::outside_addresses(a);
-    let nb = gateways::outside_addresses(b);
-    let flip = |v: Vec<[TunnelEnd; 2]>| v.into_iter().map(|[x, y]| [y, x]).collect::<Vec<_>>();
-    match (is_aws(a), is_aws(b)) {
-        (true, true) => return Vec::new(),
-        (false, true) => return flip(layout(b, a)),
-        (true, false) => {
-            // a is AWS: for each peer address, one connection of two tunnels.
-            return (0..nb).flat_map(|p| (0..2).map(move |t| [end(t, p), end(p, 0)])).collect();
-        }
-        _ => {}
-    }
-    let ha = |g: &Gateway| matches!(g, Gateway::GcpHaVpn { .. });
-    match (ha(a), ha(b)) {
-        (true, _) => (0..na).map(|i| [end(i, 0), end(i % nb, 0)]).collect(),
-        (false, true) => flip(layout(b, a)),
-        _ => (0..na).flat_map(|i| (0..nb).map(move |j| [end(i, 0), end(j, 0)])).collect(),
-    }
+/// Every tunnel two gateways can form, in a stable order (the pairing's layout over the
+/// gateways' outside addresses).
+pub(crate) fn layout(how: &Connect, a: &Gateway, b: &Gateway) -> Vec<[TunnelEnd; 2]> {
+    let end = |(outside, connection): (u8, u8)| TunnelEnd { outside, connection, inside_ip: None };
+    how.tunnels([gateways::outside_addresses(a), gateways::outside_addresses(b)])
+        .into_iter()
+        .map(|[x, y]| [end(x), end(y)])
+        .collect()
 }
 
 #[inline(never)]
 fn check_topology(sites: &[RSite], links: &[RLink], pairs: &BTreeMap<(usize, usize), usize>, out: &mut Findings) {
-    // Cloud gateways do not forward between their tunnels: every pair that must talk needs a link.
+    // Sites without a direct link: say whether a gateway between them passes their traffic
+    // (kb::pairing::transit), per platform and routing mode.
     if (2..=8).contains(&sites.len()) {
+        let link_of =
+            |x: usize, y: usize| pairs.get(&(x.min(y), x.max(y))).and_then(|li| links.iter().find(|l| l.index == *li));
         for i in 0..sites.len() {
             for j in i + 1..sites.len() {
-                if !pairs.contains_key(&(i, j)) {
-                    out.warn(
+                if pairs.contains_key(&(i, j)) {
+                    continue;
+                }
+                // A hub k linked to both, whose gateway transits with both links' routing.
+                let hub = (0..sites.len()).filter(|&k| k != i && k != j).find_map(|k| {
+                    let (Some(x), Some(y)) = (link_of(i, k), link_of(k, j)) else { return None };
+                    if x.tunnels.is_empty() || y.tunnels.is_empty() || x.routing != y.routing {
+                        return None;
+                    }
+                    transit(Class::of(&sites[k].gateway), x.routing).map(|(why, s)| (k, why, s))
+                });
+                let (a, b) = (&sites[i].name, &sites[j].name);
+                match hub {
+                    Some((k, why, s)) => out.warn(
                         "W_TOPOLOGY_MISSING_LINK",
                         "links",
                         format!(
-                            "no link between {} and {}: managed VPN gateways do not pass traffic from one tunnel to another, so these two sites cannot reach each other",
-                            sites[i].name, sites[j].name
+                            "no direct link between {a} and {b}: their traffic goes through {} ({why}), so it depends on {} and its tunnels and crosses it twice",
+                            sites[k].name, sites[k].name
                         ),
-                        format!("add a link {} ↔ {} (the wizard's default is a full mesh)", sites[i].name, sites[j].name),
-                        src("[AZ-FAQ] [AWS-UG-LIM]"),
-                    );
+                        format!("add a link {a} ↔ {b} for a direct path (the wizard's default is a full mesh)"),
+                        s,
+                    ),
+                    None => out.warn(
+                        "W_TOPOLOGY_MISSING_LINK",
+                        "links",
+                        format!(
+                            "no link between {a} and {b}, and no site linked to both passes traffic between its tunnels here (only Azure VPN gateways and AWS virtual private and transit gateways do, with BGP on both links; Google Cloud HA VPN advertises only its own subnets and appliances only their own routes), so these two sites cannot reach each other"
+                        ),
+                        format!("add a link {a} ↔ {b} (the wizard's default is a full mesh)"),
+                        src("[AZ-FAQ-BGP] [AWS-CLOUDHUB] [AWS-TGW-RT] [GCP-BGP]"),
+                    ),
                 }
             }
         }
@@ -357,7 +338,11 @@ fn check_topology(sites: &[RSite], links: &[RLink], pairs: &BTreeMap<(usize, usi
                 }
             }
             // Active-standby: one custom APIPA address for all BGP tunnels.
-            let bgp_tunnels: usize = mine.iter().filter(|l| l.routing == Routing::Bgp).map(|l| l.tunnels.len()).sum();
+            let bgp_tunnels: usize = mine
+                .iter()
+                .filter(|l| l.routing == Routing::Bgp && l.pairing.is_some_and(|c| c.inside == Inside::Allocated))
+                .map(|l| l.tunnels.len())
+                .sum();
             if !active_active && bgp_tunnels > 1 {
                 out.error(
                     "E_AZURE_APIPA_ACTIVE_STANDBY",

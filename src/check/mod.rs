@@ -204,6 +204,7 @@ pub const CODES: &[Code] = &[
     w("W_SUBNETS_MISSING", "new network without subnets"),
     e("E_AZURE_GATEWAY_SUBNET", "Azure GatewaySubnet missing or smaller than /29"),
     w("W_AZURE_GATEWAY_SUBNET_SMALL", "Azure GatewaySubnet smaller than the recommended /27"),
+    w("W_AZURE_NO_WORKLOAD_SUBNET", "Azure VNet whose only subnet is GatewaySubnet (no VM can live there)"),
     // ASNs
     e("E_ASN_INVALID", "ASN outside what the gateway accepts"),
     e("E_ASN_PEER_RESERVED", "ASN that the peer platform reserves"),
@@ -221,7 +222,10 @@ pub const CODES: &[Code] = &[
     e("E_TUNNELS_COUNT", "tunnel count outside what the pair can form"),
     w("W_TUNNELS_REDUCED", "fewer tunnels than the pair can form"),
     e("E_CONNECTION_LIMIT", "gateway terminates more connections than its platform allows"),
-    w("W_TOPOLOGY_MISSING_LINK", "two sites have no direct link and gateways do not transit"),
+    w(
+        "W_TOPOLOGY_MISSING_LINK",
+        "two sites have no direct link: through which gateway their traffic goes, or that it cannot",
+    ),
     // crypto
     e("E_IKE_NO_COMMON", "the two ends share no IKE version"),
     e("E_CRYPTO_REJECTED", "a custom crypto choice one end rejects"),

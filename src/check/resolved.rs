@@ -57,6 +57,9 @@ pub struct RLink {
     pub a: usize,
     pub b: usize,
     pub routing: Routing,
+    /// How the two gateways meet (`kb::pairing`), oriented a → b; `None` when they cannot.
+    #[serde(skip)]
+    pub pairing: Option<crate::kb::pairing::Connect>,
     /// The negotiated crypto; `None` when the ends share no IKE version.
     pub profile: Option<Profile>,
     pub tunnels: Vec<RTunnel>,

@@ -7,7 +7,7 @@ use crate::kb::crypto::{versions_of, Endpoint};
 use crate::kb::gateways::{azure_sku, azure_skus_available, outside_addresses};
 use crate::kb::names::{self, NameRule};
 use crate::kb::{asn, src};
-use crate::plan::{AzureVpnType, Gateway, GatewayKind, Network, Plan, Platform, Site};
+use crate::plan::{AzureVpnType, Gateway, GatewayKind, Network, Plan, Platform, Routing, Site};
 use ipnet::Ipv4Net;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -483,6 +483,7 @@ fn check_addresses(i: usize, site: &Site, out: &mut Findings) -> (Vec<Ipv4Net>, 
     }
     if site.platform == Platform::Azure && site.gateway.kind() == GatewayKind::AzureVpnGateway {
         check_gateway_subnet(i, &nets, &subnets, out);
+        check_workload_subnet(i, &nets, &subnets, out);
     }
     (nets, subnets.into_iter().map(|(_, s)| s).collect())
 }
@@ -525,6 +526,29 @@ fn check_gateway_subnet(i: usize, spaces: &[Ipv4Net], subnets: &[(usize, RSubnet
         ),
         Some(_) => {}
     }
+}
+
+/// An Azure VNet whose only subnet is GatewaySubnet has nowhere for a VM: nothing there can use
+/// the tunnels, and there is no host to test from.
+fn check_workload_subnet(i: usize, spaces: &[Ipv4Net], subnets: &[(usize, RSubnet)], out: &mut Findings) {
+    let rule = &AZURE_GATEWAY_SUBNET;
+    if subnets.is_empty() || subnets.iter().any(|(_, s)| s.name != rule.name) {
+        return;
+    }
+    let fix = match free_block(spaces, subnets, 24) {
+        Some(n) => format!("add a workload subnet, e.g. named workload with {n}"),
+        None => "add a workload subnet inside the address space (GatewaySubnet is for the gateway only)".to_string(),
+    };
+    out.warn(
+        "W_AZURE_NO_WORKLOAD_SUBNET",
+        site_path(i, "subnets"),
+        format!(
+            "the VNet's only subnet is {}, which may hold nothing but the VPN gateway: no VM can use the tunnels and the runbook has no host to test from",
+            rule.name
+        ),
+        fix,
+        rule.src,
+    );
 }
 
 /// The highest free block of `prefix` length inside the spaces, not overlapping any subnet.
@@ -657,8 +681,23 @@ pub(crate) fn assign_asns(plan: &Plan, sites: &mut [RSite], out: &mut Findings) 
             continue;
         }
         let Some(rule) = asn::own_rule(site.gateway.kind()) else { continue };
+        // Nor one a BGP peer rejects (Azure's default 65515 to another Azure gateway).
+        let peers: Vec<GatewayKind> = plan
+            .links
+            .iter()
+            .filter(|l| l.routing == Routing::Bgp)
+            .filter_map(|l| match (l.a == site.name, l.b == site.name) {
+                (true, false) => Some(&l.b),
+                (false, true) => Some(&l.a),
+                _ => None,
+            })
+            .filter_map(|n| plan.sites.iter().find(|x| x.name == *n).map(|x| x.gateway.kind()))
+            .collect();
         let mut a = rule.default as i64;
-        while used.contains_key(&(a as u32)) || asn::own_problem(rule.kind, a as u32).is_some() {
+        while used.contains_key(&(a as u32))
+            || asn::own_problem(rule.kind, a as u32).is_some()
+            || peers.iter().any(|&p| asn::peer_problem(p, a as u32).is_some())
+        {
             a += rule.step;
         }
         used.insert(a as u32, i);

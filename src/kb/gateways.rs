@@ -85,62 +85,6 @@ pub fn routing_unsupported(kind: GatewayKind, routing: Routing) -> Option<&'stat
     ROUTING.iter().find(|r| r.kind == kind && r.routing == routing && r.unsupported.is_some())
 }
 
-/// Pairs of gateway kinds that cannot form a tunnel.
-pub struct Incompatible {
-    pub a: GatewayKind,
-    /// `None` matches any gateway on another cloud platform.
-    pub b: Option<GatewayKind>,
-    pub why: &'static str,
-    pub fix: &'static str,
-    pub src: Src,
-}
-
-pub const INCOMPATIBLE: &[Incompatible] = &[
-    Incompatible {
-        a: GatewayKind::AwsVgw,
-        b: Some(GatewayKind::AwsVgw),
-        why: "two AWS managed VPN gateways cannot terminate a tunnel to each other: each waits as responder for a customer gateway",
-        fix: "run an appliance (strongSwan, Libreswan or VyOS on EC2) in one of the two VPCs, as in the cross-region field report",
-        src: src("[AWS-UG-INIT] [AWS-UG-TUN]"),
-    },
-    Incompatible {
-        a: GatewayKind::AwsVgw,
-        b: Some(GatewayKind::AwsTgw),
-        why: "two AWS managed VPN gateways cannot terminate a tunnel to each other",
-        fix: "use an appliance on EC2 at one end, or transit gateway peering within AWS",
-        src: src("[AWS-UG-INIT]"),
-    },
-    Incompatible {
-        a: GatewayKind::AwsTgw,
-        b: Some(GatewayKind::AwsTgw),
-        why: "two AWS transit gateways join with transit gateway peering, not Site-to-Site VPN",
-        fix: "use transit gateway peering, or an appliance on EC2 at one end",
-        src: src("[AWS-UG-INIT]"),
-    },
-    Incompatible {
-        a: GatewayKind::GcpClassicVpn,
-        b: None,
-        why: "Google Cloud Classic VPN cannot build new tunnels to other clouds since 2021-10-31",
-        fix: "use an HA VPN gateway (`gcp_ha_vpn`) with BGP",
-        src: src("[GCP-DEPR]"),
-    },
-];
-
-/// Why gateways `a` and `b` (on platforms `pa`, `pb`) cannot form a tunnel, if they cannot.
-pub fn incompatible(a: &Gateway, pa: Platform, b: &Gateway, pb: Platform) -> Option<&'static Incompatible> {
-    let (ka, kb) = (a.kind(), b.kind());
-    INCOMPATIBLE.iter().find(|r| {
-        let hit = |x: GatewayKind, y: GatewayKind, py: Platform, px: Platform| {
-            r.a == x
-                && match r.b {
-                    Some(k) => k == y,
-                    None => y != GatewayKind::Appliance && py != Platform::Onprem && py != px,
-                }
-        };
-        hit(ka, kb, pb, pa) || hit(kb, ka, pa, pb)
-    })
-}
-
 /// How many public endpoints ("outside addresses") a gateway presents to a peer, and how
 /// AWS counts them: AWS forms two tunnels per VPN connection, one connection per peer address.
 pub fn outside_addresses(g: &Gateway) -> u8 {

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod dialects;
 pub mod gateways;
 pub mod names;
+pub mod pairing;
 pub mod prices;
 pub mod psk;
 

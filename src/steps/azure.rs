@@ -5,12 +5,13 @@
 //! forwarding and the routes through it.
 
 use super::{
-    cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, ts, var, via_file, Arg, Builder, Guard,
-    Program,
+    cat, links_of, object, out, param, prefix, public_address, secret, sid, spaces, t, ts, var, via_file, Arg, Builder,
+    Guard, Program,
 };
 use crate::check::{RLink, RTunnel, Resolved};
 use crate::kb::crypto::Endpoint;
 use crate::kb::dialects::{self, Dialect};
+use crate::kb::pairing::PeerObject;
 use crate::plan::{Gateway, Network, Routing};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -302,6 +303,29 @@ fn gateway(b: &mut Builder, c: &Ctx) {
             )
             .capture(c.out(format_args!("GW_IPCONFIG_{n}")), text!("gateway instance {n}'s IP configuration ID"))
             .after(c.id("gateway-ready"));
+            if instances > 1 {
+                // The peers were given public IP n for instance n's tunnels, and instance n gets
+                // the APIPA addresses of those tunnels: stop if Azure paired them otherwise.
+                let (yes, no) =
+                    (text!("instance-{n}-holds-public-ip-{n}"), text!("instance-{n}-holds-another-address"));
+                let mut a = c.net(&["vnet-gateway", "show"]);
+                a.extend([t("--name"), c.gw(), t("--query")]);
+                a.push(cat(vec![
+                    t(text!("bgpSettings.bgpPeeringAddresses[{}].tunnelIpAddresses[0] == '", n - 1)),
+                    out(c.out(format_args!("GW_IP_{n}"))),
+                    t(text!("' && '{yes}' || '{no}'")),
+                ]));
+                a.extend([t("--output"), t("tsv")]);
+                b.add(
+                    c.site,
+                    c.id(format_args!("gw-instance-{n}")),
+                    text!("Check that gateway instance {n} holds public IP {n} (its tunnels and APIPA addresses were planned so)"),
+                    AZ,
+                    a,
+                )
+                .after(c.id("gateway-ready"))
+                .wait(&yes, &[&no], 10, 60, 1);
+            }
         }
         let mut a = c.net(&["vnet-gateway", "update"]);
         a.extend([t("--name"), c.gw()]);
@@ -333,11 +357,35 @@ fn gateway(b: &mut Builder, c: &Ctx) {
             a,
         )
         .after(c.id("gateway-ready"));
+        if instances > 1 {
+            let step = b.last_mut_of(&c.id("gateway-apipa"));
+            for n in 1..=instances {
+                step.after(c.id(format_args!("gw-instance-{n}")));
+            }
+        }
     }
 
     let policy = s.endpoint == Some(Endpoint::AzureRouteBased);
+    // VNet-to-VNet links name the other gateway by its resource ID.
+    if links_of(c.r, c.site).any(|(l, e, _)| object(l, e) == Some(PeerObject::VnetToVnet)) {
+        let mut a = c.net(&["vnet-gateway", "show"]);
+        a.extend([t("--name"), c.gw()]);
+        a.extend(query("id"));
+        b.add(c.site, c.id("gateway-id"), "Read the VPN gateway's resource ID (for VNet-to-VNet connections)", AZ, a)
+            .capture(c.out("GW_ID"), "the VPN gateway's resource ID")
+            .after(c.id("gateway-ready"));
+    }
     for (l, e, peer) in links_of(c.r, c.site) {
         let Some(profile) = &l.profile else { continue };
+        if object(l, e) == Some(PeerObject::VnetToVnet) {
+            let Some(first) = l.tunnels.first() else { continue };
+            let name = text!("{}-{}-{}", c.r.plan_name, l.id, s.name);
+            let conn = param(text!("{}_CONN_{}", c.v, var(&l.id)), name.clone());
+            let other = out(text!("{}_GW_ID", var(&peer.name)));
+            let target = (vec![t("--vnet-gateway2"), other], None);
+            connection(b, c, l, e, first, &name, conn, target, profile, policy, &apipa);
+            continue;
+        }
         // One local network gateway and connection per remote tunnel endpoint.
         let mut seen = BTreeSet::new();
         for tun in &l.tunnels {
@@ -372,48 +420,55 @@ fn gateway(b: &mut Builder, c: &Ctx) {
             if s.network == Network::New {
                 step.after(c.id("group"));
             }
-            connection(b, c, l, e, tun, lng, profile, policy, &apipa);
+            let name = text!("{}-{}", c.r.plan_name, tun.id);
+            let conn = param(text!("{}_CONN_{}", c.v, var(&tun.id)), name.clone());
+            let target = (vec![t("--local-gateway2"), lng], Some(c.id(format_args!("lng-{}", tun.id))));
+            connection(b, c, l, e, tun, &name, conn, target, profile, policy, &apipa);
         }
     }
 }
 
 #[allow(clippy::too_many_arguments)]
+/// A connection from this gateway to `target` (`--local-gateway2 LNG` for a site-to-site
+/// connection, `--vnet-gateway2 ID` for VNet-to-VNet), then its IPsec/IKE policy, DPD and custom
+/// APIPA addresses. `target` is the arguments naming the other end and the step that makes it.
 fn connection(
     b: &mut Builder,
     c: &Ctx,
     l: &RLink,
     e: usize,
     tun: &RTunnel,
-    lng: Arg,
+    name: &str,
+    conn: Arg,
+    target: (Vec<Arg>, Option<String>),
     p: &crate::check::Profile,
     policy: bool,
     apipa: &[Vec<Ipv4Addr>],
 ) {
-    let name = text!("{}-{}", c.r.plan_name, tun.id);
-    let conn = param(text!("{}_CONN_{}", c.v, var(&tun.id)), name.clone());
+    let v2v = object(l, e) == Some(PeerObject::VnetToVnet);
     let mut a = c.net(&["vpn-connection", "create"]);
-    a.extend([
-        t("--name"),
-        conn.clone(),
-        t("--location"),
-        c.location(),
-        t("--vnet-gateway1"),
-        c.gw(),
-        t("--local-gateway2"),
-        lng,
-        t("--shared-key"),
-        // From a private file (`@FILE`), never on the command line.
-        via_file("@", secret(&tun.psk_name)),
-    ]);
+    a.extend([t("--name"), conn.clone(), t("--location"), c.location(), t("--vnet-gateway1"), c.gw()]);
+    let (target, target_step) = target;
+    a.extend(target);
+    // From a private file (`@FILE`), never on the command line.
+    a.extend([t("--shared-key"), via_file("@", secret(&tun.psk_name))]);
     if l.routing == Routing::Bgp {
         a.push(t("--enable-bgp"));
     }
     a.extend(c.tags());
     a.extend(query("resource.provisioningState"));
-    b.add(c.site, c.id(format_args!("conn-{}", tun.id)), text!("Create connection {name} (tunnel {})", tun.id), AZ, a)
-        .after(c.id("gateway-ready"))
-        .after(c.id(format_args!("lng-{}", tun.id)))
-        .creates("VPN connection", name.clone(), c.delete(&["vpn-connection"], conn.clone()));
+    let title = if v2v {
+        text!("Create the VNet-to-VNet connection {name} (tunnels of {})", l.id)
+    } else {
+        text!("Create connection {name} (tunnel {})", tun.id)
+    };
+    let step = b.add(c.site, c.id(format_args!("conn-{}", tun.id)), title, AZ, a);
+    step.after(c.id("gateway-ready"));
+    if let Some(id) = target_step {
+        step.after(id);
+    }
+    step.creates("VPN connection", name.to_string(), c.delete(&["vpn-connection"], conn.clone()));
+    let name = name.to_string();
 
     if policy {
         let d = Dialect::Azure;
@@ -457,6 +512,7 @@ fn connection(
 
     // DPD timeout and, for BGP, which custom APIPA address each instance uses on this connection.
     let mut sets: Vec<Arg> = Vec::new();
+    let mut kept: Vec<String> = Vec::new();
     if let Some(dpd) = p.dpd_timeout[e] {
         sets.extend([t("--set"), t(text!("dpdTimeoutSeconds={dpd}"))]);
     }
@@ -467,6 +523,7 @@ fn connection(
         let mut parts = vec![t("gatewayCustomBgpIpAddresses=[")];
         for (j, ips) in apipa.iter().enumerate() {
             let Some(addr) = (if j == k { Some(ip) } else { ips.get(pos).or(ips.first()).copied() }) else { continue };
+            kept.push(addr.to_string());
             parts.push(t(text!("{}{{\"ipConfigurationId\":\"", if parts.len() > 1 { "," } else { "" })));
             parts.push(out(c.out(format_args!("GW_IPCONFIG_{}", j + 1))));
             parts.push(t(text!("\",\"customBgpIpAddress\":\"{addr}\"}}")));
@@ -476,7 +533,7 @@ fn connection(
     }
     if !sets.is_empty() {
         let mut a = c.net(&["vpn-connection", "update"]);
-        a.extend([t("--name"), conn]);
+        a.extend([t("--name"), conn.clone()]);
         a.extend(sets);
         a.extend(query("provisioningState"));
         let step = b.add(
@@ -490,15 +547,35 @@ fn connection(
             a,
         );
         step.after(c.id(format_args!("conn-{}", tun.id)));
-        if l.routing == Routing::Bgp {
+        if l.routing == Routing::Bgp && mine.is_some() {
             step.after(c.id("gateway-apipa"));
+        }
+        // `--set` is generic: read the custom BGP addresses back, and stop if Azure did not keep them.
+        if !kept.is_empty() {
+            kept.sort();
+            let mut a = c.net(&["vpn-connection", "show"]);
+            a.extend([t("--name"), conn]);
+            // Each address present (a filter on a missing list is null, which is false).
+            let each: Vec<String> =
+                kept.iter().map(|ip| text!("gatewayCustomBgpIpAddresses[?customBgpIpAddress=='{ip}']")).collect();
+            a.extend(query(text!("{} && 'kept' || 'not-kept'", each.join(" && "))));
+            b.add(
+                c.site,
+                c.id(format_args!("conn-check-{}", tun.id)),
+                text!("Check that {name} kept its custom APIPA BGP addresses ({})", kept.join(", ")),
+                AZ,
+                a,
+            )
+            .after(c.id(format_args!("conn-set-{}", tun.id)))
+            .wait("kept", &["not-kept"], 10, 60, 1);
         }
     }
 }
 
 /// An appliance on an Azure VM: NSG with IKE, NAT-T and ESP from the peers only, a Standard
 /// static public IP, the NIC at the planned address with IP forwarding on, and a route table
-/// sending the peers' prefixes to the appliance, on every subnet but the appliance's own.
+/// sending the peers' prefixes to the appliance, on every subnet but the appliance's own (and on
+/// the appliance's own when it is the only workload subnet).
 fn appliance(b: &mut Builder, c: &Ctx) {
     let s = &c.r.sites[c.site];
     let Gateway::Appliance { private_ip, public_ip, .. } = &s.gateway else { return };
@@ -659,8 +736,12 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         }
     }
     if s.network == Network::New {
+        // Hosts in the appliance's own subnet use the route table too when there is no other
+        // workload subnet (otherwise no host would send through the appliance). The appliance's
+        // own traffic to the peers leaves through its tunnels, never through the table.
+        let others = s.subnets.iter().enumerate().any(|(k, x)| Some(k) != subnet && x.name != "GatewaySubnet");
         for (k, sub) in s.subnets.iter().enumerate() {
-            if Some(k) == subnet || sub.name == "GatewaySubnet" {
+            if (Some(k) == subnet && others) || sub.name == "GatewaySubnet" {
                 continue;
             }
             let mut a = c.net(&["vnet", "subnet", "update"]);

@@ -7,11 +7,12 @@
 //! carries a `tunnelsmith plan <plan>` description, which teardown matches.
 
 use super::{
-    cat, links_of, param, prefix, public_address, secret, sid, spaces, t, ts, var, via_file, Arg, Builder, Guard,
-    Program,
+    cat, links_of, object, param, prefix, public_address, secret, sid, spaces, t, ts, var, via_file, Arg, Builder,
+    Guard, Program,
 };
 use crate::check::Resolved;
 use crate::kb::dialects::{self, Dialect};
+use crate::kb::pairing::PeerObject;
 use crate::plan::{Gateway, IkeVersion, Network};
 use std::collections::BTreeSet;
 
@@ -217,6 +218,20 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
         .after(c.id("gateway"))
         .capture(c.out(format_args!("GW_IP_{n}")), text!("address of HA VPN interface {}", n - 1));
     }
+    if links_of(c.r, c.site).any(|(l, e, _)| object(l, e) == Some(PeerObject::PeerGcpGateway)) {
+        let mut a = c.compute(&["vpn-gateways", "describe"], gw.clone());
+        a.extend(c.region());
+        a.extend(format("selfLink"));
+        b.add(
+            c.site,
+            c.id("gateway-uri"),
+            "Read the HA VPN gateway's URI (for the peer HA VPN gateway's tunnels)",
+            GCLOUD,
+            a,
+        )
+        .after(c.id("gateway"))
+        .capture(c.out("VPN_GW_URI"), "the HA VPN gateway's URI");
+    }
     let router_name = text!("{}-router", c.prefix);
     let router = param(text!("{}_ROUTER", c.v), router_name.clone());
     let asn = s.asn.unwrap_or(65534);
@@ -234,6 +249,7 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
 
     for (l, e, peer) in links_of(c.r, c.site) {
         let Some(profile) = &l.profile else { continue };
+        let peer_gcp = object(l, e) == Some(PeerObject::PeerGcpGateway);
         // The peer's addresses, in tunnel order: one external gateway interface each.
         let mut keys: Vec<(u8, u8)> = Vec::new();
         let mut ips: Vec<Arg> = Vec::new();
@@ -246,9 +262,14 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             keys.push((o.connection, o.outside));
             ips.push(ip);
         }
-        if ips.is_empty() {
+        if ips.is_empty() && !peer_gcp {
             continue;
         }
+        // HA VPN to HA VPN: the tunnels name the other gateway; Google refuses an external VPN
+        // gateway holding its own addresses.
+        // gcloud takes the peer's region only as part of its URI (`--peer-gcp-gateway-region`
+        // excludes `--peer-gcp-gateway`), so the peer's own script records it.
+        let peer_gw = [t("--peer-gcp-gateway"), super::out(text!("{}_VPN_GW_URI", var(&peer.name)))];
         let ext_name = text!("{}-{}-peer", c.r.plan_name, l.id);
         let ext = param(text!("{}_PEER_GW_{}", c.v, var(&peer.name)), ext_name.clone());
         let mut interfaces = Vec::new();
@@ -261,36 +282,55 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             2 => "TWO_IPS_REDUNDANCY",
             _ => "FOUR_IPS_REDUNDANCY",
         };
-        let mut a = c.compute(&["external-vpn-gateways", "create"], ext.clone());
-        a.extend([t("--interfaces"), cat(interfaces)]);
-        a.extend(c.description());
-        a.extend(format("redundancyType"));
-        b.add(
-            c.site,
-            c.id(format_args!("peer-{}", peer.name)),
-            text!("Create external VPN gateway {ext_name} for {} ({redundancy})", peer.name),
-            GCLOUD,
-            a,
-        )
-        .creates("external VPN gateway", ext_name, c.delete(&["external-vpn-gateways"], ext.clone(), false));
+        if !peer_gcp {
+            let mut a = c.compute(&["external-vpn-gateways", "create"], ext.clone());
+            a.extend([t("--interfaces"), cat(interfaces)]);
+            a.extend(c.description());
+            a.extend(format("redundancyType"));
+            b.add(
+                c.site,
+                c.id(format_args!("peer-{}", peer.name)),
+                text!("Create external VPN gateway {ext_name} for {} ({redundancy})", peer.name),
+                GCLOUD,
+                a,
+            )
+            .creates(
+                "external VPN gateway",
+                ext_name,
+                c.delete(&["external-vpn-gateways"], ext.clone(), false),
+            );
+        }
 
         let peer_asn = peer.asn.unwrap_or(65000);
         for tun in &l.tunnels {
             let o = tun.ends[1 - e];
-            let Some(j) = keys.iter().position(|k| *k == (o.connection, o.outside)) else { continue };
-            let tname = text!("{}-{}", c.r.plan_name, tun.id);
+            let j = if peer_gcp {
+                usize::from(o.outside)
+            } else {
+                let Some(j) = keys.iter().position(|k| *k == (o.connection, o.outside)) else { continue };
+                j
+            };
+            // Both HA VPN ends create a tunnel for the same pair of interfaces: the names say whose.
+            let tname = if peer_gcp {
+                text!("{}-{}-{}", c.r.plan_name, tun.id, if e == 0 { 'a' } else { 'b' })
+            } else {
+                text!("{}-{}", c.r.plan_name, tun.id)
+            };
             let tunnel = param(text!("{}_TUNNEL_{}", c.v, var(&tun.id)), tname.clone());
             let mut a = c.compute(&["vpn-tunnels", "create"], tunnel.clone());
             a.extend(c.region());
+            a.extend([t("--vpn-gateway"), gw.clone(), t("--interface"), t(tun.ends[e].outside.to_string())]);
+            if peer_gcp {
+                a.extend(peer_gw.clone());
+            } else {
+                a.extend([
+                    t("--peer-external-gateway"),
+                    ext.clone(),
+                    t("--peer-external-gateway-interface"),
+                    t(j.to_string()),
+                ]);
+            }
             a.extend([
-                t("--vpn-gateway"),
-                gw.clone(),
-                t("--interface"),
-                t(tun.ends[e].outside.to_string()),
-                t("--peer-external-gateway"),
-                ext.clone(),
-                t("--peer-external-gateway-interface"),
-                t(j.to_string()),
                 t("--ike-version"),
                 t(match profile.ike {
                     IkeVersion::V1 => "1",
@@ -309,17 +349,26 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             a.insert(0, t("beta"));
             a.extend(c.description());
             a.extend(format("name"));
-            b.add(
+            let step = b.add(
                 c.site,
                 c.id(format_args!("tunnel-{}", tun.id)),
-                text!("Create tunnel {tname} (interface {} to {} address {j})", tun.ends[e].outside, peer.name),
+                if peer_gcp {
+                    text!(
+                        "Create tunnel {tname} (interface {} to {}'s HA VPN interface {j})",
+                        tun.ends[e].outside,
+                        peer.name
+                    )
+                } else {
+                    text!("Create tunnel {tname} (interface {} to {} address {j})", tun.ends[e].outside, peer.name)
+                },
                 GCLOUD,
                 a,
-            )
-            .after(c.id("gateway"))
-            .after(c.id("router"))
-            .after(c.id(format_args!("peer-{}", peer.name)))
-            .creates("VPN tunnel", tname.clone(), c.delete(&["vpn-tunnels"], tunnel.clone(), true));
+            );
+            step.after(c.id("gateway")).after(c.id("router"));
+            if !peer_gcp {
+                step.after(c.id(format_args!("peer-{}", peer.name)));
+            }
+            step.creates("VPN tunnel", tname.clone(), c.delete(&["vpn-tunnels"], tunnel.clone(), true));
 
             let (Some(inside), Some(mine), Some(theirs)) = (tun.inside, tun.ends[e].inside_ip, o.inside_ip) else {
                 continue;

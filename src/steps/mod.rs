@@ -367,6 +367,11 @@ impl Builder {
         self.steps.last_mut().expect("just pushed")
     }
 
+    /// The step `id`, added earlier (panics if there is none: a bug in a platform module).
+    pub(crate) fn last_mut_of(&mut self, id: &str) -> &mut Step {
+        self.steps.iter_mut().rev().find(|s| s.id == id).expect("a step added earlier")
+    }
+
     fn finish(mut self) -> Vec<Step> {
         // (step, the step that produces a value it reads), found before any step changes.
         let implied: Vec<(usize, usize)> = {
@@ -507,6 +512,11 @@ pub(crate) fn end_of(l: &RLink, site: usize) -> usize {
     } else {
         1
     }
+}
+
+/// What end `e` of a link creates for the other end (`kb::pairing`); `None` when they cannot meet.
+pub(crate) fn object(l: &RLink, e: usize) -> Option<crate::kb::pairing::PeerObject> {
+    l.pairing.map(|c| c.object[e])
 }
 
 /// The links of a site, with its end and the other site.

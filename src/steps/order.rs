@@ -45,6 +45,10 @@ pub fn order(r: &Resolved, steps: &[Step]) -> Vec<Script> {
     }
     let deps: Vec<Vec<usize>> =
         steps.iter().map(|s| s.after.iter().filter_map(|d| index.get(d.as_str()).copied()).collect()).collect();
+    let mut needed = vec![false; steps.len()];
+    for d in deps.iter().flatten() {
+        needed[*d] = true;
+    }
     let long: Vec<bool> = steps.iter().map(|s| s.wait.as_ref().is_some_and(|w| w.is_long())).collect();
     // Each site's steps that are not polls, in order.
     let mut actions: Vec<Vec<usize>> = vec![Vec::new(); r.sites.len()];
@@ -64,12 +68,12 @@ pub fn order(r: &Resolved, steps: &[Step]) -> Vec<Script> {
         let mut progress = false;
         for &site in &sites {
             let mut take: Vec<usize> = Vec::new();
+            // A poll is ready when what it waits on has run; a long one only from the round
+            // after, so that the other clouds work while it runs.
+            let ready = |i: usize, in_take: &[bool]| {
+                deps[i].iter().all(|&j| done[j] && (!long[i] || round_of[j] < round) || in_take[j] && !long[i])
+            };
             loop {
-                // A poll is ready when what it waits on has run; a long one only from the round
-                // after, so that the other clouds work while it runs.
-                let ready = |i: usize, in_take: &[bool]| {
-                    deps[i].iter().all(|&j| done[j] && (!long[i] || round_of[j] < round) || in_take[j] && !long[i])
-                };
                 let mut found = None;
                 for &i in &actions[site] {
                     if done[i] || in_take[i] {
@@ -100,6 +104,14 @@ pub fn order(r: &Resolved, steps: &[Step]) -> Vec<Script> {
                         }
                     }
                     None => break,
+                }
+            }
+            // Polls no step waits for (read-back checks) run as soon as they are ready.
+            for j in 0..steps.len() {
+                let idle = steps[j].site == site && !needed[j] && !done[j] && !in_take[j];
+                if idle && steps[j].wait.is_some() && ready(j, &in_take) {
+                    in_take[j] = true;
+                    take.push(j);
                 }
             }
             if !take.is_empty() {

@@ -114,11 +114,14 @@ pub fn probes(r: &Resolved, steps: &[Step]) -> Vec<Probe> {
                     Gateway::AzureVpnGateway { .. } => {
                         // The connection toward this tunnel's remote endpoint (one per endpoint).
                         let other = tun.ends[1 - e];
+                        // (A VNet-to-VNet link has one connection per side for all its tunnels.)
+                        let v2v = super::object(l, e) == Some(crate::kb::pairing::PeerObject::VnetToVnet);
                         let first = l
                             .tunnels
                             .iter()
                             .find(|x| {
-                                (x.ends[1 - e].connection, x.ends[1 - e].outside) == (other.connection, other.outside)
+                                v2v || (x.ends[1 - e].connection, x.ends[1 - e].outside)
+                                    == (other.connection, other.outside)
                             })
                             .unwrap_or(tun);
                         let conn = find(site, &format!("conn-{}", first.id));

@@ -575,7 +575,8 @@ def az(w, cmd, opts):
                      vnet=one(opts, "--vnet"), publicIps=pips,
                      bgpSettings={"asn": int(one(opts, "--asn", "65515")), "bgpPeeringAddresses": [
                          {"ipconfigurationId": f"{r['id']}/ipConfigurations/vnetGatewayConfig{i}",
-                          "customBgpIpAddresses": [], "defaultBgpIpAddresses": [f"192.168.1.{4 + i}"]}
+                          "customBgpIpAddresses": [], "defaultBgpIpAddresses": [f"192.168.1.{4 + i}"],
+                          "tunnelIpAddresses": [ip_of(rg, pips[i])]}
                          for i in range(len(pips))]})
             if key in store:
                 raise Exit(1, "ERROR: (AnotherOperationInProgress) Another operation on this or dependent resource is in progress.")

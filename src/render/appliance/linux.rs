@@ -358,6 +358,22 @@ xfrm() {
             t.link.mtu
         ));
     }
+    // BGP that must come from one address on every tunnel of a link (active-active Azure):
+    // that address on the loopback, so it outlives any one tunnel interface, and a host route per
+    // tunnel to the peer's inside address with it as the source.
+    let mut looped = Vec::new();
+    for t in &h.tunnels {
+        let (Some(src), Some(peer)) = (t.bgp_source(), t.peer_inside()) else { continue };
+        if !looped.contains(&src) {
+            s.push_str(&format!(
+                "# {}'s BGP sessions all come from {src}, the one address its peer's local network gateway names.\n",
+                t.link.id
+            ));
+            s.push_str(&format!("ip addr replace {src}/32 dev lo\n"));
+            looped.push(src);
+        }
+        s.push_str(&format!("ip route replace {peer}/32 dev {} src {src}\n", ifname(t.n)));
+    }
     s
 }
 
@@ -462,6 +478,10 @@ fn frr(h: &Host, opts: &RenderOptions) -> String {
             t.tunnel.id,
             ifname(t.n)
         ));
+        if let Some(src) = t.bgp_source() {
+            // The peer knows this host by one address on every tunnel (net-up.sh puts it on lo).
+            s.push_str(&format!(" neighbor {peer} update-source {src}\n neighbor {peer} disable-connected-check\n"));
+        }
     }
     s.push_str(" address-family ipv4 unicast\n");
     for net in &h.site.address_spaces {

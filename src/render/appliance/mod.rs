@@ -242,6 +242,18 @@ impl HostTunnel<'_> {
         self.tunnel.ends[1 - self.end].inside_ip
     }
 
+    /// Where this tunnel's BGP session must come from when that is not the tunnel's own inside
+    /// address: the pairing (`kb::pairing`, `one_bgp_source`) says the peer expects every
+    /// session from the one address its single peer object names, the host's inside address on
+    /// the link's first tunnel (an active-active Azure gateway's local network gateway holds one
+    /// BGP peer address, and both instances expect the session from it). `None` for the first
+    /// tunnel and for every other pairing.
+    pub fn bgp_source(&self) -> Option<Ipv4Addr> {
+        let one = self.link.routing == Routing::Bgp && self.link.pairing.is_some_and(|c| c.one_bgp_source[self.end]);
+        let first = self.link.tunnels.first()?.ends[self.end].inside_ip?;
+        (one && Some(first) != self.tunnel.ends[self.end].inside_ip).then_some(first)
+    }
+
     /// The prefixes a static link routes into this tunnel: the peer site's address spaces.
     pub fn static_prefixes(&self) -> &[Ipv4Net] {
         match self.link.routing {

@@ -96,6 +96,21 @@ pub(crate) fn commands(h: &Host) -> Vec<String> {
             c.push(format!("{n} address-family ipv4-unicast prefix-list export {}", h.export_list()));
             c.push(format!("{n} timers holdtime 30"));
             c.push(format!("{n} timers keepalive 10"));
+            if let Some(src) = t.bgp_source() {
+                // The peer knows this host by one address on every tunnel: on the loopback,
+                // with a host route through this tunnel.
+                let lo = format!("interfaces loopback lo address {src}/32");
+                if !c.contains(&lo) {
+                    c.push(lo);
+                }
+                c.push(format!("{n} update-source {src}"));
+                c.push(format!("{n} disable-connected-check"));
+                if v13 {
+                    c.push(format!("protocols static interface-route {peer}/32 next-hop-interface {}", vti(t.n)));
+                } else {
+                    c.push(format!("protocols static route {peer}/32 interface {}", vti(t.n)));
+                }
+            }
         }
     }
     c

@@ -189,7 +189,8 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
         // How long: its own polls, and long operations it starts that a later phase waits for.
         let mut time = Vec::new();
         for st in &mine {
-            if let Some(w) = &st.wait {
+            // (Checks that poll a few times, like the Azure read-backs, take seconds like any step.)
+            if let Some(w) = st.wait.as_ref().filter(|w| w.typical_secs >= 10) {
                 let what = st.title.strip_prefix("Wait for ").unwrap_or(&st.title);
                 time.push(text!(
                     "it waits for {} (usually ready about {} after it was started; it gives up after {}, and \

@@ -34,20 +34,38 @@ pub(super) fn test_address(c: &Ctx, i: usize) -> Option<(Ipv4Addr, String)> {
         _ => None,
     };
     let workload = s.subnets.iter().filter(|x| x.name != "GatewaySubnet");
+    // No VM can live in GatewaySubnet: a site without a workload subnet (a warning) is tested at
+    // an address of its space outside it, where the subnet the warning asks for will be.
+    let gateway_subnet: Vec<Ipv4Net> = s.subnets.iter().filter(|x| x.name == "GatewaySubnet").map(|x| x.cidr).collect();
     let pick = workload
         .clone()
         .find(|x| appliance.is_none_or(|a| !x.cidr.contains(&a)))
         .or_else(|| workload.clone().next())
         .map(|x| (x.cidr, text!("subnet `{}` ({})", Plain(&x.name), x.cidr)))
-        .or_else(|| s.address_spaces.first().map(|n| (*n, text!("{n}"))));
+        .or_else(|| {
+            s.address_spaces.first().map(|n| {
+                if gateway_subnet.is_empty() {
+                    (*n, text!("{n}"))
+                } else {
+                    (
+                        *n,
+                        text!(
+                            "{n}, outside `GatewaySubnet`: add a workload subnet there and a VM at this address first"
+                        ),
+                    )
+                }
+            })
+        });
     let (net, label): (Ipv4Net, String) = pick?;
     let base = u32::from(net.network());
     let last = u32::from(net.broadcast());
-    let mut host = if base + 10 < last { base + 10 } else { (base + 4).min(last.saturating_sub(1)) };
-    if appliance == Some(Ipv4Addr::from(host)) && host + 1 < last {
-        // Not the appliance itself: its own traffic leaves from the tunnel's inside address.
-        host += 1;
-    }
+    let first = if base + 10 < last { base + 10 } else { (base + 4).min(last.saturating_sub(1)) };
+    // Not the appliance itself (its own traffic leaves from the tunnel's inside address), and
+    // not inside GatewaySubnet.
+    let host = (first..last).find(|&h| {
+        let a = Ipv4Addr::from(h);
+        appliance != Some(a) && !gateway_subnet.iter().any(|g| g.contains(&a))
+    })?;
     Some((Ipv4Addr::from(host), label))
 }
 

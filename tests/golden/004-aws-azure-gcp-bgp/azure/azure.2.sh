@@ -7,6 +7,8 @@
 # Part 2 of 2 for site 'azure' (Azure, eastus). Run it from anywhere, in the order of run-order.md, with az (logged in: az login; az account set --subscription ...).
 #
 # Reads from outputs.env (values earlier scripts captured):
+#   AZURE_GW_IP_1  from azure/azure.1.sh
+#   AZURE_GW_IP_2  from azure/azure.1.sh
 #   AWS_IP_AWS_AZURE_T1  from aws/aws.sh
 #   AWS_IP_AWS_AZURE_T2  from aws/aws.sh
 #   AWS_IP_AWS_AZURE_T3  from aws/aws.sh
@@ -40,7 +42,7 @@ AZURE_CONN_GCP_AZURE_T1=multicloud-gcp-azure-t1
 AZURE_LNG_GCP_AZURE_T2=multicloud-gcp-azure-t2-lng
 AZURE_CONN_GCP_AZURE_T2=multicloud-gcp-azure-t2
 SCRIPT=azure/azure.2.sh
-STEPS=28
+STEPS=36
 
 BUNDLE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUTPUTS="${TUNNELSMITH_OUTPUTS:-$BUNDLE/outputs.env}"
@@ -93,6 +95,8 @@ touch "$OUTPUTS"
 # shellcheck source=/dev/null
 source "$OUTPUTS"
 
+need AZURE_GW_IP_1 azure/azure.1.sh
+need AZURE_GW_IP_2 azure/azure.1.sh
 need AWS_IP_AWS_AZURE_T1 aws/aws.sh
 need AWS_IP_AWS_AZURE_T2 aws/aws.sh
 need AWS_IP_AWS_AZURE_T3 aws/aws.sh
@@ -149,6 +153,22 @@ AZURE_GW_IPCONFIG_2="$(az network vnet-gateway show \
   --query 'bgpSettings.bgpPeeringAddresses[1].ipconfigurationId' \
   --output tsv)"
 save AZURE_GW_IPCONFIG_2 "$AZURE_GW_IPCONFIG_2"
+
+step 'Check that gateway instance 1 holds public IP 1 (its tunnels and APIPA addresses were planned so)'
+poll instance-1-holds-public-ip-1 instance-1-holds-another-address 10 60 \
+  az network vnet-gateway show \
+    --resource-group "${AZURE_RG}" \
+    --name "${AZURE_GW}" \
+    --query 'bgpSettings.bgpPeeringAddresses[0].tunnelIpAddresses[0] == '\'''"${AZURE_GW_IP_1}"''\'' && '\''instance-1-holds-public-ip-1'\'' || '\''instance-1-holds-another-address'\''' \
+    --output tsv
+
+step 'Check that gateway instance 2 holds public IP 2 (its tunnels and APIPA addresses were planned so)'
+poll instance-2-holds-public-ip-2 instance-2-holds-another-address 10 60 \
+  az network vnet-gateway show \
+    --resource-group "${AZURE_RG}" \
+    --name "${AZURE_GW}" \
+    --query 'bgpSettings.bgpPeeringAddresses[1].tunnelIpAddresses[0] == '\'''"${AZURE_GW_IP_2}"''\'' && '\''instance-2-holds-public-ip-2'\'' || '\''instance-2-holds-another-address'\''' \
+    --output tsv
 
 step 'Set the custom APIPA BGP addresses (instance 1: 169.254.21.2 169.254.21.6 169.254.21.10; instance 2: 169.254.22.2 169.254.22.6 169.254.22.10)'
 az network vnet-gateway update \
@@ -452,5 +472,53 @@ az network vpn-connection update \
   --set 'gatewayCustomBgpIpAddresses=[{"ipConfigurationId":"'"${AZURE_GW_IPCONFIG_1}"'","customBgpIpAddress":"169.254.21.10"},{"ipConfigurationId":"'"${AZURE_GW_IPCONFIG_2}"'","customBgpIpAddress":"169.254.22.10"}]' \
   --query provisioningState \
   --output tsv
+
+step 'Check that multicloud-aws-azure-t1 kept its custom APIPA BGP addresses (169.254.21.2, 169.254.22.2)'
+poll kept not-kept 10 60 \
+  az network vpn-connection show \
+    --resource-group "${AZURE_RG}" \
+    --name "${AZURE_CONN_AWS_AZURE_T1}" \
+    --query 'gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.21.2'\''] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.22.2'\''] && '\''kept'\'' || '\''not-kept'\''' \
+    --output tsv
+
+step 'Check that multicloud-aws-azure-t2 kept its custom APIPA BGP addresses (169.254.21.6, 169.254.22.6)'
+poll kept not-kept 10 60 \
+  az network vpn-connection show \
+    --resource-group "${AZURE_RG}" \
+    --name "${AZURE_CONN_AWS_AZURE_T2}" \
+    --query 'gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.21.6'\''] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.22.6'\''] && '\''kept'\'' || '\''not-kept'\''' \
+    --output tsv
+
+step 'Check that multicloud-aws-azure-t3 kept its custom APIPA BGP addresses (169.254.21.2, 169.254.22.2)'
+poll kept not-kept 10 60 \
+  az network vpn-connection show \
+    --resource-group "${AZURE_RG}" \
+    --name "${AZURE_CONN_AWS_AZURE_T3}" \
+    --query 'gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.21.2'\''] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.22.2'\''] && '\''kept'\'' || '\''not-kept'\''' \
+    --output tsv
+
+step 'Check that multicloud-aws-azure-t4 kept its custom APIPA BGP addresses (169.254.21.6, 169.254.22.6)'
+poll kept not-kept 10 60 \
+  az network vpn-connection show \
+    --resource-group "${AZURE_RG}" \
+    --name "${AZURE_CONN_AWS_AZURE_T4}" \
+    --query 'gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.21.6'\''] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.22.6'\''] && '\''kept'\'' || '\''not-kept'\''' \
+    --output tsv
+
+step 'Check that multicloud-gcp-azure-t1 kept its custom APIPA BGP addresses (169.254.21.10, 169.254.22.10)'
+poll kept not-kept 10 60 \
+  az network vpn-connection show \
+    --resource-group "${AZURE_RG}" \
+    --name "${AZURE_CONN_GCP_AZURE_T1}" \
+    --query 'gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.21.10'\''] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.22.10'\''] && '\''kept'\'' || '\''not-kept'\''' \
+    --output tsv
+
+step 'Check that multicloud-gcp-azure-t2 kept its custom APIPA BGP addresses (169.254.21.10, 169.254.22.10)'
+poll kept not-kept 10 60 \
+  az network vpn-connection show \
+    --resource-group "${AZURE_RG}" \
+    --name "${AZURE_CONN_GCP_AZURE_T2}" \
+    --query 'gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.21.10'\''] && gatewayCustomBgpIpAddresses[?customBgpIpAddress=='\''169.254.22.10'\''] && '\''kept'\'' || '\''not-kept'\''' \
+    --output tsv
 
 printf '\n%s: done. Next: %s\n' "$SCRIPT" gcp/gcp.2.sh
