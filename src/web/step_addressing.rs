@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 use super::browser::focus_field;
 use super::fields::{Notes, TextField};
-use super::state::{field_id, wiz};
+use super::state::{field_id, plural, wiz};
+use crate::edit::subnets_into;
 use crate::kb::addressing::{size_rule, AZURE_GATEWAY_SUBNET};
 use crate::plan::{Platform, Site, Subnet};
 
@@ -100,6 +101,7 @@ fn SiteAddresses(i: ReadSignal<usize>) -> impl IntoView {
                                     />
                                     {remove_button(format!("Remove address space {}", k + 1), move || remove_item("address_spaces", k))}
                                 </div>
+                                <FollowButton i k/>
                             }
                         })
                         .collect_view()
@@ -160,6 +162,42 @@ fn SiteAddresses(i: ReadSignal<usize>) -> impl IntoView {
                 </div>
             </fieldset>
         </section>
+    }
+}
+
+/// After an address space changed: move the subnets left outside into it, in one click, with
+/// their sizes and offsets ([`subnets_into`]).
+#[component]
+fn FollowButton(i: ReadSignal<usize>, k: usize) -> impl IntoView {
+    let w = wiz();
+    let moves = Memo::new(move |_| w.plan(|p| p.sites.get(i.get()).map(|s| subnets_into(s, k)).unwrap_or_default()));
+    let space =
+        move || w.plan(|p| p.sites.get(i.get()).and_then(|s| s.address_spaces.get(k).cloned())).unwrap_or_default();
+    let apply = move |_| {
+        let at = i.get_untracked();
+        let m = moves.get_untracked();
+        w.edit(|p| {
+            if let Some(s) = p.sites.get_mut(at) {
+                for (j, cidr) in m {
+                    if let Some(x) = s.subnets.get_mut(j) {
+                        x.cidr = cidr;
+                    }
+                }
+            }
+        });
+    };
+    view! {
+        <Show when=move || moves.with(|m| !m.is_empty())>
+            <p class="follow">
+                <button type="button" class="secondary" id=move || format!("follow-{}-{k}", i.get()) on:click=apply>
+                    {move || format!("Move {} into {}", plural(moves.with(Vec::len), "subnet"), space().trim())}
+                </button>
+                <span class="hint">{move || {
+                    let list = moves.get().into_iter().map(|(_, c)| c).collect::<Vec<_>>().join(", ");
+                    format!(" Same sizes and offsets: {list}.")
+                }}</span>
+            </p>
+        </Show>
     }
 }
 
