@@ -566,21 +566,31 @@ fn speaks_bgp(g: &Gateway) -> bool {
             *vpn_type == AzureVpnType::RouteBased
                 && crate::kb::gateways::azure_sku(sku).is_none_or(|s| s.bgp && s.retired.is_none())
         }
-        Gateway::Appliance { .. } => false,
+        // FRR (Libreswan, strongSwan) or VyOS's own bgpd: the generated configs set it up.
+        Gateway::Appliance { .. } => true,
         g => routing_unsupported(g.kind(), Routing::Bgp).is_none(),
     }
 }
 
-/// The routing a new link between `a` and `b` starts with: BGP where either end routes only
-/// with BGP (Google Cloud HA VPN) or both are managed cloud gateways that speak it (failover
-/// between tunnels without touching route tables); static where an appliance is an end (no
-/// routing daemon to set up).
+/// The routing a new link between `a` and `b` starts with: BGP wherever both ends speak it
+/// (issue 18: an appliance too, since its generated config runs FRR or VyOS's bgpd), static
+/// only where an end cannot (an Azure SKU or policy-based gateway without BGP).
 pub fn default_routing(a: &Site, b: &Site) -> Routing {
+    default_routing_why(a, b).0
+}
+
+/// [`default_routing`] and why, in words for the wizard's "recommended" tag.
+pub fn default_routing_why(a: &Site, b: &Site) -> (Routing, &'static str) {
     let needs_bgp = |s: &Site| routing_unsupported(s.gateway.kind(), Routing::Static).is_some();
-    if needs_bgp(a) || needs_bgp(b) || (speaks_bgp(&a.gateway) && speaks_bgp(&b.gateway)) {
-        Routing::Bgp
+    if needs_bgp(a) || needs_bgp(b) {
+        (Routing::Bgp, "an end routes only with BGP")
+    } else if speaks_bgp(&a.gateway) && speaks_bgp(&b.gateway) {
+        (
+            Routing::Bgp,
+            "both ends speak BGP: traffic moves to the other tunnels when one drops, without editing route tables",
+        )
     } else {
-        Routing::Static
+        (Routing::Static, "an end has no BGP")
     }
 }
 
@@ -1044,12 +1054,15 @@ mod tests {
     }
 
     #[test]
-    fn appliance_links_start_static_and_onprem_needs_its_public_ip() {
+    fn appliance_links_start_with_bgp_and_onprem_needs_its_public_ip() {
         let mut e = Editor::new(blank());
         e.edit(|p| p.name = "demo".into());
         e.add_site(Platform::Onprem);
         e.add_site(Platform::Aws);
-        assert_eq!(e.plan().links[0].routing, Routing::Static);
+        // Both ends speak BGP (the appliance with FRR): BGP, as the plan's other links would.
+        assert_eq!(e.plan().links[0].routing, Routing::Bgp);
+        e.add_site(Platform::Azure);
+        assert!(e.plan().links.iter().all(|l| l.routing == Routing::Bgp), "{:?}", e.plan().links);
         let a = analyze(e.plan());
         assert!(a.findings.iter().any(|f| f.code == "E_APPLIANCE_PUBLIC_IP" && f.path == "sites[0].gateway.public_ip"));
         e.edit(|p| {
