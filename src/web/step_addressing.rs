@@ -30,6 +30,7 @@ pub fn AddressingStep() -> impl IntoView {
 fn SiteAddresses(i: ReadSignal<usize>) -> impl IntoView {
     let w = wiz();
     let site = move || w.plan(|p| p.sites.get(i.get()).map(|s| (s.name.clone(), s.platform)));
+    super::fields::provide_field_context(move || format!("Site {}", site().map(|s| s.0).unwrap_or_default()));
     // Memos: the rows are rebuilt only when their number changes, never while typing in one.
     let n_spaces = Memo::new(move |_| w.plan(|p| p.sites.get(i.get()).map(|s| s.address_spaces.len()).unwrap_or(0)));
     let n_subnets = Memo::new(move |_| w.plan(|p| p.sites.get(i.get()).map(|s| s.subnets.len()).unwrap_or(0)));

@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 
 use super::browser::{copy_text, download_bytes, download_text, read_chosen_file};
 use super::generators::{not_ready, GenFile};
-use super::sharing::{link_now, looks_like_link, open_link, share_now, Opened};
+use super::sharing::{link_now, looks_like_link, open_link, share_into, Opened};
 use super::state::{plural, wiz, Keys, KeysWhy, Step, Wiz};
 use crate::bundle::{self, PLAN_FILE, SECRETS_FILE};
 use crate::check::resolve;
@@ -184,7 +184,7 @@ fn ShareCard() -> impl IntoView {
                     type="button"
                     class="secondary"
                     id="copy-link"
-                    on:click=move |_| leptos::task::spawn_local(async move { status.set(Some(share_now(w).await)) })
+                    on:click=move |_| share_into(w, status)
                 >
                     "Copy share link"
                 </button>
@@ -366,7 +366,7 @@ fn ImportCard() -> impl IntoView {
                 w.load(plan, keys);
                 w.origin.set(None);
                 result.set(Some((true, format!("Imported {source}: {what}. Its findings are in the panel."))));
-                w.step.set(Step::Review);
+                w.show_step(Step::Review);
             }
             Err(e) => {
                 result.set(Some((false, format!("{source} could not be imported: {e}. Your plan was not changed."))))

@@ -81,6 +81,10 @@ pub fn resolved_link(w: Wiz, li: usize) -> Option<RLink> {
 fn LinkCard(i: ReadSignal<usize>) -> impl IntoView {
     let w = wiz();
     let ends = move || w.plan(|p| p.links.get(i.get()).map(|l| (l.a.clone(), l.b.clone())).unwrap_or_default());
+    super::fields::provide_field_context(move || {
+        let (a, b) = ends();
+        format!("Link {a} ↔ {b}")
+    });
     let n_links = move || w.plan(|p| p.links.len());
     let heading_id = move || format!("link-{}-heading", i.get());
     let site_options = Signal::derive(move || {

@@ -56,6 +56,7 @@ fn radios<T: Copy>(list: &[Choice<T>], code: impl Fn(T) -> String) -> Vec<Radio>
 fn LinkCrypto(i: ReadSignal<usize>) -> impl IntoView {
     let w = wiz();
     let ends = move || w.plan(|p| p.links.get(i.get()).map(|l| format!("{} ↔ {}", l.a, l.b)).unwrap_or_default());
+    super::fields::provide_field_context(move || format!("Link {}", ends()));
     let crypto = move || w.plan(|p| p.links.get(i.get()).map(|l| l.crypto.clone()).unwrap_or_default());
     let custom = Memo::new(move |_| !crypto().is_recommended());
     let profile = move || resolved_link(w, i.get()).and_then(|l| l.profile);

@@ -176,6 +176,9 @@ fn SiteCard(i: ReadSignal<usize>) -> impl IntoView {
     let w = wiz();
     let name = move || site_get(w, i, |s| s.name.clone()).unwrap_or_default();
     let platform = move || site_get(w, i, |s| s.platform).unwrap_or(Platform::Aws);
+    super::fields::provide_field_context(move || {
+        format!("Site {}", site_get(w, i, |s| s.name.clone()).unwrap_or_default())
+    });
     let confirm = RwSignal::new(false);
     let n_sites = move || w.plan(|p| p.sites.len());
     let links_of = move || {
@@ -192,6 +195,7 @@ fn SiteCard(i: ReadSignal<usize>) -> impl IntoView {
             <header class="card-head">
                 <h3 id=heading_id>
                     {title}
+                    " "
                     <span class=move || format!("badge platform-{}", code_of(&platform()))>{move || platform().label()}</span>
                 </h3>
                 <div class="card-actions">
