@@ -53,7 +53,8 @@ use crate::VERSION;
 use state::{code_of, wiz, NoticeAction};
 
 /// Entry point of the browser app (called by `src/bin/tunnelsmith-web.rs`): installs the panic
-/// hook (which keeps the last good draft and offers a reload, [`on_panic`]), mounts [`App`] to `<body>` and marks `app-interactive` once the first step takes input.
+/// hook (which keeps the last good draft and offers a reload, [`on_panic`]), mounts [`App`] to
+/// `<body>` and marks `app-interactive` once the first step takes input.
 pub fn start() {
     // Where start-up time goes (make bench): the module is compiled and running from here.
     browser::mark("app-start");
