@@ -69,11 +69,17 @@ async fn app_shows_the_wizard_with_version_and_kb_date() {
     assert_eq!(steps.length(), 6);
     assert!(has(&root, "main #step-heading"));
     assert!(has(&root, "aside.findings"));
-    // Blank: every preset offered, and the empty plan's two errors counted on Sites.
+    // Blank: every preset offered, and no error before any input (issue 18): an empty name and
+    // no sites are where a plan starts; they count once touched or once Sites is left.
     for p in tunnelsmith::presets::PRESETS {
         assert!(text.contains(p.title), "preset {} missing", p.title);
     }
-    assert!(el(&root, "#step-sites").text_content().unwrap().contains("2 errors"));
+    assert!(!el(&root, "#step-sites").text_content().unwrap().contains("error"));
+    assert!(!has(&root, "aside.findings li.finding-error"));
+    el(&root, "#step-links").click();
+    settle().await;
+    assert!(has(&root, "aside.findings li[data-code=E_SITE_COUNT]"), "counted once Sites is left");
+    assert!(has(&root, "aside.findings li[data-code=E_PLAN_NAME]"));
 }
 
 #[wasm_bindgen_test]
