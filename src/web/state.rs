@@ -266,7 +266,8 @@ impl Wiz {
         Effect::new(move |_| {
             let (named, sited) = editor.with(|e| (!e.plan().name.is_empty(), !e.plan().sites.is_empty()));
             let left = step.get() != Step::Sites;
-            let keep = |p: &&str| !left && !(*p == "name" && named) && !(*p == "sites" && sited);
+            let filled = |p: &str| (p == "name" && named) || (p == "sites" && sited);
+            let keep = |p: &&str| !(left || filled(p));
             if untouched.with_untracked(|u| !u.iter().all(keep)) {
                 untouched.update(|u| u.retain(keep));
             }
