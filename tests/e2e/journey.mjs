@@ -68,7 +68,7 @@ for (const width of [1280, 375]) {
     await u.click('#add-site-onprem');
     await u.click('#add-site-gcp');
     await u.click('#add-site-azure');
-    assert.equal(await page.locator(`${sel('sites[0].gateway.software')} input[value=strongswan]`).isChecked(), true);
+    assert.equal(await page.locator(sel('sites[0].gateway.software')).inputValue(), 'strongswan');
     assert.equal(await page.locator(sel('sites[2].gateway.active_active')).isChecked(), true);
     await u.click(sel('sites[0].gateway.public_ip'));
     await u.type('203.0.113.10');

@@ -87,8 +87,9 @@ export function waitFocusAt(page, p, timeout = 5_000) {
 /** Import a plan file's text through the Files step's paste box; the app shows its review. */
 export async function importPlan(page, text) {
   await goStep(page, 'files');
+  // The plan-file reader is part of the generators module: wait until it is there.
+  await page.locator('[data-testid=files-loading]').waitFor({ state: 'detached', timeout: TIMEOUT_MS });
   await page.locator('#import-paste').fill(text);
   await page.locator('#import-pasted').click();
-  await page.locator('[data-testid=import-result]').waitFor({ timeout: TIMEOUT_MS });
   await waitStep(page, 'review');
 }
