@@ -280,13 +280,12 @@ pub fn follow_history(w: Wiz) {
         if !frag.contains("p=") {
             return;
         }
-        if w.origin.get_untracked().as_deref() == Some(frag.as_str())
-            || w.address.get_untracked().as_deref() == Some(frag.as_str())
-        {
-            return;
-        }
+        // One of this page's own states: that plan again (nothing happens if it is the one shown).
         if is_ours(&frag) {
             leptos::task::spawn_local(revisit(w, frag));
+            return;
+        }
+        if w.origin.get_untracked().as_deref() == Some(frag.as_str()) {
             return;
         }
         leptos::task::spawn_local(async move {
