@@ -73,20 +73,26 @@ pub fn follow_in_address(w: Wiz, d: &Draft) {
         // Not loaded (offline before the chunk came): the address follows at the next pause.
         let Ok(c) = codec().await else { return };
         let frag = (c.encode)(&plan);
-        mark_ours(&frag);
-        let now = fragment();
-        if now != frag {
-            let other_step = ENTRY_STEP.with(|e| e.replace(Some(step))).is_some_and(|s| s != step);
-            if other_step && now.contains("p=") {
-                push_fragment(&frag);
-            } else {
-                replace_fragment(&frag);
-            }
-        }
+        write_address(&frag, step);
         if w.address.try_get_untracked().is_some_and(|a| a.as_deref() != Some(frag.as_str())) {
             w.address.set(Some(frag));
         }
     });
+}
+
+/// Put `frag` in the address bar for a state of step `step`: a new history entry when the
+/// current one was written on another step, else the current entry replaced.
+fn write_address(frag: &str, step: usize) {
+    mark_ours(frag);
+    let now = fragment();
+    if now != frag {
+        let other_step = ENTRY_STEP.with(|e| e.replace(Some(step))).is_some_and(|s| s != step);
+        if other_step && now.contains("p=") {
+            push_fragment(frag);
+        } else {
+            replace_fragment(frag);
+        }
+    }
 }
 
 /// Back or Forward to a state this page wrote: that plan again, as it was, without a notice.
@@ -234,10 +240,7 @@ pub async fn share_now(w: Wiz) -> (bool, String) {
         Err(e) => return (false, format!("The link could not be made: {e}.")),
     };
     let (frag, link) = w.plan(|p| ((c.encode)(p), (c.link)(&base_url(), p)));
-    if fragment() != frag {
-        push_fragment(&frag);
-    }
-    mark_ours(&frag);
+    write_address(&frag, w.step.get_untracked().index());
     w.address.set(Some(frag.clone()));
     w.origin.set(Some(frag));
     let long = link.len() > LONG_LINK;
