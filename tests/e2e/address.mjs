@@ -15,10 +15,15 @@ async function typeOver(page, p, text) {
   await page.keyboard.type(text);
 }
 
-/** Wait until the address bar's fragment changes from `from` and return it. */
+/** Wait until the address bar's fragment changes from `from` and settles (typing paused), and
+ * return it. */
 async function nextHash(page, from) {
   await page.waitForFunction((h) => location.hash.startsWith('#p=1.') && location.hash !== h, from, { timeout: TIMEOUT_MS });
-  return page.evaluate(() => location.hash);
+  for (;;) {
+    const h = await page.evaluate(() => location.hash);
+    await page.waitForTimeout(700);
+    if ((await page.evaluate(() => location.hash)) === h) return h;
+  }
 }
 
 test('the address bar follows the plan; Back steps between steps; reload and copied address open the latest', async () => {
