@@ -475,6 +475,49 @@ pub fn free_space(plan: &Plan) -> Ipv4Net {
         .unwrap_or_else(|| Ipv4Net::new(Ipv4Addr::new(10, 0, 0, 0), 16).expect("valid /16"))
 }
 
+/// Where each subnet of `site` that lies outside every address space would go in address space
+/// `space` (issue 18: change 10.1.0.0/16 to 172.20.0.0/16 and the subnets follow in one click):
+/// the same size, at the same offset inside a block of the space's size. `(subnet index, new
+/// CIDR)`, only for subnets that fit and collide with nothing already inside; empty when the
+/// space is not a CIDR or no subnet needs moving.
+///
+/// ```
+/// use tunnelsmith::edit::{site_defaults, subnets_into};
+/// use tunnelsmith::plan::{Platform, Plan};
+/// let mut site = site_defaults(Platform::Azure, &tunnelsmith::edit::blank());
+/// assert_eq!(site.subnets[1].cidr, "10.1.255.0/27");
+/// site.address_spaces[0] = "172.20.0.0/16".into();
+/// assert_eq!(subnets_into(&site, 0), [(0, "172.20.0.0/24".to_string()), (1, "172.20.255.0/27".to_string())]);
+/// ```
+pub fn subnets_into(site: &Site, space: usize) -> Vec<(usize, String)> {
+    let Some(to) = site.address_spaces.get(space).and_then(|t| t.trim().parse::<Ipv4Net>().ok()).map(|n| n.trunc())
+    else {
+        return vec![];
+    };
+    let spaces: Vec<Ipv4Net> =
+        site.address_spaces.iter().filter_map(|t| t.trim().parse::<Ipv4Net>().ok()).map(|n| n.trunc()).collect();
+    let parsed: Vec<Option<Ipv4Net>> = site.subnets.iter().map(|s| s.cidr.trim().parse::<Ipv4Net>().ok()).collect();
+    let inside = |n: &Ipv4Net| spaces.iter().any(|sp| sp.contains(n));
+    let mut taken: Vec<Ipv4Net> = parsed.iter().flatten().filter(|n| inside(n)).copied().collect();
+    let mut out = vec![];
+    for (k, n) in parsed.iter().enumerate() {
+        let Some(n) = n else { continue };
+        if inside(n) || n.prefix_len() < to.prefix_len() {
+            continue;
+        }
+        // The subnet's offset inside the block of the new space's size that holds it.
+        let block = Ipv4Net::new(n.network(), to.prefix_len()).expect("prefix checked").trunc();
+        let offset = u32::from(n.network()) - u32::from(block.network());
+        let moved =
+            Ipv4Net::new(Ipv4Addr::from(u32::from(to.network()) + offset), n.prefix_len()).expect("same prefix");
+        if to.contains(&moved) && !taken.iter().any(|t| t.contains(&moved.network()) || moved.contains(&t.network())) {
+            taken.push(moved);
+            out.push((k, moved.to_string()));
+        }
+    }
+    out
+}
+
 /// A name for a new site on `platform` that no site of `plan` has: `aws`, then `aws-2`, …
 pub fn free_name(platform: Platform, plan: &Plan) -> String {
     let base = match platform {
@@ -523,21 +566,31 @@ fn speaks_bgp(g: &Gateway) -> bool {
             *vpn_type == AzureVpnType::RouteBased
                 && crate::kb::gateways::azure_sku(sku).is_none_or(|s| s.bgp && s.retired.is_none())
         }
-        Gateway::Appliance { .. } => false,
+        // FRR (Libreswan, strongSwan) or VyOS's own bgpd: the generated configs set it up.
+        Gateway::Appliance { .. } => true,
         g => routing_unsupported(g.kind(), Routing::Bgp).is_none(),
     }
 }
 
-/// The routing a new link between `a` and `b` starts with: BGP where either end routes only
-/// with BGP (Google Cloud HA VPN) or both are managed cloud gateways that speak it (failover
-/// between tunnels without touching route tables); static where an appliance is an end (no
-/// routing daemon to set up).
+/// The routing a new link between `a` and `b` starts with: BGP wherever both ends speak it
+/// (issue 18: an appliance too, since its generated config runs FRR or VyOS's bgpd), static
+/// only where an end cannot (an Azure SKU or policy-based gateway without BGP).
 pub fn default_routing(a: &Site, b: &Site) -> Routing {
+    default_routing_why(a, b).0
+}
+
+/// [`default_routing`] and why, in words for the wizard's "recommended" tag.
+pub fn default_routing_why(a: &Site, b: &Site) -> (Routing, &'static str) {
     let needs_bgp = |s: &Site| routing_unsupported(s.gateway.kind(), Routing::Static).is_some();
-    if needs_bgp(a) || needs_bgp(b) || (speaks_bgp(&a.gateway) && speaks_bgp(&b.gateway)) {
-        Routing::Bgp
+    if needs_bgp(a) || needs_bgp(b) {
+        (Routing::Bgp, "an end routes only with BGP")
+    } else if speaks_bgp(&a.gateway) && speaks_bgp(&b.gateway) {
+        (
+            Routing::Bgp,
+            "both ends speak BGP: traffic moves to the other tunnels when one drops, without editing route tables",
+        )
     } else {
-        Routing::Static
+        (Routing::Static, "an end has no BGP")
     }
 }
 
@@ -1001,12 +1054,15 @@ mod tests {
     }
 
     #[test]
-    fn appliance_links_start_static_and_onprem_needs_its_public_ip() {
+    fn appliance_links_start_with_bgp_and_onprem_needs_its_public_ip() {
         let mut e = Editor::new(blank());
         e.edit(|p| p.name = "demo".into());
         e.add_site(Platform::Onprem);
         e.add_site(Platform::Aws);
-        assert_eq!(e.plan().links[0].routing, Routing::Static);
+        // Both ends speak BGP (the appliance with FRR): BGP, as the plan's other links would.
+        assert_eq!(e.plan().links[0].routing, Routing::Bgp);
+        e.add_site(Platform::Azure);
+        assert!(e.plan().links.iter().all(|l| l.routing == Routing::Bgp), "{:?}", e.plan().links);
         let a = analyze(e.plan());
         assert!(a.findings.iter().any(|f| f.code == "E_APPLIANCE_PUBLIC_IP" && f.path == "sites[0].gateway.public_ip"));
         e.edit(|p| {
@@ -1215,5 +1271,30 @@ mod tests {
         assert!(parse_whole("99999999999999999999999", 0, 5).unwrap_err().contains("out of range"));
         let f = input_finding("sites[0].gateway.asn", "x");
         assert!(f.is_error() && f.code == E_INPUT);
+    }
+
+    /// Subnets follow a changed address space: sizes and offsets kept, a subnet already inside
+    /// or one that would collide stays, a space smaller than a subnet takes none.
+    #[test]
+    fn subnets_follow_their_address_space() {
+        let mut site = site_defaults(Platform::Azure, &blank());
+        site.subnets.push(Subnet { name: "db".into(), cidr: "10.1.7.128/25".into() });
+        site.address_spaces[0] = "172.20.0.0/16".into();
+        assert_eq!(
+            subnets_into(&site, 0),
+            [(0, "172.20.0.0/24".to_string()), (1, "172.20.255.0/27".to_string()), (2, "172.20.7.128/25".to_string())]
+        );
+        // One already moved by hand (and one typed over its place): the rest still follow.
+        site.subnets[0].cidr = "172.20.7.0/24".into();
+        assert_eq!(subnets_into(&site, 0), [(1, "172.20.255.0/27".to_string())]);
+        // A bigger space: the offset inside a block of its size.
+        site.address_spaces[0] = "172.16.0.0/12".into();
+        site.subnets[0].cidr = "10.1.0.0/24".into();
+        assert_eq!(subnets_into(&site, 0)[0], (0, "172.17.0.0/24".to_string()));
+        // Not a CIDR yet, or too small for the subnets: nothing to offer.
+        site.address_spaces[0] = "172.20.".into();
+        assert!(subnets_into(&site, 0).is_empty());
+        site.address_spaces[0] = "172.20.0.0/26".into();
+        assert!(subnets_into(&site, 0).iter().all(|(k, _)| *k == 1), "only the /27 fits a /26");
     }
 }

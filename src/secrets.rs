@@ -4,7 +4,7 @@
 //! supplies (the browser's `crypto.getRandomValues`, the CLI's `getrandom`), one per tunnel,
 //! and travel as a `secrets.env` file beside the plan.
 
-use crate::check::{Finding, Resolved, Severity};
+use crate::check::{Finding, RTunnel, Resolved, Severity};
 use crate::kb::crypto::Endpoint;
 use crate::kb::psk::{self, GENERATED_ALPHABET, GENERATED_LEN};
 use std::collections::BTreeMap;
@@ -152,18 +152,65 @@ fn generate_key(random: &mut dyn FnMut(&mut [u8])) -> String {
     key
 }
 
-/// Check that every tunnel has a key and that both ends accept it.
+/// One pre-shared key of the plan and the tunnels that use it. Tunnels share a key where one
+/// Azure connection forms them (an active-active gateway builds a tunnel from each instance to
+/// the same peer address, [`crate::check::RTunnel::psk_name`]); every other tunnel has its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUse {
+    pub name: String,
+    /// Tunnel ids, in plan order.
+    pub tunnels: Vec<String>,
+}
+
+impl KeyUse {
+    /// `tunnel a-b-t1` or `tunnels a-b-t1 and a-b-t2 (one Azure connection, so one key)`.
+    pub fn describe(&self) -> String {
+        match self.tunnels.as_slice() {
+            [one] => format!("tunnel {one}"),
+            many => format!("tunnels {} (one Azure connection, so one key)", join_and(many)),
+        }
+    }
+}
+
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The plan's pre-shared keys, each once, in plan order, with the tunnels that use it: what
+/// `secrets.env` holds and what every count of keys counts.
+pub fn key_uses(resolved: &Resolved) -> Vec<KeyUse> {
+    uses_of(resolved.links.iter().flat_map(|l| &l.tunnels))
+}
+
+fn uses_of<'a>(tunnels: impl Iterator<Item = &'a RTunnel>) -> Vec<KeyUse> {
+    let mut out: Vec<KeyUse> = Vec::new();
+    for t in tunnels {
+        match out.iter_mut().find(|k| k.name == t.psk_name) {
+            Some(k) => k.tunnels.push(t.id.clone()),
+            None => out.push(KeyUse { name: t.psk_name.clone(), tunnels: vec![t.id.clone()] }),
+        }
+    }
+    out
+}
+
+/// Check that every key of the plan is there and that both ends of its tunnels accept it (one
+/// finding per key, naming every tunnel that uses it).
 pub fn check(resolved: &Resolved, secrets: &Secrets) -> Vec<Finding> {
     let mut out = Vec::new();
     for l in &resolved.links {
-        for t in &l.tunnels {
-            let path = format!("secrets.{}", t.psk_name);
-            let Some(key) = secrets.psk(&t.psk_name) else {
+        for k in uses_of(l.tunnels.iter()) {
+            let path = format!("secrets.{}", k.name);
+            let who = k.describe();
+            let Some(key) = secrets.psk(&k.name) else {
                 out.push(Finding {
                     severity: Severity::Error,
                     code: "E_PSK_MISSING",
                     path,
-                    message: format!("tunnel {} has no pre-shared key", t.id),
+                    message: format!("{who} {} no pre-shared key", if k.tunnels.len() == 1 { "has" } else { "have" }),
                     fix: "import the secrets file you were sent, or generate new keys for every tunnel".into(),
                     source: String::new(),
                 });
@@ -177,7 +224,7 @@ pub fn check(resolved: &Resolved, secrets: &Secrets) -> Vec<Finding> {
                         severity: Severity::Error,
                         code: "E_PSK_REJECTED",
                         path: path.clone(),
-                        message: format!("{} rejects the key of tunnel {}: {why}", resolved.sites[e].name, t.id),
+                        message: format!("{} rejects the key of {who}: {why}", resolved.sites[e].name),
                         fix: format!("use a key of {}; generated keys fit every platform", rule.describe),
                         source: rule.src.keys.to_string(),
                     });
@@ -263,5 +310,36 @@ mod tests {
         assert!(f.iter().all(|f| !f.message.contains("has-hyphen")), "a finding must not echo the key");
         let empty = Secrets::default();
         assert_eq!(check(&r, &empty).iter().filter(|f| f.code == "E_PSK_MISSING").count(), 2);
+    }
+
+    /// An on-premises appliance and an active-active Azure gateway: two tunnels (one per Azure
+    /// instance) to the appliance's one address form one Azure connection, so one key. Every
+    /// count agrees: the keys listed, generated, written to secrets.env and found missing.
+    #[test]
+    fn tunnels_of_one_azure_connection_share_one_key_and_count_once() {
+        let plan = crate::plan::Plan::from_json(
+            r#"{"version": 1, "name": "onprem", "sites": [
+                {"name": "dc", "platform": "onprem", "region": "fra-dc1", "address_spaces": ["10.10.0.0/16"],
+                 "gateway": {"kind": "appliance", "software": "strongswan", "version": "6", "public_ip": "198.51.100.7"}},
+                {"name": "azure", "platform": "azure", "region": "eastus", "address_spaces": ["10.20.0.0/16"],
+                 "subnets": [{"name": "GatewaySubnet", "cidr": "10.20.255.0/27"}],
+                 "gateway": {"kind": "azure_vpn_gateway", "sku": "VpnGw1AZ", "active_active": true}}],
+              "links": [{"a": "dc", "b": "azure"}]}"#,
+        )
+        .unwrap();
+        let r = crate::check::resolve(&plan);
+        assert_eq!(r.links[0].tunnels.len(), 2);
+        let uses = key_uses(&r);
+        assert_eq!(uses.len(), 1, "{uses:?}");
+        assert_eq!(uses[0].tunnels, ["dc-azure-t1", "dc-azure-t2"]);
+        let s = Secrets::generate(&r, &mut counter());
+        assert_eq!(s.names().count(), 1);
+        assert_eq!(s.to_env().lines().filter(|l| l.starts_with("PSK_")).count(), 1);
+        let missing = check(&r, &Secrets::default());
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert_eq!(
+            missing[0].message,
+            "tunnels dc-azure-t1 and dc-azure-t2 (one Azure connection, so one key) have no pre-shared key"
+        );
     }
 }

@@ -69,11 +69,17 @@ async fn app_shows_the_wizard_with_version_and_kb_date() {
     assert_eq!(steps.length(), 6);
     assert!(has(&root, "main #step-heading"));
     assert!(has(&root, "aside.findings"));
-    // Blank: every preset offered, and the empty plan's two errors counted on Sites.
+    // Blank: every preset offered, and no error before any input (issue 18): an empty name and
+    // no sites are where a plan starts; they count once touched or once Sites is left.
     for p in tunnelsmith::presets::PRESETS {
         assert!(text.contains(p.title), "preset {} missing", p.title);
     }
-    assert!(el(&root, "#step-sites").text_content().unwrap().contains("2 errors"));
+    assert!(!el(&root, "#step-sites").text_content().unwrap().contains("error"));
+    assert!(!has(&root, "aside.findings li.finding-error"));
+    el(&root, "#step-links").click();
+    settle().await;
+    assert!(has(&root, "aside.findings li[data-code=E_SITE_COUNT]"), "counted once Sites is left");
+    assert!(has(&root, "aside.findings li[data-code=E_PLAN_NAME]"));
 }
 
 #[wasm_bindgen_test]
@@ -295,6 +301,7 @@ fn a_draft_reads_back_as_it_was_written() {
         keep_secrets: true,
         keys_exported: true,
         origin: Some("p=1.AR2MMQqDQBREZ37Y".into()),
+        address: Some("p=1.AR2MMQqDQBREZ37Z".into()),
     };
     assert_eq!(Draft::from_text(&kept.to_text()).as_ref(), Some(&kept));
     let bare = Draft {
@@ -305,6 +312,7 @@ fn a_draft_reads_back_as_it_was_written() {
         keep_secrets: false,
         keys_exported: false,
         origin: None,
+        address: None,
     };
     assert_eq!(Draft::from_text(&bare.to_text()).as_ref(), Some(&bare));
     assert!(!bare.to_text().contains("PSK_"), "keys the user did not keep are not stored");
@@ -322,4 +330,45 @@ fn a_draft_reads_back_as_it_was_written() {
     assert_eq!(got, fragment);
     assert_eq!((fields.step, fields.origin.as_deref()), (2, Some("p=1.x")));
     assert_eq!(Draft::linked_from_text(&kept.to_text()), None);
+}
+
+/// A panic (issue 18: the app froze after one) saves the last good draft, says so in plain words
+/// with everything else inert, and offers a reload that opens the saved draft, not the address's
+/// fragment.
+#[wasm_bindgen_test]
+async fn a_panic_keeps_the_last_good_draft_and_offers_a_reload() {
+    let storage = window().local_storage().unwrap().unwrap();
+    let _ = storage.clear();
+    let root = fresh_root();
+    let _mounted = leptos::mount::mount_to(root.clone(), App);
+    settle().await;
+    type_into(&root, "name", "kept-after-a-crash");
+    settle().await;
+    // Whatever the debounced writer did, the hook writes the draft itself.
+    let _ = storage.clear();
+    tunnelsmith::web::on_panic("panicked at a test: on purpose");
+    let saved = storage.get_item("tunnelsmith.draft.v2").unwrap().expect("the hook saved the draft");
+    assert_eq!(Draft::from_text(&saved).expect("a draft").plan.name, "kept-after-a-crash");
+    let banner: web_sys::HtmlElement = document().get_element_by_id("crashed").expect("a message").unchecked_into();
+    let text = banner.text_content().unwrap();
+    assert!(text.contains("stopped working") && text.contains("saved in this browser"), "{text}");
+    assert!(text.contains("on purpose"), "the detail is there for a bug report");
+    let reload = el(&banner, "#crash-reload");
+    assert_eq!(reload.text_content().as_deref(), Some("Reload and restore my plan"));
+    assert!(!reload.get_attribute("href").unwrap().contains('#'), "the reload opens the draft, not a link");
+    assert_eq!(document().active_element().map(|e| e.id()).as_deref(), Some("crashed"), "focus is on the message");
+    assert!(root.has_attribute("inert"), "the dead app takes no more input");
+    // Shown once.
+    tunnelsmith::web::on_panic("a second panic");
+    assert_eq!(document().query_selector_all("#crashed").unwrap().length(), 1);
+
+    // Put the page back for the other tests.
+    banner.remove();
+    let mut child = document().body().unwrap().first_element_child();
+    while let Some(c) = child {
+        let _ = c.remove_attribute("inert");
+        child = c.next_element_sibling();
+    }
+    tunnelsmith::web::reset_panic();
+    let _ = storage.clear();
 }

@@ -18,7 +18,12 @@ pub(crate) fn check_sites(plan: &Plan, out: &mut Findings) -> Vec<RSite> {
             "E_PLAN_NAME",
             "name",
             format!("{p}: the plan name prefixes every resource name and tags what teardown deletes"),
-            format!("use '{}' ({})", names::PLAN_NAME.suggest(&plan.name), names::PLAN_NAME.describe),
+            if plan.name.is_empty() {
+                // Nothing typed yet: a made-up suggestion would read as a default to accept.
+                format!("type a short name for the plan, such as your project's ({})", names::PLAN_NAME.describe)
+            } else {
+                format!("use '{}' ({})", names::PLAN_NAME.suggest(&plan.name), names::PLAN_NAME.describe)
+            },
             names::PLAN_NAME.src,
         );
     }

@@ -143,6 +143,15 @@ fn gateway_line(s: &RSite) -> String {
 fn site_lines(s: &RSite) -> Vec<String> {
     let mut lines = vec![format!("{} · {}", s.platform.label(), if s.region.is_empty() { "—" } else { &s.region })];
     lines.push(gateway_line(s));
+    // The public addresses the peers dial: typed for an appliance, else made at deploy time.
+    match (&s.gateway, s.outside_addresses) {
+        (Gateway::Appliance { public_ip, .. }, _) if !public_ip.is_empty() => {
+            lines.push(format!("public IP {public_ip}"))
+        }
+        (_, 0) => {}
+        (_, 1) => lines.push("1 public IP, known after deploy".into()),
+        (_, n) => lines.push(format!("{n} public IPs, known after deploy")),
+    }
     if let Some(asn) = s.asn {
         lines.push(format!("ASN {asn}"));
     }

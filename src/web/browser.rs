@@ -155,6 +155,13 @@ pub fn push_fragment(fragment: &str) {
     }
 }
 
+/// Replace the current history entry's fragment (typing: no entry per keystroke; no event fires).
+pub fn replace_fragment(fragment: &str) {
+    if let Ok(h) = window().history() {
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{fragment}")));
+    }
+}
+
 /// Set a performance mark (issue 9 measures `app-interactive`).
 pub fn mark(name: &str) {
     if let Some(p) = window().performance() {

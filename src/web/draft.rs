@@ -37,6 +37,9 @@ pub struct Draft {
     pub keys_exported: bool,
     /// The share-link fragment the plan was opened from or shared as.
     pub origin: Option<String>,
+    /// The fragment last written to the address bar for this plan: a reload of that address
+    /// is this draft, not a link to open.
+    pub address: Option<String>,
 }
 
 impl Draft {
@@ -54,6 +57,7 @@ impl Draft {
         set(&o, "keep_secrets", &self.keep_secrets.into());
         set(&o, "keys_exported", &self.keys_exported.into());
         set(&o, "origin", &opt_str(&self.origin));
+        set(&o, "address", &opt_str(&self.address));
         JSON::stringify(&o).ok().and_then(|s| s.as_string()).unwrap_or_default()
     }
 
@@ -86,6 +90,7 @@ fn fields(o: &JsValue, plan: Plan) -> Draft {
         keep_secrets: get(o, "keep_secrets").as_bool().unwrap_or(false),
         keys_exported: get(o, "keys_exported").as_bool().unwrap_or(false),
         origin: get(o, "origin").as_string(),
+        address: get(o, "address").as_string(),
     }
 }
 

@@ -24,7 +24,8 @@ fn wrapper_class(w: Wiz, base: &'static str, path: &str) -> String {
     let target = w.target.with(|t| t.as_deref() == Some(path));
     let (err, warn) =
         w.checked.with(|c| (c.at(path).any(|f| f.is_error()), c.at(path).any(|f| f.severity == Severity::Warning)));
-    if target {
+    // The highlight of a jump stays while the field has something to fix, not after.
+    if target && (err || warn) {
         c.push_str(" is-target");
     }
     if err {
@@ -41,6 +42,22 @@ fn invalid(w: Wiz, path: &str) -> &'static str {
     } else {
         "false"
     }
+}
+
+/// What the fields of a card are about ("Site aws", "Link aws ↔ azure"): provided by the card,
+/// said before each field's label to screen readers, so three "Name" fields are "Site aws:
+/// Name", "Site azure: Name", ….
+#[derive(Clone, Copy)]
+pub struct FieldContext(pub Signal<String>);
+
+/// Provide a [`FieldContext`] for the fields below.
+pub fn provide_field_context(what: impl Fn() -> String + Send + Sync + 'static) {
+    provide_context(FieldContext(Signal::derive(what)));
+}
+
+/// The context before a label, for screen readers only.
+fn context_prefix() -> impl IntoView {
+    use_context::<FieldContext>().map(|c| view! { <span class="sr-only">{move || format!("{}: ", c.0.get())}</span> })
 }
 
 /// One finding beside its field.
@@ -98,7 +115,7 @@ pub fn TextField(
     let invalid = Memo::new(move |_| invalid(w, &path.get()));
     view! {
         <div class=class>
-            <label for=id>{label}</label>
+            <label for=id>{context_prefix()}{label}</label>
             <input
                 id=id
                 type="text"
@@ -185,7 +202,7 @@ pub fn SelectField(
     let options = Memo::new(move |_| options.get());
     view! {
         <div class=move || wrapper_class(w, "field", &path.get())>
-            <label for=id>{label}</label>
+            <label for=id>{context_prefix()}{label}</label>
             <select
                 id=id
                 aria-invalid=move || invalid(w, &path.get())
@@ -240,7 +257,7 @@ pub fn CheckField(
                 aria-describedby=move || format!("{0}-hint {0}-notes", id())
                 on:change=move |ev| on_change.run(event_target_checked(&ev))
             />
-            <label for=id>{label}</label>
+            <label for=id>{context_prefix()}{label}</label>
             <p class="hint" id=move || format!("{}-hint", id())>{move || hint.get()}</p>
             <Notes path=path/>
         </div>
@@ -283,7 +300,7 @@ pub fn ChoiceGroup(
             class=move || wrapper_class(w, if compact { "field choices compact" } else { "field choices" }, &path.get())
             aria-describedby=move || format!("{0}-hint {0}-notes", id())
         >
-            <legend>{legend}</legend>
+            <legend>{context_prefix()}{legend}</legend>
             <div class="options">
                 {move || {
                     let current = value.get();

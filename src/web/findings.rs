@@ -101,7 +101,7 @@ pub fn FindingList(id_prefix: &'static str) -> impl IntoView {
 #[component]
 pub fn FindingsPanel() -> impl IntoView {
     let w = wiz();
-    let open = RwSignal::new(false);
+    let open = w.panel_open;
     let counts = move || w.checked.with(|c| summary(&c.findings));
     let errors = move || w.checked.with(|c| c.errors());
     view! {

@@ -51,13 +51,24 @@ fn later_view(v: Later) -> AnyView {
 pub const NOT_LOADED: &str =
     "a part of Tunnelsmith could not be loaded (is the network down?); your plan is kept, try again";
 
-/// A view of the later chunk; "Loading…" until the chunk is there (at once after that). When the
-/// chunk cannot be fetched, says so with a button that tries again.
+/// A view of the later chunk; "Loading…" until the chunk is there. When the chunk cannot be
+/// fetched, says so with a button that tries again.
+///
+/// Once the chunk is loaded the view is made at once, without a `<Suspense>` around it (issue
+/// 18): a Suspense releases the views inside it one task after their reactive owner is
+/// disposed, so a view torn down while one of its effects was already woken (a step left as a
+/// finding's highlight was set, the site cards as the plan was replaced) read disposed values
+/// in between and panicked. Only the first view of a visit, made while the chunk loads, has one.
 pub fn later(v: Later) -> AnyView {
     #[cfg(not(feature = "split"))]
     return later_view(v);
     #[cfg(feature = "split")]
     {
+        if split::loaded() {
+            if let Some(Ok(view)) = split::now(split::later(v)) {
+                return view;
+            }
+        }
         let attempt = RwSignal::new(0u32);
         view! {
             <Suspense fallback=|| view! { <p class="hint" role="status">"Loading…"</p> }>
@@ -65,7 +76,10 @@ pub fn later(v: Later) -> AnyView {
                     attempt.track();
                     Suspend::new(async move {
                         match split::later(v).await {
-                            Ok(view) => view,
+                            Ok(view) => {
+                                split::set_loaded();
+                                view
+                            }
                             Err(split::NotLoaded) => view! {
                                 <p class="status warn" role="alert" data-testid="not-loaded">
                                     {format!("This could not be shown: {NOT_LOADED}. ")}
@@ -116,6 +130,27 @@ mod split {
     /// not remembered: the next call tries again.
     pub struct NotLoaded;
 
+    thread_local!(static LATER_LOADED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+
+    /// Whether the later chunk is loaded (its split point then returns on the first poll).
+    pub fn loaded() -> bool {
+        LATER_LOADED.with(|l| l.get())
+    }
+
+    pub fn set_loaded() {
+        LATER_LOADED.with(|l| l.set(true));
+    }
+
+    /// The future's output if it is ready on its first poll.
+    pub fn now<F: std::future::Future>(f: F) -> Option<F::Output> {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        }
+    }
+
     impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
         fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
             NotLoaded
@@ -149,7 +184,9 @@ pub fn preload_on_first_touch() {
             if !FETCHED.replace(true) {
                 // A failure here is not shown: the view or link that needs the chunk tries again.
                 leptos::task::spawn_local(async {
-                    let _ = split::__wasm_split_preload_later().await;
+                    if split::__wasm_split_preload_later().await.is_ok() {
+                        split::set_loaded();
+                    }
                 });
                 leptos::task::spawn_local(async {
                     let _ = split::__wasm_split_preload_codec().await;

@@ -14,6 +14,7 @@ mod generators;
 mod lazy;
 mod presets;
 mod preview;
+mod recover;
 mod sharing;
 mod state;
 mod step_addressing;
@@ -28,6 +29,7 @@ mod topology;
 pub use draft::Draft;
 pub use findings::{FindingList, FindingsPanel};
 pub use presets::StartPicker;
+pub use recover::{on_panic, reset_panic};
 pub use sharing::{open_link, Opened};
 pub use state::{field_id, Keys, KeysWhy, Step, Wiz};
 pub use step_addressing::AddressingStep;
@@ -51,11 +53,12 @@ use crate::VERSION;
 use state::{code_of, wiz, NoticeAction};
 
 /// Entry point of the browser app (called by `src/bin/tunnelsmith-web.rs`): installs the panic
-/// hook, mounts [`App`] to `<body>` and marks `app-interactive` once the first step takes input.
+/// hook (which keeps the last good draft and offers a reload, [`on_panic`]), mounts [`App`] to
+/// `<body>` and marks `app-interactive` once the first step takes input.
 pub fn start() {
     // Where start-up time goes (make bench): the module is compiled and running from here.
     browser::mark("app-start");
-    console_error_panic_hook::set_once();
+    recover::install();
     leptos::mount::mount_to_body(App);
     // Mounting is synchronous: the first step's inputs exist and listen now.
     browser::mark("app-interactive");
@@ -78,8 +81,9 @@ pub fn App() -> impl IntoView {
     view! { <Wizard/> }
 }
 
-/// The draft follows every change: written once typing pauses (300 ms), and at once when the
-/// page is hidden or left, so nothing typed is lost and a keystroke never waits for storage.
+/// The draft and the address bar follow every change: written once typing pauses (300 ms), and
+/// at once when the page is hidden or left, so nothing typed is lost and a keystroke never waits
+/// for storage.
 fn follow_with_draft(w: Wiz) {
     let latest = StoredValue::new_local(None::<draft::Draft>);
     let timer = StoredValue::new_local(None::<TimeoutHandle>);
@@ -89,10 +93,13 @@ fn follow_with_draft(w: Wiz) {
         }
         if let Some(d) = latest.try_update_value(Option::take).flatten() {
             draft::save(&d);
+            sharing::follow_in_address(w, &d);
         }
     };
     Effect::new(move |_| {
-        latest.set_value(Some(sharing::current_draft(w)));
+        let d = sharing::current_draft(w);
+        recover::remember(&d);
+        latest.set_value(Some(d));
         if timer.with_value(Option::is_none) {
             timer.set_value(set_timeout_with_handle(write, std::time::Duration::from_millis(300)).ok());
         }
@@ -117,6 +124,8 @@ fn boot(w: Wiz) {
     let saved = draft::load();
     if frag.contains("p=") {
         match saved {
+            // A reload of the address this page kept in step with the draft.
+            Some(d) if d.address.as_deref() == Some(frag.as_str()) => sharing::restore(w, d),
             Some(d) if d.origin.as_deref() == Some(frag.as_str()) => {
                 sharing::restore(w, d);
                 w.notify(
@@ -215,8 +224,9 @@ pub fn Wizard() -> impl IntoView {
         w.load(blank(), Keys::Browser);
         w.fresh_keys();
         w.origin.set(None);
+        w.address.set(None);
         w.notices.set(vec![]);
-        w.step.set(Step::Sites);
+        w.show_step(Step::Sites);
         w.keep_secrets.set(false);
         if let Ok(h) = window().history() {
             let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&browser::base_url()));
@@ -241,7 +251,7 @@ pub fn Wizard() -> impl IntoView {
                     type="button"
                     class="secondary"
                     id="share-top"
-                    on:click=move |_| leptos::task::spawn_local(async move { share_status.set(Some(sharing::share_now(w).await)) })
+                    on:click=move |_| sharing::share_into(w, share_status)
                 >
                     "Copy share link"
                 </button>

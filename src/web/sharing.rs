@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::browser::{base_url, copy_text, fragment, push_fragment};
+use super::browser::{base_url, copy_text, fragment, push_fragment, replace_fragment};
 use super::draft::{self, Draft};
 use super::lazy::codec;
 use super::state::{plural, Keys, KeysWhy, NoticeAction, Step, Wiz};
@@ -35,6 +35,74 @@ pub fn current_draft(w: Wiz) -> Draft {
         keep_secrets: keep,
         keys_exported: w.keys_exported.get(),
         origin: w.origin.get(),
+        address: w.address.get(),
+    }
+}
+
+thread_local! {
+    /// Fragments this page wrote to the address bar: Back and Forward to one of them return to
+    /// the user's own earlier state (quietly), not to a link someone sent.
+    static OURS: std::cell::RefCell<std::collections::BTreeSet<String>> = const { std::cell::RefCell::new(std::collections::BTreeSet::new()) };
+}
+
+thread_local! {
+    /// The step the address bar's history entry was written on.
+    static ENTRY_STEP: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+fn is_ours(frag: &str) -> bool {
+    OURS.with(|o| o.borrow().contains(frag))
+}
+
+fn mark_ours(frag: &str) {
+    OURS.with(|o| {
+        o.borrow_mut().insert(frag.to_string());
+    });
+}
+
+/// Put the draft's plan in the address bar (issue 18: the address a user copies is the plan as
+/// it is now). Called when typing pauses: the history entry is replaced, unless the entry was
+/// written on another step, so Back and Forward step between the steps' states, not
+/// keystrokes. A blank plan keeps the bare address.
+pub fn follow_in_address(w: Wiz, d: &Draft) {
+    if d.plan == crate::edit::blank() {
+        return;
+    }
+    let (plan, step) = (d.plan.clone(), d.step);
+    leptos::task::spawn_local(async move {
+        // Not loaded (offline before the chunk came): the address follows at the next pause.
+        let Ok(c) = codec().await else { return };
+        let frag = (c.encode)(&plan);
+        write_address(&frag, step);
+        if w.address.try_get_untracked().is_some_and(|a| a.as_deref() != Some(frag.as_str())) {
+            w.address.set(Some(frag));
+        }
+    });
+}
+
+/// Put `frag` in the address bar for a state of step `step`: a new history entry when the
+/// current one was written on another step, else the current entry replaced.
+fn write_address(frag: &str, step: usize) {
+    mark_ours(frag);
+    let now = fragment();
+    if now != frag {
+        let other_step = ENTRY_STEP.with(|e| e.replace(Some(step))).is_some_and(|s| s != step);
+        if other_step && now.contains("p=") {
+            push_fragment(frag);
+        } else {
+            replace_fragment(frag);
+        }
+    }
+}
+
+/// Back or Forward to a state this page wrote: that plan again, as it was, without a notice.
+async fn revisit(w: Wiz, frag: String) {
+    let Ok(c) = codec().await else { return };
+    if let Ok(s) = (c.decode)(&frag) {
+        if w.plan(|p| *p != s.plan) {
+            w.load(s.plan, w.keys.get_untracked());
+        }
+        w.address.set(Some(frag));
     }
 }
 
@@ -88,7 +156,7 @@ pub async fn open_link(w: Wiz, input: &str, how: Opened) -> Result<(), String> {
     w.load(shared.plan, keys);
     w.origin.set(Some(frag));
     if how != Opened::History {
-        w.step.set(Step::Review);
+        w.show_step(Step::Review);
     }
 
     let mut lines = vec![format!(
@@ -144,10 +212,11 @@ pub fn restore(w: Wiz, d: Draft) {
         w.secrets.set(s);
     }
     w.raw.set(d.raw);
-    w.step.set(step);
+    w.show_step(step);
     w.keep_secrets.set(d.keep_secrets);
     w.keys_exported.set(d.keys_exported);
     w.origin.set(d.origin);
+    w.address.set(d.address);
     if keys.pending() {
         w.notify(
             Severity::Warning,
@@ -171,9 +240,8 @@ pub async fn share_now(w: Wiz) -> (bool, String) {
         Err(e) => return (false, format!("The link could not be made: {e}.")),
     };
     let (frag, link) = w.plan(|p| ((c.encode)(p), (c.link)(&base_url(), p)));
-    if fragment() != frag {
-        push_fragment(&frag);
-    }
+    write_address(&frag, w.step.get_untracked().index());
+    w.address.set(Some(frag.clone()));
     w.origin.set(Some(frag));
     let long = link.len() > LONG_LINK;
     match copy_text(&link).await {
@@ -189,11 +257,35 @@ pub async fn share_now(w: Wiz) -> (bool, String) {
     }
 }
 
+/// [`share_now`] for a button: its message goes into `status`; "Link copied" goes away by
+/// itself after a few seconds (a warning stays until the next try).
+pub fn share_into(w: Wiz, status: RwSignal<Option<(bool, String)>>) {
+    leptos::task::spawn_local(async move {
+        let (ok, m) = share_now(w).await;
+        status.try_set(Some((ok, m.clone())));
+        if ok {
+            set_timeout(
+                move || {
+                    if status.try_get_untracked().flatten().is_some_and(|(_, now)| now == m) {
+                        status.try_set(None);
+                    }
+                },
+                std::time::Duration::from_secs(6),
+            );
+        }
+    });
+}
+
 /// Follow back and forward (and a pasted fragment) between shared and opened states.
 pub fn follow_history(w: Wiz) {
     let on_change = move || {
         let frag = fragment();
         if !frag.contains("p=") {
+            return;
+        }
+        // One of this page's own states: that plan again (nothing happens if it is the one shown).
+        if is_ours(&frag) {
+            leptos::task::spawn_local(revisit(w, frag));
             return;
         }
         if w.origin.get_untracked().as_deref() == Some(frag.as_str()) {

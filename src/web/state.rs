@@ -191,28 +191,55 @@ pub struct Wiz {
     pub step: RwSignal<Step>,
     /// The field a finding last jumped to: highlighted until another jump.
     pub target: RwSignal<Option<String>>,
+    /// The findings panel opened over the page (narrow screens): a jump closes it, so the
+    /// field it went to is not under it.
+    pub panel_open: RwSignal<bool>,
     /// Keep the keys in localStorage with the draft.
     pub keep_secrets: RwSignal<bool>,
     /// The keys were downloaded (so regenerating them silently would break a deployment).
     pub keys_exported: RwSignal<bool>,
     /// The share-link fragment the plan was opened from or last shared as.
     pub origin: RwSignal<Option<String>>,
+    /// The fragment the address bar holds for the plan (kept in step with it by
+    /// [`super::sharing::follow_in_address`]).
+    pub address: RwSignal<Option<String>>,
     pub notices: RwSignal<Vec<Notice>>,
+    /// What a blank plan lacks that is not an error yet ([`UNTOUCHED`] paths): until the user
+    /// fills that field, or leaves the Sites step.
+    pub untouched: RwSignal<Vec<&'static str>>,
     pub checked: Memo<Checked>,
     /// The file generators (loaded on first use).
     pub gens: super::generators::Gens,
 }
 
+/// The findings of a blank plan that wait until the user has touched their field: an empty plan
+/// name and no sites are where every plan starts, not mistakes (by path, with their codes).
+pub const UNTOUCHED: [(&str, &str); 2] = [("name", "E_PLAN_NAME"), ("sites", "E_SITE_COUNT")];
+
+/// The [`UNTOUCHED`] paths a plan starts with: all of them for a blank plan, none otherwise.
+fn untouched_of(plan: &Plan) -> Vec<&'static str> {
+    if *plan == crate::edit::blank() {
+        UNTOUCHED.iter().map(|(p, _)| *p).collect()
+    } else {
+        vec![]
+    }
+}
+
 impl Wiz {
     /// State for `plan` with keys from `keys` (generated now when `Keys::Browser`).
     pub fn new(plan: Plan, keys: Keys, secrets: Secrets) -> Wiz {
+        let untouched = RwSignal::new(untouched_of(&plan));
         let editor = RwSignal::new(Editor::new(plan));
         let raw = RwSignal::new(Raw::new());
         let secrets = RwSignal::new(secrets);
         let keys = RwSignal::new(keys);
+        let step = RwSignal::new(Step::Sites);
         let checked = Memo::new(move |_| {
             let a = editor.with(|e| analyze(e.plan()));
             let mut findings = a.findings;
+            untouched.with(|u| {
+                findings.retain(|f| !UNTOUCHED.iter().any(|(p, code)| f.path == *p && f.code == *code && u.contains(p)))
+            });
             raw.with(|r| findings.extend(r.iter().map(|(path, (_, why))| input_finding(path, why))));
             findings.extend(secrets.with(|s| secrets::check(&a.resolved, s)));
             crate::check::order_findings(&mut findings);
@@ -223,15 +250,28 @@ impl Wiz {
             raw,
             secrets,
             keys,
-            step: RwSignal::new(Step::Sites),
+            step,
             target: RwSignal::new(None),
+            panel_open: RwSignal::new(false),
             keep_secrets: RwSignal::new(false),
             keys_exported: RwSignal::new(false),
             origin: RwSignal::new(None),
+            address: RwSignal::new(None),
             notices: RwSignal::new(vec![]),
+            untouched,
             checked,
             gens: super::generators::Gens::new(editor),
         };
+        // A field is touched once it holds something; everything is, once the user leaves Sites.
+        Effect::new(move |_| {
+            let (named, sited) = editor.with(|e| (!e.plan().name.is_empty(), !e.plan().sites.is_empty()));
+            let left = step.get() != Step::Sites;
+            let filled = |p: &str| (p == "name" && named) || (p == "sites" && sited);
+            let keep = |p: &&str| !(left || filled(p));
+            if untouched.with_untracked(|u| !u.iter().all(keep)) {
+                untouched.update(|u| u.retain(keep));
+            }
+        });
         // Keys for new tunnels, as they appear, unless the user has to choose first.
         Effect::new(move |_| {
             let pending = keys.with(|k| k.pending());
@@ -263,6 +303,7 @@ impl Wiz {
     /// Replace the plan (a preset, an import, a link); input kept as typed is dropped with it.
     /// The keys stay (by name) unless [`Wiz::fresh_keys`] is called too.
     pub fn load(&self, plan: Plan, keys: Keys) {
+        self.untouched.set(untouched_of(&plan));
         self.editor.set(Editor::new(plan));
         self.raw.set(Raw::new());
         self.target.set(None);
@@ -328,13 +369,35 @@ impl Wiz {
         self.remap_raw("links", |k| links.get(k).and_then(|id| links2.iter().position(|x| x == id)));
     }
 
+    /// Show step `step` once what changed with it has been drawn (issue 18: the freeze).
+    ///
+    /// Every step after Sites, and the Sites step's cards, sit in a `<Suspense>` in the release
+    /// build (`lazy::later`). When the step changes, the leaving step's reactive values are
+    /// disposed at once, but the Suspense releases the views holding its render effects only
+    /// in a later task. A signal set in the same event as the step (the jump's highlight, an
+    /// imported plan) wakes those effects; they ran in between and read disposed values: a
+    /// panic, and a dead page. So a step that changes together with other state changes one
+    /// tick later, after the leaving step has followed the other changes while it was whole.
+    /// (Unsplit builds, as in `cargo test`, have no Suspense there, which is why only the
+    /// release bundle froze.)
+    pub fn show_step(&self, step: Step) {
+        if self.step.get_untracked() == step {
+            return;
+        }
+        let s = self.step;
+        leptos::task::spawn_local(async move {
+            leptos::task::tick().await;
+            s.try_set(step);
+        });
+    }
+
     /// Show the field at `path`: switch to its step, highlight it and move focus there.
     pub fn go_to(&self, path: &str) {
-        let step = Step::of_path(path);
-        if self.step.get_untracked() != step {
-            self.step.set(step);
-        }
         self.target.set(Some(path.to_string()));
+        if self.panel_open.get_untracked() {
+            self.panel_open.set(false);
+        }
+        self.show_step(Step::of_path(path));
         let path = path.to_string();
         request_animation_frame(move || super::browser::focus_field(&path));
     }

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 use super::browser::focus_field;
 use super::fields::{Notes, TextField};
-use super::state::{field_id, wiz};
+use super::state::{field_id, plural, wiz};
+use crate::edit::subnets_into;
 use crate::kb::addressing::{size_rule, AZURE_GATEWAY_SUBNET};
 use crate::plan::{Platform, Site, Subnet};
 
@@ -29,6 +30,7 @@ pub fn AddressingStep() -> impl IntoView {
 fn SiteAddresses(i: ReadSignal<usize>) -> impl IntoView {
     let w = wiz();
     let site = move || w.plan(|p| p.sites.get(i.get()).map(|s| (s.name.clone(), s.platform)));
+    super::fields::provide_field_context(move || format!("Site {}", site().map(|s| s.0).unwrap_or_default()));
     // Memos: the rows are rebuilt only when their number changes, never while typing in one.
     let n_spaces = Memo::new(move |_| w.plan(|p| p.sites.get(i.get()).map(|s| s.address_spaces.len()).unwrap_or(0)));
     let n_subnets = Memo::new(move |_| w.plan(|p| p.sites.get(i.get()).map(|s| s.subnets.len()).unwrap_or(0)));
@@ -100,6 +102,7 @@ fn SiteAddresses(i: ReadSignal<usize>) -> impl IntoView {
                                     />
                                     {remove_button(format!("Remove address space {}", k + 1), move || remove_item("address_spaces", k))}
                                 </div>
+                                <FollowButton i k/>
                             }
                         })
                         .collect_view()
@@ -160,6 +163,42 @@ fn SiteAddresses(i: ReadSignal<usize>) -> impl IntoView {
                 </div>
             </fieldset>
         </section>
+    }
+}
+
+/// After an address space changed: move the subnets left outside into it, in one click, with
+/// their sizes and offsets ([`subnets_into`]).
+#[component]
+fn FollowButton(i: ReadSignal<usize>, k: usize) -> impl IntoView {
+    let w = wiz();
+    let moves = Memo::new(move |_| w.plan(|p| p.sites.get(i.get()).map(|s| subnets_into(s, k)).unwrap_or_default()));
+    let space =
+        move || w.plan(|p| p.sites.get(i.get()).and_then(|s| s.address_spaces.get(k).cloned())).unwrap_or_default();
+    let apply = move |_| {
+        let at = i.get_untracked();
+        let m = moves.get_untracked();
+        w.edit(|p| {
+            if let Some(s) = p.sites.get_mut(at) {
+                for (j, cidr) in m {
+                    if let Some(x) = s.subnets.get_mut(j) {
+                        x.cidr = cidr;
+                    }
+                }
+            }
+        });
+    };
+    view! {
+        <Show when=move || moves.with(|m| !m.is_empty())>
+            <p class="follow">
+                <button type="button" class="secondary" id=move || format!("follow-{}-{k}", i.get()) on:click=apply>
+                    {move || format!("Move {} into {}", plural(moves.with(Vec::len), "subnet"), space().trim())}
+                </button>
+                <span class="hint">{move || {
+                    let list = moves.get().into_iter().map(|(_, c)| c).collect::<Vec<_>>().join(", ");
+                    format!(" Same sizes and offsets: {list}.")
+                }}</span>
+            </p>
+        </Show>
     }
 }
 

@@ -7,18 +7,18 @@ use wasm_bindgen::JsCast;
 
 use super::browser::{copy_text, download_bytes, download_text, read_chosen_file};
 use super::generators::{not_ready, GenFile};
-use super::sharing::{link_now, looks_like_link, open_link, share_now, Opened};
+use super::sharing::{link_now, looks_like_link, open_link, share_into, Opened};
 use super::state::{plural, wiz, Keys, KeysWhy, Step, Wiz};
 use crate::bundle::{self, PLAN_FILE, SECRETS_FILE};
 use crate::check::resolve;
-use crate::secrets::Secrets;
+use crate::secrets::{key_uses, Secrets};
 use crate::share::LONG_LINK;
 
 /// The Files step.
 #[component]
 pub fn FilesStep() -> impl IntoView {
     let w = wiz();
-    let errors = move || w.checked.with(|c| c.errors());
+    let errors = move || w.checked.with(|c| c.findings.iter().filter(|f| f.is_error() && !is_key_finding(f)).count());
     // Every file, rendered by the generators (loaded on first use) when this step is shown and
     // again when the plan changes while it is.
     w.gens.ensure();
@@ -40,7 +40,12 @@ pub fn FilesStep() -> impl IntoView {
             Err(e) => zip_status.set(Some(e)),
         }
     };
+    // The files hold no key (scripts read secrets.env at run time): only the plan's own errors
+    // stop them; missing or rejected keys stop secrets.env alone.
     let blocked = move || errors() > 0;
+    let keys_unready = move || {
+        w.keys.get().pending() || w.checked.with(|c| c.findings.iter().any(|f| f.is_error() && is_key_finding(f)))
+    };
     view! {
         <Show when=blocked>
             <p class="callout bad" role="status" data-testid="files-blocked">
@@ -49,7 +54,7 @@ pub fn FilesStep() -> impl IntoView {
                     type="button"
                     class="linkish"
                     on:click=move |_| {
-                        if let Some(p) = w.checked.with_untracked(|c| c.findings.iter().find(|f| f.is_error()).map(|f| f.path.clone())) {
+                        if let Some(p) = w.checked.with_untracked(|c| c.findings.iter().find(|f| f.is_error() && !is_key_finding(f)).map(|f| f.path.clone())) {
                             w.go_to(&p)
                         }
                     }
@@ -68,7 +73,7 @@ pub fn FilesStep() -> impl IntoView {
                     type="button"
                     class="secondary"
                     id="download-secrets-files"
-                    disabled=move || blocked() || w.keys.get().pending()
+                    disabled=move || blocked() || keys_unready()
                     on:click=move |_| {
                         download_text(SECRETS_FILE, "text/plain", &current_secrets(w).to_env());
                         w.keys_exported.set(true);
@@ -91,15 +96,23 @@ pub fn FilesStep() -> impl IntoView {
             </div>
             {move || zip_status.get().map(|m| view! { <p class="status bad" role="alert">{m}</p> })}
             <label class="check">
-                <input type="checkbox" id="zip-secrets" prop:checked=move || with_secrets.get() on:change=move |ev| with_secrets.set(event_target_checked(&ev))/>
+                <input type="checkbox" id="zip-secrets" disabled=keys_unready prop:checked=move || with_secrets.get() && !keys_unready() on:change=move |ev| with_secrets.set(event_target_checked(&ev))/>
                 " Put secrets.env in the zip too (keep that zip private)"
             </label>
             <p class="hint">
-                {move || match w.keys.get() {
-                    Keys::Pending(_) => "The keys are not set yet: import or generate them on the Security step.".to_string(),
-                    _ => "The zip holds every file below and the plan; the keys only when you tick the box. Scripts keep their executable bit.".to_string(),
-                }}
+                "The zip holds every file below and the plan; the keys only when you tick the box. Scripts keep their executable bit."
             </p>
+            <Show when=keys_unready>
+                <p class="callout warn" data-testid="keys-elsewhere">
+                    "No file here holds a key: every script and config reads the keys from "<code>{SECRETS_FILE}</code>" when it runs, so you can download them all now. "
+                    {move || match w.keys.get() {
+                        Keys::Pending(KeysWhy::Link) => "This plan came from a share link, which never carries keys: get secrets.env from whoever deployed it (by another channel) and import it on the Security step, or generate new keys there if nothing is deployed yet.",
+                        Keys::Pending(KeysWhy::PlanFile) => "This plan came from a plan file, which never holds keys: import the secrets.env that goes with it on the Security step, or generate new keys there if nothing is deployed yet.",
+                        Keys::Pending(KeysWhy::NotKept) => "Your keys were not kept in this browser: import the secrets.env you downloaded on the Security step, or generate new keys there.",
+                        _ => "Some keys are missing or rejected: see the findings of the Security step.",
+                    }}
+                </p>
+            </Show>
         </section>
         <ShareCard/>
         {move || match generated.get() {
@@ -125,16 +138,14 @@ fn export_plan(w: Wiz) -> Result<(), String> {
     w.gens.plan_file().map(|text| download_text(PLAN_FILE, "application/json", &text))
 }
 
-/// The keys of the plan's tunnels only (keys of renamed or removed tunnels are left out).
+/// The keys of the plan only, each once (keys of renamed or removed tunnels are left out).
 pub fn current_secrets(w: Wiz) -> Secrets {
-    let names: Vec<String> = w.checked.with_untracked(|c| {
-        c.resolved.links.iter().flat_map(|l| l.tunnels.iter().map(|t| t.psk_name.clone())).collect()
-    });
+    let uses = w.checked.with_untracked(|c| key_uses(&c.resolved));
     let mut out = Secrets::default();
     w.secrets.with_untracked(|s| {
-        for n in &names {
-            if let Some(k) = s.psk(n) {
-                out.set(n, k);
+        for k in &uses {
+            if let Some(v) = s.psk(&k.name) {
+                out.set(&k.name, v);
             }
         }
     });
@@ -173,7 +184,7 @@ fn ShareCard() -> impl IntoView {
                     type="button"
                     class="secondary"
                     id="copy-link"
-                    on:click=move |_| leptos::task::spawn_local(async move { status.set(Some(share_now(w).await)) })
+                    on:click=move |_| share_into(w, status)
                 >
                     "Copy share link"
                 </button>
@@ -355,7 +366,7 @@ fn ImportCard() -> impl IntoView {
                 w.load(plan, keys);
                 w.origin.set(None);
                 result.set(Some((true, format!("Imported {source}: {what}. Its findings are in the panel."))));
-                w.step.set(Step::Review);
+                w.show_step(Step::Review);
             }
             Err(e) => {
                 result.set(Some((false, format!("{source} could not be imported: {e}. Your plan was not changed."))))
@@ -400,4 +411,9 @@ fn ImportCard() -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// A finding about the keys (missing or rejected), which stops `secrets.env` but no other file.
+fn is_key_finding(f: &crate::check::Finding) -> bool {
+    f.path.starts_with("secrets.")
 }

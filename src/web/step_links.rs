@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::fields::{ChoiceGroup, MoveButtons, Notes, Opt, Radio, SelectField};
 use super::state::{code_of, field_id, parse_code, plural, wiz, Wiz};
 use crate::check::RLink;
-use crate::edit::{routing_choices, tunnel_capacity};
+use crate::edit::{default_routing_why, routing_choices, tunnel_capacity};
 use crate::plan::Routing;
 
 /// The Links step.
@@ -81,6 +81,10 @@ pub fn resolved_link(w: Wiz, li: usize) -> Option<RLink> {
 fn LinkCard(i: ReadSignal<usize>) -> impl IntoView {
     let w = wiz();
     let ends = move || w.plan(|p| p.links.get(i.get()).map(|l| (l.a.clone(), l.b.clone())).unwrap_or_default());
+    super::fields::provide_field_context(move || {
+        let (a, b) = ends();
+        format!("Link {a} ↔ {b}")
+    });
     let n_links = move || w.plan(|p| p.links.len());
     let heading_id = move || format!("link-{}-heading", i.get());
     let site_options = Signal::derive(move || {
@@ -112,12 +116,16 @@ fn LinkCard(i: ReadSignal<usize>) -> impl IntoView {
     };
     let routing = Signal::derive(move || {
         let li = i.get();
+        let why = w.plan(|p| {
+            let l = p.links.get(li)?;
+            Some(default_routing_why(p.site(&l.a)?, p.site(&l.b)?).1)
+        });
         w.plan(|p| routing_choices(p, li))
             .into_iter()
             .map(|c| Radio {
                 value: code_of(&c.value),
                 label: c.label,
-                tag: c.recommended.then(|| "recommended".to_string()),
+                tag: c.recommended.then(|| why.map_or("recommended".to_string(), |y| format!("recommended: {y}"))),
                 weak: None,
                 disabled: c.unavailable,
             })
@@ -248,7 +256,7 @@ fn BgpSummary(i: ReadSignal<usize>) -> impl IntoView {
                                     let asn_text = asn.map(|a| format!("AS {a}")).unwrap_or_else(|| "no ASN".into());
                                     view! {
                                         {(k == 1).then_some(" ↔ ")}
-                                        <button type="button" class="linkish" title="Change this site's ASN on the Sites step" on:click=move |_| w.go_to(&path)>
+                                        <button type="button" class="linkish" title="Change this site's ASN on the Sites step" data-path=path.clone() on:click=move |_| w.go_to(&path)>
                                             {format!("{name} {asn_text}")}
                                         </button>
                                     }

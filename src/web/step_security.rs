@@ -7,13 +7,14 @@ use leptos::prelude::*;
 use super::browser::{download_text, random, read_chosen_file};
 use super::fields::{ChoiceGroup, Notes, NumberField, Radio};
 use super::state::{code_of, field_id, parse_code, plural, wiz, Keys, KeysWhy, Wiz};
+use super::step_files::current_secrets;
 use super::step_links::resolved_link;
 use crate::bundle::SECRETS_FILE;
 use crate::check::Profile;
 use crate::edit::{crypto_choices, Allowed, Choice, CryptoChoices};
 use crate::kb::crypto::dh_label;
 use crate::plan::{Crypto, Encryption, IkeVersion, Integrity};
-use crate::secrets::Secrets;
+use crate::secrets::{key_uses, Secrets};
 
 /// The Security step.
 #[component]
@@ -55,6 +56,7 @@ fn radios<T: Copy>(list: &[Choice<T>], code: impl Fn(T) -> String) -> Vec<Radio>
 fn LinkCrypto(i: ReadSignal<usize>) -> impl IntoView {
     let w = wiz();
     let ends = move || w.plan(|p| p.links.get(i.get()).map(|l| format!("{} ↔ {}", l.a, l.b)).unwrap_or_default());
+    super::fields::provide_field_context(move || format!("Link {}", ends()));
     let crypto = move || w.plan(|p| p.links.get(i.get()).map(|l| l.crypto.clone()).unwrap_or_default());
     let custom = Memo::new(move |_| !crypto().is_recommended());
     let profile = move || resolved_link(w, i.get()).and_then(|l| l.profile);
@@ -341,11 +343,9 @@ fn keys_text(k: Keys, n: usize) -> String {
 #[component]
 fn KeysCard() -> impl IntoView {
     let w = wiz();
-    let names = Memo::new(move |_| {
-        w.checked.with(|c| {
-            c.resolved.links.iter().flat_map(|l| l.tunnels.iter().map(|t| t.psk_name.clone())).collect::<Vec<_>>()
-        })
-    });
+    // Each key once (tunnels of one Azure connection share theirs): every count below counts these.
+    let uses = Memo::new(move |_| w.checked.with(|c| key_uses(&c.resolved)));
+    let names = Memo::new(move |_| uses.with(|u| u.iter().map(|k| k.name.clone()).collect::<Vec<_>>()));
     let present = move || {
         let n = names.get();
         w.secrets.with(|s| n.iter().filter(|x| s.psk(x).is_some()).count())
@@ -373,7 +373,11 @@ fn KeysCard() -> impl IntoView {
             w.keys.set(Keys::Imported);
             w.keys_exported.set(true);
             let extra = if missing > 0 {
-                format!(" It had no key for {}: new ones were made here for them.", plural(missing, "tunnel"))
+                format!(
+                    " It lacked {} of this plan's {}: new ones were made here for them.",
+                    plural(missing, "key"),
+                    wanted.len()
+                )
             } else {
                 String::new()
             };
@@ -388,16 +392,7 @@ fn KeysCard() -> impl IntoView {
         })
     };
     let download = move || {
-        let keep: Vec<String> = names.get_untracked();
-        let mut out = Secrets::default();
-        w.secrets.with_untracked(|s| {
-            for n in &keep {
-                if let Some(k) = s.psk(n) {
-                    out.set(n, k);
-                }
-            }
-        });
-        download_text(SECRETS_FILE, "text/plain", &out.to_env());
+        download_text(SECRETS_FILE, "text/plain", &current_secrets(w).to_env());
         w.keys_exported.set(true);
     };
     let pending = move || w.keys.get().pending();
@@ -408,7 +403,7 @@ fn KeysCard() -> impl IntoView {
                 {move || keys_text(w.keys.get(), present())}
             </p>
             <p class="hint">
-                "One key per tunnel, 32 characters every platform accepts. Keys never go into the share link, the plan file or any script: "
+                "One key per tunnel (the two tunnels of an active-active Azure gateway to one address are one Azure connection, so they share one key), 32 characters every platform accepts. Keys never go into the share link, the plan file or any script: "
                 "the scripts read them from "<code>{SECRETS_FILE}</code>", which you keep private."
             </p>
             <div class="button-row">
@@ -455,10 +450,12 @@ fn KeysCard() -> impl IntoView {
             <Show when=move || !names.with(|n| n.is_empty())>
                 <ul class="psks">
                     {move || {
-                        names
+                        uses
                             .get()
                             .into_iter()
-                            .map(|n| {
+                            .map(|k| {
+                                let used_by = format!("for {}", k.describe());
+                                let n = k.name;
                                 let path = format!("secrets.{n}");
                                 let has = {
                                     let n = n.clone();
@@ -467,6 +464,8 @@ fn KeysCard() -> impl IntoView {
                                 view! {
                                     <li id=field_id(&path) tabindex="-1">
                                         <code>{n.clone()}</code>
+                                        " "
+                                        <span class="used-by">{used_by}</span>
                                         " "
                                         <span class=move || if has.get() { "state ok" } else { "state bad" }>
                                             {move || if has.get() { "✓ key set" } else { "✖ no key" }}

@@ -52,6 +52,28 @@ fn AddSite() -> impl IntoView {
     let w = wiz();
     let full = move || !w.editor.with(|e| e.can_add_site());
     let count = move || w.plan(|p| p.sites.len());
+    // The links the last added site got, while the user has not said whether to keep them.
+    let proposed = RwSignal::new(None::<Vec<u32>>);
+    let proposed_names = move || {
+        let ids = proposed.get().unwrap_or_default();
+        w.editor.with(|e| {
+            ids.iter()
+                .filter_map(|id| e.link_index(*id))
+                .filter_map(|li| e.plan().links.get(li).map(|l| format!("{} ↔ {}", l.a, l.b)))
+                .collect::<Vec<_>>()
+        })
+    };
+    let drop_proposed = move |_| {
+        let ids = proposed.get_untracked().unwrap_or_default();
+        w.restructure(|e| {
+            for id in &ids {
+                if let Some(li) = e.link_index(*id) {
+                    e.remove_link(li);
+                }
+            }
+        });
+        proposed.set(None);
+    };
     view! {
         <section class="card add-site" aria-labelledby="add-site-heading">
             <h3 id="add-site-heading">"Add a site"</h3>
@@ -79,8 +101,12 @@ fn AddSite() -> impl IntoView {
                                 disabled=full
                                 aria-describedby="add-site-hint"
                                 on:click=move |_| {
+                                    let before = w.editor.with_untracked(|e| e.link_ids().to_vec());
                                     let mut at = 0;
                                     w.restructure(|e| at = e.add_site(p));
+                                    // Links to two or more sites: shown as proposed, to keep or undo.
+                                    let added: Vec<u32> = w.editor.with_untracked(|e| e.link_ids().iter().filter(|id| !before.contains(id)).copied().collect());
+                                    proposed.set((added.len() >= 2).then_some(added));
                                     let path = format!("sites[{at}].name");
                                     request_animation_frame(move || focus_field(&path));
                                 }
@@ -91,6 +117,18 @@ fn AddSite() -> impl IntoView {
                     })
                     .collect_view()}
             </div>
+            <Show when=move || !proposed_names().is_empty()>
+                <div class="callout proposed" role="status" data-testid="proposed-links">
+                    <p>
+                        {move || format!("Proposed links: {}. ", proposed_names().join(", "))}
+                        "Cloud VPN gateways do not pass traffic from one tunnel to another, so each pair of sites that must talk needs its own link (a full mesh)."
+                    </p>
+                    <div class="button-row">
+                        <button type="button" class="primary" id="keep-proposed" on:click=move |_| proposed.set(None)>"Keep these links"</button>
+                        <button type="button" class="secondary" id="drop-proposed" on:click=drop_proposed>"Don't link them (hub and spoke)"</button>
+                    </div>
+                </div>
+            </Show>
         </section>
     }
 }
@@ -138,6 +176,9 @@ fn SiteCard(i: ReadSignal<usize>) -> impl IntoView {
     let w = wiz();
     let name = move || site_get(w, i, |s| s.name.clone()).unwrap_or_default();
     let platform = move || site_get(w, i, |s| s.platform).unwrap_or(Platform::Aws);
+    super::fields::provide_field_context(move || {
+        format!("Site {}", site_get(w, i, |s| s.name.clone()).unwrap_or_default())
+    });
     let confirm = RwSignal::new(false);
     let n_sites = move || w.plan(|p| p.sites.len());
     let links_of = move || {
@@ -154,6 +195,7 @@ fn SiteCard(i: ReadSignal<usize>) -> impl IntoView {
             <header class="card-head">
                 <h3 id=heading_id>
                     {title}
+                    " "
                     <span class=move || format!("badge platform-{}", code_of(&platform()))>{move || platform().label()}</span>
                 </h3>
                 <div class="card-actions">

@@ -5,6 +5,19 @@ use leptos::prelude::*;
 
 use super::state::{plural, wiz, Step};
 
+/// Show step `s` and move focus to its heading (a screen reader says where the user is; Tab
+/// goes on from the top of the step).
+pub fn go_step(w: super::Wiz, s: Step) {
+    w.step.set(s);
+    request_animation_frame(|| {
+        if let Some(h) = document().get_element_by_id("step-heading") {
+            use wasm_bindgen::JsCast;
+            let h: web_sys::HtmlElement = h.unchecked_into();
+            let _ = h.focus();
+        }
+    });
+}
+
 /// The list of steps at the top of the wizard.
 #[component]
 pub fn Stepper() -> impl IntoView {
@@ -26,7 +39,7 @@ pub fn Stepper() -> impl IntoView {
                                     class:current=current
                                     class:bad={move || errors() > 0}
                                     aria-current=move || current().then_some("step")
-                                    on:click=move |_| w.step.set(s)
+                                    on:click=move |_| go_step(w, s)
                                 >
                                     <span class="num" aria-hidden="true">{s.index() + 1}</span>
                                     <span class="name">{s.label()}</span>
@@ -56,16 +69,7 @@ pub fn Stepper() -> impl IntoView {
 #[component]
 pub fn StepNav() -> impl IntoView {
     let w = wiz();
-    let go = move |s: Step| {
-        w.step.set(s);
-        request_animation_frame(|| {
-            if let Some(h) = document().get_element_by_id("step-heading") {
-                use wasm_bindgen::JsCast;
-                let h: web_sys::HtmlElement = h.unchecked_into();
-                let _ = h.focus();
-            }
-        });
-    };
+    let go = move |s: Step| go_step(w, s);
     view! {
         <div class="step-nav">
             {move || {

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::browser::{object_url, revoke_url};
+use super::browser::{download_text, object_url, revoke_url};
 use super::state::{plural, wiz};
 use crate::check::Resolved;
 use crate::kb::crypto::dh_label;
@@ -82,8 +82,21 @@ pub fn Topology() -> impl IntoView {
             {move || {
                 url.get()
                     .map(|u| {
+                        let (open, img) = (u.clone(), u.clone());
                         view! {
-                            <img class="diagram" src=u alt="Topology diagram: the sites and links listed below" aria-describedby="topology-text"/>
+                            <div class="diagram-frame" tabindex="0" aria-label="Topology diagram (scrolls sideways)">
+                                <img class="diagram" src=img alt="Topology diagram: the sites and links listed below" aria-describedby="topology-text"/>
+                            </div>
+                            <div class="button-row">
+                                <a class="button secondary" id="diagram-open" href=open target="_blank" rel="noopener">"Open full size"</a>
+                                <button type="button" class="secondary" id="diagram-download" on:click=move |_| {
+                                    if let Some(svg) = svg.get_untracked() {
+                                        download_text(&format!("{}-topology.svg", w.plan(crate::bundle::folder)), "image/svg+xml", &svg);
+                                    }
+                                }>
+                                    "Download diagram (SVG)"
+                                </button>
+                            </div>
                         }
                     })
             }}

@@ -22,10 +22,10 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT, SHOTS, TIMEOUT_MS, launch, serveDist, watch } from './support/browser.mjs';
 import { readZip } from './support/zip.mjs';
+import { STEPS, errors, fieldId, goStep as goStepIn, sel, waitErrors, waitFinding } from './support/wizard.mjs';
 
 const GOLDEN = path.join(ROOT, 'tests', 'golden', '004-aws-azure-gcp-bgp');
 const EXAMPLE = path.join(ROOT, 'examples', '004-aws-azure-gcp-bgp.json');
-const STEPS = ['sites', 'addressing', 'links', 'security', 'review', 'files'];
 
 let server;
 let browser;
@@ -47,12 +47,6 @@ after(async () => {
 });
 
 // --- helpers --------------------------------------------------------------------------------------
-
-/** The DOM id of the field at a plan path, as the app derives it (src/web/state.rs field_id). */
-function fieldId(p) {
-  return 'f-' + p.replace(/[[.]/g, '-').replace(/]/g, '').replace(/[^A-Za-z0-9_-]/g, '_');
-}
-const sel = (p) => `#${fieldId(p)}`;
 
 async function timed(name, fn) {
   const t0 = performance.now();
@@ -83,35 +77,8 @@ async function typeInto(page, p, text) {
   await page.keyboard.type(text);
 }
 
-/** The findings in the panel: `{ code, path, severity }`. */
-function findings(page) {
-  return page.$$eval('aside.findings li.finding', (els) =>
-    els.map((e) => ({
-      code: e.dataset.code,
-      path: e.querySelector('button.goto').dataset.path,
-      severity: [...e.classList].find((c) => c.startsWith('finding-')).slice('finding-'.length),
-    })),
-  );
-}
-
-async function errors(page) {
-  return (await findings(page)).filter((f) => f.severity === 'error');
-}
-
-async function waitErrors(page, n) {
-  await page.waitForFunction((n) => document.querySelectorAll('aside.findings li.finding-error').length === n, n, {
-    timeout: TIMEOUT_MS,
-  });
-}
-
-async function waitFinding(page, code, p, present = true) {
-  const q = `aside.findings li[data-code="${code}"] button.goto[data-path="${p}"]`;
-  await page.locator(q).first().waitFor({ state: present ? 'attached' : 'detached', timeout: TIMEOUT_MS });
-}
-
 async function goStep(page, name) {
-  await page.locator(`#step-${name}`).click();
-  await page.locator(`main .step-body[data-step="${name}"]`).waitFor({ timeout: TIMEOUT_MS });
+  await goStepIn(page, name);
   figures.steps.push(name);
 }
 
@@ -206,13 +173,13 @@ test('seed 004 from blank to identical files, shared, reopened, imported', { tim
   assert.ok(figures.timings.app_interactive_mark > 0, 'the app-interactive mark is set');
   await shoot(page, 'start-1280');
 
-  // Blank: the two errors of an empty plan.
-  assert.deepEqual((await errors(page)).map((e) => e.code).sort(), ['E_PLAN_NAME', 'E_SITE_COUNT']);
+  // Blank: an empty plan is where every plan starts, not an error (issue 18).
+  assert.deepEqual(await errors(page), []);
 
   await timed('sites', async () => {
     figures.steps.push('sites');
     // Keyboard: the plan name is the first field; the description follows with Tab.
-    await fixVia(page, 'E_PLAN_NAME', 'name', 'multicloud');
+    await typeInto(page, 'name', 'multicloud');
     await page.keyboard.press('Tab');
     await page.keyboard.type('AWS, Azure and Google Cloud, BGP full mesh');
     // Three sites: AWS by keyboard (Enter on the button), Azure and Google Cloud by mouse.
@@ -224,6 +191,8 @@ test('seed 004 from blank to identical files, shared, reopened, imported', { tim
     await page.locator('#add-site-gcp').click();
     await waitFinding(page, 'E_SITE_COUNT', 'sites', false);
     figures.fixed.push('E_SITE_COUNT at sites → added aws, azure, gcp');
+    // The third site's links are proposed: keep them (the full mesh).
+    await page.locator('#keep-proposed').click();
     await waitErrors(page, 0);
     // Regions and ASNs, typed (whatever the defaults are).
     await typeInto(page, 'sites[0].region', 'us-east-1');
@@ -432,7 +401,7 @@ test('seed 004 from blank to identical files, shared, reopened, imported', { tim
     // Start over clears the draft: a reload finds a blank plan.
     await page.locator('#start-over').click();
     await page.locator('#start-over-confirm').click();
-    await waitFinding(page, 'E_SITE_COUNT', 'sites');
+    await page.waitForFunction(() => document.querySelectorAll('section.site').length === 0);
     await page.reload({ waitUntil: 'load' });
     await page.locator('#step-heading').waitFor();
     assert.equal(await page.locator(sel('name')).inputValue(), '');

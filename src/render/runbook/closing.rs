@@ -82,8 +82,8 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
     d.p(text!("Not included: {}.", left_out.join("; ")));
 
     d.h(3, "cost-transfer", "Data transfer");
-    d.p("Each cloud charges for data leaving it; data coming in is free. Per link, with the formula of field \
-         report 001: **cost = GB sent from A × A's price per GB + GB sent from B × B's price per GB**.");
+    d.p("Each cloud charges for data leaving it; data coming in is free. Per link: **cost = GB sent from A × \
+         A's price per GB + GB sent from B × B's price per GB**.");
     let volume = if yours {
         "at your monthly traffic".to_string()
     } else {

@@ -202,8 +202,7 @@ fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
     let common = ["--resource-group", rg.as_str(), "--name", gw.as_str(), "--output", "table"];
     let peers = [&["network", "vnet-gateway", "list-bgp-peer-status"][..], &common].concat();
     let learned = [&["network", "vnet-gateway", "list-learned-routes"][..], &common].concat();
-    d.p("With BGP, the peers are the reliable check (a connection can show another state while its tunnel works, \
-         as field report 004 saw):");
+    d.p("With BGP, the peers are the reliable check (a connection can show another state while its tunnel works):");
     d.code(text!("{}\n{}", shell_words(Program::Az, &peers), shell_words(Program::Az, &learned)));
     d.p("**Up:** each of these neighbours `Connected`, with routes received:");
     d.table(&["neighbour", "AS", "tunnel", "on gateway"], rows);
@@ -461,8 +460,8 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
     ));
 
     d.h(3, "trouble-mtu", "Small packets pass, big ones vanish: MTU and MSS");
-    d.p("Ping works but SSH hangs during key exchange, HTTPS stalls, copies freeze (field report 000's \
-         symptom): packets larger than the tunnel's MTU are dropped without an error. For this plan:");
+    d.p("Ping works but SSH hangs during key exchange, HTTPS stalls, copies freeze: packets larger than the \
+         tunnel's MTU are dropped without an error. For this plan:");
     let rows: Vec<Vec<String>> = r
         .links
         .iter()

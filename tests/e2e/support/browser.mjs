@@ -124,3 +124,21 @@ export function watch(page, baseUrl) {
   });
   return problems;
 }
+
+/**
+ * For a test file: serve dist/ and launch Chromium before its tests, close both after. Returns
+ * an object whose `browser` and `baseUrl` are set once `before` has run.
+ */
+export function serveAndLaunch({ before, after }) {
+  const s = { server: null, browser: null, baseUrl: '' };
+  before(async () => {
+    s.server = await serveDist();
+    s.baseUrl = `http://127.0.0.1:${s.server.address().port}/`;
+    s.browser = await launch();
+  });
+  after(async () => {
+    await s.browser?.close();
+    await new Promise((resolve) => (s.server ? s.server.close(resolve) : resolve()));
+  });
+  return s;
+}
