@@ -2,6 +2,7 @@
 //! the preflight (tools, logins, confirmation); recording every event in the state.
 
 use super::appliance::{self, Appliance};
+use super::diff;
 use super::engine::{self, Cx, End, Event, Shared, Task};
 use super::exit;
 use super::lock;
@@ -379,6 +380,7 @@ pub fn plan(plan: Plan, opts: &Options) -> i32 {
             "to_run": todo.len(),
             "to_check": check.iter().filter(|c| **c).count(),
             "estimated_secs": eta.round(),
+            "changes": diff::json(&diff::diff(&s, &state, &done)),
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return exit::OK;
@@ -394,12 +396,26 @@ pub fn plan(plan: Plan, opts: &Options) -> i32 {
         clouds.into_iter().collect::<Vec<_>>().join(", "),
         s.dir.display()
     ));
-    if todo.is_empty() {
+    let changes = diff::diff(&s, &state, &done);
+    let applied = s.tasks.iter().any(|t| state.is_done(&t.id)) || state.live().next().is_some();
+    if todo.is_empty() && changes.is_empty() {
         out.push_str(&format!(
             "\nNothing to do: all {} steps are done. Check the tunnels with `tunnelsmith status {}`.\n",
             s.tasks.len(),
             opts.shown_plan()
         ));
+        print!("{out}");
+        return exit::OK;
+    }
+    if applied {
+        // Day 2: what changes against what was applied, per resource.
+        out.push_str("Changes against what apply made (+ create, ~ update in place, -/+ replace, - destroy):\n\n");
+        out.push_str(&diff::render(&changes, &paint));
+        out.push_str(&format!("\n{}\n", changes.summary()));
+        if changes.destructive() {
+            out.push_str("apply asks before it destroys or replaces anything (unless --yes).\n");
+        }
+        out.push_str(&format!("Run it: tunnelsmith apply {}\n", opts.shown_plan()));
         print!("{out}");
         return exit::OK;
     }
@@ -601,18 +617,7 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
             |i| {
                 let mut state = cell.borrow_mut();
                 let id = s_ref.tasks[i].id.clone();
-                state.steps.insert(
-                    id,
-                    StepState {
-                        status: Status::Running,
-                        started: Some(now()),
-                        finished: None,
-                        seconds: None,
-                        pid: None,
-                        how: None,
-                        message: None,
-                    },
-                );
+                state.steps.insert(id, StepState::running());
                 let v = values(&state, secrets_ref);
                 let first = check_ref[i];
                 let outputs = state.outputs.clone();
@@ -717,6 +722,8 @@ fn record(state: &mut State, s: &Session, ev: &Event, prior: &BTreeMap<String, S
                 pid: None,
                 how: None,
                 message: None,
+                inputs: None,
+                undo: None,
             };
             match end {
                 End::Done { value, found } => {
@@ -725,6 +732,10 @@ fn record(state: &mut State, s: &Session, ev: &Event, prior: &BTreeMap<String, S
                         if let (Some(c), Some(v)) = (&step.capture, value) {
                             state.outputs.insert(c.name.clone(), v.clone());
                         }
+                        // What it ran with, for `plan` to compare the plan with later.
+                        st.inputs = Some(steps::update::inputs(step, &state.outputs));
+                        st.undo = steps::update::undo(step)
+                            .map(|u| u.iter().map(|a| steps::update::shown(a, &state.outputs)).collect());
                         if let Some(res) = &step.creates {
                             let v = state.outputs.clone();
                             let delete: Vec<String> = res.delete.iter().map(|a| a.fill(&v)).collect();

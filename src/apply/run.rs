@@ -2,7 +2,7 @@
 //! process group, standard input closed; its exit, output and duration; what its failure
 //! means (not found, throttled, busy, or a real error); redaction and the command log.
 
-use crate::steps::{Arg, Part};
+use crate::steps::Arg;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
@@ -157,14 +157,7 @@ pub fn fill(a: &Arg, values: &BTreeMap<String, String>) -> String {
 
 /// An argument for people: keys stay `${NAME}`, outputs are filled in where known.
 pub fn show(a: &Arg, values: &BTreeMap<String, String>) -> String {
-    a.0.iter()
-        .map(|p| match p {
-            Part::Text(t) => t.to_string(),
-            Part::Param { value, .. } => value.to_string(),
-            Part::Output(n) => values.get(n).cloned().unwrap_or_else(|| format!("${{{n}}}")),
-            Part::Secret(n) => format!("${{{n}}}"),
-        })
-        .collect()
+    crate::steps::update::shown(a, values)
 }
 
 /// A command line as one string, each word quoted for a POSIX shell when it needs it.
