@@ -2,6 +2,7 @@
 //! the preflight (tools, logins, confirmation); recording every event in the state.
 
 use super::appliance::{self, Appliance};
+use super::converge;
 use super::diff;
 use super::engine::{self, Cx, End, Event, Shared, Task};
 use super::exit;
@@ -300,7 +301,7 @@ fn confirm(ui: &mut Ui, question: &str, yes: bool) -> bool {
 }
 
 /// The values a step's arguments read: captured outputs and keys.
-fn values(state: &State, secrets: &Secrets) -> BTreeMap<String, String> {
+pub(crate) fn values(state: &State, secrets: &Secrets) -> BTreeMap<String, String> {
     let mut v = state.outputs.clone();
     for n in secrets.names() {
         if let Some(k) = secrets.psk(n) {
@@ -525,7 +526,9 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
     let check = s.to_check(&state, &done);
     let todo: Vec<usize> = (0..s.tasks.len()).filter(|&i| !done[i]).collect();
     let n = s.tasks.len();
-    if todo.is_empty() {
+    let changes = diff::diff(&s, &state, &done);
+    let applied = s.tasks.iter().any(|t| state.is_done(&t.id)) || state.live().next().is_some();
+    if todo.is_empty() && changes.is_empty() {
         ui.say(&format!(
             "Nothing to do: all {n} steps of plan '{}' are done (state: {}). Next: tunnelsmith status {}",
             s.plan.name,
@@ -536,7 +539,16 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
     }
     let env = child_env();
     // Tools and logins, before anything changes.
-    let programs = s.programs(todo.iter().copied());
+    let mut programs = s.programs(todo.iter().copied().chain(changes.items.iter().filter_map(|it| it.step)));
+    for it in &changes.items {
+        if let diff::Action::Destroy { delete } = &it.action {
+            if let Some(p) = ["aws", "az", "gcloud"].into_iter().find(|p| delete.first().map(String::as_str) == Some(p)) {
+                if !programs.contains(&p) {
+                    programs.push(p);
+                }
+            }
+        }
+    }
     let mut tools_found = BTreeMap::new();
     if !programs.is_empty() {
         match preflight(&mut ui, &s, &programs, &env, "changed") {
@@ -572,7 +584,23 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         opts.jobs.max(1),
         opts.shown_plan()
     ));
-    if !confirm(&mut ui, &format!("Apply plan '{}'?", s.plan.name), opts.yes) {
+    if applied && changes.items.iter().any(|it| !matches!(it.action, diff::Action::Create { .. })) {
+        let colour = ui.colour;
+        let paint = |t: &str, code: &str| if colour { format!("\x1b[{code}m{t}\x1b[0m") } else { t.to_string() };
+        ui.say(&format!("Changes against what apply made:\n{}{}", diff::render(&changes, &paint), changes.summary()));
+    }
+    let question = if changes.destructive() {
+        let c = changes.counts();
+        format!(
+            "Apply plan '{}'? It destroys {} and replaces {} (listed above).",
+            s.plan.name,
+            plural(c.destroy, "resource"),
+            plural(c.replace, "resource")
+        )
+    } else {
+        format!("Apply plan '{}'?", s.plan.name)
+    };
+    if !confirm(&mut ui, &question, opts.yes) {
         return exit::USAGE;
     }
     // Commands a killed apply left running finish before we look at what they did.
@@ -591,55 +619,46 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
     }
     super::sys::catch_interrupts();
     let shared = Shared::new(log, env, opts.jobs, scale());
-    let mut tasks = s.tasks.clone();
-    for (t, d) in tasks.iter_mut().zip(&done) {
-        t.done = *d;
-    }
-    let prior: BTreeMap<String, StepState> = state.steps.clone();
-    let cell = std::cell::RefCell::new(state);
-    let save_failed = std::cell::RefCell::new(None::<String>);
-    let summary = {
-        let s_ref = &s;
-        let tools_ref = &tools_found;
-        let secrets_ref = &secrets;
-        let check_ref = &check;
-        let dir = s.dir.clone();
-        let save = |state: &mut State| {
-            if let Err(e) = state.save(&dir) {
-                *save_failed.borrow_mut() = Some(e.to_string());
+    // Rounds: the creates (and anything not done), then the changes one phase at a time, each
+    // round reading the state again, so a killed apply resumes in whichever phase it was.
+    let mut summary = engine::Summary::default();
+    let mut save_failed = None;
+    let limit = 2 * changes.items.len() + 4;
+    for _ in 0..limit {
+        let done = s.done(&state);
+        if done.iter().any(|d| !d) {
+            let check = s.to_check(&state, &done);
+            let (sum, failed) = run_pending(&s, opts, &mut state, &shared, &mut ui, &tools_found, &secrets, &done, &check);
+            save_failed = save_failed.or(failed);
+            let stop = sum.interrupted || !sum.failed.is_empty();
+            merge(&mut summary, sum);
+            if stop {
+                break;
             }
+        }
+        let done = s.done(&state);
+        let d = diff::diff(&s, &state, &done);
+        if d.is_empty() || d.items.iter().any(|it| matches!(it.action, diff::Action::Create { .. })) {
+            break;
+        }
+        let run = converge::Run { s: &s, shared: &shared, tools: &tools_found, secrets: &secrets };
+        let has_update = d.items.iter().any(|it| matches!(&it.action, diff::Action::Change(c) if !matches!(c.how, steps::update::How::Replace { .. })));
+        let sum = if has_update {
+            converge::update(&run, &mut ui, &mut state, &d)
+        } else if let Some(sum) = converge::take_down(&run, &mut ui, &mut state, &d) {
+            sum
+        } else {
+            converge::destroy(&run, &mut ui, &mut state, &d)
         };
-        engine::run_tasks(
-            &tasks,
-            &shared,
-            &mut ui,
-            opts.jobs,
-            |i| {
-                let mut state = cell.borrow_mut();
-                let id = s_ref.tasks[i].id.clone();
-                state.steps.insert(id, StepState::running());
-                let v = values(&state, secrets_ref);
-                let first = check_ref[i];
-                let outputs = state.outputs.clone();
-                let work: Box<dyn FnOnce(&Cx) -> End + Send + '_> = if i < s_ref.steps.len() {
-                    let step = &s_ref.steps[i];
-                    Box::new(move |cx: &Cx| run_step(cx, step, tools_ref, &v, first))
-                } else {
-                    let a = &s_ref.appliances[i - s_ref.steps.len()];
-                    let secrets_path = opts.secrets_file();
-                    let dir = s_ref.dir.clone();
-                    Box::new(move |cx: &Cx| appliance::run(cx, a, &s_ref.r, &dir, &outputs, &secrets_path, tools_ref))
-                };
-                work
-            },
-            |ev, _ui| {
-                record(&mut cell.borrow_mut(), s_ref, ev, &prior);
-            },
-            || save(&mut cell.borrow_mut()),
-        )
-    };
-    let mut state = cell.into_inner();
-    let save_failed = save_failed.into_inner();
+        let stop = sum.interrupted || !sum.failed.is_empty();
+        merge(&mut summary, sum);
+        if stop {
+            break;
+        }
+    }
+    // Values no step of the plan captures any more went with what was destroyed.
+    let captured: BTreeSet<&str> = s.steps.iter().filter_map(|x| x.capture.as_ref().map(|c| c.name.as_str())).collect();
+    state.outputs.retain(|k, _| captured.contains(k.as_str()));
     let _ = state.save(&s.dir);
     shared.log.write("apply", &format!("finished: {summary:?}"));
     if let Some(e) = save_failed {
@@ -697,8 +716,91 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
     exit::OK
 }
 
+/// Run every task not done yet (creates, and steps a change left to run again) through the
+/// scheduler, recording each event in `state`; the run's summary and a state-write error.
+#[allow(clippy::too_many_arguments)]
+fn run_pending(
+    s: &Session,
+    opts: &Options,
+    state: &mut State,
+    shared: &Shared,
+    ui: &mut Ui,
+    tools_found: &BTreeMap<String, Tool>,
+    secrets: &Secrets,
+    done: &[bool],
+    check: &[bool],
+) -> (engine::Summary, Option<String>) {
+    let state_in = std::mem::replace(state, State::new(""));
+    let check = check.to_vec();
+    let mut tasks = s.tasks.clone();
+    for (t, d) in tasks.iter_mut().zip(done) {
+        t.done = *d;
+    }
+    let prior: BTreeMap<String, StepState> = state_in.steps.clone();
+    let cell = std::cell::RefCell::new(state_in);
+    let save_failed = std::cell::RefCell::new(None::<String>);
+    let summary = {
+        let s_ref = &s;
+        let tools_ref = tools_found;
+        let secrets_ref = secrets;
+        let check_ref = &check;
+        let dir = s.dir.clone();
+        let save = |state: &mut State| {
+            if let Err(e) = state.save(&dir) {
+                *save_failed.borrow_mut() = Some(e.to_string());
+            }
+        };
+        engine::run_tasks(
+            &tasks,
+            shared,
+            ui,
+            opts.jobs,
+            |i| {
+                let mut state = cell.borrow_mut();
+                let id = s_ref.tasks[i].id.clone();
+                state.steps.insert(id, StepState::running());
+                let v = values(&state, secrets_ref);
+                let first = check_ref[i];
+                let outputs = state.outputs.clone();
+                let work: Box<dyn FnOnce(&Cx) -> End + Send + '_> = if i < s_ref.steps.len() {
+                    let step = &s_ref.steps[i];
+                    Box::new(move |cx: &Cx| run_step(cx, step, tools_ref, &v, first))
+                } else {
+                    let a = &s_ref.appliances[i - s_ref.steps.len()];
+                    let secrets_path = opts.secrets_file();
+                    let dir = s_ref.dir.clone();
+                    Box::new(move |cx: &Cx| appliance::run(cx, a, &s_ref.r, &dir, &outputs, &secrets_path, tools_ref))
+                };
+                work
+            },
+            |ev, _ui| {
+                record(&mut cell.borrow_mut(), s_ref, ev, &prior);
+            },
+            || save(&mut cell.borrow_mut()),
+        )
+    };
+    *state = cell.into_inner();
+    let _ = state.save(&s.dir);
+    (summary, save_failed.into_inner())
+}
+
+fn merge(total: &mut engine::Summary, s: engine::Summary) {
+    total.done += s.done;
+    total.found += s.found;
+    total.failed.extend(s.failed);
+    total.unknown.extend(s.unknown);
+    total.cancelled += s.cancelled;
+    total.manual += s.manual;
+    total.interrupted |= s.interrupted;
+    total.secs += s.secs;
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Update the state for one event; whether anything changed.
-fn record(state: &mut State, s: &Session, ev: &Event, prior: &BTreeMap<String, StepState>) -> bool {
+pub(crate) fn record(state: &mut State, s: &Session, ev: &Event, prior: &BTreeMap<String, StepState>) -> bool {
     match ev {
         Event::Pid(i, pid) => {
             if let (Some(p), Some(st)) = (pid, state.steps.get_mut(&s.tasks[*i].id)) {
@@ -827,7 +929,7 @@ fn wait_for_orphans(state: &State, ui: &mut Ui) {
 }
 
 /// One step, on a worker thread.
-fn run_step(
+pub(crate) fn run_step(
     cx: &Cx,
     step: &Step,
     tools: &BTreeMap<String, Tool>,
@@ -1191,7 +1293,7 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
     exit::OK
 }
 
-fn delete(cx: &Cx, c: &Created, tools: &BTreeMap<String, Tool>) -> End {
+pub(crate) fn delete(cx: &Cx, c: &Created, tools: &BTreeMap<String, Tool>) -> End {
     let Some((program, args)) = c.delete.split_first() else { return End::Failed("no delete command".into()) };
     let Some(tool) = tools.get(program) else { return End::Failed(format!("{program} is not available")) };
     let call = Call {

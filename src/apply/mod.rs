@@ -17,6 +17,7 @@
 
 pub mod appliance;
 pub mod commands;
+pub mod converge;
 pub mod diff;
 pub mod engine;
 pub mod lock;

@@ -897,7 +897,7 @@ def tunnel_ends(w):
     for r in w["aws"].values():
         if r["_type"] != "vpn" or r.get("State") == "deleted":
             continue
-        settle(r, "modifying", "available")
+        # (Not settled here: a modification is seen to end when someone describes the connection.)
         cgw = w["aws"].get(r["CustomerGatewayId"], {})
         for t in r["Options"]["TunnelOptions"]:
             # A tunnel being modified restarts: it is down until the connection is available again.
