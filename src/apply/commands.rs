@@ -234,6 +234,88 @@ fn read_secrets(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<Secrets, i3
     Ok(secrets)
 }
 
+/// Keys for tunnels the plan gained since the secrets file was made: new random keys (the
+/// operating system's CSPRNG), written to the file before anything runs, atomically and mode
+/// 0600, with a line saying so (never the keys). Nothing happens without a secrets file (apply
+/// then says how to make one) or when every tunnel has its key.
+fn top_up_keys(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<(), i32> {
+    let f = opts.secrets_file();
+    let Ok(text) = std::fs::read_to_string(&f) else { return Ok(()) };
+    let Ok(mut secrets) = Secrets::from_env(&text) else { return Ok(()) };
+    let before: BTreeSet<String> = secrets.names().map(String::from).collect();
+    let mut failed = None;
+    secrets.fill_missing(r, &mut |buf: &mut [u8]| {
+        if let Err(e) = getrandom::fill(buf) {
+            failed = Some(e.to_string());
+        }
+    });
+    if let Some(e) = failed {
+        err(ui, &format!("cannot make new pre-shared keys: the system's random source failed ({e})"));
+        return Err(exit::USAGE);
+    }
+    let new: Vec<String> = secrets.names().filter(|n| !before.contains(*n)).map(String::from).collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    if let Err(e) = write_secrets(&f, &secrets) {
+        err(ui, &format!("cannot write the new keys to {}: {e}", f.display()));
+        return Err(exit::USAGE);
+    }
+    ui.say(&format!(
+        "New tunnels, new keys: {} written to {} (mode 0600): {}.",
+        plural(new.len(), "pre-shared key"),
+        f.display(),
+        new.join(", ")
+    ));
+    Ok(())
+}
+
+/// Keys of tunnels that are no longer in the plan leave the secrets file, once apply has
+/// converged (their tunnels are gone); the line says which, never the keys.
+fn retire_keys(opts: &Options, r: &Resolved, ui: &mut Ui) {
+    let f = opts.secrets_file();
+    let Ok(secrets) = std::fs::read_to_string(&f).map_err(|e| e.to_string()).and_then(|t| Secrets::from_env(&t)) else {
+        return;
+    };
+    let wanted: BTreeSet<&str> = r.links.iter().flat_map(|l| &l.tunnels).map(|t| t.psk_name.as_str()).collect();
+    let gone: Vec<&str> = secrets.names().filter(|n| !wanted.contains(n)).collect();
+    if gone.is_empty() {
+        return;
+    }
+    let mut keep = Secrets::default();
+    for n in secrets.names().filter(|n| wanted.contains(n)) {
+        if let Some(k) = secrets.psk(n) {
+            keep.set(n, k);
+        }
+    }
+    match write_secrets(&f, &keep) {
+        Ok(()) => ui.say(&format!(
+            "Keys of tunnels that are gone removed from {}: {}.",
+            f.display(),
+            gone.join(", ")
+        )),
+        Err(e) => err(ui, &format!("cannot remove the keys of removed tunnels from {}: {e}", f.display())),
+    }
+}
+
+/// Write a secrets file atomically: a temporary file beside it, mode 0600 from the start,
+/// flushed to disk, renamed over the old one.
+pub(crate) fn write_secrets(path: &Path, secrets: &Secrets) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".secrets.{}.tmp", std::process::id()));
+    {
+        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        f.write_all(secrets.to_env().as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 /// Child environment: no prompts, no colour, no pager, for every CLI.
 fn child_env() -> Vec<(String, String)> {
     [
@@ -499,6 +581,11 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         Ok(s) => s,
         Err(c) => return c,
     };
+    if !opts.dry_run {
+        if let Err(c) = top_up_keys(opts, &s.r, &mut ui) {
+            return c;
+        }
+    }
     let secrets = match read_secrets(opts, &s.r, &mut ui) {
         Ok(x) => x,
         Err(c) => return c,
@@ -539,7 +626,12 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
     }
     let env = child_env();
     // Tools and logins, before anything changes.
-    let mut programs = s.programs(todo.iter().copied().chain(changes.items.iter().filter_map(|it| it.step)));
+    // A change can reach any cloud of the plan (a replaced resource's new values feed others).
+    let mut programs = if changes.items.iter().any(|it| !matches!(it.action, diff::Action::Create { .. })) {
+        s.programs(0..s.steps.len())
+    } else {
+        s.programs(todo.iter().copied())
+    };
     for it in &changes.items {
         if let diff::Action::Destroy { delete } = &it.action {
             if let Some(p) = ["aws", "az", "gcloud"].into_iter().find(|p| delete.first().map(String::as_str) == Some(p)) {
@@ -643,10 +735,12 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         }
         let run = converge::Run { s: &s, shared: &shared, tools: &tools_found, secrets: &secrets };
         let has_update = d.items.iter().any(|it| matches!(&it.action, diff::Action::Change(c) if !matches!(c.how, steps::update::How::Replace { .. })));
-        let sum = if has_update {
-            converge::update(&run, &mut ui, &mut state, &d)
-        } else if let Some(sum) = converge::take_down(&run, &mut ui, &mut state, &d) {
+        // Replaced resources first (their new values feed the updates), one group at a time;
+        // then updates in place; destroys last.
+        let sum = if let Some(sum) = converge::take_down(&run, &mut ui, &mut state, &d) {
             sum
+        } else if has_update {
+            converge::update(&run, &mut ui, &mut state, &d)
         } else {
             converge::destroy(&run, &mut ui, &mut state, &d)
         };
@@ -655,6 +749,9 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         if stop {
             break;
         }
+    }
+    if !summary.interrupted && summary.failed.is_empty() && diff::diff(&s, &state, &s.done(&state)).is_empty() {
+        retire_keys(opts, &s.r, &mut ui);
     }
     // Values no step of the plan captures any more went with what was destroyed.
     let captured: BTreeSet<&str> = s.steps.iter().filter_map(|x| x.capture.as_ref().map(|c| c.name.as_str())).collect();
@@ -701,6 +798,15 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
     }
     if !all_done {
         ui.say(&format!("\nNot everything ran; run `tunnelsmith apply {shown}` again."));
+        return exit::FAILED;
+    }
+    let left = diff::diff(&s, &state, &s.done(&state));
+    if !left.is_empty() {
+        ui.say(&format!(
+            "\n{} the clouds do not match the plan yet ({}); `tunnelsmith plan {shown}` shows what is left.",
+            ui.red("Not converged:"),
+            left.summary()
+        ));
         return exit::FAILED;
     }
     ui.say(&format!(
@@ -834,8 +940,13 @@ pub(crate) fn record(state: &mut State, s: &Session, ev: &Event, prior: &BTreeMa
                         if let (Some(c), Some(v)) = (&step.capture, value) {
                             state.outputs.insert(c.name.clone(), v.clone());
                         }
-                        // What it ran with, for `plan` to compare the plan with later.
-                        st.inputs = Some(steps::update::inputs(step, &state.outputs));
+                        // What it ran with, for `plan` to compare the plan with later. A step a
+                        // check found done keeps what it last ran with, if that is known: the
+                        // check shows the resource exists, not that it has the plan's values.
+                        st.inputs = match prior.get(&id).and_then(|p| p.inputs.clone()) {
+                            Some(old) if *found => Some(old),
+                            _ => Some(steps::update::inputs(step, &state.outputs)),
+                        };
                         st.undo = steps::update::undo(step)
                             .map(|u| u.iter().map(|a| steps::update::shown(a, &state.outputs)).collect());
                         if let Some(res) = &step.creates {

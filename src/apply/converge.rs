@@ -131,45 +131,75 @@ pub(crate) fn update<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &Diff
     )
 }
 
-/// Delete the first replaced resource of `d` (its recorded delete command, or for a step that
-/// made nothing of its own, its undo) and forget the step, so the next create pass makes it
-/// again. `None` when nothing is to be replaced.
+/// Take down one group of replaced resources: the first replaced resource of `d` and every
+/// replaced resource built on it (deepest first), each by its recorded delete command (or, for
+/// a step that made nothing of its own, its undo), forgetting each step, so the next create
+/// pass makes the group again before the next group is touched. `None` when nothing is to be
+/// replaced.
 pub(crate) fn take_down<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &Diff) -> Option<Summary> {
-    let it = d.items.iter().find(|it| it.is_replace())?;
-    let why = match &it.action {
+    let replaced: Vec<&Item> = d.items.iter().filter(|it| it.is_replace()).collect();
+    let root = replaced.first()?;
+    // The group: the root and the replaced steps that depend on it, directly or not.
+    let mut group: Vec<&Item> = vec![root];
+    loop {
+        let more: Vec<&Item> = replaced
+            .iter()
+            .filter(|it| !group.iter().any(|g| g.id == it.id))
+            .filter(|it| {
+                it.step.is_some_and(|i| run.s.steps[i].after.iter().any(|a| group.iter().any(|g| &g.id == a)))
+            })
+            .copied()
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        group.extend(more);
+    }
+    let why = match &root.action {
         Action::Change(Change { how: How::Replace { why, .. }, .. }) => *why,
         _ => "",
     };
-    ui.say(&format!("Replacing {} ({why}) …", it.resource.clone().unwrap_or_else(|| it.id.clone())));
-    let entry: Option<(Option<usize>, Created)> = match state.live().find(|(_, c)| c.step == it.id) {
-        Some((k, c)) => Some((Some(k), c.clone())),
-        None => state.steps.get(&it.id).and_then(|st| st.undo.clone()).map(|u| (None, undo_entry(&it.id, u))),
-    };
-    let Some((idx, c)) = entry else {
-        // Nothing to delete (it made nothing, or it is already gone): run it again.
-        forget(run.s, state, &it.id);
-        let _ = state.save(&run.s.dir);
-        return Some(Summary::default());
-    };
-    let id = it.id.clone();
-    let tasks = vec![task(format!("delete {id}"), format!("Delete {} {}", c.kind, c.name))];
+    ui.say(&format!(
+        "Replacing {} ({why}){} …",
+        root.resource.clone().unwrap_or_else(|| root.id.clone()),
+        if group.len() > 1 { format!(" with {} built on it", group.len() - 1) } else { String::new() }
+    ));
+    // Deepest first: reverse plan order within the group.
+    let mut entries: Vec<(Option<usize>, Created)> = Vec::new();
+    let mut nothing: Vec<String> = Vec::new();
+    for it in group.iter().rev() {
+        match state.live().find(|(_, c)| c.step == it.id) {
+            Some((k, c)) => entries.push((Some(k), c.clone())),
+            None => match state.steps.get(&it.id).and_then(|st| st.undo.clone()) {
+                Some(u) => entries.push((None, undo_entry(&it.id, u))),
+                None => nothing.push(it.id.clone()),
+            },
+        }
+    }
+    // Nothing to delete for these (it made nothing, or it is already gone): run them again.
+    for id in &nothing {
+        forget(run.s, state, id);
+    }
+    let _ = state.save(&run.s.dir);
+    let tasks = entries.iter().map(|(_, c)| task(format!("delete {}", c.step), format!("Delete {} {}", c.kind, c.name))).collect();
     let s = run.s;
     Some(in_turn(
         run,
         ui,
         state,
         tasks,
-        |_, _| {
-            let c = c.clone();
+        |k, _| {
+            let c = entries[k].1.clone();
             let tools = run.tools;
             Box::new(move |cx: &Cx| delete(cx, &c, tools))
         },
-        |st, _, end| {
+        |st, k, end| {
             if matches!(end, End::Done { .. }) {
-                if let Some(k) = idx {
-                    st.created[k].deleted = Some(now());
+                let (idx, c) = &entries[k];
+                if let Some(i) = idx {
+                    st.created[*i].deleted = Some(now());
                 }
-                forget(s, st, &id);
+                forget(s, st, &c.step);
             }
         },
         false,

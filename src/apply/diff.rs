@@ -130,6 +130,9 @@ impl Diff {
     }
 }
 
+/// Why a resource is replaced when it did not change itself.
+pub const BUILT_ON: &str = "it is built on a resource that is replaced, and goes and comes back with it";
+
 /// The inputs the state recorded for a step that is done.
 fn recorded<'a>(state: &'a State, id: &str) -> Option<&'a Vec<String>> {
     state.steps.get(id).filter(|s| s.status == Status::Done).and_then(|s| s.inputs.as_ref())
@@ -154,6 +157,27 @@ pub(crate) fn diff(s: &Session, state: &State, done: &[bool]) -> Diff {
             let new = update::inputs(st, &known);
             if let Some(c) = update::change(st, old, &new, steps) {
                 changes.insert(i, c);
+            }
+        }
+        // What is built on a replaced resource (a tunnel on its external gateway, a router
+        // interface on its tunnel, a BGP peer on its interface) goes and comes back with it.
+        loop {
+            let replaced: BTreeSet<&str> = changes
+                .iter()
+                .filter(|(_, c)| matches!(c.how, How::Replace { .. }))
+                .map(|(&i, _)| steps[i].id.as_str())
+                .collect();
+            let built_on: Vec<usize> = (0..steps.len())
+                .filter(|&i| done[i] && !replaced.contains(steps[i].id.as_str()))
+                .filter(|&i| steps[i].creates.is_some() || update::undo(&steps[i]).is_some())
+                .filter(|&i| steps[i].after.iter().any(|a| replaced.contains(a.as_str())))
+                .collect();
+            if built_on.is_empty() {
+                break;
+            }
+            for i in built_on {
+                let attrs = changes.get(&i).map(|c| c.attrs.clone()).unwrap_or_default();
+                changes.insert(i, Change { attrs, how: How::Replace { why: BUILT_ON, source: "" } });
             }
         }
         let more: Vec<String> = changes
@@ -203,7 +227,7 @@ pub(crate) fn diff(s: &Session, state: &State, done: &[bool]) -> Diff {
             _ => Action::Forget,
         };
         let title = match &action {
-            Action::Destroy { delete } => format!("Take back {}", delete.get(3).map(String::as_str).unwrap_or("it")),
+            Action::Destroy { delete } => format!("Take back: {}", delete.iter().take(4).cloned().collect::<Vec<_>>().join(" ")),
             _ => "Forget it (it goes with what it was set on)".to_string(),
         };
         gone.push(Item { id: id.clone(), step: None, title, resource: None, action });
@@ -330,7 +354,8 @@ pub fn json(d: &Diff) -> serde_json::Value {
 /// The diff as text for `plan` (and `apply` before it asks).
 pub fn render(d: &Diff, paint: &dyn Fn(&str, &str) -> String) -> String {
     let mut out = String::new();
-    for it in &d.items {
+    let forgotten = d.items.iter().filter(|it| it.action == Action::Forget).count();
+    for it in d.items.iter().filter(|it| it.action != Action::Forget) {
         let (code, what) = match &it.action {
             Action::Create { .. } => ("32", "create".to_string()),
             Action::Change(c) => match &c.how {
@@ -356,6 +381,12 @@ pub fn render(d: &Diff, paint: &dyn Fn(&str, &str) -> String) -> String {
                 }
             }
         }
+    }
+    if forgotten > 0 {
+        out.push_str(&paint(
+            &format!("        and {forgotten} recorded settings and reads that go with what is destroyed are forgotten\n"),
+            "2",
+        ));
     }
     if !d.drops.is_empty() {
         out.push_str("\nTunnels that drop during this change:\n");
