@@ -25,6 +25,7 @@ Told by the environment:
   STANDIN_LOGGED_OUT     a CLI name (aws, az, gcloud) that is not logged in
   STANDIN_VERSION_<CLI>  the version that CLI reports (e.g. STANDIN_VERSION_AZ=2.40.0)
   STANDIN_TGW_SECS       seconds a transit gateway stays `pending`; default 0
+  STANDIN_KILL_AT        after the Nth call has acted (world saved), SIGKILL the caller (tunnelsmith)
   STANDIN_MODIFY_SECS    seconds a VPN connection stays `modifying` after modify-vpn-tunnel-options; 0
 
 The timeline (timeline.log in $STANDIN_DIR, one JSON line per change): after every call that
@@ -1036,6 +1037,9 @@ def main():
         with open(os.path.join(DIR, "calls.log"), "a") as f:
             f.write(json.dumps(entry) + "\n")
         fcntl.flock(lock, fcntl.LOCK_UN)
+        if entry.get("n") and os.environ.get("STANDIN_KILL_AT") == str(entry["n"]):
+            import signal
+            os.kill(os.getppid(), signal.SIGKILL)
         sys.stdout.write(out)
         if err:
             sys.stderr.write(err.rstrip("\n") + "\n")
