@@ -213,51 +213,203 @@ fn a_removed_site_is_destroyed_after_asking_and_the_clouds_match_a_fresh_apply()
 }
 
 #[test]
-fn sigkill_at_every_call_of_a_change_then_resume_ends_like_an_uninterrupted_run() {
-    let Some(l) = lab("killchange") else { return };
+fn sigkill_at_every_step_of_a_change_then_resume_ends_like_an_uninterrupted_run() {
+    let Some(py) = require("python3 with jmespath (for the stand-in CLIs)", python()) else { return };
+    let l = Lab::new("killchange", SEED, &["aws", "az", "gcloud"], &py);
     apply(&l);
     // One change with every kind: updates (aws-azure crypto), a replace with what is built on
     // it (Google's external gateway for AWS goes from four addresses to two), destroys (the
     // gcp-azure link and two AWS tunnels to Google).
-    l.edit(|v| {
+    let change = |v: &mut Value| {
         v["links"][0]["crypto"] = json!({"phase1_encryption": "aes128"});
         v["links"].as_array_mut().unwrap().retain(|x| !(x["a"] == "gcp" && x["b"] == "azure"));
         v["links"][1]["tunnels"] = json!(2);
-    });
+    };
+    l.edit(change);
     l.save_as("before");
     let first = seq(&l);
     let p = l.run(&["plan"], &[]);
-    assert!(p.stdout.contains("-/+ gcp/peer-aws") && p.stdout.contains("- gcp/tunnel-gcp-azure-t1") && p.stdout.contains("~ aws/vpn-aws-azure-1"), "{}", p.stdout);
+    assert!(
+        p.stdout.contains("-/+ gcp/peer-aws") && p.stdout.contains("- gcp/tunnel-gcp-azure-t1") && p.stdout.contains("~ aws/vpn-aws-azure-1"),
+        "{}",
+        p.stdout
+    );
     apply(&l);
     nothing_to_do(&l, "uninterrupted change");
     let baseline = l.inventory();
-    let last = seq(&l);
-    let mut bad = Vec::new();
-    let calls = l.calls();
-    for n in (first + 1)..=last {
-        l.restore("before");
-        let n_s = n.to_string();
-        let killed = l.run(&["apply", "--yes"], &[("STANDIN_KILL_AT", n_s.as_str())]);
-        if killed.code.is_some() {
-            bad.push(format!("call {n}: apply was not killed ({:?})", killed.code));
-            continue;
-        }
-        let resumed = l.run(&["apply", "--yes"], &[]);
-        let what = calls.iter().find(|c| c["n"] == n).map(|c| format!("{} {}", c["step"], c["cmd"])).unwrap_or_default();
-        if resumed.code != Some(0) {
-            bad.push(format!("call {n} ({what}): resume failed:\n{}", resumed.all()));
-            continue;
-        }
-        if l.inventory() != baseline {
-            let now = l.inventory();
-            let diff: Vec<_> = now.symmetric_difference(&baseline).collect();
-            bad.push(format!("call {n} ({what}): the clouds differ: {diff:#?}"));
-        }
-        let p = l.run(&["plan"], &[]);
-        if !p.stdout.contains("Nothing to do") {
-            bad.push(format!("call {n} ({what}): plan not empty:\n{}", p.stdout));
+    // The first call of every step of the change (updates, deletes, creates, reads, waits).
+    let mut kills: Vec<(u64, String)> = Vec::new();
+    for c in l.calls().into_iter().filter(|c| c["n"].as_u64().unwrap_or(0) > first) {
+        let step = c["step"].as_str().unwrap_or("").to_string();
+        if !step.is_empty() && !kills.iter().any(|(_, s)| *s == step) {
+            kills.push((c["n"].as_u64().unwrap() - first, step));
         }
     }
-    eprintln!("killed at {} calls of the change", last - first);
-    assert!(bad.is_empty(), "{} of {} kills:\n{}", bad.len(), last - first, bad.join("\n"));
+    assert!(kills.len() > 20, "{kills:?}");
+    let t0 = std::time::Instant::now();
+    // Two at a time (two cores), each in its own folder.
+    let bad: Vec<String> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..2)
+            .map(|w| {
+                let (kills, baseline, py, l) = (&kills, &baseline, &py, &l);
+                sc.spawn(move || {
+                    let mine = Lab::new(&format!("killchange{w}"), SEED, &["aws", "az", "gcloud"], py);
+                    apply_support::copy_dir(&l.dir.join("saved-before"), &mine.dir.join("saved-before"));
+                    let mut bad = Vec::new();
+                    for (k, (offset, step)) in kills.iter().enumerate().filter(|(k, _)| k % 2 == w) {
+                        mine.restore("before");
+                        let at = (first + offset).to_string();
+                        let killed = mine.run(&["apply", "--yes"], &[("STANDIN_KILL_AT", at.as_str())]);
+                        if killed.code.is_some() {
+                            bad.push(format!("{k} {step}: apply was not killed ({:?})", killed.code));
+                            continue;
+                        }
+                        let resumed = mine.run(&["apply", "--yes"], &[]);
+                        if resumed.code != Some(0) {
+                            bad.push(format!("{k} {step}: resume failed:\n{}", resumed.all()));
+                            continue;
+                        }
+                        let now = mine.inventory();
+                        if now != *baseline {
+                            let d: Vec<_> = now.symmetric_difference(baseline).collect();
+                            bad.push(format!("{k} {step}: the clouds differ: {d:#?}"));
+                        }
+                        let p = mine.run(&["plan"], &[]);
+                        if !p.stdout.contains("Nothing to do") {
+                            bad.push(format!("{k} {step}: plan not empty:\n{}", p.stdout));
+                        }
+                    }
+                    bad
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    eprintln!("killed at the first call of {} steps of the change and resumed in {:.0}s", kills.len(), t0.elapsed().as_secs_f64());
+    assert!(bad.is_empty(), "{} of {} kills:\n{}", bad.len(), kills.len(), bad.join("\n"));
+}
+
+/// The keys of the secrets file, by name.
+fn keys_of(l: &Lab) -> BTreeMap<String, String> {
+    let k = tunnelsmith::secrets::Secrets::from_env(&std::fs::read_to_string(l.secrets_path()).unwrap()).unwrap();
+    k.names().map(|n| (n.to_string(), k.psk(n).unwrap().to_string())).collect()
+}
+
+/// Every key some cloud end holds now.
+fn cloud_keys(l: &Lab) -> Vec<String> {
+    let w = l.world();
+    let mut out = Vec::new();
+    for r in w["aws"].as_object().unwrap().values().filter(|r| r["_type"] == "vpn" && r["State"] != "deleted") {
+        for t in r["Options"]["TunnelOptions"].as_array().unwrap() {
+            out.push(t["PreSharedKey"].as_str().unwrap().to_string());
+        }
+    }
+    for (k, r) in w["az"].as_object().unwrap() {
+        if k.contains("/vpn-connection/") {
+            out.push(r["sharedKey"].as_str().unwrap().to_string());
+        }
+    }
+    for (k, r) in w["gcloud"].as_object().unwrap() {
+        if k.starts_with("vpn-tunnels/") {
+            out.push(r["_secret"].as_str().unwrap().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn rotate_keys_gives_all_ten_tunnels_new_keys_with_one_tunnel_of_a_link_down_at_a_time() {
+    let Some(l) = lab("rotate") else { return };
+    apply(&l);
+    let before = keys_of(&l);
+    let from = seq(&l);
+    let links: Vec<(String, Vec<String>)> =
+        ["aws-azure", "gcp-azure", "aws-gcp"].iter().map(|x| (x.to_string(), link_tunnels(&l, x))).collect();
+    assert_eq!(links.iter().map(|(_, t)| t.len()).sum::<usize>(), 10, "{links:?}");
+    let r = l.run(&["rotate-keys", "--yes"], &[]);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(r.stderr.contains("Rotated 10 keys"), "{}", r.stderr);
+    let after = keys_of(&l);
+    assert_eq!(after.len(), 10, "no pending key left: {:?}", after.keys());
+    for (name, k) in &after {
+        assert_ne!(Some(k), before.get(name), "{name} kept its key");
+        assert!(!r.all().contains(k.as_str()) && !l.log().contains(k.as_str()), "a key was shown");
+    }
+    let mut held = cloud_keys(&l);
+    held.sort();
+    let mut want: Vec<String> = after.values().flat_map(|k| [k.clone(), k.clone()]).collect();
+    want.sort();
+    assert_eq!(held, want, "both ends of every tunnel hold its new key");
+    for (link, tunnels) in &links {
+        let (most, drops) = most_down_at_once(&l, from, tunnels);
+        assert!(most <= 1, "{link}: {most} tunnels down at once");
+        assert!(drops >= tunnels.len(), "{link}: every tunnel changed keys ({drops} drops)");
+    }
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(l.secrets_path()).unwrap().permissions().mode() & 0o777, 0o600);
+    nothing_to_do(&l, "rotate-keys");
+    let status = l.run(&["status"], &[]);
+    assert!(status.stdout.contains("All 10 tunnels are up."), "{}", status.stdout);
+    no_parser_rejections(&l);
+}
+
+#[test]
+fn rotate_keys_killed_mid_tunnel_leaves_every_key_in_use_in_the_file_and_finishes_when_run_again() {
+    let Some(l) = lab("rotatekill") else { return };
+    apply(&l);
+    let before = keys_of(&l);
+    let from = seq(&l);
+    // The stand-ins' calls of the first tunnel: preflight (3 logins, 3 versions are not counted), then
+    // modify-vpn-tunnel-options on AWS: kill right after AWS took the new key.
+    let r = l.run(&["rotate-keys", "--yes", "--tunnel", "aws-azure-t1"], &[]);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let calls: Vec<Value> = l.calls().into_iter().filter(|c| c["n"].as_u64().unwrap_or(0) > from).collect();
+    let modify = calls.iter().find(|c| c["cmd"] == "ec2 modify-vpn-tunnel-options").expect("AWS changed the key")["n"].as_u64().unwrap();
+    // Again, from the start, killed after AWS's end changed.
+    l.reset();
+    std::fs::write(l.secrets_path(), before.iter().map(|(k, v)| format!("{k}='{v}'\n")).collect::<String>()).unwrap();
+    apply(&l);
+    let from2 = seq(&l);
+    let at = (from2 + (modify - from)).to_string();
+    let killed = l.run(&["rotate-keys", "--yes", "--tunnel", "aws-azure-t1"], &[("STANDIN_KILL_AT", at.as_str())]);
+    assert_eq!(killed.code, None, "killed: {}", killed.all());
+    let mid = keys_of(&l);
+    assert_eq!(mid.get("PSK_AWS_AZURE_T1"), before.get("PSK_AWS_AZURE_T1"), "the old key stays until both ends have the new one");
+    let pending = mid.get("PSK_AWS_AZURE_T1_NEXT").expect("the new key is in the file before any end has it").clone();
+    let held = cloud_keys(&l);
+    assert!(held.contains(&pending), "AWS already holds the new key");
+    for k in &held {
+        assert!(mid.values().any(|v| v == k), "a cloud holds a key the file does not have");
+    }
+    let again = l.run(&["rotate-keys", "--yes", "--tunnel", "aws-azure-t1"], &[]);
+    assert_eq!(again.code, Some(0), "{}", again.all());
+    let end = keys_of(&l);
+    assert_eq!(end.get("PSK_AWS_AZURE_T1"), Some(&pending), "the pending key was finished, not replaced by another");
+    assert!(!end.contains_key("PSK_AWS_AZURE_T1_NEXT"));
+    assert_eq!(cloud_keys(&l).iter().filter(|k| **k == pending).count(), 2);
+}
+
+#[test]
+fn transit_gateway_plans_apply_show_nothing_to_do_and_destroy_to_nothing() {
+    let Some(py) = require("python3 with jmespath (for the stand-in CLIs)", python()) else { return };
+    for (preset, tag) in [(SEED, "tgw-bgp"), ("002-aws-vgw-to-azure-static", "tgw-static")] {
+        let l = Lab::new(tag, preset, &["aws", "az", "gcloud"], &py);
+        l.edit(|v| {
+            let aws = v["sites"].as_array_mut().unwrap().iter_mut().find(|s| s["platform"] == "aws").unwrap();
+            let asn = aws["gateway"]["asn"].clone();
+            aws["gateway"] = if asn.is_null() { json!({"kind": "aws_tgw"}) } else { json!({"kind": "aws_tgw", "asn": asn}) };
+        });
+        let out = apply(&l);
+        assert!(!out.contains("is not modelled"), "{out}");
+        let live = l.inventory();
+        assert!(live.iter().any(|r| r.starts_with("aws tgw ")), "{live:#?}");
+        if preset != SEED {
+            assert!(live.iter().any(|r| r.starts_with("aws tgw-rtb") && r.contains("routes=[\"\\\"")), "static routes in the TGW route table: {live:#?}");
+        }
+        nothing_to_do(&l, tag);
+        no_parser_rejections(&l);
+        let d = l.run(&["destroy", "--yes"], &[]);
+        assert_eq!(d.code, Some(0), "{}", d.all());
+        assert_eq!(l.live(), Vec::<String>::new(), "{tag}: left after destroy");
+    }
 }

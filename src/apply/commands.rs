@@ -35,6 +35,8 @@ pub struct Options {
     /// `--ssh SITE=USER@HOST`, repeatable.
     pub ssh: Vec<(String, String)>,
     pub json: bool,
+    /// `rotate-keys --tunnel NAME`, repeatable (none: every tunnel).
+    pub tunnels: Vec<String>,
 }
 
 impl Options {
@@ -71,7 +73,7 @@ pub(crate) struct Session {
     pub dir: PathBuf,
 }
 
-fn err(ui: &mut Ui, msg: &str) {
+pub(crate) fn err(ui: &mut Ui, msg: &str) {
     ui.say(&format!("{} {msg}", ui.red("error:")));
 }
 
@@ -176,7 +178,7 @@ impl Session {
 
     /// Which tasks count as done: done in the state, and everything they depend on done too
     /// (after a partial destroy, a route in a deleted table is not done any more).
-    fn done(&self, state: &State) -> Vec<bool> {
+    pub(crate) fn done(&self, state: &State) -> Vec<bool> {
         let mut done: Vec<bool> = self.tasks.iter().map(|t| state.is_done(&t.id)).collect();
         loop {
             let mut changed = false;
@@ -201,14 +203,14 @@ impl Session {
             .collect()
     }
 
-    fn programs(&self, which: impl Iterator<Item = usize>) -> Vec<&'static str> {
+    pub(crate) fn programs(&self, which: impl Iterator<Item = usize>) -> Vec<&'static str> {
         let set: BTreeSet<&'static str> =
             which.filter(|&i| i < self.steps.len()).map(|i| self.steps[i].program.command()).collect();
         set.into_iter().collect()
     }
 }
 
-fn read_secrets(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<Secrets, i32> {
+pub(crate) fn read_secrets(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<Secrets, i32> {
     let f = opts.secrets_file();
     let secrets = match std::fs::read_to_string(&f).map_err(|e| e.to_string()).and_then(|t| Secrets::from_env(&t)) {
         Ok(s) => s,
@@ -317,7 +319,7 @@ pub(crate) fn write_secrets(path: &Path, secrets: &Secrets) -> std::io::Result<(
 }
 
 /// Child environment: no prompts, no colour, no pager, for every CLI.
-fn child_env() -> Vec<(String, String)> {
+pub(crate) fn child_env() -> Vec<(String, String)> {
     [
         ("AZURE_CORE_NO_COLOR", "1"),
         ("AZURE_CORE_ONLY_SHOW_ERRORS", "1"),
@@ -333,7 +335,7 @@ fn child_env() -> Vec<(String, String)> {
 
 /// Find the CLIs, check their versions and logins; on a problem say so, and that nothing was
 /// `done` (changed, deleted), and give the exit code.
-fn preflight(
+pub(crate) fn preflight(
     ui: &mut Ui,
     s: &Session,
     programs: &[&str],
@@ -361,7 +363,7 @@ fn preflight(
 }
 
 /// Ask for `yes` on a terminal; refuse elsewhere (unless `--yes`).
-fn confirm(ui: &mut Ui, question: &str, yes: bool) -> bool {
+pub(crate) fn confirm(ui: &mut Ui, question: &str, yes: bool) -> bool {
     if yes {
         return true;
     }
@@ -735,14 +737,18 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         }
         let run = converge::Run { s: &s, shared: &shared, tools: &tools_found, secrets: &secrets };
         let has_update = d.items.iter().any(|it| matches!(&it.action, diff::Action::Change(c) if !matches!(c.how, steps::update::How::Replace { .. })));
-        // Replaced resources first (their new values feed the updates), one group at a time;
-        // then updates in place; destroys last.
-        let sum = if let Some(sum) = converge::take_down(&run, &mut ui, &mut state, &d) {
+        // After the creates: what left the plan goes (it may sit on something to replace: a
+        // tunnel removed from an external gateway that changes); then replaced resources, one
+        // group at a time (their new values feed the updates); then updates in place.
+        let leaving = d.items.iter().any(|it| matches!(it.action, diff::Action::Destroy { .. } | diff::Action::Forget));
+        let sum = if leaving {
+            converge::destroy(&run, &mut ui, &mut state, &d)
+        } else if let Some(sum) = converge::take_down(&run, &mut ui, &mut state, &d) {
             sum
         } else if has_update {
             converge::update(&run, &mut ui, &mut state, &d)
         } else {
-            converge::destroy(&run, &mut ui, &mut state, &d)
+            break;
         };
         let stop = sum.interrupted || !sum.failed.is_empty();
         merge(&mut summary, sum);

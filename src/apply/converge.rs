@@ -2,14 +2,14 @@
 //! plain creates. The caller runs the creates first (new resources coexist with the old ones);
 //! then, each phase writing the state after every resource so a killed apply resumes:
 //!
-//! 1. [`update`]: in-place updates and re-runs, one resource at a time (an AWS tunnel update
-//!    restarts that tunnel; its sibling carries traffic until it is back);
-//! 2. [`take_down`]: one replaced resource is deleted, and the caller's next create pass makes it
-//!    again before the next replaced resource is touched (make-before-break between redundant
-//!    tunnels: never two of a link down because of us);
-//! 3. [`destroy`]: what left the plan, after everything else (creates before destroys): BGP
+//! 1. [`destroy`]: what left the plan, after the creates (creates before destroys): BGP
 //!    peers, router interfaces and routes taken back first, then resources in reverse order of
-//!    what they were built on.
+//!    what they were built on (a removed tunnel may sit on a gateway about to be replaced);
+//! 2. [`take_down`]: one replaced resource and what is built on it are deleted, and the
+//!    caller's next create pass makes them again before the next group is touched
+//!    (make-before-break between redundant tunnels: never two of a link down because of us);
+//! 3. [`update`]: in-place updates and re-runs, one resource at a time (an AWS tunnel update
+//!    restarts that tunnel; its sibling carries traffic until it is back).
 //!
 //! A phase's commands that were running when apply was killed are harmless to run again: an
 //! update sets values (it is recorded only once it completed), a delete of something already

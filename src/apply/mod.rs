@@ -21,6 +21,7 @@ pub mod converge;
 pub mod diff;
 pub mod engine;
 pub mod lock;
+pub mod rotate;
 pub mod run;
 pub mod state;
 pub mod status;
@@ -30,6 +31,7 @@ pub mod tools;
 pub mod ui;
 
 pub use commands::{apply, destroy, plan, Options};
+pub use rotate::rotate_keys;
 pub use status::status;
 
 /// Exit codes of `plan`, `apply`, `status` and `destroy` (stable, like `check`'s).

@@ -292,14 +292,7 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
                     let mut steps = Vec::new();
                     let name = values(a, "--name").map(|v| v.to_vec()).unwrap_or_default();
                     if flags.contains("--shared-key") {
-                        let mut k = vec![Arg::text("network"), Arg::text("vpn-connection"), Arg::text("shared-key"), Arg::text("update")];
-                        k.extend(with(a, "--resource-group"));
-                        k.push(Arg::text("--connection-name"));
-                        k.extend(name.iter().cloned());
-                        k.push(Arg::text("--value"));
-                        k.extend(values(a, "--shared-key").unwrap_or_default().iter().cloned());
-                        k.extend([Arg::text("--query"), Arg::text("id"), Arg::text("--output"), Arg::text("tsv")]);
-                        steps.push(sub(step, "shared-key", format!("{} (new shared key)", step.title), Program::Az, k));
+                        steps.push(az_shared_key(step));
                     }
                     if flags.contains("--enable-bgp") || flags.contains("--tags") {
                         let mut u = vec![Arg::text("network"), Arg::text("vpn-connection"), Arg::text("update")];
@@ -401,12 +394,7 @@ fn aws_tunnel_options(step: &Step, attrs: &[Attr], steps: &[Step]) -> Option<How
         return None;
     }
     let vpn = step.capture.as_ref()?.name.clone();
-    // The steps that read each tunnel's outside address, in tunnel order.
-    let ips: Vec<&str> = steps
-        .iter()
-        .filter(|s| s.capture.is_some() && s.inputs().any(|n| n == vpn) && s.args.iter().any(|a| a.displays("describe-vpn-connections")))
-        .filter_map(|s| s.capture.as_ref().map(|c| c.name.as_str()))
-        .collect();
+    let ips = aws_tunnel_ips(&vpn, steps);
     let options = values(&step.args, "--options")?.first()?;
     let doc: serde_json::Value = serde_json::from_str(&options.display()).ok()?;
     let tunnels = doc.get("TunnelOptions")?.as_array()?;
@@ -415,23 +403,73 @@ fn aws_tunnel_options(step: &Step, attrs: &[Attr], steps: &[Step]) -> Option<How
     }
     let mut out = Vec::new();
     for k in changed {
-        let spec = serde_json::to_string(tunnels.get(k)?).ok()?;
-        let mut m = vec![Arg::text("ec2"), Arg::text("modify-vpn-tunnel-options")];
-        m.extend(with(&step.args, "--region"));
-        m.extend([Arg::text("--vpn-connection-id"), Arg::one(Part::Output(vpn.clone()))]);
-        m.extend([Arg::text("--vpn-tunnel-outside-ip-address"), Arg::one(Part::Output(ips[k].to_string()))]);
-        m.extend([Arg::text("--tunnel-options"), arg_of(&spec)]);
-        m.extend([Arg::text("--query"), Arg::text("VpnConnection.VpnConnectionId"), Arg::text("--output"), Arg::text("text")]);
-        out.push(sub(step, &format!("modify-t{}", k + 1), format!("Modify tunnel {} of {}", k + 1, step.title), Program::Aws, m));
-        let mut w = vec![Arg::text("ec2"), Arg::text("describe-vpn-connections")];
-        w.extend(with(&step.args, "--region"));
-        w.extend([Arg::text("--vpn-connection-ids"), Arg::one(Part::Output(vpn.clone()))]);
-        w.extend([Arg::text("--query"), Arg::text("VpnConnections[0].State"), Arg::text("--output"), Arg::text("text")]);
-        let mut wait = sub(step, &format!("modified-t{}", k + 1), format!("Wait until tunnel {} is back", k + 1), Program::Aws, w);
-        wait.wait = Some(Wait { until: "available".into(), fail_on: vec!["deleted".into()], interval_secs: 10, timeout_secs: 1800, typical_secs: 120 });
-        out.push(wait);
+        out.extend(aws_modify(step, k, &serde_json::to_string(tunnels.get(k)?).ok()?, &vpn, ips[k]));
     }
     Some(How::Update { steps: out, source: "[AWS-API-MVTO] [AWS-API]" })
+}
+
+/// `modify-vpn-tunnel-options` for tunnel `k` (0-based) of the connection `step` made, with the
+/// tunnel options `spec` (JSON, keys as `${PSK_…}`), then a wait until the connection is
+/// `available` again.
+fn aws_modify(step: &Step, k: usize, spec: &str, vpn: &str, ip: &str) -> Vec<Step> {
+    let mut m = vec![Arg::text("ec2"), Arg::text("modify-vpn-tunnel-options")];
+    m.extend(with(&step.args, "--region"));
+    m.extend([Arg::text("--vpn-connection-id"), Arg::one(Part::Output(vpn.to_string()))]);
+    m.extend([Arg::text("--vpn-tunnel-outside-ip-address"), Arg::one(Part::Output(ip.to_string()))]);
+    m.extend([Arg::text("--tunnel-options"), arg_of(spec)]);
+    m.extend([Arg::text("--query"), Arg::text("VpnConnection.VpnConnectionId"), Arg::text("--output"), Arg::text("text")]);
+    let modify = sub(step, &format!("modify-t{}", k + 1), format!("Modify tunnel {} of {}", k + 1, step.title), Program::Aws, m);
+    let mut w = vec![Arg::text("ec2"), Arg::text("describe-vpn-connections")];
+    w.extend(with(&step.args, "--region"));
+    w.extend([Arg::text("--vpn-connection-ids"), Arg::one(Part::Output(vpn.to_string()))]);
+    w.extend([Arg::text("--query"), Arg::text("VpnConnections[0].State"), Arg::text("--output"), Arg::text("text")]);
+    let mut wait = sub(step, &format!("modified-t{}", k + 1), format!("Wait until tunnel {} is back", k + 1), Program::Aws, w);
+    wait.wait = Some(Wait { until: "available".into(), fail_on: vec!["deleted".into()], interval_secs: 10, timeout_secs: 1800, typical_secs: 120 });
+    vec![modify, wait]
+}
+
+/// The steps that read the outside address of each tunnel of the AWS connection `vpn`, in
+/// tunnel order.
+fn aws_tunnel_ips<'a>(vpn: &str, steps: &'a [Step]) -> Vec<&'a str> {
+    steps
+        .iter()
+        .filter(|s| s.capture.is_some() && s.inputs().any(|n| n == vpn) && s.args.iter().any(|a| a.displays("describe-vpn-connections")))
+        .filter_map(|s| s.capture.as_ref().map(|c| c.name.as_str()))
+        .collect()
+}
+
+/// `az network vpn-connection shared-key update` for the connection `step` made.
+fn az_shared_key(step: &Step) -> Step {
+    let a = &step.args;
+    let mut k = vec![Arg::text("network"), Arg::text("vpn-connection"), Arg::text("shared-key"), Arg::text("update")];
+    k.extend(with(a, "--resource-group"));
+    k.push(Arg::text("--connection-name"));
+    k.extend(values(a, "--name").unwrap_or_default().iter().cloned());
+    k.push(Arg::text("--value"));
+    k.extend(values(a, "--shared-key").unwrap_or_default().iter().cloned());
+    k.extend([Arg::text("--query"), Arg::text("id"), Arg::text("--output"), Arg::text("tsv")]);
+    sub(step, "shared-key", format!("{} (new shared key)", step.title), Program::Az, k)
+}
+
+/// The commands that give the end `step` made a new key `psk` in place (the key itself comes
+/// from the values at run time): AWS modifies that one tunnel's `PreSharedKey` and waits until
+/// the connection is back [AWS-API-MVTO]; Azure updates the connection's shared key
+/// [AZ-CLI-KEY]. `None` where a key cannot change in place: a Google Cloud tunnel is made again
+/// [GCLOUD-TUN-UPD].
+pub fn rekey(step: &Step, psk: &str, steps: &[Step]) -> Option<Vec<Step>> {
+    match step.program {
+        Program::Aws => {
+            let vpn = step.capture.as_ref()?.name.clone();
+            let doc: serde_json::Value = serde_json::from_str(&values(&step.args, "--options")?.first()?.display()).ok()?;
+            let marker = format!("${{{psk}}}");
+            let k = doc.get("TunnelOptions")?.as_array()?.iter().position(|t| t.get("PreSharedKey").and_then(|v| v.as_str()) == Some(marker.as_str()))?;
+            let ips = aws_tunnel_ips(&vpn, steps);
+            let spec = serde_json::json!({ "PreSharedKey": marker }).to_string();
+            Some(aws_modify(step, k, &spec, &vpn, ips.get(k)?))
+        }
+        Program::Az if values(&step.args, "--shared-key").is_some() => Some(vec![az_shared_key(step)]),
+        _ => None,
+    }
 }
 
 /// The command (program first) that takes back a step that created nothing of its own, when
