@@ -1,5 +1,5 @@
-//! Sections 7 to 9: the cost estimate, changing the plan later, teardown, and the files of the
-//! bundle.
+//! The last sections: the cost estimate, teardown, the files of the bundle, and changing the
+//! plan later.
 
 use super::doc::{Doc, Plain};
 use super::{Ctx, HTML, MARKDOWN};
