@@ -413,3 +413,36 @@ fn transit_gateway_plans_apply_show_nothing_to_do_and_destroy_to_nothing() {
         assert_eq!(l.live(), Vec::<String>::new(), "{tag}: left after destroy");
     }
 }
+
+#[test]
+fn drift_outside_tunnelsmith_is_reported_by_status_and_plan_and_set_back_by_apply() {
+    let Some(l) = lab("drift") else { return };
+    apply(&l);
+    let outside = |prog: &str, args: &[&str]| {
+        let mut c = std::process::Command::new(l.bin.join(prog));
+        c.args(args);
+        for (k, v) in &l.env {
+            c.env(k, v);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{prog} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    // Someone deletes an Azure connection and weakens an AWS tunnel by hand.
+    outside("az", &["network", "vpn-connection", "delete", "--resource-group", "multicloud-azure-rg", "--name", "multicloud-aws-azure-t2"]);
+    let st = l.state();
+    let vpn = st["outputs"]["AWS_VPN_AWS_GCP_1"].as_str().unwrap().to_string();
+    let ip = st["outputs"]["AWS_IP_AWS_GCP_T1"].as_str().unwrap().to_string();
+    outside("aws", &["ec2", "modify-vpn-tunnel-options", "--region", "us-east-1", "--vpn-connection-id", &vpn, "--vpn-tunnel-outside-ip-address", &ip, "--tunnel-options", r#"{"Phase2LifetimeSeconds":900}"#]);
+    let status = l.run(&["status"], &[]);
+    assert_eq!(status.code, Some(1), "{}", status.all());
+    assert!(status.stdout.contains("azure/conn-aws-azure-t2: VPN connection multicloud-aws-azure-t2 was deleted outside Tunnelsmith"), "{}", status.stdout);
+    assert!(status.stdout.contains("--options.TunnelOptions[0].Phase2LifetimeSeconds: 900 in the cloud, 3600 in the plan"), "{}", status.stdout);
+    assert!(status.stdout.contains("pre-shared keys are not read back"), "{}", status.stdout);
+    let p = l.run(&["plan"], &[]);
+    assert!(p.stdout.contains("+ azure/conn-aws-azure-t2") && p.stdout.contains("~ aws/vpn-aws-gcp-1"), "{}", p.stdout);
+    apply(&l);
+    nothing_to_do(&l, "drift set back");
+    let status = l.run(&["status"], &[]);
+    assert_eq!(status.code, Some(0), "{}", status.all());
+    assert!(status.stdout.contains("No drift"), "{}", status.stdout);
+}

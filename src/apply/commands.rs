@@ -417,9 +417,15 @@ pub fn plan(plan: Plan, opts: &Options) -> i32 {
         Ok(s) => s,
         Err(c) => return c,
     };
-    let state = match s.load_state(&mut ui) {
+    let mut state = match s.load_state(&mut ui) {
         Ok(st) => st,
         Err(c) => return c,
+    };
+    // What the clouds hold now (read only; the state on disk is not changed here).
+    let drift = if s.tasks.iter().any(|t| state.is_done(&t.id)) {
+        Some(super::drift::refreshed(&s, &mut state, opts.jobs))
+    } else {
+        None
     };
     let done = s.done(&state);
     let check = s.to_check(&state, &done);
@@ -466,6 +472,15 @@ pub fn plan(plan: Plan, opts: &Options) -> i32 {
             "to_check": check.iter().filter(|c| **c).count(),
             "estimated_secs": eta.round(),
             "changes": diff::json(&diff::diff(&s, &state, &done)),
+            "drift": match &drift {
+                Some(Ok(d)) => serde_json::json!({
+                    "gone": d.gone.iter().map(|(id, what)| serde_json::json!({"step": id, "what": what})).collect::<Vec<_>>(),
+                    "differs": d.differs.iter().map(|(id, a)| serde_json::json!({"step": id, "attributes": a.iter().map(|x| serde_json::json!({"name": x.name, "cloud": x.old, "plan": x.new})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+                    "not_read": d.unread.iter().cloned().chain([super::drift::NOT_READ.to_string()]).collect::<Vec<_>>(),
+                }),
+                Some(Err(e)) => serde_json::json!({"not_read": [e]}),
+                None => serde_json::Value::Null,
+            },
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return exit::OK;
@@ -483,6 +498,11 @@ pub fn plan(plan: Plan, opts: &Options) -> i32 {
     ));
     let changes = diff::diff(&s, &state, &done);
     let applied = s.tasks.iter().any(|t| state.is_done(&t.id)) || state.live().next().is_some();
+    match &drift {
+        Some(Ok(d)) if !d.is_empty() => out.push_str(&format!("\n{}", d.render())),
+        Some(Err(e)) => out.push_str(&format!("\nDrift not read ({e}): the diff is against the state only.\n")),
+        _ => {}
+    }
     if todo.is_empty() && changes.is_empty() {
         out.push_str(&format!(
             "\nNothing to do: all {} steps are done. Check the tunnels with `tunnelsmith status {}`.\n",
@@ -611,6 +631,16 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         Ok(st) => st,
         Err(c) => return c,
     };
+    // What changed outside Tunnelsmith is set back like any other change (read when the last
+    // run ended cleanly; a run that resumes checks its unfinished steps instead).
+    let clean = !state.steps.values().any(|st| matches!(st.status, Status::Running | Status::Failed | Status::Unknown));
+    if clean && s.tasks.iter().any(|t| state.is_done(&t.id)) {
+        if let Ok(d) = super::drift::refreshed(&s, &mut state, opts.jobs) {
+            if !d.is_empty() {
+                ui.say(&d.render());
+            }
+        }
+    }
     let done = s.done(&state);
     let check = s.to_check(&state, &done);
     let todo: Vec<usize> = (0..s.tasks.len()).filter(|&i| !done[i]).collect();

@@ -19,6 +19,7 @@ pub mod appliance;
 pub mod commands;
 pub mod converge;
 pub mod diff;
+pub mod drift;
 pub mod engine;
 pub mod lock;
 pub mod rotate;
