@@ -227,13 +227,15 @@ fn sigkill_at_every_step_of_a_change_then_resume_ends_like_an_uninterrupted_run(
     };
     l.edit(change);
     l.save_as("before");
-    let first = seq(&l);
+    let saved = seq(&l);
     let p = l.run(&["plan"], &[]);
     assert!(
         p.stdout.contains("-/+ gcp/peer-aws") && p.stdout.contains("- gcp/tunnel-gcp-azure-t1") && p.stdout.contains("~ aws/vpn-aws-azure-1"),
         "{}",
         p.stdout
     );
+    // (plan reads the clouds back: the change's own calls start after it.)
+    let first = seq(&l);
     apply(&l);
     nothing_to_do(&l, "uninterrupted change");
     let baseline = l.inventory();
@@ -258,7 +260,7 @@ fn sigkill_at_every_step_of_a_change_then_resume_ends_like_an_uninterrupted_run(
                     let mut bad = Vec::new();
                     for (k, (offset, step)) in kills.iter().enumerate().filter(|(k, _)| k % 2 == w) {
                         mine.restore("before");
-                        let at = (first + offset).to_string();
+                        let at = (saved + offset).to_string();
                         let killed = mine.run(&["apply", "--yes"], &[("STANDIN_KILL_AT", at.as_str())]);
                         if killed.code.is_some() {
                             bad.push(format!("{k} {step}: apply was not killed ({:?})", killed.code));

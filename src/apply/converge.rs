@@ -18,7 +18,7 @@
 use super::commands::{delete, record, run_step, values, Session};
 use super::diff::{Action, Diff, Item};
 use super::engine::{self, Cx, End, Event, Shared, Summary, Task};
-use super::state::{Created, State};
+use super::state::{Created, State, Status};
 use super::time::now;
 use super::tools::Tool;
 use super::ui::Ui;
@@ -180,7 +180,7 @@ pub(crate) fn take_down<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &D
     for id in &nothing {
         forget(run.s, state, id);
     }
-    let _ = state.save(&run.s.dir);
+    mark_going(run, state, &entries, "being replaced: deleted, then made again");
     let tasks = entries.iter().map(|(_, c)| task(format!("delete {}", c.step), format!("Delete {} {}", c.kind, c.name))).collect();
     let s = run.s;
     Some(in_turn(
@@ -204,6 +204,19 @@ pub(crate) fn take_down<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &D
         },
         false,
     ))
+}
+
+/// Before deleting: the steps whose resources go are no longer trusted as done (a kill between
+/// the delete and its record must not leave a step "done" whose resource is gone): the next run
+/// checks them against the cloud, or deletes them again.
+fn mark_going(run: &Run, state: &mut State, entries: &[(Option<usize>, Created)], why: &str) {
+    for (_, c) in entries {
+        if let Some(st) = state.steps.get_mut(&c.step) {
+            st.status = Status::Unknown;
+            st.message = Some(why.to_string());
+        }
+    }
+    let _ = state.save(&run.s.dir);
 }
 
 /// The step is undone: its record and what it captured go.
@@ -255,6 +268,7 @@ pub(crate) fn destroy<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &Dif
         return Summary::default();
     }
     ui.say(&format!("Destroying {} that left the plan …", plural(all.len(), "thing", "things")));
+    mark_going(run, state, &all, "being destroyed: it left the plan");
     let tasks: Vec<Task> = all
         .iter()
         .enumerate()

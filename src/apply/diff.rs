@@ -222,8 +222,9 @@ pub(crate) fn diff(s: &Session, state: &State, done: &[bool]) -> Diff {
         if gone.iter().any(|g| &g.id == id) || state.created.iter().any(|c| &c.step == id) {
             continue;
         }
+        // Done, or being destroyed when a run stopped: take it back (again; gone counts as done).
         let action = match &st.undo {
-            Some(u) if st.status == Status::Done => Action::Destroy { delete: u.clone() },
+            Some(u) if matches!(st.status, Status::Done | Status::Unknown) => Action::Destroy { delete: u.clone() },
             _ => Action::Forget,
         };
         let title = match &action {

@@ -113,7 +113,9 @@ pub fn classify(program: &str, o: &Outcome) -> Class {
             }
         }
         "gcloud" => {
-            if has(&["was not found", "HTTPError 404", "notFound"]) {
+            // "peer `x` not found" / "interface `x` not found": routers remove-bgp-peer and
+            // remove-interface (googlecloudsdk command_lib PeerNotFoundError, InterfaceNotFoundError).
+            if has(&["was not found", "HTTPError 404", "notFound", "` not found"]) {
                 Class::NotFound
             } else if has(&["resourceNotReady", "is not ready", "resourceInUseByAnotherResource"]) {
                 Class::Busy
@@ -282,6 +284,10 @@ mod tests {
             Class::NotFound
         );
         assert_eq!(classify("gcloud", &out(1, "Quota exceeded ... rateLimitExceeded")), Class::Throttled);
+        assert_eq!(
+            classify("gcloud", &out(1, "ERROR: (gcloud.compute.routers.remove-bgp-peer) peer `p-bgp` not found")),
+            Class::NotFound
+        );
         assert_eq!(classify("aws", &out(0, "")), Class::Ok);
     }
 
