@@ -74,11 +74,17 @@ fn link_tunnels(l: &Lab, link: &str) -> Vec<String> {
         .filter(|e| e["up"] == true)
         .filter(|e| {
             let ends = e["ends"].as_str().unwrap_or("");
-            link.split('-').all(|site| ends.contains(&format!("{}-", site)) || ends.contains(&format!("{} ", match site {
-                "gcp" => "gcloud",
-                "azure" => "az",
-                other => other,
-            })))
+            link.split('-').all(|site| {
+                ends.contains(&format!("{}-", site))
+                    || ends.contains(&format!(
+                        "{} ",
+                        match site {
+                            "gcp" => "gcloud",
+                            "azure" => "az",
+                            other => other,
+                        }
+                    ))
+            })
         })
         .map(|e| e["tunnel"].as_str().unwrap().to_string())
         .collect();
@@ -114,7 +120,10 @@ fn tightened_crypto_is_a_diff_and_apply_updates_the_tunnels_in_place_one_at_a_ti
     assert!(out.contains("~ azure/policy-aws-azure-t3") && out.contains("--ike-encryption: AES256 → AES128"), "{out}");
     assert!(out.contains("aws-azure-t1 (link aws-azure): down while"), "{out}");
     assert!(out.contains("aws-azure-t2, aws-azure-t3, aws-azure-t4 carry traffic meanwhile"), "{out}");
-    assert!(out.contains("Plan: 0 to add, 2 to change, 0 to replace, 0 to destroy (and 4 other steps to run)."), "{out}");
+    assert!(
+        out.contains("Plan: 0 to add, 2 to change, 0 to replace, 0 to destroy (and 4 other steps to run)."),
+        "{out}"
+    );
     assert!(!out.contains("aws/vpn-aws-gcp"), "a link not edited is untouched: {out}");
 
     apply(&l);
@@ -134,7 +143,10 @@ fn tightened_crypto_is_a_diff_and_apply_updates_the_tunnels_in_place_one_at_a_ti
         let c = &w["az"][format!("multicloud-azure-rg/vpn-connection/multicloud-aws-azure-t{k}")];
         let pols = c["ipsecPolicies"].as_array().unwrap();
         assert_eq!(pols.len(), 1, "the old policy was cleared: {pols:?}");
-        assert_eq!((pols[0]["ikeEncryption"].clone(), pols[0]["saLifeTimeSeconds"].clone()), (json!("AES128"), json!(1800)));
+        assert_eq!(
+            (pols[0]["ikeEncryption"].clone(), pols[0]["saLifeTimeSeconds"].clone()),
+            (json!("AES128"), json!(1800))
+        );
     }
     // Make-before-break: each AWS tunnel restarted while it was modified, never two at once.
     let (most, drops) = most_down_at_once(&l, before, &aws_azure);
@@ -184,10 +196,20 @@ fn a_removed_site_is_destroyed_after_asking_and_the_clouds_match_a_fresh_apply()
     l.edit(|v| remove_site(v, "azure"));
     let p = l.run(&["plan"], &[]);
     let out = &p.stdout;
-    for line in ["- azure/gateway", "- aws/vpn-aws-azure-1", "- aws/cgw-azure-2", "- gcp/tunnel-gcp-azure-t1", "- gcp/bgp-gcp-azure-t2", "- gcp/if-gcp-azure-t1"] {
+    for line in [
+        "- azure/gateway",
+        "- aws/vpn-aws-azure-1",
+        "- aws/cgw-azure-2",
+        "- gcp/tunnel-gcp-azure-t1",
+        "- gcp/bgp-gcp-azure-t2",
+        "- gcp/if-gcp-azure-t1",
+    ] {
         assert!(out.contains(line), "{line}: {out}");
     }
-    assert!(out.contains("~ gcp/firewall") && out.contains("--source-ranges: 192.168.0.0/16,172.16.0.0/16 → 172.16.0.0/16"), "{out}");
+    assert!(
+        out.contains("~ gcp/firewall") && out.contains("--source-ranges: 192.168.0.0/16,172.16.0.0/16 → 172.16.0.0/16"),
+        "{out}"
+    );
     assert!(out.contains("gcp-azure-t1 (link gcp-azure): it is removed from the plan."), "{out}");
     assert!(out.contains("Plan: 0 to add, 1 to change, 0 to replace, 28 to destroy."), "{out}");
     // Not without a yes.
@@ -201,7 +223,10 @@ fn a_removed_site_is_destroyed_after_asking_and_the_clouds_match_a_fresh_apply()
     let after = l.inventory();
     assert!(after.iter().all(|r| !r.contains("azure")), "Azure is left: {after:#?}");
     let keys = std::fs::read_to_string(l.secrets_path()).unwrap();
-    assert!(!keys.contains("PSK_AWS_AZURE") && !keys.contains("PSK_GCP_AZURE") && keys.contains("PSK_AWS_GCP_T4"), "{keys}");
+    assert!(
+        !keys.contains("PSK_AWS_AZURE") && !keys.contains("PSK_GCP_AZURE") && keys.contains("PSK_AWS_GCP_T4"),
+        "{keys}"
+    );
     nothing_to_do(&l, "site removed");
     no_parser_rejections(&l);
     // The same clouds as applying the smaller plan on an empty world.
@@ -230,7 +255,9 @@ fn sigkill_at_every_step_of_a_change_then_resume_ends_like_an_uninterrupted_run(
     let saved = seq(&l);
     let p = l.run(&["plan"], &[]);
     assert!(
-        p.stdout.contains("-/+ gcp/peer-aws") && p.stdout.contains("- gcp/tunnel-gcp-azure-t1") && p.stdout.contains("~ aws/vpn-aws-azure-1"),
+        p.stdout.contains("-/+ gcp/peer-aws")
+            && p.stdout.contains("- gcp/tunnel-gcp-azure-t1")
+            && p.stdout.contains("~ aws/vpn-aws-azure-1"),
         "{}",
         p.stdout
     );
@@ -287,7 +314,11 @@ fn sigkill_at_every_step_of_a_change_then_resume_ends_like_an_uninterrupted_run(
             .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
-    eprintln!("killed at the first call of {} steps of the change and resumed in {:.0}s", kills.len(), t0.elapsed().as_secs_f64());
+    eprintln!(
+        "killed at the first call of {} steps of the change and resumed in {:.0}s",
+        kills.len(),
+        t0.elapsed().as_secs_f64()
+    );
     assert!(bad.is_empty(), "{} of {} kills:\n{}", bad.len(), kills.len(), bad.join("\n"));
 }
 
@@ -366,7 +397,9 @@ fn rotate_keys_killed_mid_tunnel_leaves_every_key_in_use_in_the_file_and_finishe
     let r = l.run(&["rotate-keys", "--yes", "--tunnel", "aws-azure-t1"], &[]);
     assert_eq!(r.code, Some(0), "{}", r.all());
     let calls: Vec<Value> = l.calls().into_iter().filter(|c| c["n"].as_u64().unwrap_or(0) > from).collect();
-    let modify = calls.iter().find(|c| c["cmd"] == "ec2 modify-vpn-tunnel-options").expect("AWS changed the key")["n"].as_u64().unwrap();
+    let modify = calls.iter().find(|c| c["cmd"] == "ec2 modify-vpn-tunnel-options").expect("AWS changed the key")["n"]
+        .as_u64()
+        .unwrap();
     // Again, from the start, killed after AWS's end changed.
     l.reset();
     std::fs::write(l.secrets_path(), before.iter().map(|(k, v)| format!("{k}='{v}'\n")).collect::<String>()).unwrap();
@@ -376,7 +409,11 @@ fn rotate_keys_killed_mid_tunnel_leaves_every_key_in_use_in_the_file_and_finishe
     let killed = l.run(&["rotate-keys", "--yes", "--tunnel", "aws-azure-t1"], &[("STANDIN_KILL_AT", at.as_str())]);
     assert_eq!(killed.code, None, "killed: {}", killed.all());
     let mid = keys_of(&l);
-    assert_eq!(mid.get("PSK_AWS_AZURE_T1"), before.get("PSK_AWS_AZURE_T1"), "the old key stays until both ends have the new one");
+    assert_eq!(
+        mid.get("PSK_AWS_AZURE_T1"),
+        before.get("PSK_AWS_AZURE_T1"),
+        "the old key stays until both ends have the new one"
+    );
     let pending = mid.get("PSK_AWS_AZURE_T1_NEXT").expect("the new key is in the file before any end has it").clone();
     let held = cloud_keys(&l);
     assert!(held.contains(&pending), "AWS already holds the new key");
@@ -399,14 +436,18 @@ fn transit_gateway_plans_apply_show_nothing_to_do_and_destroy_to_nothing() {
         l.edit(|v| {
             let aws = v["sites"].as_array_mut().unwrap().iter_mut().find(|s| s["platform"] == "aws").unwrap();
             let asn = aws["gateway"]["asn"].clone();
-            aws["gateway"] = if asn.is_null() { json!({"kind": "aws_tgw"}) } else { json!({"kind": "aws_tgw", "asn": asn}) };
+            aws["gateway"] =
+                if asn.is_null() { json!({"kind": "aws_tgw"}) } else { json!({"kind": "aws_tgw", "asn": asn}) };
         });
         let out = apply(&l);
         assert!(!out.contains("is not modelled"), "{out}");
         let live = l.inventory();
         assert!(live.iter().any(|r| r.starts_with("aws tgw ")), "{live:#?}");
         if preset != SEED {
-            assert!(live.iter().any(|r| r.starts_with("aws tgw-rtb") && r.contains("routes=[\"\\\"")), "static routes in the TGW route table: {live:#?}");
+            assert!(
+                live.iter().any(|r| r.starts_with("aws tgw-rtb") && r.contains("routes=[\"\\\"")),
+                "static routes in the TGW route table: {live:#?}"
+            );
         }
         nothing_to_do(&l, tag);
         no_parser_rejections(&l);
@@ -430,15 +471,50 @@ fn drift_outside_tunnelsmith_is_reported_by_status_and_plan_and_set_back_by_appl
         assert!(o.status.success(), "{prog} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
     };
     // Someone deletes an Azure connection and weakens an AWS tunnel by hand.
-    outside("az", &["network", "vpn-connection", "delete", "--resource-group", "multicloud-azure-rg", "--name", "multicloud-aws-azure-t2"]);
+    outside(
+        "az",
+        &[
+            "network",
+            "vpn-connection",
+            "delete",
+            "--resource-group",
+            "multicloud-azure-rg",
+            "--name",
+            "multicloud-aws-azure-t2",
+        ],
+    );
     let st = l.state();
     let vpn = st["outputs"]["AWS_VPN_AWS_GCP_1"].as_str().unwrap().to_string();
     let ip = st["outputs"]["AWS_IP_AWS_GCP_T1"].as_str().unwrap().to_string();
-    outside("aws", &["ec2", "modify-vpn-tunnel-options", "--region", "us-east-1", "--vpn-connection-id", &vpn, "--vpn-tunnel-outside-ip-address", &ip, "--tunnel-options", r#"{"Phase2LifetimeSeconds":900}"#]);
+    outside(
+        "aws",
+        &[
+            "ec2",
+            "modify-vpn-tunnel-options",
+            "--region",
+            "us-east-1",
+            "--vpn-connection-id",
+            &vpn,
+            "--vpn-tunnel-outside-ip-address",
+            &ip,
+            "--tunnel-options",
+            r#"{"Phase2LifetimeSeconds":900}"#,
+        ],
+    );
     let status = l.run(&["status"], &[]);
     assert_eq!(status.code, Some(1), "{}", status.all());
-    assert!(status.stdout.contains("azure/conn-aws-azure-t2: VPN connection multicloud-aws-azure-t2 was deleted outside Tunnelsmith"), "{}", status.stdout);
-    assert!(status.stdout.contains("--options.TunnelOptions[0].Phase2LifetimeSeconds: 900 in the cloud, 3600 in the plan"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains(
+            "azure/conn-aws-azure-t2: VPN connection multicloud-aws-azure-t2 was deleted outside Tunnelsmith"
+        ),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("--options.TunnelOptions[0].Phase2LifetimeSeconds: 900 in the cloud, 3600 in the plan"),
+        "{}",
+        status.stdout
+    );
     assert!(status.stdout.contains("pre-shared keys are not read back"), "{}", status.stdout);
     let p = l.run(&["plan"], &[]);
     assert!(p.stdout.contains("+ azure/conn-aws-azure-t2") && p.stdout.contains("~ aws/vpn-aws-gcp-1"), "{}", p.stdout);

@@ -22,13 +22,15 @@ fn full() -> Value {
 /// Edit `k` of the pool, applied to `v` (a plan derived from seed 004). Some edits do nothing
 /// on some plans (removing a site that is gone).
 fn edit(v: &mut Value, k: u8) {
-    let sites = |v: &Value| v["sites"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let sites = |v: &Value| {
+        v["sites"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     let link = |v: &mut Value, a: &str, b: &str| -> Option<usize> {
         v["links"].as_array().unwrap().iter().position(|l| (l["a"] == a && l["b"] == b) || (l["a"] == b && l["b"] == a))
     };
     match k % 8 {
         0 | 1 => {
-            let site = if k % 8 == 0 { "gcp" } else { "azure" };
+            let site = if k.is_multiple_of(8) { "gcp" } else { "azure" };
             if sites(v).len() == 3 {
                 v["sites"].as_array_mut().unwrap().retain(|s| s["name"] != site);
                 v["links"].as_array_mut().unwrap().retain(|l| l["a"] != site && l["b"] != site);

@@ -291,11 +291,7 @@ fn retire_keys(opts: &Options, r: &Resolved, ui: &mut Ui) {
         }
     }
     match write_secrets(&f, &keep) {
-        Ok(()) => ui.say(&format!(
-            "Keys of tunnels that are gone removed from {}: {}.",
-            f.display(),
-            gone.join(", ")
-        )),
+        Ok(()) => ui.say(&format!("Keys of tunnels that are gone removed from {}: {}.", f.display(), gone.join(", "))),
         Err(e) => err(ui, &format!("cannot remove the keys of removed tunnels from {}: {e}", f.display())),
     }
 }
@@ -666,7 +662,8 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
     };
     for it in &changes.items {
         if let diff::Action::Destroy { delete } = &it.action {
-            if let Some(p) = ["aws", "az", "gcloud"].into_iter().find(|p| delete.first().map(String::as_str) == Some(p)) {
+            if let Some(p) = ["aws", "az", "gcloud"].into_iter().find(|p| delete.first().map(String::as_str) == Some(p))
+            {
                 if !programs.contains(&p) {
                     programs.push(p);
                 }
@@ -752,7 +749,8 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         let done = s.done(&state);
         if done.iter().any(|d| !d) {
             let check = s.to_check(&state, &done);
-            let (sum, failed) = run_pending(&s, opts, &mut state, &shared, &mut ui, &tools_found, &secrets, &done, &check);
+            let (sum, failed) =
+                run_pending(&s, opts, &mut state, &shared, &mut ui, &tools_found, &secrets, &done, &check);
             save_failed = save_failed.or(failed);
             let stop = sum.interrupted || !sum.failed.is_empty();
             merge(&mut summary, sum);
@@ -766,7 +764,9 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
             break;
         }
         let run = converge::Run { s: &s, shared: &shared, tools: &tools_found, secrets: &secrets };
-        let has_update = d.items.iter().any(|it| matches!(&it.action, diff::Action::Change(c) if !matches!(c.how, steps::update::How::Replace { .. })));
+        let has_update = d.items.iter().any(
+            |it| matches!(&it.action, diff::Action::Change(c) if !matches!(c.how, steps::update::How::Replace { .. })),
+        );
         // After the creates: what left the plan goes (it may sit on something to replace: a
         // tunnel removed from an external gateway that changes); then replaced resources, one
         // group at a time (their new values feed the updates); then updates in place.

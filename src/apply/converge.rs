@@ -23,7 +23,7 @@ use super::time::now;
 use super::tools::Tool;
 use super::ui::Ui;
 use crate::secrets::Secrets;
-use crate::steps::update::{How, Change};
+use crate::steps::update::{Change, How};
 use std::collections::BTreeMap;
 
 /// What the phases need.
@@ -94,8 +94,12 @@ pub(crate) fn update<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &Diff
     if items.is_empty() {
         return Summary::default();
     }
-    ui.say(&format!("Updating {} in place, one at a time …", plural(items.len(), "resource or setting", "resources or settings")));
-    let tasks = items.iter().map(|(it, _, _)| task(format!("update {}", it.id), format!("Update {}", it.title))).collect();
+    ui.say(&format!(
+        "Updating {} in place, one at a time …",
+        plural(items.len(), "resource or setting", "resources or settings")
+    ));
+    let tasks =
+        items.iter().map(|(it, _, _)| task(format!("update {}", it.id), format!("Update {}", it.title))).collect();
     let s = run.s;
     in_turn(
         run,
@@ -145,9 +149,7 @@ pub(crate) fn take_down<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &D
         let more: Vec<&Item> = replaced
             .iter()
             .filter(|it| !group.iter().any(|g| g.id == it.id))
-            .filter(|it| {
-                it.step.is_some_and(|i| run.s.steps[i].after.iter().any(|a| group.iter().any(|g| &g.id == a)))
-            })
+            .filter(|it| it.step.is_some_and(|i| run.s.steps[i].after.iter().any(|a| group.iter().any(|g| &g.id == a))))
             .copied()
             .collect();
         if more.is_empty() {
@@ -181,7 +183,10 @@ pub(crate) fn take_down<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &D
         forget(run.s, state, id);
     }
     mark_going(run, state, &entries, "being replaced: deleted, then made again");
-    let tasks = entries.iter().map(|(_, c)| task(format!("delete {}", c.step), format!("Delete {} {}", c.kind, c.name))).collect();
+    let tasks = entries
+        .iter()
+        .map(|(_, c)| task(format!("delete {}", c.step), format!("Delete {} {}", c.kind, c.name)))
+        .collect();
     let s = run.s;
     Some(in_turn(
         run,
@@ -276,7 +281,11 @@ pub(crate) fn destroy<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &Dif
             let mut t = task(format!("delete {}", c.step), format!("Delete {} {}", c.kind, c.name));
             t.deps = if k < n_undo {
                 // Undos in their order.
-                if k > 0 { vec![k - 1] } else { Vec::new() }
+                if k > 0 {
+                    vec![k - 1]
+                } else {
+                    Vec::new()
+                }
             } else {
                 // A resource after every undo and every resource built on it.
                 (0..n_undo)

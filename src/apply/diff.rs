@@ -115,8 +115,10 @@ impl Diff {
     /// `Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy (and 3 other steps to run).`
     pub fn summary(&self) -> String {
         let c = self.counts();
-        let mut s =
-            format!("Plan: {} to add, {} to change, {} to replace, {} to destroy", c.add, c.change, c.replace, c.destroy);
+        let mut s = format!(
+            "Plan: {} to add, {} to change, {} to replace, {} to destroy",
+            c.add, c.change, c.replace, c.destroy
+        );
         if c.steps > 0 {
             s.push_str(&format!(" (and {} other step{} to run)", c.steps, if c.steps == 1 { "" } else { "s" }));
         }
@@ -142,8 +144,10 @@ fn recorded<'a>(state: &'a State, id: &str) -> Option<&'a Vec<String>> {
 pub(crate) fn diff(s: &Session, state: &State, done: &[bool]) -> Diff {
     let steps = &s.steps;
     // Outputs that will change: captured by steps not done yet, or by steps to be replaced.
-    let mut stale: BTreeSet<String> =
-        (0..steps.len()).filter(|&i| !done[i]).filter_map(|i| steps[i].capture.as_ref().map(|c| c.name.clone())).collect();
+    let mut stale: BTreeSet<String> = (0..steps.len())
+        .filter(|&i| !done[i])
+        .filter_map(|i| steps[i].capture.as_ref().map(|c| c.name.clone()))
+        .collect();
     let mut changes: BTreeMap<usize, Change> = BTreeMap::new();
     loop {
         let known: BTreeMap<String, String> =
@@ -228,7 +232,9 @@ pub(crate) fn diff(s: &Session, state: &State, done: &[bool]) -> Diff {
             _ => Action::Forget,
         };
         let title = match &action {
-            Action::Destroy { delete } => format!("Take back: {}", delete.iter().take(4).cloned().collect::<Vec<_>>().join(" ")),
+            Action::Destroy { delete } => {
+                format!("Take back: {}", delete.iter().take(4).cloned().collect::<Vec<_>>().join(" "))
+            }
             _ => "Forget it (it goes with what it was set on)".to_string(),
         };
         gone.push(Item { id: id.clone(), step: None, title, resource: None, action });
@@ -272,14 +278,19 @@ fn drops(s: &Session, items: &[Item]) -> Vec<Drop> {
                 format!("{} is replaced", it.resource.clone().unwrap_or_else(|| it.id.clone()))
             }
             Action::Change(Change { how: How::Update { steps, .. }, .. })
-                if steps.iter().any(|x| x.args.iter().any(|a| a.displays("modify-vpn-tunnel-options") || a.displays("clear"))) =>
+                if steps
+                    .iter()
+                    .any(|x| x.args.iter().any(|a| a.displays("modify-vpn-tunnel-options") || a.displays("clear"))) =>
             {
                 format!("{} is updated (the tunnel restarts)", it.resource.clone().unwrap_or_else(|| it.id.clone()))
             }
             Action::Destroy { .. } if it.step.is_none() => {
                 // Gone from the plan: name the tunnel from the step id when it carries one.
                 let what = it.id.split_once('/').map(|x| x.1).unwrap_or("");
-                if let Some(pos) = what.rfind("-t").filter(|&p| what[p + 2..].chars().all(|c| c.is_ascii_digit()) && p + 2 < what.len()) {
+                if let Some(pos) = what
+                    .rfind("-t")
+                    .filter(|&p| what[p + 2..].chars().all(|c| c.is_ascii_digit()) && p + 2 < what.len())
+                {
                     let start = what[..pos].find('-').map(|x| x + 1).unwrap_or(0);
                     let tunnel = what[start..].to_string();
                     let link = what[start..pos].to_string();
@@ -314,7 +325,13 @@ fn drops(s: &Session, items: &[Item]) -> Vec<Drop> {
             let siblings = l
                 .map(|l| l.tunnels.iter().map(|x| x.id.clone()).filter(|x| !dropping.contains(x.as_str())).collect())
                 .unwrap_or_default();
-            out.push(Drop { tunnel: t.id.clone(), link: link.to_string(), because: because.clone(), siblings, removed: false });
+            out.push(Drop {
+                tunnel: t.id.clone(),
+                link: link.to_string(),
+                because: because.clone(),
+                siblings,
+                removed: false,
+            });
         }
     }
     out
@@ -368,7 +385,12 @@ pub fn render(d: &Diff, paint: &dyn Fn(&str, &str) -> String) -> String {
             Action::Forget => ("2", "forget: it goes with what it was set on".to_string()),
         };
         let head = it.resource.clone().unwrap_or_else(|| it.title.clone());
-        out.push_str(&format!("  {} {:<36} {head}  {}\n", paint(&format!("{:>3}", it.mark()), code), it.id, paint(&format!("({what})"), "2")));
+        out.push_str(&format!(
+            "  {} {:<36} {head}  {}\n",
+            paint(&format!("{:>3}", it.mark()), code),
+            it.id,
+            paint(&format!("({what})"), "2")
+        ));
         if let Action::Change(c) = &it.action {
             for a in c.attrs.iter().take(12) {
                 out.push_str(&format!("        {}: {} → {}\n", a.name, a.old, a.new));
@@ -385,7 +407,9 @@ pub fn render(d: &Diff, paint: &dyn Fn(&str, &str) -> String) -> String {
     }
     if forgotten > 0 {
         out.push_str(&paint(
-            &format!("        and {forgotten} recorded settings and reads that go with what is destroyed are forgotten\n"),
+            &format!(
+                "        and {forgotten} recorded settings and reads that go with what is destroyed are forgotten\n"
+            ),
             "2",
         ));
     }

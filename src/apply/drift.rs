@@ -134,9 +134,14 @@ fn look(s: &Session, state: &State, tools: &BTreeMap<String, Tool>, env: &[(Stri
     let Some(tool) = tools.get(program) else { return Look::Unread(format!("{program} is not on PATH")) };
     let Some(Check::Describe { args, contains }) = &st.check else { return Look::Same };
     let o = run::run(&call(&format!("drift {}", st.id), program, tool, args, &state.outputs), env, &mut |_| {});
-    let present =
-        o.ok() && o.value().is_some_and(|v| contains.as_ref().is_none_or(|w| v.split([';', ',', '\t', ' ', '\n']).any(|x| x == w)));
-    let what = st.creates.as_ref().map(|c| format!("{} {}", c.kind, state.outputs.get(&c.name).unwrap_or(&c.name))).unwrap_or_default();
+    let present = o.ok()
+        && o.value()
+            .is_some_and(|v| contains.as_ref().is_none_or(|w| v.split([';', ',', '\t', ' ', '\n']).any(|x| x == w)));
+    let what = st
+        .creates
+        .as_ref()
+        .map(|c| format!("{} {}", c.kind, state.outputs.get(&c.name).unwrap_or(&c.name)))
+        .unwrap_or_default();
     if !present {
         return if o.ok() || run::classify(program, &o) == Class::NotFound {
             Look::Gone(what)
@@ -154,12 +159,17 @@ fn look(s: &Session, state: &State, tools: &BTreeMap<String, Tool>, env: &[(Stri
 /// The tunnel options an AWS VPN connection has, against the plan's (keys excluded).
 fn aws_tunnels(st: &crate::steps::Step, state: &State, tool: &Tool, env: &[(String, String)]) -> Look {
     let Some(vpn) = st.capture.as_ref().and_then(|c| state.outputs.get(&c.name)) else { return Look::Same };
-    let region = st.args.iter().position(|a| a.displays("--region")).and_then(|k| st.args.get(k + 1)).map(|a| a.display());
+    let region =
+        st.args.iter().position(|a| a.displays("--region")).and_then(|k| st.args.get(k + 1)).map(|a| a.display());
     let mut args: Vec<Arg> = ["ec2", "describe-vpn-connections"].iter().map(|w| Arg::text(*w)).collect();
     if let Some(r) = region {
         args.extend([Arg::text("--region"), Arg::text(r)]);
     }
-    args.extend(["--vpn-connection-ids", vpn, "--query", "VpnConnections[0].Options.TunnelOptions", "--output", "json"].iter().map(|w| Arg::text(w.to_string())));
+    args.extend(
+        ["--vpn-connection-ids", vpn, "--query", "VpnConnections[0].Options.TunnelOptions", "--output", "json"]
+            .iter()
+            .map(|w| Arg::text(w.to_string())),
+    );
     let o = run::run(&call(&format!("drift {}", st.id), "aws", tool, &args, &state.outputs), env, &mut |_| {});
     let Ok(live) = serde_json::from_str::<serde_json::Value>(o.stdout.trim()) else {
         return Look::Unread(format!("the tunnel options of {vpn} could not be read: {}", o.reason()));

@@ -58,7 +58,10 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
     let state = match State::load(&s.dir) {
         Ok(Some(st)) => st,
         Ok(None) => {
-            err_line(&mut ui, &format!("nothing was applied from here ({}): run `tunnelsmith apply` first", s.dir.display()));
+            err_line(
+                &mut ui,
+                &format!("nothing was applied from here ({}): run `tunnelsmith apply` first", s.dir.display()),
+            );
             return exit::USAGE;
         }
         Err(e) => {
@@ -208,7 +211,9 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
                 let deletes: Vec<Option<super::state::Created>> = ends
                     .iter()
                     .map(|e| match e {
-                        End_::Remake(i) => st.live().find(|(_, c)| c.step == s_ref.steps[*i].id).map(|(_, c)| c.clone()),
+                        End_::Remake(i) => {
+                            st.live().find(|(_, c)| c.step == s_ref.steps[*i].id).map(|(_, c)| c.clone())
+                        }
                         End_::InPlace(_) => None,
                     })
                     .collect();
@@ -286,7 +291,8 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
     }
     let shown = super::run::line([opts.plan_path.display().to_string()]);
     if summary.interrupted || !summary.failed.is_empty() {
-        let why = summary.failed.first().map(|(id, m)| format!("{id} failed: {m}")).unwrap_or_else(|| "interrupted".into());
+        let why =
+            summary.failed.first().map(|(id, m)| format!("{id} failed: {m}")).unwrap_or_else(|| "interrupted".into());
         ui.say(&format!(
             "\n{} {}. {} keys rotated. {} still holds the old and the pending key of the tunnel it stopped at; run \
              `tunnelsmith rotate-keys {shown}` again to finish it.",

@@ -209,6 +209,16 @@ pub fn change(step: &Step, old: &[String], new: &[String], steps: &[Step]) -> Op
     Some(Change { attrs, how })
 }
 
+/// The flags of `routers add-bgp-peer` that `routers update-bgp-peer` also takes [GCLOUD-RTR-UPD].
+const PEER_UPDATABLE: &[&str] = &[
+    "--peer-asn",
+    "--peer-ip-address",
+    "--interface",
+    "--advertisement-mode",
+    "--set-advertisement-ranges",
+    "--advertised-route-priority",
+];
+
 fn only(flags: &BTreeSet<&str>, allowed: &[&str]) -> bool {
     flags.iter().all(|f| allowed.contains(f))
 }
@@ -227,13 +237,12 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
         Program::Aws => {
             let op = cmd.get(1).copied().unwrap_or("");
             match op {
-                "create-vpn-connection" if only(flags, &["--options"]) => {
-                    aws_tunnel_options(step, attrs, steps).unwrap_or(replace(
+                "create-vpn-connection" if only(flags, &["--options"]) => aws_tunnel_options(step, attrs, steps)
+                    .unwrap_or(replace(
                         "its routing type (static or BGP) or its number of tunnels changed: a VPN connection keeps \
                          them for life; ModifyVpnConnectionOptions changes only its traffic selectors",
                         "[AWS-API-MVTO]",
-                    ))
-                }
+                    )),
                 "create-vpn-connection" => replace(
                     "its customer gateway or gateway changed: this tool makes a new connection",
                     "[AWS-API-CGWMOD]",
@@ -258,7 +267,8 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
                     del.extend(with(a, "--region"));
                     del.extend(with(a, "--route-table-id"));
                     del.extend(with(a, "--destination-cidr-block"));
-                    let remove = sub(step, "delete-route", format!("{} (remove the old route)", step.title), Program::Aws, del);
+                    let remove =
+                        sub(step, "delete-route", format!("{} (remove the old route)", step.title), Program::Aws, del);
                     let mut again = step.clone();
                     again.id = format!("{}#create-route", step.id);
                     again.check = Some(Check::Rerun);
@@ -334,23 +344,41 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
                      when it is made (gcloud's update changes labels only)",
                     "[GCLOUD-TUN-UPD]",
                 ),
-                "routers create" if only(flags, &["--asn", "--advertisement-mode", "--set-advertisement-ranges", "--set-advertisement-groups", "--keepalive-interval", "--description"]) => {
+                "routers create"
+                    if only(
+                        flags,
+                        &[
+                            "--asn",
+                            "--advertisement-mode",
+                            "--set-advertisement-ranges",
+                            "--set-advertisement-groups",
+                            "--keepalive-interval",
+                            "--description",
+                        ],
+                    ) =>
+                {
                     let mut u = vec![Arg::text("compute"), Arg::text("routers"), Arg::text("update")];
                     u.extend(name);
                     u.extend(with(a, "--region"));
-                    u.extend(changed(&["--asn", "--advertisement-mode", "--set-advertisement-ranges", "--set-advertisement-groups", "--keepalive-interval"]));
+                    u.extend(changed(&[
+                        "--asn",
+                        "--advertisement-mode",
+                        "--set-advertisement-ranges",
+                        "--set-advertisement-groups",
+                        "--keepalive-interval",
+                    ]));
                     u.extend([Arg::text("--format"), Arg::text("value(name)")]);
                     How::Update {
                         steps: vec![sub(step, "update", format!("{} (update)", step.title), Program::Gcloud, u)],
                         source: "[GCLOUD-RTR-UPD]",
                     }
                 }
-                "routers add-bgp-peer" if only(flags, &["--peer-asn", "--peer-ip-address", "--interface", "--advertisement-mode", "--set-advertisement-ranges", "--advertised-route-priority"]) => {
+                "routers add-bgp-peer" if only(flags, PEER_UPDATABLE) => {
                     let mut u = vec![Arg::text("compute"), Arg::text("routers"), Arg::text("update-bgp-peer")];
                     u.extend(name);
                     u.extend(with(a, "--region"));
                     u.extend(with(a, "--peer-name"));
-                    u.extend(changed(&["--peer-asn", "--peer-ip-address", "--interface", "--advertisement-mode", "--set-advertisement-ranges", "--advertised-route-priority"]));
+                    u.extend(changed(PEER_UPDATABLE));
                     u.extend([Arg::text("--format"), Arg::text("value(name)")]);
                     How::Update {
                         steps: vec![sub(step, "update", format!("{} (update)", step.title), Program::Gcloud, u)],
@@ -360,17 +388,23 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
                 "firewall-rules create" if !flags.contains("--network") && !flags.contains("--direction") => {
                     let mut u = vec![Arg::text("compute"), Arg::text("firewall-rules"), Arg::text("update")];
                     u.extend(name);
-                    u.extend(changed(&["--source-ranges", "--allow", "--description", "--priority", "--destination-ranges", "--target-tags"]));
+                    u.extend(changed(&[
+                        "--source-ranges",
+                        "--allow",
+                        "--description",
+                        "--priority",
+                        "--destination-ranges",
+                        "--target-tags",
+                    ]));
                     u.extend([Arg::text("--format"), Arg::text("value(name)")]);
                     How::Update {
                         steps: vec![sub(step, "update", format!("{} (update)", step.title), Program::Gcloud, u)],
                         source: "[GCLOUD-FW-UPD]",
                     }
                 }
-                "external-vpn-gateways create" => replace(
-                    "an external VPN gateway's interfaces and addresses cannot be changed",
-                    "[GCP-PEER]",
-                ),
+                "external-vpn-gateways create" => {
+                    replace("an external VPN gateway's interfaces and addresses cannot be changed", "[GCP-PEER]")
+                }
                 _ if step.creates.is_some() || undo(step).is_some() => {
                     replace("this resource has no update operation for these attributes", "[GCLOUD-RTR-UPD]")
                 }
@@ -417,14 +451,27 @@ fn aws_modify(step: &Step, k: usize, spec: &str, vpn: &str, ip: &str) -> Vec<Ste
     m.extend([Arg::text("--vpn-connection-id"), Arg::one(Part::Output(vpn.to_string()))]);
     m.extend([Arg::text("--vpn-tunnel-outside-ip-address"), Arg::one(Part::Output(ip.to_string()))]);
     m.extend([Arg::text("--tunnel-options"), arg_of(spec)]);
-    m.extend([Arg::text("--query"), Arg::text("VpnConnection.VpnConnectionId"), Arg::text("--output"), Arg::text("text")]);
-    let modify = sub(step, &format!("modify-t{}", k + 1), format!("Modify tunnel {} of {}", k + 1, step.title), Program::Aws, m);
+    m.extend([
+        Arg::text("--query"),
+        Arg::text("VpnConnection.VpnConnectionId"),
+        Arg::text("--output"),
+        Arg::text("text"),
+    ]);
+    let modify =
+        sub(step, &format!("modify-t{}", k + 1), format!("Modify tunnel {} of {}", k + 1, step.title), Program::Aws, m);
     let mut w = vec![Arg::text("ec2"), Arg::text("describe-vpn-connections")];
     w.extend(with(&step.args, "--region"));
     w.extend([Arg::text("--vpn-connection-ids"), Arg::one(Part::Output(vpn.to_string()))]);
     w.extend([Arg::text("--query"), Arg::text("VpnConnections[0].State"), Arg::text("--output"), Arg::text("text")]);
-    let mut wait = sub(step, &format!("modified-t{}", k + 1), format!("Wait until tunnel {} is back", k + 1), Program::Aws, w);
-    wait.wait = Some(Wait { until: "available".into(), fail_on: vec!["deleted".into()], interval_secs: 10, timeout_secs: 1800, typical_secs: 120 });
+    let mut wait =
+        sub(step, &format!("modified-t{}", k + 1), format!("Wait until tunnel {} is back", k + 1), Program::Aws, w);
+    wait.wait = Some(Wait {
+        until: "available".into(),
+        fail_on: vec!["deleted".into()],
+        interval_secs: 10,
+        timeout_secs: 1800,
+        typical_secs: 120,
+    });
     vec![modify, wait]
 }
 
@@ -433,7 +480,11 @@ fn aws_modify(step: &Step, k: usize, spec: &str, vpn: &str, ip: &str) -> Vec<Ste
 fn aws_tunnel_ips<'a>(vpn: &str, steps: &'a [Step]) -> Vec<&'a str> {
     steps
         .iter()
-        .filter(|s| s.capture.is_some() && s.inputs().any(|n| n == vpn) && s.args.iter().any(|a| a.displays("describe-vpn-connections")))
+        .filter(|s| {
+            s.capture.is_some()
+                && s.inputs().any(|n| n == vpn)
+                && s.args.iter().any(|a| a.displays("describe-vpn-connections"))
+        })
         .filter_map(|s| s.capture.as_ref().map(|c| c.name.as_str()))
         .collect()
 }
@@ -460,9 +511,14 @@ pub fn rekey(step: &Step, psk: &str, steps: &[Step]) -> Option<Vec<Step>> {
     match step.program {
         Program::Aws => {
             let vpn = step.capture.as_ref()?.name.clone();
-            let doc: serde_json::Value = serde_json::from_str(&values(&step.args, "--options")?.first()?.display()).ok()?;
+            let doc: serde_json::Value =
+                serde_json::from_str(&values(&step.args, "--options")?.first()?.display()).ok()?;
             let marker = format!("${{{psk}}}");
-            let k = doc.get("TunnelOptions")?.as_array()?.iter().position(|t| t.get("PreSharedKey").and_then(|v| v.as_str()) == Some(marker.as_str()))?;
+            let k = doc
+                .get("TunnelOptions")?
+                .as_array()?
+                .iter()
+                .position(|t| t.get("PreSharedKey").and_then(|v| v.as_str()) == Some(marker.as_str()))?;
             let ips = aws_tunnel_ips(&vpn, steps);
             let spec = serde_json::json!({ "PreSharedKey": marker }).to_string();
             Some(aws_modify(step, k, &spec, &vpn, ips.get(k)?))
@@ -525,7 +581,8 @@ mod tests {
     use crate::presets::find;
 
     fn seed(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<Step> {
-        let mut v: serde_json::Value = serde_json::from_str(&find("004-aws-azure-gcp-bgp").unwrap().plan().to_json_pretty()).unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_str(&find("004-aws-azure-gcp-bgp").unwrap().plan().to_json_pretty()).unwrap();
         edit(&mut v);
         let plan = crate::plan::Plan::from_json(&v.to_string()).unwrap();
         super::super::steps(&analyze(&plan).resolved)
@@ -543,11 +600,19 @@ mod tests {
     #[test]
     fn tightened_crypto_on_aws_is_modified_tunnel_by_tunnel_and_azure_policy_cleared_then_added() {
         let before = seed(|_| {});
-        let after = seed(|v| v["links"][0]["crypto"] = serde_json::json!({"phase1_encryption": "aes128", "phase2_lifetime": 1800}));
+        let after = seed(|v| {
+            v["links"][0]["crypto"] = serde_json::json!({"phase1_encryption": "aes128", "phase2_lifetime": 1800})
+        });
         let (old, new) = (record(&before), record(&after));
         let vpn = after.iter().find(|s| s.id == "aws/vpn-aws-azure-1").unwrap();
         let c = change(vpn, &old[&vpn.id], &new[&vpn.id], &after).expect("changed");
-        assert!(c.attrs.iter().any(|a| a.name == "--options.TunnelOptions[0].Phase1EncryptionAlgorithms[0].Value" && a.old == "AES256" && a.new == "AES128"), "{:?}", c.attrs);
+        assert!(
+            c.attrs.iter().any(|a| a.name == "--options.TunnelOptions[0].Phase1EncryptionAlgorithms[0].Value"
+                && a.old == "AES256"
+                && a.new == "AES128"),
+            "{:?}",
+            c.attrs
+        );
         let How::Update { steps, .. } = &c.how else { panic!("{:?}", c.how) };
         let shown: Vec<String> = steps.iter().map(|s| s.display()).collect();
         assert_eq!(shown.len(), 4, "{shown:#?}");
@@ -558,7 +623,11 @@ mod tests {
         let pol = after.iter().find(|s| s.id == "azure/policy-aws-azure-t1").unwrap();
         let c = change(pol, &old[&pol.id], &new[&pol.id], &after).expect("changed");
         let How::Update { steps, .. } = &c.how else { panic!("{:?}", c.how) };
-        assert!(steps[0].display().starts_with("az network vpn-connection ipsec-policy clear --resource-group"), "{}", steps[0].display());
+        assert!(
+            steps[0].display().starts_with("az network vpn-connection ipsec-policy clear --resource-group"),
+            "{}",
+            steps[0].display()
+        );
         // Links not edited are untouched.
         let other = after.iter().find(|s| s.id == "aws/vpn-aws-gcp-1").unwrap();
         assert_eq!(change(other, &old[&other.id], &new[&other.id], &after), None);
@@ -572,7 +641,11 @@ mod tests {
         let router = after.iter().find(|s| s.id == "gcp/router").unwrap();
         let c = change(router, &old[&router.id], &new[&router.id], &after).expect("changed");
         let How::Update { steps, .. } = &c.how else { panic!("{:?}", c.how) };
-        assert!(steps[0].display().contains("compute routers update multicloud-gcp-router --region us-east1 --asn 65010"), "{}", steps[0].display());
+        assert!(
+            steps[0].display().contains("compute routers update multicloud-gcp-router --region us-east1 --asn 65010"),
+            "{}",
+            steps[0].display()
+        );
         let cgw = after.iter().find(|s| s.id == "aws/cgw-gcp-1").unwrap();
         let c = change(cgw, &old[&cgw.id], &new[&cgw.id], &after).expect("changed");
         assert!(matches!(c.how, How::Replace { .. }), "{:?}", c.how);

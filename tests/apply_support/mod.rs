@@ -336,8 +336,12 @@ impl Lab {
                     }
                     "cgw" => line.push_str(&format!(" asn={}", r["BgpAsn"])),
                     "rtb" | "tgw-rtb" => {
-                        let mut routes: Vec<String> =
-                            r["Routes"].as_array().unwrap().iter().map(|x| x["DestinationCidrBlock"].to_string()).collect();
+                        let mut routes: Vec<String> = r["Routes"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|x| x["DestinationCidrBlock"].to_string())
+                            .collect();
                         routes.sort();
                         line.push_str(&format!(" routes={routes:?}"));
                     }
@@ -366,7 +370,13 @@ impl Lab {
                         .unwrap()
                         .iter()
                         .map(|p| format!("{}:{}:{}", p["name"], p["peerIpAddress"], p["peerAsn"]))
-                        .chain(r["interfaces"].as_array().unwrap().iter().map(|i| format!("{}:{}", i["name"], i["ipRange"])))
+                        .chain(
+                            r["interfaces"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|i| format!("{}:{}", i["name"], i["ipRange"])),
+                        )
                         .collect();
                     names.sort();
                     line.push_str(&format!(" asn={} {names:?}", r["bgp"]["asn"]));

@@ -172,7 +172,8 @@ pub(super) fn changes(c: &Ctx, d: &mut Doc) {
         rows.push(vec![
             "the peer's ASN or address (AWS customer gateway)".into(),
             "customer gateway and VPN connection replaced".into(),
-            "both tunnels of that connection until it is rebuilt (minutes); the other connection carries traffic".into(),
+            "both tunnels of that connection until it is rebuilt (minutes); the other connection carries traffic"
+                .into(),
         ]);
     }
     if has(Platform::Azure) {
