@@ -122,10 +122,14 @@ mod cli {
             #[arg(long)]
             force: bool,
         },
-        /// Show what `apply` would do: every cloud step of the plan grouped by phase (the run
-        /// order of the scripts), what each creates, which are already done according to the
-        /// state, which must be checked against the cloud first (they were running or failed),
-        /// the waits, and the estimated time. Changes nothing and calls no cloud.
+        /// Show what `apply` would do. Before the first apply: every cloud step of the plan
+        /// grouped by phase (the run order of the scripts), what each creates, which must be
+        /// checked against the cloud first (they were running or failed), the waits, and the
+        /// estimated time. Once applied: the difference per resource between the plan, what
+        /// apply made and what the clouds hold now (+ create, ~ update in place with each
+        /// attribute old → new, -/+ replace and why, - destroy), drift made outside Tunnelsmith,
+        /// the tunnels that drop and whether a redundant sibling carries traffic, and a summary.
+        /// Changes nothing; once applied it reads the clouds (describe/show only).
         ///
         /// Examples:
         ///   tunnelsmith plan vpn/tunnelsmith-plan.json
