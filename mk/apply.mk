@@ -4,7 +4,8 @@
 #                     checked against the options recorded from the real CLIs): the journey, a
 #                     failure at every step of seed 004 then resume, SIGKILL then resume, the lock,
 #                     preflight; and the real aws CLI against moto (inside unshare -n) with the
-#                     stand-ins for Azure and Google Cloud. Every tool required.
+#                     stand-ins for Azure and Google Cloud; day 2 (plan as a diff, apply converging,
+#                     rotate-keys, drift, random edit sequences). Every tool required.
 #   make bench-apply  seed 004 on the stand-ins with simulated durations (Azure gateway 3 s, every
 #                     command 50 ms): apply's wall time against the plan's critical path and the
 #                     sequential sum (target: wall <= 1.15 x critical path). Not part of make test.
@@ -15,7 +16,7 @@
 .PHONY: test-apply bench-apply
 
 test-apply: bootstrap-cloud
-	$(call stage,apply against the stand-ins and aws+moto,PATH='$(CLOUD_TOOLS)/bin':"$$PATH" TUNNELSMITH_REQUIRE_TOOLS=1 cargo test --test apply_standins --test apply_moto -- --nocapture)
+	$(call stage,apply against the stand-ins and aws+moto,PATH='$(CLOUD_TOOLS)/bin':"$$PATH" TUNNELSMITH_REQUIRE_TOOLS=1 cargo test --test apply_standins --test apply_moto --test apply_day2 --test apply_property -- --nocapture)
 
 bench-apply: bootstrap-cloud
 	$(call stage,bench: apply wall time vs critical path (seed 004 on the stand-ins),PATH='$(CLOUD_TOOLS)/bin':"$$PATH" TUNNELSMITH_REQUIRE_TOOLS=1 cargo test --release --test apply_bench -- --ignored --nocapture)

@@ -2,6 +2,8 @@
 //! the preflight (tools, logins, confirmation); recording every event in the state.
 
 use super::appliance::{self, Appliance};
+use super::converge;
+use super::diff;
 use super::engine::{self, Cx, End, Event, Shared, Task};
 use super::exit;
 use super::lock;
@@ -33,6 +35,8 @@ pub struct Options {
     /// `--ssh SITE=USER@HOST`, repeatable.
     pub ssh: Vec<(String, String)>,
     pub json: bool,
+    /// `rotate-keys --tunnel NAME`, repeatable (none: every tunnel).
+    pub tunnels: Vec<String>,
 }
 
 impl Options {
@@ -69,7 +73,7 @@ pub(crate) struct Session {
     pub dir: PathBuf,
 }
 
-fn err(ui: &mut Ui, msg: &str) {
+pub(crate) fn err(ui: &mut Ui, msg: &str) {
     ui.say(&format!("{} {msg}", ui.red("error:")));
 }
 
@@ -174,7 +178,7 @@ impl Session {
 
     /// Which tasks count as done: done in the state, and everything they depend on done too
     /// (after a partial destroy, a route in a deleted table is not done any more).
-    fn done(&self, state: &State) -> Vec<bool> {
+    pub(crate) fn done(&self, state: &State) -> Vec<bool> {
         let mut done: Vec<bool> = self.tasks.iter().map(|t| state.is_done(&t.id)).collect();
         loop {
             let mut changed = false;
@@ -199,14 +203,14 @@ impl Session {
             .collect()
     }
 
-    fn programs(&self, which: impl Iterator<Item = usize>) -> Vec<&'static str> {
+    pub(crate) fn programs(&self, which: impl Iterator<Item = usize>) -> Vec<&'static str> {
         let set: BTreeSet<&'static str> =
             which.filter(|&i| i < self.steps.len()).map(|i| self.steps[i].program.command()).collect();
         set.into_iter().collect()
     }
 }
 
-fn read_secrets(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<Secrets, i32> {
+pub(crate) fn read_secrets(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<Secrets, i32> {
     let f = opts.secrets_file();
     let secrets = match std::fs::read_to_string(&f).map_err(|e| e.to_string()).and_then(|t| Secrets::from_env(&t)) {
         Ok(s) => s,
@@ -232,8 +236,86 @@ fn read_secrets(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<Secrets, i3
     Ok(secrets)
 }
 
+/// Keys for tunnels the plan gained since the secrets file was made: new random keys (the
+/// operating system's CSPRNG), written to the file before anything runs, atomically and mode
+/// 0600, with a line saying so (never the keys). Nothing happens without a secrets file (apply
+/// then says how to make one) or when every tunnel has its key.
+fn top_up_keys(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<(), i32> {
+    let f = opts.secrets_file();
+    let Ok(text) = std::fs::read_to_string(&f) else { return Ok(()) };
+    let Ok(mut secrets) = Secrets::from_env(&text) else { return Ok(()) };
+    let before: BTreeSet<String> = secrets.names().map(String::from).collect();
+    let mut failed = None;
+    secrets.fill_missing(r, &mut |buf: &mut [u8]| {
+        if let Err(e) = getrandom::fill(buf) {
+            failed = Some(e.to_string());
+        }
+    });
+    if let Some(e) = failed {
+        err(ui, &format!("cannot make new pre-shared keys: the system's random source failed ({e})"));
+        return Err(exit::USAGE);
+    }
+    let new: Vec<String> = secrets.names().filter(|n| !before.contains(*n)).map(String::from).collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    if let Err(e) = write_secrets(&f, &secrets) {
+        err(ui, &format!("cannot write the new keys to {}: {e}", f.display()));
+        return Err(exit::USAGE);
+    }
+    ui.say(&format!(
+        "New tunnels, new keys: {} written to {} (mode 0600): {}.",
+        plural(new.len(), "pre-shared key"),
+        f.display(),
+        new.join(", ")
+    ));
+    Ok(())
+}
+
+/// Keys of tunnels that are no longer in the plan leave the secrets file, once apply has
+/// converged (their tunnels are gone); the line says which, never the keys.
+fn retire_keys(opts: &Options, r: &Resolved, ui: &mut Ui) {
+    let f = opts.secrets_file();
+    let Ok(secrets) = std::fs::read_to_string(&f).map_err(|e| e.to_string()).and_then(|t| Secrets::from_env(&t)) else {
+        return;
+    };
+    let wanted: BTreeSet<&str> = r.links.iter().flat_map(|l| &l.tunnels).map(|t| t.psk_name.as_str()).collect();
+    let gone: Vec<&str> = secrets.names().filter(|n| !wanted.contains(n)).collect();
+    if gone.is_empty() {
+        return;
+    }
+    let mut keep = Secrets::default();
+    for n in secrets.names().filter(|n| wanted.contains(n)) {
+        if let Some(k) = secrets.psk(n) {
+            keep.set(n, k);
+        }
+    }
+    match write_secrets(&f, &keep) {
+        Ok(()) => ui.say(&format!("Keys of tunnels that are gone removed from {}: {}.", f.display(), gone.join(", "))),
+        Err(e) => err(ui, &format!("cannot remove the keys of removed tunnels from {}: {e}", f.display())),
+    }
+}
+
+/// Write a secrets file atomically: a temporary file beside it, mode 0600 from the start,
+/// flushed to disk, renamed over the old one.
+pub(crate) fn write_secrets(path: &Path, secrets: &Secrets) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".secrets.{}.tmp", std::process::id()));
+    {
+        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        f.write_all(secrets.to_env().as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 /// Child environment: no prompts, no colour, no pager, for every CLI.
-fn child_env() -> Vec<(String, String)> {
+pub(crate) fn child_env() -> Vec<(String, String)> {
     [
         ("AZURE_CORE_NO_COLOR", "1"),
         ("AZURE_CORE_ONLY_SHOW_ERRORS", "1"),
@@ -249,7 +331,7 @@ fn child_env() -> Vec<(String, String)> {
 
 /// Find the CLIs, check their versions and logins; on a problem say so, and that nothing was
 /// `done` (changed, deleted), and give the exit code.
-fn preflight(
+pub(crate) fn preflight(
     ui: &mut Ui,
     s: &Session,
     programs: &[&str],
@@ -277,7 +359,7 @@ fn preflight(
 }
 
 /// Ask for `yes` on a terminal; refuse elsewhere (unless `--yes`).
-fn confirm(ui: &mut Ui, question: &str, yes: bool) -> bool {
+pub(crate) fn confirm(ui: &mut Ui, question: &str, yes: bool) -> bool {
     if yes {
         return true;
     }
@@ -299,7 +381,7 @@ fn confirm(ui: &mut Ui, question: &str, yes: bool) -> bool {
 }
 
 /// The values a step's arguments read: captured outputs and keys.
-fn values(state: &State, secrets: &Secrets) -> BTreeMap<String, String> {
+pub(crate) fn values(state: &State, secrets: &Secrets) -> BTreeMap<String, String> {
     let mut v = state.outputs.clone();
     for n in secrets.names() {
         if let Some(k) = secrets.psk(n) {
@@ -343,9 +425,15 @@ pub fn plan(plan: Plan, opts: &Options) -> i32 {
         Ok(s) => s,
         Err(c) => return c,
     };
-    let state = match s.load_state(&mut ui) {
+    let mut state = match s.load_state(&mut ui) {
         Ok(st) => st,
         Err(c) => return c,
+    };
+    // What the clouds hold now (read only; the state on disk is not changed here).
+    let drift = if s.tasks.iter().any(|t| state.is_done(&t.id)) {
+        Some(super::drift::refreshed(&s, &mut state, opts.jobs))
+    } else {
+        None
     };
     let done = s.done(&state);
     let check = s.to_check(&state, &done);
@@ -391,6 +479,16 @@ pub fn plan(plan: Plan, opts: &Options) -> i32 {
             "to_run": todo.len(),
             "to_check": check.iter().filter(|c| **c).count(),
             "estimated_secs": eta.round(),
+            "changes": diff::json(&diff::diff(&s, &state, &done)),
+            "drift": match &drift {
+                Some(Ok(d)) => serde_json::json!({
+                    "gone": d.gone.iter().map(|(id, what)| serde_json::json!({"step": id, "what": what})).collect::<Vec<_>>(),
+                    "differs": d.differs.iter().map(|(id, a)| serde_json::json!({"step": id, "attributes": a.iter().map(|x| serde_json::json!({"name": x.name, "cloud": x.old, "plan": x.new})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+                    "not_read": d.unread.iter().cloned().chain([super::drift::NOT_READ.to_string()]).collect::<Vec<_>>(),
+                }),
+                Some(Err(e)) => serde_json::json!({"not_read": [e]}),
+                None => serde_json::Value::Null,
+            },
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return exit::OK;
@@ -406,12 +504,31 @@ pub fn plan(plan: Plan, opts: &Options) -> i32 {
         clouds.into_iter().collect::<Vec<_>>().join(", "),
         s.dir.display()
     ));
-    if todo.is_empty() {
+    let changes = diff::diff(&s, &state, &done);
+    let applied = s.tasks.iter().any(|t| state.is_done(&t.id)) || state.live().next().is_some();
+    match &drift {
+        Some(Ok(d)) if !d.is_empty() => out.push_str(&format!("\n{}", d.render())),
+        Some(Err(e)) => out.push_str(&format!("\nDrift not read ({e}): the diff is against the state only.\n")),
+        _ => {}
+    }
+    if todo.is_empty() && changes.is_empty() {
         out.push_str(&format!(
             "\nNothing to do: all {} steps are done. Check the tunnels with `tunnelsmith status {}`.\n",
             s.tasks.len(),
             opts.shown_plan()
         ));
+        print!("{out}");
+        return exit::OK;
+    }
+    if applied {
+        // Day 2: what changes against what was applied, per resource.
+        out.push_str("Changes against what apply made (+ create, ~ update in place, -/+ replace, - destroy):\n\n");
+        out.push_str(&diff::render(&changes, &paint));
+        out.push_str(&format!("\n{}\n", changes.summary()));
+        if changes.destructive() {
+            out.push_str("apply asks before it destroys or replaces anything (unless --yes).\n");
+        }
+        out.push_str(&format!("Run it: tunnelsmith apply {}\n", opts.shown_plan()));
         print!("{out}");
         return exit::OK;
     }
@@ -494,6 +611,11 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         Ok(s) => s,
         Err(c) => return c,
     };
+    if !opts.dry_run {
+        if let Err(c) = top_up_keys(opts, &s.r, &mut ui) {
+            return c;
+        }
+    }
     let secrets = match read_secrets(opts, &s.r, &mut ui) {
         Ok(x) => x,
         Err(c) => return c,
@@ -517,11 +639,23 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         Ok(st) => st,
         Err(c) => return c,
     };
+    // What changed outside Tunnelsmith is set back like any other change (read when the last
+    // run ended cleanly; a run that resumes checks its unfinished steps instead).
+    let clean = !state.steps.values().any(|st| matches!(st.status, Status::Running | Status::Failed | Status::Unknown));
+    if clean && s.tasks.iter().any(|t| state.is_done(&t.id)) {
+        if let Ok(d) = super::drift::refreshed(&s, &mut state, opts.jobs) {
+            if !d.is_empty() {
+                ui.say(&d.render());
+            }
+        }
+    }
     let done = s.done(&state);
     let check = s.to_check(&state, &done);
     let todo: Vec<usize> = (0..s.tasks.len()).filter(|&i| !done[i]).collect();
     let n = s.tasks.len();
-    if todo.is_empty() {
+    let changes = diff::diff(&s, &state, &done);
+    let applied = s.tasks.iter().any(|t| state.is_done(&t.id)) || state.live().next().is_some();
+    if todo.is_empty() && changes.is_empty() {
         ui.say(&format!(
             "Nothing to do: all {n} steps of plan '{}' are done (state: {}). Next: tunnelsmith status {}",
             s.plan.name,
@@ -532,7 +666,22 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
     }
     let env = child_env();
     // Tools and logins, before anything changes.
-    let programs = s.programs(todo.iter().copied());
+    // A change can reach any cloud of the plan (a replaced resource's new values feed others).
+    let mut programs = if changes.items.iter().any(|it| !matches!(it.action, diff::Action::Create { .. })) {
+        s.programs(0..s.steps.len())
+    } else {
+        s.programs(todo.iter().copied())
+    };
+    for it in &changes.items {
+        if let diff::Action::Destroy { delete } = &it.action {
+            if let Some(p) = ["aws", "az", "gcloud"].into_iter().find(|p| delete.first().map(String::as_str) == Some(p))
+            {
+                if !programs.contains(&p) {
+                    programs.push(p);
+                }
+            }
+        }
+    }
     let mut tools_found = BTreeMap::new();
     if !programs.is_empty() {
         match preflight(&mut ui, &s, &programs, &env, "changed") {
@@ -568,7 +717,23 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         opts.jobs.max(1),
         opts.shown_plan()
     ));
-    if !confirm(&mut ui, &format!("Apply plan '{}'?", s.plan.name), opts.yes) {
+    if applied && changes.items.iter().any(|it| !matches!(it.action, diff::Action::Create { .. })) {
+        let colour = ui.colour;
+        let paint = |t: &str, code: &str| if colour { format!("\x1b[{code}m{t}\x1b[0m") } else { t.to_string() };
+        ui.say(&format!("Changes against what apply made:\n{}{}", diff::render(&changes, &paint), changes.summary()));
+    }
+    let question = if changes.destructive() {
+        let c = changes.counts();
+        format!(
+            "Apply plan '{}'? It destroys {} and replaces {} (listed above).",
+            s.plan.name,
+            plural(c.destroy, "resource"),
+            plural(c.replace, "resource")
+        )
+    } else {
+        format!("Apply plan '{}'?", s.plan.name)
+    };
+    if !confirm(&mut ui, &question, opts.yes) {
         return exit::USAGE;
     }
     // Commands a killed apply left running finish before we look at what they did.
@@ -587,66 +752,58 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
     }
     super::sys::catch_interrupts();
     let shared = Shared::new(log, env, opts.jobs, scale());
-    let mut tasks = s.tasks.clone();
-    for (t, d) in tasks.iter_mut().zip(&done) {
-        t.done = *d;
-    }
-    let prior: BTreeMap<String, StepState> = state.steps.clone();
-    let cell = std::cell::RefCell::new(state);
-    let save_failed = std::cell::RefCell::new(None::<String>);
-    let summary = {
-        let s_ref = &s;
-        let tools_ref = &tools_found;
-        let secrets_ref = &secrets;
-        let check_ref = &check;
-        let dir = s.dir.clone();
-        let save = |state: &mut State| {
-            if let Err(e) = state.save(&dir) {
-                *save_failed.borrow_mut() = Some(e.to_string());
+    // Rounds: the creates (and anything not done), then the changes one phase at a time, each
+    // round reading the state again, so a killed apply resumes in whichever phase it was.
+    let mut summary = engine::Summary::default();
+    let mut save_failed = None;
+    let limit = 2 * changes.items.len() + 4;
+    for _ in 0..limit {
+        let done = s.done(&state);
+        if done.iter().any(|d| !d) {
+            let check = s.to_check(&state, &done);
+            let (sum, failed) =
+                run_pending(&s, opts, &mut state, &shared, &mut ui, &tools_found, &secrets, &done, &check);
+            save_failed = save_failed.or(failed);
+            let stop = sum.interrupted || !sum.failed.is_empty();
+            merge(&mut summary, sum);
+            if stop {
+                break;
             }
+        }
+        let done = s.done(&state);
+        let d = diff::diff(&s, &state, &done);
+        if d.is_empty() || d.items.iter().any(|it| matches!(it.action, diff::Action::Create { .. })) {
+            break;
+        }
+        let run = converge::Run { s: &s, shared: &shared, tools: &tools_found, secrets: &secrets };
+        let has_update = d.items.iter().any(
+            |it| matches!(&it.action, diff::Action::Change(c) if !matches!(c.how, steps::update::How::Replace { .. })),
+        );
+        // After the creates: what left the plan goes (it may sit on something to replace: a
+        // tunnel removed from an external gateway that changes); then replaced resources, one
+        // group at a time (their new values feed the updates); then updates in place.
+        let leaving = d.items.iter().any(|it| matches!(it.action, diff::Action::Destroy { .. } | diff::Action::Forget));
+        let sum = if leaving {
+            converge::destroy(&run, &mut ui, &mut state, &d)
+        } else if let Some(sum) = converge::take_down(&run, &mut ui, &mut state, &d) {
+            sum
+        } else if has_update {
+            converge::update(&run, &mut ui, &mut state, &d)
+        } else {
+            break;
         };
-        engine::run_tasks(
-            &tasks,
-            &shared,
-            &mut ui,
-            opts.jobs,
-            |i| {
-                let mut state = cell.borrow_mut();
-                let id = s_ref.tasks[i].id.clone();
-                state.steps.insert(
-                    id,
-                    StepState {
-                        status: Status::Running,
-                        started: Some(now()),
-                        finished: None,
-                        seconds: None,
-                        pid: None,
-                        how: None,
-                        message: None,
-                    },
-                );
-                let v = values(&state, secrets_ref);
-                let first = check_ref[i];
-                let outputs = state.outputs.clone();
-                let work: Box<dyn FnOnce(&Cx) -> End + Send + '_> = if i < s_ref.steps.len() {
-                    let step = &s_ref.steps[i];
-                    Box::new(move |cx: &Cx| run_step(cx, step, tools_ref, &v, first))
-                } else {
-                    let a = &s_ref.appliances[i - s_ref.steps.len()];
-                    let secrets_path = opts.secrets_file();
-                    let dir = s_ref.dir.clone();
-                    Box::new(move |cx: &Cx| appliance::run(cx, a, &s_ref.r, &dir, &outputs, &secrets_path, tools_ref))
-                };
-                work
-            },
-            |ev, _ui| {
-                record(&mut cell.borrow_mut(), s_ref, ev, &prior);
-            },
-            || save(&mut cell.borrow_mut()),
-        )
-    };
-    let mut state = cell.into_inner();
-    let save_failed = save_failed.into_inner();
+        let stop = sum.interrupted || !sum.failed.is_empty();
+        merge(&mut summary, sum);
+        if stop {
+            break;
+        }
+    }
+    if !summary.interrupted && summary.failed.is_empty() && diff::diff(&s, &state, &s.done(&state)).is_empty() {
+        retire_keys(opts, &s.r, &mut ui);
+    }
+    // Values no step of the plan captures any more went with what was destroyed.
+    let captured: BTreeSet<&str> = s.steps.iter().filter_map(|x| x.capture.as_ref().map(|c| c.name.as_str())).collect();
+    state.outputs.retain(|k, _| captured.contains(k.as_str()));
     let _ = state.save(&s.dir);
     shared.log.write("apply", &format!("finished: {summary:?}"));
     if let Some(e) = save_failed {
@@ -691,6 +848,15 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         ui.say(&format!("\nNot everything ran; run `tunnelsmith apply {shown}` again."));
         return exit::FAILED;
     }
+    let left = diff::diff(&s, &state, &s.done(&state));
+    if !left.is_empty() {
+        ui.say(&format!(
+            "\n{} the clouds do not match the plan yet ({}); `tunnelsmith plan {shown}` shows what is left.",
+            ui.red("Not converged:"),
+            left.summary()
+        ));
+        return exit::FAILED;
+    }
     ui.say(&format!(
         "\n{} plan '{}': {} steps done this run{} in {}. State: {}\nNext: `tunnelsmith status {shown}` \
          (tunnels take a few minutes to come up); `tunnelsmith destroy {shown}` removes what this created.",
@@ -704,8 +870,91 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
     exit::OK
 }
 
+/// Run every task not done yet (creates, and steps a change left to run again) through the
+/// scheduler, recording each event in `state`; the run's summary and a state-write error.
+#[allow(clippy::too_many_arguments)]
+fn run_pending(
+    s: &Session,
+    opts: &Options,
+    state: &mut State,
+    shared: &Shared,
+    ui: &mut Ui,
+    tools_found: &BTreeMap<String, Tool>,
+    secrets: &Secrets,
+    done: &[bool],
+    check: &[bool],
+) -> (engine::Summary, Option<String>) {
+    let state_in = std::mem::replace(state, State::new(""));
+    let check = check.to_vec();
+    let mut tasks = s.tasks.clone();
+    for (t, d) in tasks.iter_mut().zip(done) {
+        t.done = *d;
+    }
+    let prior: BTreeMap<String, StepState> = state_in.steps.clone();
+    let cell = std::cell::RefCell::new(state_in);
+    let save_failed = std::cell::RefCell::new(None::<String>);
+    let summary = {
+        let s_ref = &s;
+        let tools_ref = tools_found;
+        let secrets_ref = secrets;
+        let check_ref = &check;
+        let dir = s.dir.clone();
+        let save = |state: &mut State| {
+            if let Err(e) = state.save(&dir) {
+                *save_failed.borrow_mut() = Some(e.to_string());
+            }
+        };
+        engine::run_tasks(
+            &tasks,
+            shared,
+            ui,
+            opts.jobs,
+            |i| {
+                let mut state = cell.borrow_mut();
+                let id = s_ref.tasks[i].id.clone();
+                state.steps.insert(id, StepState::running());
+                let v = values(&state, secrets_ref);
+                let first = check_ref[i];
+                let outputs = state.outputs.clone();
+                let work: Box<dyn FnOnce(&Cx) -> End + Send + '_> = if i < s_ref.steps.len() {
+                    let step = &s_ref.steps[i];
+                    Box::new(move |cx: &Cx| run_step(cx, step, tools_ref, &v, first))
+                } else {
+                    let a = &s_ref.appliances[i - s_ref.steps.len()];
+                    let secrets_path = opts.secrets_file();
+                    let dir = s_ref.dir.clone();
+                    Box::new(move |cx: &Cx| appliance::run(cx, a, &s_ref.r, &dir, &outputs, &secrets_path, tools_ref))
+                };
+                work
+            },
+            |ev, _ui| {
+                record(&mut cell.borrow_mut(), s_ref, ev, &prior);
+            },
+            || save(&mut cell.borrow_mut()),
+        )
+    };
+    *state = cell.into_inner();
+    let _ = state.save(&s.dir);
+    (summary, save_failed.into_inner())
+}
+
+fn merge(total: &mut engine::Summary, s: engine::Summary) {
+    total.done += s.done;
+    total.found += s.found;
+    total.failed.extend(s.failed);
+    total.unknown.extend(s.unknown);
+    total.cancelled += s.cancelled;
+    total.manual += s.manual;
+    total.interrupted |= s.interrupted;
+    total.secs += s.secs;
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Update the state for one event; whether anything changed.
-fn record(state: &mut State, s: &Session, ev: &Event, prior: &BTreeMap<String, StepState>) -> bool {
+pub(crate) fn record(state: &mut State, s: &Session, ev: &Event, prior: &BTreeMap<String, StepState>) -> bool {
     match ev {
         Event::Pid(i, pid) => {
             if let (Some(p), Some(st)) = (pid, state.steps.get_mut(&s.tasks[*i].id)) {
@@ -729,6 +978,8 @@ fn record(state: &mut State, s: &Session, ev: &Event, prior: &BTreeMap<String, S
                 pid: None,
                 how: None,
                 message: None,
+                inputs: None,
+                undo: None,
             };
             match end {
                 End::Done { value, found } => {
@@ -737,6 +988,15 @@ fn record(state: &mut State, s: &Session, ev: &Event, prior: &BTreeMap<String, S
                         if let (Some(c), Some(v)) = (&step.capture, value) {
                             state.outputs.insert(c.name.clone(), v.clone());
                         }
+                        // What it ran with, for `plan` to compare the plan with later. A step a
+                        // check found done keeps what it last ran with, if that is known: the
+                        // check shows the resource exists, not that it has the plan's values.
+                        st.inputs = match prior.get(&id).and_then(|p| p.inputs.clone()) {
+                            Some(old) if *found => Some(old),
+                            _ => Some(steps::update::inputs(step, &state.outputs)),
+                        };
+                        st.undo = steps::update::undo(step)
+                            .map(|u| u.iter().map(|a| steps::update::shown(a, &state.outputs)).collect());
                         if let Some(res) = &step.creates {
                             let v = state.outputs.clone();
                             let delete: Vec<String> = res.delete.iter().map(|a| a.fill(&v)).collect();
@@ -832,7 +1092,7 @@ fn wait_for_orphans(state: &State, ui: &mut Ui) {
 }
 
 /// One step, on a worker thread.
-fn run_step(
+pub(crate) fn run_step(
     cx: &Cx,
     step: &Step,
     tools: &BTreeMap<String, Tool>,
@@ -1204,7 +1464,7 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
     exit::OK
 }
 
-fn delete(cx: &Cx, c: &Created, tools: &BTreeMap<String, Tool>) -> End {
+pub(crate) fn delete(cx: &Cx, c: &Created, tools: &BTreeMap<String, Tool>) -> End {
     let Some((program, args)) = c.delete.split_first() else { return End::Failed("no delete command".into()) };
     let Some(tool) = tools.get(program) else { return End::Failed(format!("{program} is not available")) };
     let call = Call {

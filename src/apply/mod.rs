@@ -17,9 +17,13 @@
 
 pub mod appliance;
 pub mod commands;
+pub mod converge;
+pub mod diff;
+pub mod drift;
 pub mod engine;
 pub mod lock;
 pub mod private;
+pub mod rotate;
 pub mod run;
 pub mod state;
 pub mod status;
@@ -29,6 +33,7 @@ pub mod tools;
 pub mod ui;
 
 pub use commands::{apply, destroy, plan, Options};
+pub use rotate::rotate_keys;
 pub use status::status;
 
 /// Exit codes of `plan`, `apply`, `status` and `destroy` (stable, like `check`'s).

@@ -3,7 +3,7 @@
 //! means (not found, throttled, busy, or a real error); redaction and the command log.
 
 use super::private::PrivateFile;
-use crate::steps::{Arg, Part};
+use crate::steps::Arg;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
@@ -116,7 +116,9 @@ pub fn classify(program: &str, o: &Outcome) -> Class {
             }
         }
         "gcloud" => {
-            if has(&["was not found", "HTTPError 404", "notFound"]) {
+            // "peer `x` not found" / "interface `x` not found": routers remove-bgp-peer and
+            // remove-interface (googlecloudsdk command_lib PeerNotFoundError, InterfaceNotFoundError).
+            if has(&["was not found", "HTTPError 404", "notFound", "` not found"]) {
                 Class::NotFound
             } else if has(&["resourceNotReady", "is not ready", "resourceInUseByAnotherResource"]) {
                 Class::Busy
@@ -168,21 +170,7 @@ pub fn fill(a: &Arg, values: &BTreeMap<String, String>, files: &mut Vec<Arc<Priv
 /// An argument for people: keys stay `${NAME}`, outputs are filled in where known.
 /// An argument that goes as a file shows as `SCHEME<file: VALUE>`.
 pub fn show(a: &Arg, values: &BTreeMap<String, String>) -> String {
-    let value: String = a
-        .value_parts()
-        .iter()
-        .map(|p| match p {
-            Part::Text(t) => t.to_string(),
-            Part::Param { value, .. } => value.to_string(),
-            Part::Output(n) => values.get(n).cloned().unwrap_or_else(|| format!("${{{n}}}")),
-            Part::Secret(n) => format!("${{{n}}}"),
-            Part::FileOf(_) => String::new(),
-        })
-        .collect();
-    match a.file_scheme() {
-        Some(scheme) => format!("{scheme}<file: {value}>"),
-        None => value,
-    }
+    crate::steps::update::shown(a, values)
 }
 
 /// A command line as one string, each word quoted for a POSIX shell when it needs it.
@@ -307,6 +295,10 @@ mod tests {
             Class::NotFound
         );
         assert_eq!(classify("gcloud", &out(1, "Quota exceeded ... rateLimitExceeded")), Class::Throttled);
+        assert_eq!(
+            classify("gcloud", &out(1, "ERROR: (gcloud.compute.routers.remove-bgp-peer) peer `p-bgp` not found")),
+            Class::NotFound
+        );
         assert_eq!(classify("aws", &out(0, "")), Class::Ok);
     }
 

@@ -51,6 +51,31 @@ pub struct StepState {
     /// Why it failed, redacted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The arguments it ran with, captured outputs filled in, keys by name only
+    /// ([`crate::steps::update::inputs`]): what `plan` compares the plan with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Vec<String>>,
+    /// For a step that made nothing of its own (a route, a router interface or BGP peer): the
+    /// command that takes it back, filled in, should it leave the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo: Option<Vec<String>>,
+}
+
+impl StepState {
+    /// A step whose command starts now.
+    pub fn running() -> StepState {
+        StepState {
+            status: Status::Running,
+            started: Some(super::time::now()),
+            finished: None,
+            seconds: None,
+            pid: None,
+            how: None,
+            message: None,
+            inputs: None,
+            undo: None,
+        }
+    }
 }
 
 /// A resource this plan created, and how to delete it.

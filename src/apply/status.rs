@@ -223,8 +223,18 @@ pub fn status(plan: Plan, opts: &Options) -> i32 {
         }
         links_json.push(serde_json::json!({"id": l.id, "routing": l.routing.label(), "tunnels": tj}));
     }
+    // What the clouds hold against the plan, beyond the tunnels' state.
+    let mut refreshed = state.clone();
+    let drift = super::drift::refreshed(&s, &mut refreshed, opts.jobs);
     if opts.json {
-        let doc = serde_json::json!({"plan": s.plan.name, "tunnels": tunnels, "up": tunnels_up, "links": links_json});
+        let drift_json = match &drift {
+            Ok(d) => serde_json::json!({
+                "gone": d.gone.iter().map(|(id, what)| serde_json::json!({"step": id, "what": what})).collect::<Vec<_>>(),
+                "differs": d.differs.iter().map(|(id, a)| serde_json::json!({"step": id, "attributes": a.iter().map(|x| serde_json::json!({"name": x.name, "cloud": x.old, "plan": x.new})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+            }),
+            Err(e) => serde_json::json!({"not_read": e}),
+        };
+        let doc = serde_json::json!({"plan": s.plan.name, "tunnels": tunnels, "up": tunnels_up, "links": links_json, "drift": drift_json});
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         let verdict = if tunnels_up == tunnels {
@@ -233,9 +243,14 @@ pub fn status(plan: Plan, opts: &Options) -> i32 {
             paint(&format!("{tunnels_up} of {tunnels} tunnels are up."), "1;33")
         };
         out.push_str(&format!("\n{verdict}\n"));
+        match &drift {
+            Ok(d) => out.push_str(&format!("\n{}", d.render())),
+            Err(e) => out.push_str(&format!("\nDrift not read: {e}\n")),
+        }
         print!("{out}");
     }
-    if tunnels_up == tunnels && tunnels > 0 {
+    let drifted = drift.as_ref().is_ok_and(|d| !d.is_empty());
+    if tunnels_up == tunnels && tunnels > 0 && !drifted {
         exit::OK
     } else {
         exit::FAILED

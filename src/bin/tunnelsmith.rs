@@ -122,10 +122,14 @@ mod cli {
             #[arg(long)]
             force: bool,
         },
-        /// Show what `apply` would do: every cloud step of the plan grouped by phase (the run
-        /// order of the scripts), what each creates, which are already done according to the
-        /// state, which must be checked against the cloud first (they were running or failed),
-        /// the waits, and the estimated time. Changes nothing and calls no cloud.
+        /// Show what `apply` would do. Before the first apply: every cloud step of the plan
+        /// grouped by phase (the run order of the scripts), what each creates, which must be
+        /// checked against the cloud first (they were running or failed), the waits, and the
+        /// estimated time. Once applied: the difference per resource between the plan, what
+        /// apply made and what the clouds hold now (+ create, ~ update in place with each
+        /// attribute old → new, -/+ replace and why, - destroy), drift made outside Tunnelsmith,
+        /// the tunnels that drop and whether a redundant sibling carries traffic, and a summary.
+        /// Changes nothing; once applied it reads the clouds (describe/show only).
         ///
         /// Examples:
         ///   tunnelsmith plan vpn/tunnelsmith-plan.json
@@ -214,6 +218,32 @@ mod cli {
             #[arg(long, short)]
             yes: bool,
         },
+        /// Give every tunnel (or the ones named) a new pre-shared key on both ends, one tunnel
+        /// at a time, so the other tunnels of a redundant link carry traffic meanwhile. The new
+        /// key is written to the secrets file beside the old one before any end changes, and
+        /// replaces it only once both ends have it: a crash never leaves a tunnel whose key
+        /// nobody has; run it again to finish. AWS and Azure change keys in place; a Google Cloud
+        /// tunnel (whose secret cannot change) is made again with the new key.
+        ///
+        /// Examples:
+        ///   tunnelsmith rotate-keys vpn/tunnelsmith-plan.json
+        ///   tunnelsmith rotate-keys plan.json --tunnel aws-azure-t1 --tunnel aws-azure-t2 --yes
+        #[command(verbatim_doc_comment)]
+        RotateKeys {
+            /// The plan file (JSON).
+            plan: PathBuf,
+            #[command(flatten)]
+            run: RunArgs,
+            /// The pre-shared keys (default: secrets.env beside the plan).
+            #[arg(long)]
+            secrets: Option<PathBuf>,
+            /// Only this tunnel (repeatable), e.g. aws-azure-t1.
+            #[arg(long = "tunnel", value_name = "NAME")]
+            tunnels: Vec<String>,
+            /// Do not ask first.
+            #[arg(long, short)]
+            yes: bool,
+        },
     }
 
     /// Where the state lives and how much runs at once.
@@ -274,6 +304,16 @@ mod cli {
                 executor(&plan, run, |o| o.json = format == Format::Json, apply::status)
             }
             Command::Destroy { plan, run, yes } => executor(&plan, run, |o| o.yes = yes, apply::destroy),
+            Command::RotateKeys { plan, run, secrets, tunnels, yes } => executor(
+                &plan,
+                run,
+                |o| {
+                    o.secrets = secrets;
+                    o.tunnels = tunnels;
+                    o.yes = yes;
+                },
+                apply::rotate_keys,
+            ),
         }
     }
 

@@ -241,6 +241,7 @@ pub fn artifacts_of(r: &Resolved, opts: &RenderOptions, files: &[Artifact], o: &
     closing::cost(&c, &mut d);
     closing::teardown(&c, &mut d);
     closing::files(&c, &mut d);
+    closing::changes(&c, &mut d);
     fill_aws_actions(&mut d, files);
     let (markdown, html) = doc::render(&d, &stamp("", MARKDOWN, r, opts), &stamp("", HTML, r, opts));
     vec![

@@ -30,6 +30,7 @@ mod gcp;
 mod order;
 mod recheck;
 mod status;
+pub mod update;
 
 pub use order::{order, Script};
 

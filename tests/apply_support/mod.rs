@@ -255,3 +255,157 @@ pub fn step_ids(preset: &str) -> Vec<String> {
     let r = analyze(&find(preset).unwrap().plan()).resolved;
     tunnelsmith::steps::steps(&r).into_iter().map(|s| s.id).collect()
 }
+
+impl Lab {
+    /// Edit the plan file (as JSON) in place.
+    pub fn edit(&self, f: impl FnOnce(&mut Value)) {
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&self.plan).unwrap()).unwrap();
+        f(&mut v);
+        std::fs::write(&self.plan, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    }
+
+    /// The plan file's text.
+    pub fn plan_text(&self) -> String {
+        std::fs::read_to_string(&self.plan).unwrap()
+    }
+
+    /// Replace the plan file.
+    pub fn set_plan(&self, text: &str) {
+        std::fs::write(&self.plan, text).unwrap();
+    }
+
+    /// The secrets file.
+    pub fn secrets_path(&self) -> PathBuf {
+        self.dir.join("plan/secrets.env")
+    }
+
+    /// The stand-ins' timeline of tunnels up and down (one JSON object per change).
+    pub fn timeline(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.join("world/timeline.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Copy the world, the state, the plan and its keys aside under `name`.
+    pub fn save_as(&self, name: &str) {
+        let to = self.dir.join(format!("saved-{name}"));
+        let _ = std::fs::remove_dir_all(&to);
+        copy_dir(&self.dir.join("world"), &to.join("world"));
+        copy_dir(&self.dir.join("plan"), &to.join("plan"));
+    }
+
+    /// Put back what `save_as(name)` copied.
+    pub fn restore(&self, name: &str) {
+        let from = self.dir.join(format!("saved-{name}"));
+        let _ = std::fs::remove_dir_all(self.dir.join("world"));
+        let _ = std::fs::remove_dir_all(self.dir.join("plan"));
+        copy_dir(&from.join("world"), &self.dir.join("world"));
+        copy_dir(&from.join("plan"), &self.dir.join("plan"));
+    }
+
+    /// What the clouds hold, independent of generated IDs: per resource its cloud, kind and
+    /// name (AWS: the `Name` tag), with the attributes a plan change alters (tunnel options,
+    /// IPsec policies, local gateway addresses and ASNs, Cloud Router ASN, interfaces and peers,
+    /// firewall ranges). Two worlds built from the same plan compare equal.
+    pub fn inventory(&self) -> std::collections::BTreeSet<String> {
+        let w = self.world();
+        let mut out = std::collections::BTreeSet::new();
+        let tag = |r: &Value| {
+            r["Tags"].as_array().and_then(|t| t.iter().find(|x| x["Key"] == "Name")).map(|x| x["Value"].to_string())
+        };
+        if let Some(m) = w["aws"].as_object() {
+            for r in m.values().filter(|r| r["State"] != "deleted") {
+                let typ = r["_type"].as_str().unwrap_or("");
+                let mut line = format!("aws {typ} {}", tag(r).unwrap_or_default());
+                match typ {
+                    "vpn" => {
+                        let opts: Vec<Value> = r["Options"]["TunnelOptions"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|t| {
+                                let mut t = t.clone();
+                                t.as_object_mut().unwrap().remove("OutsideIpAddress");
+                                t.as_object_mut().unwrap().remove("PreSharedKey");
+                                t
+                            })
+                            .collect();
+                        line.push_str(&format!(" {}", Value::from(opts)));
+                    }
+                    "cgw" => line.push_str(&format!(" asn={}", r["BgpAsn"])),
+                    "rtb" | "tgw-rtb" => {
+                        let mut routes: Vec<String> = r["Routes"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|x| x["DestinationCidrBlock"].to_string())
+                            .collect();
+                        routes.sort();
+                        line.push_str(&format!(" routes={routes:?}"));
+                    }
+                    _ => {}
+                }
+                out.insert(line);
+            }
+        }
+        if let Some(m) = w["az"].as_object() {
+            for (k, r) in m {
+                let mut line = format!("az {k}");
+                for f in ["ipsecPolicies", "localNetworkAddressSpace", "bgpSettings"] {
+                    if !r[f].is_null() && !k.contains("/vnet-gateway/") {
+                        line.push_str(&format!(" {f}={}", r[f]));
+                    }
+                }
+                out.insert(line);
+            }
+        }
+        if let Some(m) = w["gcloud"].as_object() {
+            for (k, r) in m {
+                let mut line = format!("gcloud {k}");
+                if k.starts_with("routers/") {
+                    let mut names: Vec<String> = r["bgpPeers"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|p| format!("{}:{}:{}", p["name"], p["peerIpAddress"], p["peerAsn"]))
+                        .chain(
+                            r["interfaces"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|i| format!("{}:{}", i["name"], i["ipRange"])),
+                        )
+                        .collect();
+                    names.sort();
+                    line.push_str(&format!(" asn={} {names:?}", r["bgp"]["asn"]));
+                }
+                if k.starts_with("firewall-rules/") {
+                    line.push_str(&format!(" {}", r["source-ranges"]));
+                }
+                if k.starts_with("external-vpn-gateways/") {
+                    line.push_str(&format!(" {}", r["redundancyType"]));
+                }
+                out.insert(line);
+            }
+        }
+        out
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    if !from.exists() {
+        return;
+    }
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else if e.file_name() != "lock" {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}

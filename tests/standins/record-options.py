@@ -9,7 +9,8 @@ them. Regenerate after upgrading a CLI (make -f mk/apply.mk is not needed; run i
     PATH="$HOME/.cache/tunnelsmith/cloud-tools/bin:$PATH" tests/standins/record-options.py
 
 It reads each command's own help (`aws ec2 X help`, `az X --help`, `gcloud X --help`) with no
-login and no network, and writes tests/standins/options.json. tests/apply_standins.rs checks that
+login and no network, and writes tests/standins/options.json. `--only aws,gcloud` records only
+those CLIs and keeps the others' record as it is (for a machine that lacks one of them). tests/apply_standins.rs checks that
 every command the steps, checks, deletes and status probes use is in the record.
 """
 import json
@@ -36,6 +37,7 @@ delete-vpn-gateway detach-vpn-gateway delete-customer-gateway delete-vpn-connect
 delete-security-group delete-network-interface release-address disassociate-address
 describe-vpcs describe-subnets describe-internet-gateways describe-customer-gateways
 describe-transit-gateway-vpc-attachments search-transit-gateway-routes describe-security-groups
+modify-vpn-tunnel-options modify-vpn-connection-options delete-route delete-transit-gateway-route
 """.split()]
 
 AZ = """
@@ -67,6 +69,9 @@ network vpn-connection delete
 network vpn-connection show
 network vpn-connection ipsec-policy add
 network vpn-connection ipsec-policy list
+network vpn-connection ipsec-policy clear
+network vpn-connection shared-key update
+network local-gateway update
 network nsg create
 network nsg delete
 network nsg show
@@ -102,6 +107,11 @@ compute routers describe
 compute routers add-interface
 compute routers add-bgp-peer
 compute routers get-status
+compute routers update
+compute routers update-bgp-peer
+compute routers remove-bgp-peer
+compute routers remove-interface
+compute firewall-rules update
 compute external-vpn-gateways create
 compute external-vpn-gateways delete
 compute external-vpn-gateways describe
@@ -237,18 +247,21 @@ def main():
                AZURE_CONFIG_DIR=tmp + "/az", AZURE_CORE_COLLECT_TELEMETRY="0", AZURE_CORE_NO_COLOR="1",
                CLOUDSDK_CONFIG=tmp + "/gcloud", CLOUDSDK_CORE_DISABLE_PROMPTS="1",
                CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK="true", COLUMNS="100", TERM="dumb")
-    record = {
-        "_about": "Options of the real CLIs, recorded by tests/standins/record-options.py; do not edit by hand.",
-        "versions": {
-            "aws": version(["aws", "--version"], env),
-            "az": version(["az", "version", "--query", '"azure-cli"', "--output", "tsv"], env),
-            "gcloud": version(["gcloud", "version"], env),
-        },
-        "aws": aws(env),
-        "az": az(env),
-        "gcloud": gcloud(env),
-    }
+    only = {"aws", "az", "gcloud"}
+    if len(sys.argv) == 3 and sys.argv[1] == "--only":
+        only = set(sys.argv[2].split(","))
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "options.json")
+    record = {"versions": {}}
+    if only != {"aws", "az", "gcloud"}:
+        with open(path) as f:
+            record = json.load(f)
+    record["_about"] = "Options of the real CLIs, recorded by tests/standins/record-options.py; do not edit by hand."
+    versions = {"aws": ["aws", "--version"], "az": ["az", "version", "--query", '"azure-cli"', "--output", "tsv"],
+                "gcloud": ["gcloud", "version"]}
+    for cli, read in (("aws", aws), ("az", az), ("gcloud", gcloud)):
+        if cli in only:
+            record["versions"][cli] = version(versions[cli], env)
+            record[cli] = read(env)
     with open(path, "w") as f:
         json.dump(record, f, indent=1, sort_keys=True)
         f.write("\n")

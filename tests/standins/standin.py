@@ -24,6 +24,16 @@ Told by the environment:
   STANDIN_THROTTLE_STEP  ID:N, answer the first N calls of that step with a throttling error
   STANDIN_LOGGED_OUT     a CLI name (aws, az, gcloud) that is not logged in
   STANDIN_VERSION_<CLI>  the version that CLI reports (e.g. STANDIN_VERSION_AZ=2.40.0)
+  STANDIN_TGW_SECS       seconds a transit gateway stays `pending`; default 0
+  STANDIN_KILL_AT        after the Nth call has acted (world saved), SIGKILL the caller (tunnelsmith)
+  STANDIN_MODIFY_SECS    seconds a VPN connection stays `modifying` after modify-vpn-tunnel-options; 0
+
+The timeline (timeline.log in $STANDIN_DIR, one JSON line per change): after every call that
+changes the world, the tunnels are worked out from what the clouds hold (an AWS VPN connection's
+tunnels, an Azure connection, a Google Cloud VPN tunnel: each end knows its own outside
+addresses, the peer's address and its key) and every tunnel that came up or went down is logged
+as {"n": call, "t": time, "tunnel": "<ip>~<ip>", "up": true|false}. A tunnel is up when both
+ends exist, each names the other's address, and their keys are equal.
 """
 import fcntl
 import hashlib
@@ -244,17 +254,36 @@ AWS_TYPES = {
     "create-vpn-gateway": ("vgw", "vgw", "VpnGateway", "VpnGateways", "VpnGatewayId"),
     "create-customer-gateway": ("cgw", "cgw", "CustomerGateway", "CustomerGateways", "CustomerGatewayId"),
     "create-vpn-connection": ("vpn", "vpn", "VpnConnection", "VpnConnections", "VpnConnectionId"),
+    "create-transit-gateway": ("tgw", "tgw", "TransitGateway", "TransitGateways", "TransitGatewayId"),
+    "create-transit-gateway-vpc-attachment": ("tgw-attach", "tgw-attach", "TransitGatewayVpcAttachment",
+                                              "TransitGatewayVpcAttachments", "TransitGatewayAttachmentId"),
 }
 DESCRIBE = {v[3]: (v[0], v[4]) for v in AWS_TYPES.values()}
+DESCRIBE["TransitGatewayAttachments"] = ("tgw-attach", "TransitGatewayAttachmentId")
 DESCRIBE_OPS = {"describe-vpcs": "Vpcs", "describe-subnets": "Subnets", "describe-internet-gateways": "InternetGateways",
                 "describe-route-tables": "RouteTables", "describe-vpn-gateways": "VpnGateways",
-                "describe-customer-gateways": "CustomerGateways", "describe-vpn-connections": "VpnConnections"}
+                "describe-customer-gateways": "CustomerGateways", "describe-vpn-connections": "VpnConnections",
+                "describe-transit-gateways": "TransitGateways",
+                "describe-transit-gateway-vpc-attachments": "TransitGatewayVpcAttachments",
+                "describe-transit-gateway-attachments": "TransitGatewayAttachments"}
 ID_FLAGS = {"vpc": "--vpc-ids", "subnet": "--subnet-ids", "igw": "--internet-gateway-ids", "rtb": "--route-table-ids",
-            "vgw": "--vpn-gateway-ids", "cgw": "--customer-gateway-ids", "vpn": "--vpn-connection-ids"}
+            "vgw": "--vpn-gateway-ids", "cgw": "--customer-gateway-ids", "vpn": "--vpn-connection-ids",
+            "tgw": "--transit-gateway-ids", "tgw-attach": "--transit-gateway-attachment-ids"}
 NOT_FOUND = {"vpc": "InvalidVpcID.NotFound", "subnet": "InvalidSubnetID.NotFound",
              "igw": "InvalidInternetGatewayID.NotFound", "rtb": "InvalidRouteTableID.NotFound",
              "vgw": "InvalidVpnGatewayID.NotFound", "cgw": "InvalidCustomerGatewayID.NotFound",
-             "vpn": "InvalidVpnConnectionID.NotFound"}
+             "vpn": "InvalidVpnConnectionID.NotFound", "tgw": "InvalidTransitGatewayID.NotFound",
+             "tgw-attach": "InvalidTransitGatewayAttachmentID.NotFound",
+             "tgw-rtb": "InvalidRouteTableID.NotFound"}
+
+
+# What ModifyVpnTunnelOptions' TunnelOptions accepts (ModifyVpnTunnelOptionsSpecification).
+MODIFIABLE_TUNNEL_OPTIONS = {
+    "TunnelInsideCidr", "TunnelInsideIpv6Cidr", "PreSharedKey", "Phase1LifetimeSeconds", "Phase2LifetimeSeconds",
+    "RekeyMarginTimeSeconds", "RekeyFuzzPercentage", "ReplayWindowSize", "DPDTimeoutSeconds", "DPDTimeoutAction",
+    "Phase1EncryptionAlgorithms", "Phase2EncryptionAlgorithms", "Phase1IntegrityAlgorithms",
+    "Phase2IntegrityAlgorithms", "Phase1DHGroupNumbers", "Phase2DHGroupNumbers", "IKEVersions", "StartupAction",
+    "LogOptions", "EnableTunnelLifecycleControl"}
 
 
 def aws_err(op, code, msg, rc=254):
@@ -271,10 +300,27 @@ def tags_of(opts):
     return tags
 
 
+FILTER_FIELDS = {"vpc-id": "VpcId", "resource-id": "ResourceId", "resource-type": "ResourceType",
+                 "transit-gateway-id": "TransitGatewayId"}
+
+
+def shorthand(text):
+    """`K=V,K=V` (the CLI's shorthand syntax for a structure of scalars) as a dict."""
+    return dict(kv.split("=", 1) for kv in (text or "").split(",") if "=" in kv)
+
+
+def settle(r, busy, ready):
+    """A resource that is `busy` until its `_ready_at`, then `ready`."""
+    if r.get("State") == busy and time.time() >= r.get("_ready_at", 0):
+        r["State"] = ready
+    return r
+
+
 def aws_get(w, op, typ, rid):
     r = w["aws"].get(rid)
     if not r or r["_type"] != typ or r.get("State") == "deleted":
         aws_err(op, NOT_FOUND[typ], f"The ID '{rid}' does not exist")
+    settle(r, "pending" if typ == "tgw" else "modifying", "available")
     return r
 
 
@@ -290,8 +336,8 @@ def filters_match(r, filters):
         elif name == "state":
             if r.get("State", "available") not in vals:
                 return False
-        elif name == "vpc-id":
-            if r.get("VpcId") not in vals:
+        elif name in FILTER_FIELDS:
+            if str(r.get(FILTER_FIELDS[name])) not in vals:
                 return False
         else:
             raise Exit(2, f"standin: filter {name} is not modelled")
@@ -329,16 +375,46 @@ def aws(w, cmd, opts):
             r.update(Type="ipsec.1", AmazonSideAsn=int(one(opts, "--amazon-side-asn", "64512")), VpcAttachments=[])
         elif typ == "cgw":
             r.update(Type="ipsec.1", IpAddress=one(opts, "--public-ip"), BgpAsn=one(opts, "--bgp-asn"))
+        elif typ == "tgw":
+            o = shorthand(one(opts, "--options"))
+            rtb = f"tgw-rtb-{h(rid, 'rtb', n=17)}"
+            r.update(State="pending", _ready_at=time.time() + float(os.environ.get("STANDIN_TGW_SECS", "0")),
+                     Description=one(opts, "--description", ""),
+                     Options={"AmazonSideAsn": int(o.get("AmazonSideAsn", "64512")),
+                              "VpnEcmpSupport": o.get("VpnEcmpSupport", "enable"),
+                              "DefaultRouteTableAssociation": o.get("DefaultRouteTableAssociation", "enable"),
+                              "DefaultRouteTablePropagation": o.get("DefaultRouteTablePropagation", "enable"),
+                              "AssociationDefaultRouteTableId": rtb, "PropagationDefaultRouteTableId": rtb})
+            w["aws"][rtb] = {"_type": "tgw-rtb", "TransitGatewayRouteTableId": rtb, "TransitGatewayId": rid,
+                             "State": "available", "Routes": []}
+        elif typ == "tgw-attach":
+            tgw = aws_get(w, op, "tgw", one(opts, "--transit-gateway-id"))
+            if tgw["State"] != "available":
+                aws_err(op, "IncorrectState", f"tgw {tgw['TransitGatewayId']} is in invalid state")
+            aws_get(w, op, "vpc", one(opts, "--vpc-id"))
+            for sub in opts.get("--subnet-ids", []):
+                aws_get(w, op, "subnet", sub)
+            r.update(TransitGatewayId=tgw["TransitGatewayId"], VpcId=one(opts, "--vpc-id"), ResourceType="vpc",
+                     ResourceId=one(opts, "--vpc-id"), SubnetIds=opts.get("--subnet-ids", []))
         elif typ == "vpn":
             aws_get(w, op, "cgw", one(opts, "--customer-gateway-id"))
-            aws_get(w, op, "vgw", one(opts, "--vpn-gateway-id"))
+            target = {}
+            if "--transit-gateway-id" in opts:
+                tgw = aws_get(w, op, "tgw", one(opts, "--transit-gateway-id"))
+                if tgw["State"] != "available":
+                    aws_err(op, "IncorrectState", f"tgw {tgw['TransitGatewayId']} is in invalid state")
+                target["TransitGatewayId"] = tgw["TransitGatewayId"]
+                att = f"tgw-attach-{h(rid, 'vpn', n=17)}"
+                w["aws"][att] = {"_type": "tgw-attach", "TransitGatewayAttachmentId": att, "State": "available",
+                                 "TransitGatewayId": tgw["TransitGatewayId"], "ResourceType": "vpn",
+                                 "ResourceId": rid, "Tags": []}
+            else:
+                target["VpnGatewayId"] = aws_get(w, op, "vgw", one(opts, "--vpn-gateway-id"))["VpnGatewayId"]
             options = json.loads(one(opts, "--options", "{}"))
             tunnels = []
             for i, t in enumerate(options.get("TunnelOptions", [{}, {}])):
-                tunnels.append({"OutsideIpAddress": ip_of(rid, str(i)), "TunnelInsideCidr": t.get("TunnelInsideCidr"),
-                                "PreSharedKey": t.get("PreSharedKey")})
-            r.update(Type="ipsec.1", CustomerGatewayId=one(opts, "--customer-gateway-id"),
-                     VpnGatewayId=one(opts, "--vpn-gateway-id"), Routes=[],
+                tunnels.append(dict(t, OutsideIpAddress=ip_of(rid, str(i))))
+            r.update(Type="ipsec.1", CustomerGatewayId=one(opts, "--customer-gateway-id"), **target, Routes=[],
                      Options={"StaticRoutesOnly": options.get("StaticRoutesOnly", False), "TunnelOptions": tunnels},
                      VgwTelemetry=[{"OutsideIpAddress": t["OutsideIpAddress"], "Status": "UP",
                                     "StatusMessage": "2 BGP ROUTES", "AcceptedRouteCount": 2} for t in tunnels])
@@ -353,6 +429,10 @@ def aws(w, cmd, opts):
             items = [aws_get(w, op, typ, i) for i in ids]
         else:
             items = [r for r in w["aws"].values() if r["_type"] == typ and filters_match(r, opts.get("--filters", []))]
+        if lst == "TransitGatewayVpcAttachments":
+            items = [r for r in items if r.get("ResourceType") == "vpc"]
+        for r in items:
+            settle(r, "pending" if typ == "tgw" else "modifying", "available")
         return {lst: [{k: v for k, v in r.items() if not k.startswith("_")} for r in items]}
     if op == "associate-vpc-cidr-block":
         vpc = aws_get(w, op, "vpc", one(opts, "--vpc-id"))
@@ -379,7 +459,10 @@ def aws(w, cmd, opts):
         dest = one(opts, "--destination-cidr-block")
         if any(r["DestinationCidrBlock"] == dest for r in rt["Routes"]):
             aws_err(op, "RouteAlreadyExists", f"The route identified by {dest} already exists.")
-        target = {k[2:]: v[0] for k, v in opts.items() if k in ("--gateway-id", "--network-interface-id")}
+        target = {k[2:]: v[0] for k, v in opts.items()
+                  if k in ("--gateway-id", "--network-interface-id", "--transit-gateway-id")}
+        if "--transit-gateway-id" in opts:
+            aws_get(w, op, "tgw", one(opts, "--transit-gateway-id"))
         rt["Routes"].append({"DestinationCidrBlock": dest, **target})
         created(w, f"aws route {rt['RouteTableId']} {dest}")
         return {"Return": True}
@@ -418,6 +501,57 @@ def aws(w, cmd, opts):
         vpn = aws_get(w, op, "vpn", one(opts, "--vpn-connection-id"))
         vpn["Routes"].append({"DestinationCidrBlock": one(opts, "--destination-cidr-block"), "State": "available"})
         return None
+    if op == "delete-route":
+        rt = aws_get(w, op, "rtb", one(opts, "--route-table-id"))
+        dest = one(opts, "--destination-cidr-block")
+        if not any(r["DestinationCidrBlock"] == dest for r in rt["Routes"]):
+            aws_err(op, "InvalidRoute.NotFound", f"no route with destination-cidr-block {dest} in route table {rt['RouteTableId']}")
+        rt["Routes"] = [r for r in rt["Routes"] if r["DestinationCidrBlock"] != dest]
+        return None
+    if op == "create-transit-gateway-route":
+        rtb = aws_get(w, op, "tgw-rtb", one(opts, "--transit-gateway-route-table-id"))
+        dest = one(opts, "--destination-cidr-block")
+        att = aws_get(w, op, "tgw-attach", one(opts, "--transit-gateway-attachment-id"))
+        if any(r["DestinationCidrBlock"] == dest for r in rtb["Routes"]):
+            aws_err(op, "RouteAlreadyExists", f"Route {dest} already exists in Transit Gateway Route Table {rtb['TransitGatewayRouteTableId']}.")
+        route = {"DestinationCidrBlock": dest, "Type": "static", "State": "active", "TransitGatewayAttachments": [
+            {"TransitGatewayAttachmentId": att["TransitGatewayAttachmentId"], "ResourceId": att["ResourceId"],
+             "ResourceType": att["ResourceType"]}]}
+        rtb["Routes"].append(route)
+        created(w, f"aws tgw-route {rtb['TransitGatewayRouteTableId']} {dest}")
+        return {"Route": route}
+    if op == "delete-transit-gateway-route":
+        rtb = aws_get(w, op, "tgw-rtb", one(opts, "--transit-gateway-route-table-id"))
+        dest = one(opts, "--destination-cidr-block")
+        if not any(r["DestinationCidrBlock"] == dest for r in rtb["Routes"]):
+            aws_err(op, "InvalidRoute.NotFound", f"No route with destination-cidr-block {dest} in Transit Gateway Route Table {rtb['TransitGatewayRouteTableId']}")
+        rtb["Routes"] = [r for r in rtb["Routes"] if r["DestinationCidrBlock"] != dest]
+        return {"Route": {"DestinationCidrBlock": dest, "State": "deleted"}}
+    if op == "modify-vpn-tunnel-options":
+        # ModifyVpnTunnelOptions: one tunnel, named by its outside address; the connection is
+        # `modifying` meanwhile and refuses another modification (IncorrectState) until done.
+        vpn = aws_get(w, op, "vpn", one(opts, "--vpn-connection-id"))
+        if vpn["State"] == "modifying":
+            aws_err(op, "IncorrectState", f"Vpn connection {vpn['VpnConnectionId']} is in modifying state")
+        ip = one(opts, "--vpn-tunnel-outside-ip-address")
+        tun = next((x for x in vpn["Options"]["TunnelOptions"] if x["OutsideIpAddress"] == ip), None)
+        if tun is None:
+            aws_err(op, "InvalidParameterValue", f"Tunnel with outside IP address {ip} does not exist in {vpn['VpnConnectionId']}")
+        spec = json.loads(one(opts, "--tunnel-options"))
+        bad = sorted(set(spec) - MODIFIABLE_TUNNEL_OPTIONS)
+        if bad:
+            raise Exit(252, f"\nParameter validation failed:\nUnknown parameter in TunnelOptions: \"{bad[0]}\", must be one of: {', '.join(sorted(MODIFIABLE_TUNNEL_OPTIONS))}")
+        tun.update(spec)
+        vpn["State"] = "modifying"
+        vpn["_modifying"] = ip
+        vpn["_ready_at"] = time.time() + float(os.environ.get("STANDIN_MODIFY_SECS", "0"))
+        return {"VpnConnection": {k: v for k, v in vpn.items() if not k.startswith("_")}}
+    if op == "modify-vpn-connection-options":
+        vpn = aws_get(w, op, "vpn", one(opts, "--vpn-connection-id"))
+        for flag, key in (("--local-ipv4-network-cidr", "LocalIpv4NetworkCidr"), ("--remote-ipv4-network-cidr", "RemoteIpv4NetworkCidr")):
+            if flag in opts:
+                vpn["Options"][key] = one(opts, flag)
+        return {"VpnConnection": {k: v for k, v in vpn.items() if not k.startswith("_")}}
     if op == "enable-vgw-route-propagation":
         rt = aws_get(w, op, "rtb", one(opts, "--route-table-id"))
         gw = one(opts, "--gateway-id")
@@ -427,7 +561,8 @@ def aws(w, cmd, opts):
     if op.startswith("delete-"):
         typ = {"delete-vpc": "vpc", "delete-subnet": "subnet", "delete-internet-gateway": "igw",
                "delete-route-table": "rtb", "delete-vpn-gateway": "vgw", "delete-customer-gateway": "cgw",
-               "delete-vpn-connection": "vpn"}.get(op)
+               "delete-vpn-connection": "vpn", "delete-transit-gateway": "tgw",
+               "delete-transit-gateway-vpc-attachment": "tgw-attach"}.get(op)
         if typ is None:
             raise Exit(2, f"standin: aws ec2 {op} is not modelled")
         flag = [k for k in opts if k.endswith("-id")][0]
@@ -447,9 +582,23 @@ def aws(w, cmd, opts):
             busy += [x for x in live("vpn") if x.get("VpnGatewayId") == rid]
         elif typ == "cgw":
             busy = [x for x in live("vpn") if x.get("CustomerGatewayId") == rid]
+        elif typ == "tgw":
+            busy = [x for x in live("tgw-attach") if x.get("TransitGatewayId") == rid]
+            if busy:
+                aws_err(op, "IncorrectState", f"tgw {rid} has non-deleted Transit Gateway Attachments: {busy[0]['TransitGatewayAttachmentId']}.")
+        elif typ == "vpc":
+            busy += [x for x in live("tgw-attach") if x.get("ResourceType") == "vpc" and x.get("VpcId") == rid]
         if busy:
             aws_err(op, "DependencyViolation", f"The {typ} '{rid}' has dependencies and cannot be deleted.")
-        if typ in ("vgw", "cgw", "vpn"):
+        if typ == "vpn":
+            for a in live("tgw-attach"):
+                if a.get("ResourceId") == rid:
+                    a["State"] = "deleted"
+        if typ == "tgw":
+            for t in live("tgw-rtb"):
+                if t.get("TransitGatewayId") == rid:
+                    t["State"] = "deleted"
+        if typ in ("vgw", "cgw", "vpn", "tgw", "tgw-attach"):
             r["State"] = "deleted"
         else:
             del w["aws"][rid]
@@ -548,7 +697,18 @@ def az(w, cmd, opts):
                  "ikeEncryption": one(opts, "--ike-encryption"), "ipsecEncryption": one(opts, "--ipsec-encryption")})
             created(w, f"az ipsec-policy {ckey}")
             return conn["ipsecPolicies"]
+        if verb == "clear":
+            conn["ipsecPolicies"] = []
+            return None if "--no-wait" in opts else {k: v for k, v in conn.items() if not k.startswith("_") and k != "sharedKey"}
         return conn.get("ipsecPolicies", [])
+    if kind == "vpn-connection shared-key":
+        ckey = f"{rg}/vpn-connection/{one(opts, '--connection-name')}"
+        if ckey not in store:
+            az_not_found("vpn-connection", one(opts, "--connection-name"), rg)
+        if verb == "update":
+            store[ckey]["sharedKey"] = one(opts, "--value")
+        # The key itself is what `shared-key show` returns; tunnelsmith never asks for it.
+        return {"id": f"{store[ckey]['id']}/sharedkey", "value": store[ckey]["sharedKey"]}
     if f"{rg}/group/{rg}" not in store:
         raise Exit(3, f"ERROR: (ResourceGroupNotFound) Resource group '{rg}' could not be found.\nCode: ResourceGroupNotFound")
     name = one(opts, "--name")
@@ -581,7 +741,10 @@ def az(w, cmd, opts):
             if key in store:
                 raise Exit(1, "ERROR: (AnotherOperationInProgress) Another operation on this or dependent resource is in progress.")
         if kind == "local-gateway":
-            r.update(gatewayIpAddress=one(opts, "--gateway-ip-address"))
+            r.update(gatewayIpAddress=one(opts, "--gateway-ip-address"),
+                     localNetworkAddressSpace={"addressPrefixes": opts.get("--local-address-prefixes", [])})
+            if "--asn" in opts:
+                r["bgpSettings"] = {"asn": int(one(opts, "--asn")), "bgpPeeringAddress": one(opts, "--bgp-peering-address")}
         if kind == "vpn-connection":
             gw = store.get(f"{rg}/vnet-gateway/{one(opts, '--vnet-gateway1')}")
             if gw is None:
@@ -593,7 +756,19 @@ def az(w, cmd, opts):
             r.update(gateway=one(opts, "--vnet-gateway1"), localGateway=one(opts, "--local-gateway2"),
                      sharedKey=one(opts, "--shared-key"), connectionStatus="Connected",
                      enableBgp="--enable-bgp" in opts)
-        # Azure create is a PUT: the same name again updates it.
+        # Azure create is a PUT: the same name again updates it, but some properties cannot change.
+        old = store.get(key)
+        if old is not None:
+            if old.get("location") and r.get("location") and old["location"] != r["location"]:
+                raise Exit(1, f"ERROR: (InvalidResourceLocation) The resource '{name}' already exists in location "
+                              f"'{old['location']}' in resource group '{rg}'. A resource with the same name cannot be "
+                              f"created in location '{r['location']}'. Please select a new resource name.")
+            if kind == "vpn-connection" and (old.get("gateway"), old.get("localGateway")) != (r.get("gateway"), r.get("localGateway")):
+                raise Exit(1, "ERROR: (VirtualNetworkGatewayConnectionCannotChangeGateways) The virtual network "
+                              "gateways of an existing connection cannot be changed.")
+            for k in ("ipsecPolicies", "gatewayCustomBgpIpAddresses", "dpdTimeoutSeconds"):
+                if k in old and k not in r:
+                    r[k] = old[k]
         store[key] = r
         created(w, f"az {kind} {key}")
         if "--no-wait" in opts:
@@ -618,6 +793,15 @@ def az(w, cmd, opts):
         for s in opts.get("--set", []):
             path, _, value = s.partition("=")
             az_set(r, path, value)
+        if kind == "local-gateway":
+            if "--gateway-ip-address" in opts:
+                r["gatewayIpAddress"] = one(opts, "--gateway-ip-address")
+            if "--local-address-prefixes" in opts:
+                r["localNetworkAddressSpace"] = {"addressPrefixes": opts["--local-address-prefixes"]}
+            if "--asn" in opts:
+                r.setdefault("bgpSettings", {})["asn"] = int(one(opts, "--asn"))
+            if "--bgp-peering-address" in opts:
+                r.setdefault("bgpSettings", {})["bgpPeeringAddress"] = one(opts, "--bgp-peering-address")
         return {k: v for k, v in r.items() if not k.startswith("_") and k != "sharedKey"}
     if verb == "delete":
         users = []
@@ -682,11 +866,56 @@ def gcloud(w, cmd, opts, pos):
             r.update(bgp={"asn": int(r.get("asn", 0))}, interfaces=[], bgpPeers=[])
         if coll == "vpn-tunnels":
             r.update(status="ESTABLISHED", detailedStatus="Tunnel is up and running.")
-            r.pop("shared-secret", None)
+            r["_secret"] = r.pop("shared-secret", None)
         if coll == "addresses":
             r["address"] = ip_of(name)
         store[key] = r
         created(w, f"gcloud {coll} {name}")
+        return {k: v for k, v in r.items() if not k.startswith("_")}
+    if coll == "routers" and verb in ("update", "update-bgp-peer", "remove-bgp-peer", "remove-interface"):
+        if key not in store:
+            g_not_found(cmd, coll, name, region)
+        r = store[key]
+        adv = lambda d: (d.update(advertiseMode=one(opts, "--advertisement-mode").upper()) if "--advertisement-mode" in opts else None,
+                         d.update(advertisedIpRanges=[{"range": x.split("=")[0]} for x in ",".join(opts["--set-advertisement-ranges"]).split(",") if x])
+                         if "--set-advertisement-ranges" in opts else None)
+        if verb == "update":
+            adv(r)
+            if "--asn" in opts:
+                r["bgp"]["asn"] = int(one(opts, "--asn"))
+            r["set-advertisement-ranges"] = one(opts, "--set-advertisement-ranges", r.get("set-advertisement-ranges"))
+            r["advertisement-mode"] = one(opts, "--advertisement-mode", r.get("advertisement-mode"))
+            r["asn"] = one(opts, "--asn", r.get("asn"))
+            return r
+        if verb == "update-bgp-peer":
+            p = next((p for p in r["bgpPeers"] if p["name"] == one(opts, "--peer-name")), None)
+            if p is None:
+                raise Exit(1, f"ERROR: (gcloud.{cmd.replace(' ', '.')}) peer `{one(opts, '--peer-name')}` not found")
+            for flag, k in (("--peer-asn", "peerAsn"), ("--peer-ip-address", "peerIpAddress"), ("--interface", "interfaceName")):
+                if flag in opts:
+                    p[k] = one(opts, flag)
+            adv(p)
+            return r
+        if verb == "remove-bgp-peer":
+            n = one(opts, "--peer-name")
+            if not any(p["name"] == n for p in r["bgpPeers"]):
+                raise Exit(1, f"ERROR: (gcloud.{cmd.replace(' ', '.')}) peer `{n}` not found")
+            r["bgpPeers"] = [p for p in r["bgpPeers"] if p["name"] != n]
+            return r
+        n = one(opts, "--interface-name")
+        if not any(i["name"] == n for i in r["interfaces"]):
+            raise Exit(1, f"ERROR: (gcloud.{cmd.replace(' ', '.')}) interface `{n}` not found")
+        if any(p["interfaceName"] == n for p in r["bgpPeers"]):
+            raise Exit(1, f"ERROR: (gcloud.{cmd.replace(' ', '.')}) interface `{n}` is used by a BGP peer")
+        r["interfaces"] = [i for i in r["interfaces"] if i["name"] != n]
+        return r
+    if coll == "firewall-rules" and verb == "update":
+        if key not in store:
+            g_not_found(cmd, coll, name, region)
+        r = store[key]
+        for k, v in opts.items():
+            if k not in ("--format", "--quiet") and v:
+                r[k[2:]] = v[0]
         return r
     if coll == "routers" and verb in ("add-interface", "add-bgp-peer", "get-status"):
         if key not in store:
@@ -716,7 +945,7 @@ def gcloud(w, cmd, opts, pos):
     if key not in store:
         g_not_found(cmd, coll, name, region)
     if verb == "describe":
-        return store[key]
+        return {k: v for k, v in store[key].items() if not k.startswith("_")}
     if verb == "delete":
         users = [k for k, v in store.items() if k != key and name in (
             v.get("network"), v.get("router"), v.get("vpn-gateway"), v.get("peer-external-gateway"))
@@ -727,6 +956,67 @@ def gcloud(w, cmd, opts, pos):
         del store[key]
         return None
     raise Exit(2, f"standin: gcloud {cmd} is not modelled")
+
+
+# ---- the timeline of tunnels -----------------------------------------------------------------
+
+def tunnel_ends(w):
+    """Every cloud end of a tunnel: (its own outside addresses, the peer's address, its key, label)."""
+    ends = []
+    for r in w["aws"].values():
+        if r["_type"] != "vpn" or r.get("State") == "deleted":
+            continue
+        # (Not settled here: a modification is seen to end when someone describes the connection.)
+        cgw = w["aws"].get(r["CustomerGatewayId"], {})
+        for t in r["Options"]["TunnelOptions"]:
+            # A tunnel being modified restarts: it is down until the connection is available again.
+            if r.get("State") == "modifying" and r.get("_modifying") == t["OutsideIpAddress"]:
+                continue
+            ends.append(({t["OutsideIpAddress"]}, cgw.get("IpAddress"), t.get("PreSharedKey"),
+                         f"aws {r['VpnConnectionId']} {t.get('TunnelInsideCidr')}"))
+    store = w["az"]
+    for k, c in store.items():
+        if "/vpn-connection/" not in k:
+            continue
+        rg = k.split("/")[0]
+        gw = store.get(f"{rg}/vnet-gateway/{c.get('gateway')}", {})
+        local = {store.get(f"{rg}/public-ip/{p}", {}).get("ipAddress") for p in gw.get("publicIps", [])}
+        lng = store.get(f"{rg}/local-gateway/{c.get('localGateway')}", {})
+        ends.append((local, lng.get("gatewayIpAddress"), c.get("sharedKey"), f"az {c['name']}"))
+    g = w["gcloud"]
+    for k, t in g.items():
+        if not k.startswith("vpn-tunnels/"):
+            continue
+        gw = g.get(f"vpn-gateways/{t.get('vpn-gateway')}", {})
+        peer = g.get(f"external-vpn-gateways/{t.get('peer-external-gateway')}", {})
+        local = {i["ipAddress"] for i in gw.get("vpnInterfaces", []) if str(i["id"]) == str(t.get("interface"))}
+        remote = next((i["ipAddress"] for i in peer.get("interfaces", [])
+                       if str(i["id"]) == str(t.get("peer-external-gateway-interface"))), None)
+        ends.append((local, remote, t.get("_secret"), f"gcloud {t['name']}"))
+    return ends
+
+
+def tunnels_up(w):
+    """Tunnels (`<ip>~<ip>`) whose two ends exist, name each other and hold the same key."""
+    ends = tunnel_ends(w)
+    up = {}
+    for i, (l1, r1, k1, n1) in enumerate(ends):
+        for l2, r2, k2, n2 in ends[i + 1:]:
+            if r1 in l2 and r2 in l1 and k1 and k1 == k2:
+                up["~".join(sorted([r1, r2]))] = f"{n1} <-> {n2}"
+    return up
+
+
+def timeline(w):
+    now = tunnels_up(w)
+    before = set(w.get("up", []))
+    lines = [{"n": w["seq"], "t": time.time(), "tunnel": t, "up": False} for t in sorted(before - set(now))]
+    lines += [{"n": w["seq"], "t": time.time(), "tunnel": t, "up": True, "ends": now[t]} for t in sorted(set(now) - before)]
+    w["up"] = sorted(now)
+    if lines:
+        with open(os.path.join(DIR, "timeline.log"), "a") as f:
+            for line in lines:
+                f.write(json.dumps(line) + "\n")
 
 
 # ---- the call --------------------------------------------------------------------------------
@@ -803,6 +1093,7 @@ def main():
                 raise Exit(1, f"{PROG}: simulated lost answer for step {STEP} (it took effect)")
         except Exit as e:
             code, err, out = e.code, e.err, e.out
+        timeline(w)
         with open(path + ".tmp", "w") as f:
             json.dump(w, f, indent=1, sort_keys=True)
         os.replace(path + ".tmp", path)
@@ -817,6 +1108,9 @@ def main():
         with open(os.path.join(DIR, "calls.log"), "a") as f:
             f.write(json.dumps(entry) + "\n")
         fcntl.flock(lock, fcntl.LOCK_UN)
+        if entry.get("n") and os.environ.get("STANDIN_KILL_AT") == str(entry["n"]):
+            import signal
+            os.kill(os.getppid(), signal.SIGKILL)
         sys.stdout.write(out)
         if err:
             sys.stderr.write(err.rstrip("\n") + "\n")

@@ -1,4 +1,5 @@
-//! Sections 7 to 9: the cost estimate, teardown, and the files of the bundle.
+//! The last sections: the cost estimate, teardown, the files of the bundle, and changing the
+//! plan later.
 
 use super::doc::{Doc, Plain};
 use super::{Ctx, HTML, MARKDOWN};
@@ -140,6 +141,72 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
         .collect();
     d.table(&["what", "price", "covers", "source", "taken"], rows);
     d.p("Each source key is explained in Tunnelsmith's knowledge-base sources (docs/kb-sources.md in its source).");
+}
+
+/// Day 2: the scripts are day-one scripts; changes go through `tunnelsmith plan` and `apply`,
+/// and what each kind of change costs in downtime, for the platforms of this plan.
+pub(super) fn changes(c: &Ctx, d: &mut Doc) {
+    let r = c.r;
+    let has = |p: Platform| r.sites.iter().any(|s| s.platform == p);
+    let clouds = has(Platform::Aws) || has(Platform::Azure) || has(Platform::Gcp);
+    d.h(2, "changes", "Changing the plan later");
+    if !clouds {
+        d.p("Nothing of this plan lives in a cloud: change the plan, generate the files again and reinstall the \
+             appliance configurations.");
+        return;
+    }
+    d.p("The scripts of this folder build the plan as it is today. When it changes (a site or link added or \
+         removed, crypto tightened, an address space grown, new keys), do not edit or run them again: the \
+         tunnelsmith CLI compares what it applied (its state) with the plan and the clouds, shows the difference \
+         per resource (`+` create, `~` update in place, `-/+` replace and why, `-` destroy) with the tunnels that \
+         will drop, and converges the clouds: creates first, replaced tunnels one at a time, destroys last, asking \
+         before any destroy or replace. New tunnels get new keys in `secrets.env`.");
+    d.code("tunnelsmith plan tunnelsmith-plan.json\ntunnelsmith apply tunnelsmith-plan.json\ntunnelsmith rotate-keys tunnelsmith-plan.json");
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    if has(Platform::Aws) {
+        rows.push(vec![
+            "crypto, lifetimes or inside /30 of a link to AWS".into(),
+            "each AWS tunnel modified in place, one at a time".into(),
+            "each tunnel restarts once; its siblings carry traffic".into(),
+        ]);
+        rows.push(vec![
+            "the peer's ASN or address (AWS customer gateway)".into(),
+            "customer gateway and VPN connection replaced".into(),
+            "both tunnels of that connection until it is rebuilt (minutes); the other connection carries traffic"
+                .into(),
+        ]);
+    }
+    if has(Platform::Azure) {
+        rows.push(vec![
+            "crypto of a link to Azure".into(),
+            "each connection's IPsec policy cleared and set again".into(),
+            "each connection renegotiates, one at a time".into(),
+        ]);
+        rows.push(vec![
+            "the Azure VPN gateway's SKU or active-active mode".into(),
+            "the gateway is replaced".into(),
+            "every tunnel of the site, about 45 minutes".into(),
+        ]);
+    }
+    if has(Platform::Gcp) {
+        rows.push(vec![
+            "anything of a Google Cloud VPN tunnel (its key, IKE version, peer)".into(),
+            "the tunnel is deleted and made again".into(),
+            "that tunnel until it is back; one at a time".into(),
+        ]);
+    }
+    rows.push(vec!["a site or link added".into(), "created, with new keys".into(), "none".into()]);
+    rows.push(vec![
+        "a site or link removed".into(),
+        "destroyed (after asking); its keys leave `secrets.env`".into(),
+        "its own tunnels, as intended".into(),
+    ]);
+    rows.push(vec![
+        "new keys (`rotate-keys`)".into(),
+        "one tunnel at a time, the old key kept until both ends have the new one".into(),
+        "one tunnel at a time".into(),
+    ]);
+    d.table(&["change", "what apply does", "downtime"], rows);
 }
 
 pub(super) fn teardown(c: &Ctx, d: &mut Doc) {

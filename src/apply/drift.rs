@@ -1,0 +1,233 @@
+//! Drift: the clouds read back and compared with what apply made and with the plan, for `plan`,
+//! `apply` (which then sets things back) and `status`.
+//!
+//! Read back today: every resource apply created (by its step's own check, the same describe
+//! or show that finds it after a crash: "not found" means it was deleted outside Tunnelsmith),
+//! and each AWS VPN connection's tunnel options (algorithms, DH groups, lifetimes, inside
+//! CIDRs, DPD, startup action). Not read back: pre-shared keys (Google Cloud never returns a
+//! tunnel's secret, and Tunnelsmith does not ask the others for theirs).
+//!
+//! [`refresh`] folds what was read into the state (as `terraform refresh` does): a resource
+//! deleted outside is no longer recorded, so the diff creates it again; an AWS connection whose
+//! tunnel options were changed outside records what it has, so the diff updates it in place.
+
+use super::commands::Session;
+use super::run::{self, Call, Class};
+use super::state::State;
+use super::time::now;
+use super::tools::Tool;
+use crate::steps::update::{self, Attr};
+use crate::steps::{Arg, Check};
+
+use std::collections::BTreeMap;
+
+/// What the clouds hold that differs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Drift {
+    /// Steps whose resource is gone (deleted outside Tunnelsmith), with what it was.
+    pub gone: Vec<(String, String)>,
+    /// Steps whose resource differs: the attributes (live → planned).
+    pub differs: Vec<(String, Vec<Attr>)>,
+    /// For those: the inputs that describe what the cloud has (for the diff).
+    live: BTreeMap<String, Vec<String>>,
+    /// What could not be read (and why).
+    pub unread: Vec<String>,
+}
+
+/// What is never compared.
+pub const NOT_READ: &str = "pre-shared keys are not read back (Google Cloud never returns a tunnel's secret; \
+                            Tunnelsmith does not ask AWS or Azure for theirs): `rotate-keys` sets them all";
+
+impl Drift {
+    pub fn is_empty(&self) -> bool {
+        self.gone.is_empty() && self.differs.is_empty()
+    }
+
+    /// The drift as text lines.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if self.is_empty() {
+            out.push_str("No drift: every resource apply made is there");
+            out.push_str(if self.unread.is_empty() { ", and what was read back matches the plan.\n" } else { ".\n" });
+        } else {
+            out.push_str("Drift (changed outside Tunnelsmith):\n");
+            for (id, what) in &self.gone {
+                out.push_str(&format!("  {id}: {what} was deleted outside Tunnelsmith; apply makes it again\n"));
+            }
+            for (id, attrs) in &self.differs {
+                out.push_str(&format!("  {id}: differs from the plan; apply sets it back\n"));
+                for a in attrs {
+                    out.push_str(&format!("      {}: {} in the cloud, {} in the plan\n", a.name, a.old, a.new));
+                }
+            }
+        }
+        for u in &self.unread {
+            out.push_str(&format!("  not read: {u}\n"));
+        }
+        out.push_str(&format!("  ({NOT_READ}.)\n"));
+        out
+    }
+}
+
+/// Read the clouds back: every created resource of a done step, and AWS tunnel options.
+pub(crate) fn read(
+    s: &Session,
+    state: &State,
+    tools: &BTreeMap<String, Tool>,
+    env: &[(String, String)],
+    jobs: usize,
+) -> Drift {
+    let mut work: Vec<usize> = (0..s.steps.len())
+        .filter(|&i| state.is_done(&s.steps[i].id))
+        .filter(|&i| s.steps[i].creates.is_some() && matches!(s.steps[i].check, Some(Check::Describe { .. })))
+        .collect();
+    work.reverse();
+    let queue = std::sync::Mutex::new(work);
+    let out = std::sync::Mutex::new(Drift::default());
+    std::thread::scope(|sc| {
+        for _ in 0..jobs.max(1) {
+            sc.spawn(|| loop {
+                let Some(i) = queue.lock().ok().and_then(|mut q| q.pop()) else { return };
+                let found = look(s, state, tools, env, i);
+                if let Ok(mut d) = out.lock() {
+                    match found {
+                        Look::Gone(what) => d.gone.push((s.steps[i].id.clone(), what)),
+                        Look::Differs(attrs, live) => {
+                            d.live.insert(s.steps[i].id.clone(), live);
+                            d.differs.push((s.steps[i].id.clone(), attrs));
+                        }
+                        Look::Unread(why) => d.unread.push(format!("{}: {why}", s.steps[i].id)),
+                        Look::Same => {}
+                    }
+                }
+            });
+        }
+    });
+    let mut d = out.into_inner().unwrap_or_default();
+    d.gone.sort();
+    d.differs.sort_by(|a, b| a.0.cmp(&b.0));
+    d.unread.sort();
+    d
+}
+
+enum Look {
+    Same,
+    Gone(String),
+    Differs(Vec<Attr>, Vec<String>),
+    Unread(String),
+}
+
+fn call(step: &str, program: &str, tool: &Tool, args: &[Arg], values: &BTreeMap<String, String>) -> Call {
+    let filled: Vec<String> = args.iter().map(|a| a.fill(values)).collect();
+    Call {
+        step: step.to_string(),
+        program: program.to_string(),
+        exe: tool.exe.clone(),
+        shown: run::line(std::iter::once(program.to_string()).chain(filled.iter().cloned())),
+        args: filled,
+        // A read-back passes no key, so nothing goes as a file.
+        files: Vec::new(),
+    }
+}
+
+fn look(s: &Session, state: &State, tools: &BTreeMap<String, Tool>, env: &[(String, String)], i: usize) -> Look {
+    let st = &s.steps[i];
+    let program = st.program.command();
+    let Some(tool) = tools.get(program) else { return Look::Unread(format!("{program} is not on PATH")) };
+    let Some(Check::Describe { args, contains }) = &st.check else { return Look::Same };
+    let o = run::run(&call(&format!("drift {}", st.id), program, tool, args, &state.outputs), env, &mut |_| {});
+    let present = o.ok()
+        && o.value()
+            .is_some_and(|v| contains.as_ref().is_none_or(|w| v.split([';', ',', '\t', ' ', '\n']).any(|x| x == w)));
+    let what = st
+        .creates
+        .as_ref()
+        .map(|c| format!("{} {}", c.kind, state.outputs.get(&c.name).unwrap_or(&c.name)))
+        .unwrap_or_default();
+    if !present {
+        return if o.ok() || run::classify(program, &o) == Class::NotFound {
+            Look::Gone(what)
+        } else {
+            Look::Unread(o.reason())
+        };
+    }
+    // AWS VPN connections: the tunnel options, read back.
+    if program == "aws" && st.args.get(1).is_some_and(|a| a.displays("create-vpn-connection")) {
+        return aws_tunnels(st, state, tool, env);
+    }
+    Look::Same
+}
+
+/// The tunnel options an AWS VPN connection has, against the plan's (keys excluded).
+fn aws_tunnels(st: &crate::steps::Step, state: &State, tool: &Tool, env: &[(String, String)]) -> Look {
+    let Some(vpn) = st.capture.as_ref().and_then(|c| state.outputs.get(&c.name)) else { return Look::Same };
+    let region =
+        st.args.iter().position(|a| a.displays("--region")).and_then(|k| st.args.get(k + 1)).map(|a| a.display());
+    let mut args: Vec<Arg> = ["ec2", "describe-vpn-connections"].iter().map(|w| Arg::text(*w)).collect();
+    if let Some(r) = region {
+        args.extend([Arg::text("--region"), Arg::text(r)]);
+    }
+    args.extend(
+        ["--vpn-connection-ids", vpn, "--query", "VpnConnections[0].Options.TunnelOptions", "--output", "json"]
+            .iter()
+            .map(|w| Arg::text(w.to_string())),
+    );
+    let o = run::run(&call(&format!("drift {}", st.id), "aws", tool, &args, &state.outputs), env, &mut |_| {});
+    let Ok(live) = serde_json::from_str::<serde_json::Value>(o.stdout.trim()) else {
+        return Look::Unread(format!("the tunnel options of {vpn} could not be read: {}", o.reason()));
+    };
+    let planned_inputs = update::inputs(st, &state.outputs);
+    let Some(k) = planned_inputs.iter().position(|a| a == "--options") else { return Look::Same };
+    let Ok(planned) = serde_json::from_str::<serde_json::Value>(&planned_inputs[k + 1]) else { return Look::Same };
+    let mut seen = planned.clone();
+    let (Some(p), Some(l)) = (seen["TunnelOptions"].as_array_mut(), live.as_array()) else { return Look::Same };
+    for (t, lt) in p.iter_mut().zip(l) {
+        let Some(obj) = t.as_object_mut() else { continue };
+        for (key, v) in obj.iter_mut() {
+            if key == "PreSharedKey" {
+                continue;
+            }
+            if let Some(x) = lt.get(key) {
+                *v = x.clone();
+            }
+        }
+    }
+    if seen == planned {
+        return Look::Same;
+    }
+    let mut live_inputs = planned_inputs.clone();
+    live_inputs[k + 1] = seen.to_string();
+    let attrs = update::diff(&live_inputs, &planned_inputs);
+    Look::Differs(attrs, live_inputs)
+}
+
+/// Read the drift when the plan was applied from here and its CLIs are on PATH (no login is
+/// checked: a read that fails is listed as not read), and fold it into `state`. `Err` says why
+/// nothing was read.
+pub(crate) fn refreshed(s: &Session, state: &mut State, jobs: usize) -> Result<Drift, String> {
+    let programs = s.programs(0..s.steps.len());
+    let env = super::commands::child_env();
+    let tools = super::tools::find(&programs, &env).map_err(|p| p.join("; "))?;
+    let d = read(s, state, &tools, &env, jobs);
+    refresh(s, state, &d);
+    Ok(d)
+}
+
+/// Fold the drift into `state` (in memory; the caller saves it or not): gone resources are no
+/// longer recorded, drifted ones record what the cloud has.
+pub(crate) fn refresh(s: &Session, state: &mut State, d: &Drift) {
+    for (id, _) in &d.gone {
+        for c in state.created.iter_mut().filter(|c| &c.step == id && c.deleted.is_none()) {
+            c.deleted = Some(format!("{} (outside Tunnelsmith)", now()));
+        }
+        state.steps.remove(id);
+        if let Some(cap) = s.steps.iter().find(|x| &x.id == id).and_then(|x| x.capture.as_ref()) {
+            state.outputs.remove(&cap.name);
+        }
+    }
+    for (id, live) in &d.live {
+        if let Some(st) = state.steps.get_mut(id) {
+            st.inputs = Some(live.clone());
+        }
+    }
+}
