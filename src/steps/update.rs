@@ -112,7 +112,13 @@ fn fields(args: &[String]) -> BTreeMap<String, String> {
         *n += 1;
         let name = if *n == 1 { flag.to_string() } else { format!("{flag}#{n}") };
         let value = vals.join(" ");
-        match serde_json::from_str::<serde_json::Value>(&value) {
+        // An argument that goes as a private file is recorded as `SCHEME<file: VALUE>`: compare
+        // what the file holds.
+        let inner = value
+            .find("<file: ")
+            .filter(|&i| value.ends_with('>') && !value[..i].contains(' '))
+            .map_or(value.as_str(), |i| &value[i + "<file: ".len()..value.len() - 1]);
+        match serde_json::from_str::<serde_json::Value>(inner) {
             Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => leaves(&name, &v, &mut out),
             _ => {
                 out.insert(name, value);
@@ -342,8 +348,11 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
             }
         }
         Program::Gcloud => {
-            let what = cmd.get(1..3).map(|w| w.join(" ")).unwrap_or_default();
-            let name = a.get(3).cloned();
+            // `gcloud beta compute …` (a release track) changes which flags the CLI takes, not
+            // what the resource is.
+            let track = usize::from(matches!(cmd.first(), Some(&("beta" | "alpha"))));
+            let what = cmd.get(1 + track..3 + track).map(|w| w.join(" ")).unwrap_or_default();
+            let name = a.get(3 + track).cloned();
             let changed = |allowed: &[&'static str]| -> Vec<Arg> {
                 allowed.iter().filter(|f| flags.contains(**f)).flat_map(|f| with(a, f)).collect()
             };
@@ -650,7 +659,7 @@ mod tests {
         let (old, new) = (record(&before), record(&after));
         let router = after.iter().find(|s| s.id == "gcp/router").unwrap();
         let c = change(router, &old[&router.id], &new[&router.id], &after).expect("changed");
-        let How::Update { steps, .. } = &c.how else { panic!("{:?}", c.how) };
+        let How::Update { steps, .. } = &c.how else { panic!("{:?} {:?}", c.how, c.attrs) };
         assert!(
             steps[0].display().contains("compute routers update multicloud-gcp-router --region us-east1 --asn 65010"),
             "{}",
