@@ -618,21 +618,28 @@ fn gcp(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
             let (ike, esp) = if p1.is_empty() {
                 (b.default_ike.to_string(), b.default_esp.to_string())
             } else {
+                // Google's names to strongSwan's keywords; the proposal is their join.
                 let j = |v: Vec<String>| {
                     v.iter()
                         .flat_map(|s| s.split(','))
-                        .map(|s| s.to_ascii_lowercase().replace('-', ""))
+                        .filter_map(|s| behaviour::algorithm(s.trim()))
                         .collect::<Vec<_>>()
                         .join("-")
                 };
+                let join =
+                    |parts: Vec<String>| parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
                 (
-                    format!("{}-{}-{}", j(p1), j(cipher("--phase1-integrity")), j(cipher("--phase1-dh"))),
-                    format!(
-                        "{}-{}-{}",
+                    join(vec![
+                        j(p1),
+                        j(cipher("--phase1-integrity")),
+                        j(cipher("--phase1-prf")),
+                        j(cipher("--phase1-dh")),
+                    ]),
+                    join(vec![
                         j(cipher("--phase2-encryption")),
                         j(cipher("--phase2-integrity")),
-                        j(cipher("--phase2-pfs"))
-                    ),
+                        j(cipher("--phase2-pfs")),
+                    ]),
                 )
             };
             conns.push(Conn {
