@@ -106,67 +106,35 @@ fn strongswan_to_libreswan_on_premises_static() {
     passes(fixture("strongswan-libreswan-onprem-static.json"));
 }
 
-// ---- known broken today -----------------------------------------------------------------------
-
-/// The four pairings the pairing-matrix issue (19) names as never coming up with today's generator.
-/// The lab must fail on each, for the reason given (all the words in one failure line). When the
-/// generator fix merges, move the plan to the passing tests above: `known_broken` then fails,
-/// saying the pairing works now.
-const KNOWN_BROKEN: &[(&str, &[&str])] = &[
-    // Azure waits for BGP toward APIPA peers; so does the other Azure end [AZ-BGP-APIPA].
-    ("azure-azure-bgp.json", &["BGP", "east-west-t1", "both ends only wait for the other to open the session"]),
-    // Both HA VPN ends get an external VPN gateway of the same name (and Google refuses one that
-    // holds its own addresses [GCP-HA-TS]): apply stops at the second.
-    (
-        "gcp-gcp-bgp.json",
-        &["tunnelsmith apply exited", "external-vpn-gateways/gcp-pair-east-west-peer", "already exists"],
-    ),
-    // One local network gateway BGP address for both Azure instances, but the appliance speaks
-    // from each tunnel's own inside address [AZ-AWS-BGP].
-    (
-        "strongswan-onprem-azure-active-active-bgp.json",
-        &["BGP", "dc-azure-t2", "other end's address on this tunnel is 169.254.22.1"],
-    ),
-    // The route table to the appliance is associated with no subnet [AZ-UDR].
-    ("strongswan-on-azure-vm-alone-to-aws.json", &["ping 10.41.0.10 → 10.42.1.10", "no route table associated"]),
-];
-
-fn known_broken(name: &str) {
-    if ready("interop lab").is_none() {
-        return;
-    }
-    let (_, words) = KNOWN_BROKEN.iter().find(|(f, _)| *f == name).unwrap();
-    let r = run(&fixture(name), None, false);
-    let failures = r.failures();
-    assert!(
-        !failures.is_empty(),
-        "{name} is listed as broken, but the lab passes it now: move it to the passing tests"
-    );
-    assert!(
-        failures.iter().any(|f| words.iter().all(|w| f.contains(w))),
-        "{name} fails, but not for the known reason {words:?}:\n{}",
-        failures.join("\n")
-    );
+#[test]
+fn strongswan_on_premises_to_active_active_azure_over_bgp() {
+    // Both sessions from the one address Azure's local network gateway names (issue 19, item 3).
+    passes(fixture("strongswan-onprem-azure-active-active-bgp.json"));
 }
 
 #[test]
-fn known_broken_azure_to_azure_bgp() {
-    known_broken("azure-azure-bgp.json");
+fn strongswan_on_an_azure_vm_alone_in_its_site_to_aws() {
+    // The route table to the appliance is associated with its subnet (issue 19, item 4).
+    passes(fixture("strongswan-on-azure-vm-alone-to-aws.json"));
+}
+
+// ---- generated as documented, not yet emulated --------------------------------------------------
+
+/// Azure ↔ Azure is a VNet-to-VNet connection and HA VPN ↔ HA VPN names the peer HA VPN gateway
+/// (issue 19, items 1 and 2). Before that fix the lab failed both for the documented reasons (no
+/// BGP session starts; Google refuses the external gateway). The stand-ins do not model
+/// `vpn-connection create --vnet-gateway2` yet, and the lab emulates no `--peer-gcp-gateway`
+/// tunnel, so these two cells of the pairing matrix are not proven by the lab yet.
+#[test]
+#[ignore = "the stand-ins do not model VNet-to-VNet connections yet"]
+fn azure_to_azure_over_bgp() {
+    passes(fixture("azure-azure-bgp.json"));
 }
 
 #[test]
-fn known_broken_gcp_ha_vpn_to_gcp_ha_vpn() {
-    known_broken("gcp-gcp-bgp.json");
-}
-
-#[test]
-fn known_broken_appliance_to_active_active_azure_bgp() {
-    known_broken("strongswan-onprem-azure-active-active-bgp.json");
-}
-
-#[test]
-fn known_broken_appliance_on_azure_vm_alone_in_its_site() {
-    known_broken("strongswan-on-azure-vm-alone-to-aws.json");
+#[ignore = "the lab does not emulate HA VPN to HA VPN tunnels yet"]
+fn gcp_ha_vpn_to_gcp_ha_vpn() {
+    passes(fixture("gcp-gcp-bgp.json"));
 }
 
 /// `make lab PLAN=path`: any plan, the report printed, failing when anything promised fails.
