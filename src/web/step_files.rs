@@ -128,6 +128,7 @@ pub fn FilesStep() -> impl IntoView {
             <pre class="cli"><code>"unzip "{move || w.plan(bundle::folder)}".zip && cd "{move || w.plan(bundle::folder)}"\n./deploy.sh"</code></pre>
             <p>"The same files come from the command line, from the plan file:"</p>
             <pre class="cli"><code>"tunnelsmith check tunnelsmith-plan.json\ntunnelsmith generate tunnelsmith-plan.json --out vpn/ --secrets secrets.env"</code></pre>
+            <p id="cli-later">"Changing the plan later: the scripts are for day one. Export the changed plan, then "<code>"tunnelsmith plan"</code>" shows what would change (and which tunnels drop meanwhile) and "<code>"tunnelsmith apply"</code>" makes the clouds match it; the runbook's last section says what each kind of change costs."</p>
         </section>
     }
 }

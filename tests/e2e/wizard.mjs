@@ -262,6 +262,9 @@ test('seed 004 from blank to identical files, shared, reopened, imported', { tim
 
   const files = await timed('files', async () => {
     await goStep(page, 'files');
+    // Day two: the Files step says in one line how a changed plan reaches the clouds.
+    const later = await page.locator('#cli-later').textContent();
+    assert.ok(later.includes('tunnelsmith plan') && later.includes('tunnelsmith apply'), later);
     const each = await downloadEachFile(page);
     const golden = await goldenFiles();
     let same = 0;
