@@ -178,7 +178,9 @@ fn aws_tunnels(st: &crate::steps::Step, state: &State, tool: &Tool, env: &[(Stri
     };
     let planned_inputs = update::inputs(st, &state.outputs);
     let Some(k) = planned_inputs.iter().position(|a| a == "--options") else { return Look::Same };
-    let Ok(planned) = serde_json::from_str::<serde_json::Value>(&planned_inputs[k + 1]) else { return Look::Same };
+    // The options go as a private file: compare what the file holds.
+    let (before, recorded, after) = update::file_value(&planned_inputs[k + 1]);
+    let Ok(planned) = serde_json::from_str::<serde_json::Value>(recorded) else { return Look::Same };
     let mut seen = planned.clone();
     let (Some(p), Some(l)) = (seen["TunnelOptions"].as_array_mut(), live.as_array()) else { return Look::Same };
     for (t, lt) in p.iter_mut().zip(l) {
@@ -196,7 +198,7 @@ fn aws_tunnels(st: &crate::steps::Step, state: &State, tool: &Tool, env: &[(Stri
         return Look::Same;
     }
     let mut live_inputs = planned_inputs.clone();
-    live_inputs[k + 1] = seen.to_string();
+    live_inputs[k + 1] = format!("{before}{seen}{after}");
     let attrs = update::diff(&live_inputs, &planned_inputs);
     Look::Differs(attrs, live_inputs)
 }

@@ -112,12 +112,8 @@ fn fields(args: &[String]) -> BTreeMap<String, String> {
         *n += 1;
         let name = if *n == 1 { flag.to_string() } else { format!("{flag}#{n}") };
         let value = vals.join(" ");
-        // An argument that goes as a private file is recorded as `SCHEME<file: VALUE>`: compare
-        // what the file holds.
-        let inner = value
-            .find("<file: ")
-            .filter(|&i| value.ends_with('>') && !value[..i].contains(' '))
-            .map_or(value.as_str(), |i| &value[i + "<file: ".len()..value.len() - 1]);
+        // An argument that goes as a private file: compare what the file holds.
+        let (_, inner, _) = file_value(&value);
         match serde_json::from_str::<serde_json::Value>(inner) {
             Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => leaves(&name, &v, &mut out),
             _ => {
@@ -126,6 +122,16 @@ fn fields(args: &[String]) -> BTreeMap<String, String> {
         }
     }
     out
+}
+
+/// A recorded argument split as `(before, value, after)`: an argument that goes as a private
+/// file is recorded as `SCHEME<file: VALUE>` ([`shown`]), any other is its value alone.
+pub fn file_value(recorded: &str) -> (&str, &str, &str) {
+    const OPEN: &str = "<file: ";
+    match recorded.find(OPEN).filter(|&i| recorded.ends_with('>') && !recorded[..i].contains(' ')) {
+        Some(i) => (&recorded[..i + OPEN.len()], &recorded[i + OPEN.len()..recorded.len() - 1], ">"),
+        None => ("", recorded, ""),
+    }
 }
 
 fn leaves(path: &str, v: &serde_json::Value, out: &mut BTreeMap<String, String>) {
