@@ -70,6 +70,20 @@ const ID: &str = r#"#!/usr/bin/env bash
 exec /usr/bin/id "$@"
 "#;
 
+/// What install-appliance-tools.sh installs from Debian, less libreswan.
+const APPLIANCE_PACKAGES_BUT_LIBRESWAN: &[&str] = &[
+    "nftables",
+    "iproute2",
+    "iputils-ping",
+    "shellcheck",
+    "libgmp10",
+    "libcap2",
+    "libssl3",
+    "libip4tc2",
+    "libpam0g",
+    "libsystemd0",
+];
+
 struct Fake {
     dir: PathBuf,
 }
@@ -104,6 +118,15 @@ impl Fake {
             cmd.env(k, v);
         }
         cmd.output().expect("bash runs")
+    }
+
+    /// Runs scripts/install-appliance-tools.sh with strongSwan unpacked under the fake's folder;
+    /// the output and that folder.
+    fn run_appliance_script(&self, mode: &str) -> (Output, PathBuf) {
+        let ss_root = self.dir.join("root/strongswan");
+        let out =
+            self.run(mode, "scripts/install-appliance-tools.sh", &[("STRONGSWAN_ROOT", ss_root.display().to_string())]);
+        (out, ss_root)
     }
 
     /// Runs a snippet that sources scripts/lib/apt.sh.
@@ -151,24 +174,8 @@ fn text(o: &Output) -> String {
 #[test]
 fn the_appliance_tools_install_recovers_from_stale_package_lists() {
     // Everything but libreswan and the strongSwan download is "installed" already.
-    let fake = Fake::new(
-        "appliance-stale",
-        &[
-            "nftables",
-            "iproute2",
-            "iputils-ping",
-            "shellcheck",
-            "libgmp10",
-            "libcap2",
-            "libssl3",
-            "libip4tc2",
-            "libpam0g",
-            "libsystemd0",
-        ],
-    );
-    let ss_root = fake.dir.join("root/strongswan");
-    let out =
-        fake.run("stale", "scripts/install-appliance-tools.sh", &[("STRONGSWAN_ROOT", ss_root.display().to_string())]);
+    let fake = Fake::new("appliance-stale", APPLIANCE_PACKAGES_BUT_LIBRESWAN);
+    let (out, ss_root) = fake.run_appliance_script("stale");
     let log = text(&out);
     assert!(out.status.success(), "the script must recover after one apt-get update:\n{log}");
     assert_eq!(fake.updates(), 1, "apt-get update exactly once: {:?}", fake.calls());
@@ -190,25 +197,10 @@ fn the_appliance_tools_install_recovers_from_stale_package_lists() {
 #[test]
 fn a_download_that_404s_is_retried_after_an_update() {
     // The case that broke CI: every package installed, only the strongSwan download is stale.
-    let fake = Fake::new(
-        "download-stale",
-        &[
-            "libreswan",
-            "nftables",
-            "iproute2",
-            "iputils-ping",
-            "shellcheck",
-            "libgmp10",
-            "libcap2",
-            "libssl3",
-            "libip4tc2",
-            "libpam0g",
-            "libsystemd0",
-        ],
-    );
-    let ss_root = fake.dir.join("root/strongswan");
-    let out =
-        fake.run("stale", "scripts/install-appliance-tools.sh", &[("STRONGSWAN_ROOT", ss_root.display().to_string())]);
+    let mut all = vec!["libreswan"];
+    all.extend_from_slice(APPLIANCE_PACKAGES_BUT_LIBRESWAN);
+    let fake = Fake::new("download-stale", &all);
+    let (out, _) = fake.run_appliance_script("stale");
     let log = text(&out);
     assert!(out.status.success(), "{log}");
     assert_eq!(fake.updates(), 1, "{:?}", fake.calls());
@@ -220,9 +212,7 @@ fn a_download_that_404s_is_retried_after_an_update() {
 #[test]
 fn a_package_gone_for_good_stops_the_script_naming_it() {
     let fake = Fake::new("gone", &[]);
-    let ss_root = fake.dir.join("root/strongswan");
-    let out =
-        fake.run("gone", "scripts/install-appliance-tools.sh", &[("STRONGSWAN_ROOT", ss_root.display().to_string())]);
+    let (out, ss_root) = fake.run_appliance_script("gone");
     let log = text(&out);
     assert!(!out.status.success(), "a package that cannot be had must fail the script:\n{log}");
     assert_eq!(fake.updates(), 1, "one update, not a loop: {:?}", fake.calls());
