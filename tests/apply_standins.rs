@@ -168,20 +168,25 @@ fn failing_at_every_step_then_resuming_ends_like_an_uninterrupted_run() {
                         if waits.contains(id) {
                             // A wait tolerates one failed look (it keeps looking): no failure.
                             if failed.code != Some(0) || !l.log().contains("look 1 of 3 failed") {
-                                bad.push(format!("step {} {id} (a wait): {}\n{}", k + 1, failed.stderr, calls()));
+                                bad.push(format!(
+                                    "step {} {id} (a wait): {}\n{}",
+                                    k + 1,
+                                    tail(&failed.stderr),
+                                    calls()
+                                ));
                             }
                         } else if failed.code != Some(1) || !failed.stderr.contains(&said) {
                             bad.push(format!(
                                 "step {} {id}: the failing run said:\n{}\n{}",
                                 k + 1,
-                                failed.stderr,
+                                tail(&failed.stderr),
                                 calls()
                             ));
                             continue;
                         }
                         let resumed = l.run(&["apply", "--yes"], &[]);
                         if resumed.code != Some(0) {
-                            bad.push(format!("step {} {id}: resume failed:\n{}", k + 1, resumed.stderr));
+                            bad.push(format!("step {} {id}: resume failed:\n{}", k + 1, tail(&resumed.stderr)));
                             continue;
                         }
                         if end_state(&l) != *baseline {
@@ -200,6 +205,30 @@ fn failing_at_every_step_then_resuming_ends_like_an_uninterrupted_run() {
     });
     eprintln!("fault matrix: {} steps failed and resumed in {:.0}s", ids.len(), t0.elapsed().as_secs_f64());
     assert!(failures.is_empty(), "{} of {} steps:\n{}", failures.len(), ids.len(), failures.join("\n"));
+}
+
+/// The end of a run's terminal output, where it says how it ended (the progress lines before
+/// it are long and CI shortens long output from the middle).
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|x| !x.contains(" running · ")).collect();
+    lines[lines.len().saturating_sub(25)..].join("\n")
+}
+
+#[test]
+fn a_wait_that_never_gets_there_gives_up_after_its_timeout_and_three_looks() {
+    let Some(l) = lab("stuck") else { return };
+    // The Azure gateway stays Updating for an hour; the wait's 90 minutes are scaled to half a
+    // second, less than three looks of the stand-in take: the timeout alone would end it early.
+    let r = l.run(&["apply", "--yes"], &[("STANDIN_GATEWAY_SECS", "3600"), ("TUNNELSMITH_TIME_SCALE", "0.0001")]);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    let looks = l.calls().into_iter().filter(|c| c["step"] == "azure/gateway-ready").count();
+    assert!(looks >= 3, "gave up after {looks} looks:\n{}", tail(&r.stderr));
+    assert!(
+        r.stderr.contains("azure/gateway-ready failed: still Updating after")
+            && r.stderr.contains(&format!("and {looks} looks; run apply again to keep waiting")),
+        "{}",
+        tail(&r.stderr)
+    );
 }
 
 #[test]

@@ -1182,8 +1182,13 @@ fn poll(cx: &Cx, call: &Call, w: &steps::Wait) -> End {
     let mut delay = 2.0f64.min(f64::from(w.interval_secs));
     // A failed look is tolerated (a blip during a 45-minute wait); three in a row are not.
     let mut failed_looks = 0;
+    // The timeout ends a wait only once it has looked at least this often: a laptop asleep for
+    // the whole timeout, or a CLI slow to answer, gets its looks before the wait gives up.
+    const MIN_LOOKS: u32 = 3;
+    let mut looks = 0;
     loop {
         let Some((o, _)) = cx.call_retrying(call) else { return End::Cancelled };
+        looks += 1;
         if o.ok() {
             failed_looks = 0;
         } else {
@@ -1204,8 +1209,11 @@ fn poll(cx: &Cx, call: &Call, w: &steps::Wait) -> End {
         }
         let waited = t0.elapsed().as_secs_f64();
         let shown = if got.is_empty() { "unknown".to_string() } else { got };
-        if waited >= timeout {
-            return End::Failed(format!("still {shown} after {}; run apply again to keep waiting", human(waited)));
+        if waited >= timeout && looks >= MIN_LOOKS {
+            return End::Failed(format!(
+                "still {shown} after {} and {looks} looks; run apply again to keep waiting",
+                human(waited)
+            ));
         }
         cx.note(format!("{shown}, waiting for {} (next look in {})", w.until, human(delay * scale)));
         if !cx.sleep(delay) {
