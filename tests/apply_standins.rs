@@ -267,6 +267,78 @@ fn sigkill_mid_apply_then_resume_creates_nothing_twice() {
     }
 }
 
+/// Send `sig` (`INT`, `TERM`, `HUP`) to a process, as a terminal or a service manager would.
+fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();
+    assert!(ok.success(), "kill -{sig} {pid}");
+}
+
+/// Start a slow apply, let it get going, and return it with its stderr piped.
+fn slow_apply(l: &Lab) -> std::process::Child {
+    let child = l
+        .command(&["apply", "--yes", "--jobs", "4"], &[("STANDIN_DELAY", "0.4")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while l.calls().len() < 8 {
+        assert!(t0.elapsed() < Duration::from_secs(60), "the apply never got going");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+#[test]
+fn ctrl_c_once_lets_running_commands_finish_twice_stops_them_and_apply_resumes_either_way() {
+    let Some(l) = lab("interrupt") else { return };
+    let r = l.run(&["apply", "--yes"], &[]);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let baseline = end_state(&l);
+    // Once (SIGINT, then the same with SIGTERM and SIGHUP): no new step starts, the running
+    // commands finish and are recorded; exit 130; nothing is left running or unknown.
+    for sig in ["INT", "TERM", "HUP"] {
+        l.reset();
+        let child = slow_apply(&l);
+        signal(child.id(), sig);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "SIG{sig}: {err}");
+        assert!(err.contains("Interrupted: no new step will start"), "SIG{sig}: {err}");
+        assert!(err.contains("run `tunnelsmith apply") && err.contains("to continue"), "SIG{sig}: {err}");
+        let st = l.state();
+        let left: Vec<_> = st["steps"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| v["status"] != "done")
+            .map(|(k, v)| format!("{k}: {}", v["status"]))
+            .collect();
+        assert!(left.is_empty(), "SIG{sig}: a step left not done: {left:?}");
+        if sig != "INT" {
+            continue; // the same path from here on
+        }
+        let resumed = l.run(&["apply", "--yes"], &[]);
+        assert_eq!(resumed.code, Some(0), "SIG{sig}: {}", resumed.stderr);
+        assert_eq!(end_state(&l), baseline, "SIG{sig}");
+        assert_once(&l, &format!("SIG{sig}"));
+    }
+    // Twice: the running commands are stopped, recorded as unknown, and checked on the next run.
+    l.reset();
+    let child = slow_apply(&l);
+    signal(child.id(), "INT");
+    std::thread::sleep(Duration::from_millis(100));
+    signal(child.id(), "INT");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("Stopping the running commands now"), "{err}");
+    let resumed = l.run(&["apply", "--yes"], &[]);
+    assert_eq!(resumed.code, Some(0), "{}", resumed.stderr);
+    assert_eq!(end_state(&l), baseline, "after two Ctrl-C");
+    assert_once(&l, "after two Ctrl-C");
+}
+
 #[test]
 fn a_lost_answer_is_found_by_the_check_and_not_created_again() {
     let Some(l) = lab("lost") else { return };

@@ -25,9 +25,10 @@ pub fn acquire(dir: &Path, command: &str) -> Result<Lock, String> {
         .truncate(false)
         .open(&path)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    match super::sys::try_lock(&f) {
-        Ok(true) => {}
-        Ok(false) => {
+    // std's advisory lock (flock on Unix), released by the kernel when the holder dies.
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
             let mut holder = String::new();
             let _ = f.read_to_string(&mut holder);
             let holder = holder.trim();
@@ -38,7 +39,7 @@ pub fn acquire(dir: &Path, command: &str) -> Result<Lock, String> {
                 dir.display()
             ));
         }
-        Err(e) => return Err(format!("cannot lock {}: {e}", path.display())),
+        Err(std::fs::TryLockError::Error(e)) => return Err(format!("cannot lock {}: {e}", path.display())),
     }
     let _ = f.set_len(0);
     let _ = f.seek(SeekFrom::Start(0));

@@ -7,12 +7,9 @@ pub fn now() -> String {
     stamp(SystemTime::now())
 }
 
-/// A time as `YYYY-MM-DDTHH:MM:SSZ`.
+/// A time as `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339, whole seconds; before 1970 reads as 1970).
 pub fn stamp(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = crate::share::civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    humantime::format_rfc3339_seconds(t.max(UNIX_EPOCH)).to_string()
 }
 
 /// `TUNNELSMITH_TIME_SCALE` (default 1): multiplies every wait of the executor's own (poll
