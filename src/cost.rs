@@ -9,7 +9,7 @@
 use crate::check::Resolved;
 use crate::kb::prices::{self, Meter, Price};
 use crate::plan::{Gateway, Platform};
-use crate::steps::{Program, Step};
+use crate::steps::{ResourceKind, Step};
 use std::collections::BTreeMap;
 
 /// Hours in the month the estimate assumes (365 × 24 / 12).
@@ -122,20 +122,6 @@ impl Estimate {
     }
 }
 
-/// Which resources the scripts create are billed by the hour, and on which meter. Everything else
-/// they create (networks, subnets, route tables, customer and local gateways, routers) has no
-/// hourly charge of its own.
-const BILLED: &[(Program, &str, Meter)] = &[
-    (Program::Aws, "VPN connection", Meter::AwsVpnConnection),
-    (Program::Aws, "transit gateway VPC attachment", Meter::AwsTgwAttachment),
-    (Program::Aws, "elastic IP", Meter::AwsPublicIpv4),
-    (Program::Az, "VPN gateway", Meter::AzureGateway),
-    (Program::Az, "VPN connection", Meter::AzureExtraConnection),
-    (Program::Az, "public IP", Meter::AzurePublicIp),
-    (Program::Gcloud, "VPN tunnel", Meter::GcpVpnTunnel),
-    (Program::Gcloud, "external address", Meter::GcpExternalIp),
-];
-
 /// The egress meter of traffic leaving a site on `platform` (`None` on premises).
 fn data_out(platform: Platform) -> Option<Meter> {
     match platform {
@@ -156,18 +142,17 @@ fn data_out(platform: Platform) -> Option<Meter> {
 /// assert_eq!(e.transfer_monthly(), 17_700_000);
 /// ```
 pub fn estimate(r: &Resolved, steps: &[Step], traffic: &Traffic) -> Estimate {
-    let mut counts: BTreeMap<(usize, u8), (Meter, u64)> = BTreeMap::new();
+    let mut counts: BTreeMap<(usize, Meter), (Meter, u64)> = BTreeMap::new();
     for s in steps {
         let Some(res) = &s.creates else { continue };
-        for (k, (program, kind, meter)) in BILLED.iter().enumerate() {
-            if *program == s.program && *kind == res.kind {
-                counts.entry((s.site, k as u8)).or_insert((*meter, 0)).1 += 1;
-            }
+        // Which resources are billed by the hour, and on which meter, is the kind's fact
+        // (steps::KINDS); everything else has no hourly charge of its own.
+        if let Some(meter) = res.kind.facts().meter {
+            counts.entry((s.site, meter)).or_insert((meter, 0)).1 += 1;
         }
         // A VPN connection on a transit gateway is also one of its attachments.
-        if res.kind == "VPN connection" && matches!(r.sites[s.site].gateway, Gateway::AwsTgw { .. }) {
-            let k = BILLED.iter().position(|b| b.2 == Meter::AwsTgwAttachment).unwrap_or(0) as u8;
-            counts.entry((s.site, k)).or_insert((Meter::AwsTgwAttachment, 0)).1 += 1;
+        if res.kind == ResourceKind::AwsVpnConnection && matches!(r.sites[s.site].gateway, Gateway::AwsTgw { .. }) {
+            counts.entry((s.site, Meter::AwsTgwAttachment)).or_insert((Meter::AwsTgwAttachment, 0)).1 += 1;
         }
     }
     let mut hours = Vec::new();

@@ -17,8 +17,8 @@ pub enum Unit {
     Gb,
 }
 
-/// A line on a cloud bill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A line on a cloud bill (in the order the estimate lists them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Meter {
     /// AWS Site-to-Site VPN connection (two tunnels).
     AwsVpnConnection,

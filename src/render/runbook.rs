@@ -31,7 +31,7 @@ use super::appliance::Host;
 use super::cloud::sh_quote_into;
 use super::{stamp, Artifact, RenderOptions};
 use crate::check::Resolved;
-use crate::steps::{self, Arg, Ordered, Part, Program, Script, Step};
+use crate::steps::{self, Arg, Ordered, Part, Program, ResourceKind, Script, Step};
 use doc::Doc;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -98,7 +98,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The resources site `i`'s scripts create, as (kind, name) in creation order.
-    pub fn created(&self, i: usize) -> Vec<(&'static str, &str)> {
+    pub fn created(&self, i: usize) -> Vec<(ResourceKind, &str)> {
         self.site_steps(i).filter_map(|s| s.creates.as_ref().map(|c| (c.kind, c.name.as_str()))).collect()
     }
 

@@ -72,9 +72,6 @@ pub const SETTLE: &[Settle] = &[
     },
 ];
 
-/// Deletes that return only when the cloud has finished, which takes minutes.
-const SLOW: &[(Program, &str)] = &[(Program::Az, "VPN gateway"), (Program::Az, "resource group")];
-
 /// One site's teardown: the steps whose resources it deletes, newest first.
 pub struct SiteTeardown {
     pub site: usize,
@@ -390,7 +387,7 @@ fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], scripts: &[Sc
     // The list.
     s.push_str("\nlist() {\n");
     for (_, res, _, ids) in &dels {
-        let _ = write!(s, "  show {} ", Quoted(res.kind));
+        let _ = write!(s, "  show {} ", Quoted(res.kind.noun()));
         if ids.contains(&res.name.as_str()) {
             let _ = write!(s, "\"${{{}:-}}\"", res.name);
         } else {
@@ -422,17 +419,17 @@ fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], scripts: &[Sc
     );
 
     let mut body = String::new();
-    for (st, res, d, ids) in &dels {
+    for (_, res, d, ids) in &dels {
         s.push('\n');
-        if SLOW.contains(&(st.program, res.kind)) {
+        if res.kind.facts().slow_delete {
             let _ = writeln!(
                 s,
                 "printf '\\n    (deleting the %s takes minutes: the command returns when it is gone)\\n' {}",
-                Quoted(res.kind)
+                Quoted(res.kind.noun())
             );
         }
         body.clear();
-        let _ = write!(body, "  remove {} ", Quoted(res.kind));
+        let _ = write!(body, "  remove {} ", Quoted(res.kind.noun()));
         if ids.contains(&res.name.as_str()) {
             let _ = write!(body, "\"${{{}}}\"", res.name);
         } else {
@@ -453,7 +450,7 @@ fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], scripts: &[Sc
         } else {
             let _ = writeln!(s, "if recorded {}; then", ids.join(" "));
             s.push_str(&body);
-            let _ = writeln!(s, "else\n  skip {} {}\nfi", Quoted(res.kind), ids[0]);
+            let _ = writeln!(s, "else\n  skip {} {}\nfi", Quoted(res.kind.noun()), ids[0]);
         }
     }
 
@@ -498,7 +495,7 @@ fn guarded(body: &str, g: &Guard, res: &Resource) -> String {
         let _ = writeln!(s, "  {line}");
     }
     s.push_str("  else\n    leave ");
-    let _ = write!(s, "{} ", Quoted(res.kind));
+    let _ = write!(s, "{} ", Quoted(res.kind.noun()));
     sh_quote_into(&mut s, &res.name);
     let _ = writeln!(s, " {}\n  fi", Quoted(g.why()));
     s

@@ -3,6 +3,7 @@
 //! EC2, its security group, network interface, elastic IP and routes.
 
 use super::{
+    ResourceKind,
     cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, var, via_file, Arg, Builder, Program,
 };
 use crate::check::{RLink, Resolved};
@@ -102,7 +103,7 @@ fn network(b: &mut Builder, c: &Ctx) {
             a.extend(query("Vpc.VpcId"));
             b.add(c.site, c.id("vpc"), text!("Create the VPC {name} ({first})"), AWS, a)
                 .capture(&vpc, "VPC ID")
-                .creates("VPC", &vpc, c.delete("delete-vpc", "--vpc-id", &vpc));
+                .creates(ResourceKind::AwsVpc, &vpc, c.delete("delete-vpc", "--vpc-id", &vpc));
             for (k, extra) in s.address_spaces.iter().enumerate().skip(1) {
                 let mut a = c.ec2("associate-vpc-cidr-block");
                 a.extend([t("--vpc-id"), out(&vpc), t("--cidr-block"), t(extra.to_string())]);
@@ -129,7 +130,7 @@ fn network(b: &mut Builder, c: &Ctx) {
                     a,
                 );
                 step.capture(&sub_id, text!("subnet {}", sub.name)).creates(
-                    "subnet",
+                    ResourceKind::AwsSubnet,
                     &sub_id,
                     c.delete("delete-subnet", "--subnet-id", &sub_id),
                 );
@@ -149,13 +150,13 @@ fn network(b: &mut Builder, c: &Ctx) {
             a.extend(query("InternetGateway.InternetGatewayId"));
             b.add(c.site, c.id("igw"), "Create the internet gateway", AWS, a)
                 .capture(&igw, "internet gateway")
-                .creates("internet gateway", &igw, c.delete("delete-internet-gateway", "--internet-gateway-id", &igw));
+                .creates(ResourceKind::AwsInternetGateway, &igw, c.delete("delete-internet-gateway", "--internet-gateway-id", &igw));
             let mut a = c.ec2("attach-internet-gateway");
             a.extend([t("--internet-gateway-id"), out(&igw), t("--vpc-id"), out(&vpc)]);
             let mut del = c.delete("detach-internet-gateway", "--internet-gateway-id", &igw);
             del.extend([t("--vpc-id"), out(&vpc)]);
             b.add(c.site, c.id("igw-attach"), "Attach the internet gateway to the VPC", AWS, a).creates(
-                "internet gateway attachment",
+                ResourceKind::AwsInternetGatewayAttachment,
                 &igw,
                 del,
             );
@@ -164,7 +165,7 @@ fn network(b: &mut Builder, c: &Ctx) {
             a.extend(c.tags("route-table", &text!("{}-rt", c.prefix)));
             a.extend(query("RouteTable.RouteTableId"));
             b.add(c.site, c.id("route-table"), "Create the route table", AWS, a).capture(&rt, "route table").creates(
-                "route table",
+                ResourceKind::AwsRouteTable,
                 &rt,
                 c.delete("delete-route-table", "--route-table-id", &rt),
             );
@@ -195,7 +196,7 @@ fn network(b: &mut Builder, c: &Ctx) {
                 )
                 .capture(&assoc, "route table association")
                 .creates(
-                    "route table association",
+                    ResourceKind::AwsRouteTableAssociation,
                     &assoc,
                     c.delete("disassociate-route-table", "--association-id", &assoc),
                 );
@@ -256,7 +257,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
         a.extend(query("TransitGateway.TransitGatewayId"));
         b.add(c.site, c.id("gateway"), text!("Create the transit gateway (Amazon-side ASN {asn})"), AWS, a)
             .capture(&gw, "transit gateway")
-            .creates("transit gateway", &gw, c.delete("delete-transit-gateway", "--transit-gateway-id", &gw));
+            .creates(ResourceKind::AwsTransitGateway, &gw, c.delete("delete-transit-gateway", "--transit-gateway-id", &gw));
         let mut a = c.ec2("describe-transit-gateways");
         a.extend([t("--transit-gateway-ids"), out(&gw)]);
         a.extend(query("TransitGateways[0].State"));
@@ -284,7 +285,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
             .capture(&att, "transit gateway VPC attachment")
             .after(c.id("gateway-ready"))
             .creates(
-                "transit gateway VPC attachment",
+                ResourceKind::AwsTransitGatewayVpcAttachment,
                 &att,
                 c.delete("delete-transit-gateway-vpc-attachment", "--transit-gateway-attachment-id", &att),
             );
@@ -304,14 +305,14 @@ fn managed(b: &mut Builder, c: &Ctx) {
         a.extend(query("VpnGateway.VpnGatewayId"));
         b.add(c.site, c.id("gateway"), text!("Create the virtual private gateway (Amazon-side ASN {asn})"), AWS, a)
             .capture(&gw, "virtual private gateway")
-            .creates("virtual private gateway", &gw, c.delete("delete-vpn-gateway", "--vpn-gateway-id", &gw));
+            .creates(ResourceKind::AwsVirtualPrivateGateway, &gw, c.delete("delete-vpn-gateway", "--vpn-gateway-id", &gw));
         let mut a = c.ec2("attach-vpn-gateway");
         a.extend([t("--vpn-gateway-id"), out(&gw), t("--vpc-id"), vpc_arg(c)]);
         a.extend(query("VpcAttachment.State"));
         let mut del = c.delete("detach-vpn-gateway", "--vpn-gateway-id", &gw);
         del.extend([t("--vpc-id"), vpc_arg(c)]);
         b.add(c.site, c.id("gateway-attach"), "Attach the virtual private gateway to the VPC", AWS, a).creates(
-            "virtual private gateway attachment",
+            ResourceKind::AwsVirtualPrivateGatewayAttachment,
             &gw,
             del,
         );
@@ -351,7 +352,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
             )
             .capture(&cgw, text!("customer gateway for {} address {n}", peer.name))
             .creates(
-                "customer gateway",
+                ResourceKind::AwsCustomerGateway,
                 &cgw,
                 c.delete("delete-customer-gateway", "--customer-gateway-id", &cgw),
             );
@@ -376,7 +377,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 a,
             );
             step.capture(&vpn, text!("VPN connection {n} of link {}", l.id))
-                .creates("VPN connection", &vpn, c.delete("delete-vpn-connection", "--vpn-connection-id", &vpn))
+                .creates(ResourceKind::AwsVpnConnection, &vpn, c.delete("delete-vpn-connection", "--vpn-connection-id", &vpn))
                 .after(c.id("gateway-attach"));
             if tgw {
                 step.after(ready.clone());
@@ -569,7 +570,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
     a.extend(query("GroupId"));
     b.add(c.site, c.id("sg"), "Create the appliance's security group", AWS, a)
         .capture(&sg, "appliance security group")
-        .creates("security group", &sg, c.delete("delete-security-group", "--group-id", &sg));
+        .creates(ResourceKind::AwsSecurityGroup, &sg, c.delete("delete-security-group", "--group-id", &sg));
 
     // Rules: per peer address UDP 500, UDP 4500 and ESP; the VPC's own prefixes (traffic the
     // appliance forwards into the tunnels).
@@ -652,7 +653,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
             b.add(c.site, c.id("eni"), text!("Create the appliance's network interface at {private_ip}"), AWS, a)
                 .capture(&eni, "appliance network interface")
                 .creates(
-                    "network interface",
+                    ResourceKind::AwsNetworkInterface,
                     &eni,
                     c.delete("delete-network-interface", "--network-interface-id", &eni),
                 );
@@ -685,7 +686,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         a.extend(query("AllocationId"));
         b.add(c.site, c.id("eip"), "Allocate the appliance's elastic IP", AWS, a)
             .capture(&alloc, "elastic IP")
-            .creates("elastic IP", &alloc, c.delete("release-address", "--allocation-id", &alloc));
+            .creates(ResourceKind::AwsElasticIp, &alloc, c.delete("release-address", "--allocation-id", &alloc));
         let mut a = c.ec2("describe-addresses");
         a.extend([t("--allocation-ids"), out(&alloc)]);
         a.extend(query("Addresses[0].PublicIp"));
@@ -697,7 +698,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         a.extend(query("AssociationId"));
         b.add(c.site, c.id("eip-associate"), "Give the appliance's interface the elastic IP", AWS, a)
             .capture(&assoc, "elastic IP association")
-            .creates("elastic IP association", &assoc, c.delete("disassociate-address", "--association-id", &assoc));
+            .creates(ResourceKind::AwsElasticIpAssociation, &assoc, c.delete("disassociate-address", "--association-id", &assoc));
     }
 
     // Routes to every peer's prefixes through the appliance.

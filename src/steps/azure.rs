@@ -5,6 +5,7 @@
 //! forwarding and the routes through it.
 
 use super::{
+    ResourceKind,
     cat, links_of, object, out, param, prefix, public_address, secret, sid, spaces, t, ts, var, via_file, Arg, Builder,
     Guard, Program,
 };
@@ -160,7 +161,7 @@ fn network(b: &mut Builder, c: &Ctx) {
     a.extend(query("properties.provisioningState"));
     b.add(c.site, c.id("group"), text!("Create the resource group {rg}"), AZ, a)
         .after(c.id("group-existed"))
-        .creates("resource group", rg, vec![t("az"), t("group"), t("delete"), t("--name"), c.rg(), t("--yes")])
+        .creates(ResourceKind::AzureResourceGroup, rg, vec![t("az"), t("group"), t("delete"), t("--name"), c.rg(), t("--yes")])
         .only_if(Guard::NotExisting { output: existed });
     let mut a = c.net(&["vnet", "create"]);
     a.extend([t("--name"), c.vnet(), t("--location"), c.location(), t("--address-prefixes")]);
@@ -169,7 +170,7 @@ fn network(b: &mut Builder, c: &Ctx) {
     a.extend(query("newVNet.provisioningState"));
     b.add(c.site, c.id("vnet"), text!("Create the VNet {}-vnet ({})", c.prefix, spaces(s).join(", ")), AZ, a)
         .after(c.id("group"))
-        .creates("VNet", text!("{}-vnet", c.prefix), c.delete(&["vnet"], c.vnet()));
+        .creates(ResourceKind::AzureVnet, text!("{}-vnet", c.prefix), c.delete(&["vnet"], c.vnet()));
     for (k, sub) in s.subnets.iter().enumerate() {
         let mut a = c.net(&["vnet", "subnet", "create"]);
         a.extend([
@@ -219,7 +220,7 @@ fn gateway(b: &mut Builder, c: &Ctx) {
             a,
         );
         step.capture(c.out(format_args!("GW_IP_{n}")), text!("public address of gateway instance {n}")).creates(
-            "public IP",
+            ResourceKind::AzurePublicIp,
             name,
             c.delete(&["public-ip"], pip.clone()),
         );
@@ -258,7 +259,7 @@ fn gateway(b: &mut Builder, c: &Ctx) {
         AZ,
         a,
     );
-    step.creates("VPN gateway", text!("{}-gw", c.prefix), c.delete(&["vnet-gateway"], c.gw()));
+    step.creates(ResourceKind::AzureVpnGateway, text!("{}-gw", c.prefix), c.delete(&["vnet-gateway"], c.gw()));
     for n in 1..=instances {
         step.after(c.id(format_args!("gw-ip-{n}")));
     }
@@ -416,7 +417,7 @@ fn gateway(b: &mut Builder, c: &Ctx) {
                 AZ,
                 a,
             );
-            step.creates("local network gateway", lng_name, c.delete(&["local-gateway"], lng.clone()));
+            step.creates(ResourceKind::AzureLocalNetworkGateway, lng_name, c.delete(&["local-gateway"], lng.clone()));
             if s.network == Network::New {
                 step.after(c.id("group"));
             }
@@ -467,7 +468,7 @@ fn connection(
     if let Some(id) = target_step {
         step.after(id);
     }
-    step.creates("VPN connection", name.to_string(), c.delete(&["vpn-connection"], conn.clone()));
+    step.creates(ResourceKind::AzureVpnConnection, name.to_string(), c.delete(&["vpn-connection"], conn.clone()));
     let name = name.to_string();
 
     if policy {
@@ -586,7 +587,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
     a.extend(c.tags());
     a.extend(query("NewNSG.provisioningState"));
     let step = b.add(c.site, c.id("nsg"), text!("Create the appliance's NSG {nsg_name}"), AZ, a);
-    step.creates("network security group", nsg_name, c.delete(&["nsg"], nsg.clone()));
+    step.creates(ResourceKind::AzureNetworkSecurityGroup, nsg_name, c.delete(&["nsg"], nsg.clone()));
     if s.network == Network::New {
         step.after(c.id("group"));
     }
@@ -647,7 +648,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         let a = c.public_ip(&pip);
         let step = b.add(c.site, c.id("appliance-ip"), "Create the appliance's public IP (Standard, static)", AZ, a);
         step.capture(c.out("PUBLIC_IP"), "the appliance's public address").creates(
-            "public IP",
+            ResourceKind::AzurePublicIp,
             pip_name,
             c.delete(&["public-ip"], pip.clone()),
         );
@@ -687,7 +688,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         AZ,
         a,
     );
-    step.creates("network interface", text!("{}-appliance-nic", c.prefix), c.delete(&["nic"], nic)).after(c.id("nsg"));
+    step.creates(ResourceKind::AzureNetworkInterface, text!("{}-appliance-nic", c.prefix), c.delete(&["nic"], nic)).after(c.id("nsg"));
     if public_ip.is_empty() {
         step.after(c.id("appliance-ip"));
     }
@@ -701,7 +702,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
     a.extend(c.tags());
     a.extend(query("provisioningState"));
     let step = b.add(c.site, c.id("route-table"), text!("Create the route table {rt_name}"), AZ, a);
-    step.creates("route table", rt_name, c.delete(&["route-table"], rt.clone()));
+    step.creates(ResourceKind::AzureRouteTable, rt_name, c.delete(&["route-table"], rt.clone()));
     if s.network == Network::New {
         step.after(c.id("group"));
     }

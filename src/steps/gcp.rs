@@ -7,6 +7,7 @@
 //! carries a `tunnelsmith plan <plan>` description, which teardown matches.
 
 use super::{
+    ResourceKind,
     cat, links_of, object, param, prefix, public_address, secret, sid, spaces, t, ts, var, via_file, Arg, Builder,
     Guard, Program,
 };
@@ -118,7 +119,7 @@ fn network(b: &mut Builder, c: &Ctx) {
         a.extend(c.description());
         a.extend(format("name"));
         b.add(c.site, c.id("network"), text!("Create the VPC network {name}"), GCLOUD, a).creates(
-            "VPC network",
+            ResourceKind::GcpVpcNetwork,
             name,
             c.delete(&["networks"], c.network(), false),
         );
@@ -137,7 +138,7 @@ fn network(b: &mut Builder, c: &Ctx) {
                 a,
             )
             .after(c.id("network"))
-            .creates("subnet", sub.name.clone(), c.delete(&["networks", "subnets"], t(sub.name.clone()), true))
+            .creates(ResourceKind::GcpSubnet, sub.name.clone(), c.delete(&["networks", "subnets"], t(sub.name.clone()), true))
             // Subnet names are per region, not per network: delete only the one in this network.
             .only_if(Guard::Prints {
                 check: {
@@ -184,7 +185,7 @@ fn network(b: &mut Builder, c: &Ctx) {
         GCLOUD,
         a,
     );
-    step.creates("firewall rule", name.clone(), c.delete(&["firewall-rules"], t(name), false));
+    step.creates(ResourceKind::GcpFirewallRule, name.clone(), c.delete(&["firewall-rules"], t(name), false));
     if s.network == Network::New {
         step.after(c.id("network"));
     }
@@ -200,7 +201,7 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
     a.extend(c.description());
     a.extend(format("name"));
     let step = b.add(c.site, c.id("gateway"), text!("Create the HA VPN gateway {gw_name}"), GCLOUD, a);
-    step.creates("HA VPN gateway", gw_name, c.delete(&["vpn-gateways"], gw.clone(), true));
+    step.creates(ResourceKind::GcpHaVpnGateway, gw_name, c.delete(&["vpn-gateways"], gw.clone(), true));
     if s.network == Network::New {
         step.after(c.id("network"));
     }
@@ -242,7 +243,7 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
     a.extend(c.description());
     a.extend(format("name"));
     let step = b.add(c.site, c.id("router"), text!("Create the Cloud Router {router_name} (ASN {asn})"), GCLOUD, a);
-    step.creates("Cloud Router", router_name, c.delete(&["routers"], router.clone(), true));
+    step.creates(ResourceKind::GcpCloudRouter, router_name, c.delete(&["routers"], router.clone(), true));
     if s.network == Network::New {
         step.after(c.id("network"));
     }
@@ -295,7 +296,7 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
                 a,
             )
             .creates(
-                "external VPN gateway",
+                ResourceKind::GcpExternalVpnGateway,
                 ext_name,
                 c.delete(&["external-vpn-gateways"], ext.clone(), false),
             );
@@ -368,7 +369,7 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             if !peer_gcp {
                 step.after(c.id(format_args!("peer-{}", peer.name)));
             }
-            step.creates("VPN tunnel", tname.clone(), c.delete(&["vpn-tunnels"], tunnel.clone(), true));
+            step.creates(ResourceKind::GcpVpnTunnel, tname.clone(), c.delete(&["vpn-tunnels"], tunnel.clone(), true));
 
             let (Some(inside), Some(mine), Some(theirs)) = (tun.inside, tun.ends[e].inside_ip, o.inside_ip) else {
                 continue;
@@ -436,7 +437,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         a.extend(format("address"));
         b.add(c.site, c.id("appliance-ip"), text!("Reserve the appliance's external address {name}"), GCLOUD, a)
             .capture(c.out("PUBLIC_IP"), "the appliance's public address")
-            .creates("external address", name.clone(), c.delete(&["addresses"], t(name), true));
+            .creates(ResourceKind::GcpExternalAddress, name.clone(), c.delete(&["addresses"], t(name), true));
     }
     let mut seen: Vec<Arg> = Vec::new();
     for (l, e, peer) in links_of(c.r, c.site) {
@@ -469,7 +470,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
                 GCLOUD,
                 a,
             );
-            step.creates("firewall rule", name.clone(), c.delete(&["firewall-rules"], t(name), false));
+            step.creates(ResourceKind::GcpFirewallRule, name.clone(), c.delete(&["firewall-rules"], t(name), false));
             if s.network == Network::New {
                 step.after(c.id("network"));
             }
@@ -500,7 +501,7 @@ fn appliance(b: &mut Builder, c: &Ctx) {
                 GCLOUD,
                 a,
             );
-            step.creates("route", name.clone(), c.delete(&["routes"], t(name), false));
+            step.creates(ResourceKind::GcpRoute, name.clone(), c.delete(&["routes"], t(name), false));
             if s.network == Network::New {
                 step.after(c.id("network"));
             }

@@ -29,6 +29,7 @@ mod azure;
 mod gcp;
 mod order;
 mod recheck;
+mod resource;
 mod status;
 pub mod update;
 
@@ -49,6 +50,7 @@ pub fn ordered(r: &Resolved) -> Ordered {
     Ordered { steps, scripts }
 }
 pub use recheck::Check;
+pub use resource::{KindFacts, ResourceKind, KINDS};
 pub use status::{probes, Probe, Reads};
 
 use crate::check::{RLink, RSite, RTunnel, Resolved};
@@ -231,8 +233,8 @@ impl Wait {
 /// A resource a step creates, and how to delete it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Resource {
-    /// What it is, e.g. `VPN connection`.
-    pub kind: &'static str,
+    /// What it is.
+    pub kind: ResourceKind,
     /// Its name or the output holding its ID.
     pub name: String,
     /// The argv (program first) that deletes it; teardown runs these in reverse order.
@@ -411,7 +413,7 @@ impl Step {
         self
     }
 
-    pub(crate) fn creates(&mut self, kind: &'static str, name: impl Into<String>, delete: Vec<Arg>) -> &mut Step {
+    pub(crate) fn creates(&mut self, kind: ResourceKind, name: impl Into<String>, delete: Vec<Arg>) -> &mut Step {
         self.creates = Some(Resource { kind, name: name.into(), delete, only_if: None });
         self
     }

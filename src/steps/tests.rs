@@ -115,7 +115,16 @@ fn every_resource_carries_the_plan_name() {
     for p in PRESETS {
         let r = resolve(&p.plan());
         // Attachments and associations link two tagged resources and have no tags of their own.
-        let relation = |k: &str| k.ends_with("attachment") || k.ends_with("association");
+        let relation = |k: ResourceKind| {
+            matches!(
+                k,
+                ResourceKind::AwsInternetGatewayAttachment
+                    | ResourceKind::AwsRouteTableAssociation
+                    | ResourceKind::AwsVirtualPrivateGatewayAttachment
+                    | ResourceKind::AwsElasticIpAssociation
+                    | ResourceKind::AwsTransitGatewayVpcAttachment
+            )
+        };
         for st in steps(&r).iter().filter(|x| x.creates.as_ref().is_some_and(|c| !relation(c.kind))) {
             let line = st.display();
             assert!(line.contains(&r.plan_name), "{}: {} does not name or tag the plan: {line}", p.id, st.id);

@@ -8,7 +8,7 @@ use crate::kb::crypto::Endpoint;
 use crate::kb::gateways::{azure_sku, CONNECTION_LIMITS};
 use crate::plan::{Gateway, IkeVersion, Network, Routing};
 use crate::render::appliance::join;
-use crate::steps::Program;
+use crate::steps::{Program, ResourceKind};
 
 /// What one end of a tunnel is, on its gateway.
 fn end_label(c: &Ctx, l: &RLink, t: &RTunnel, e: usize) -> String {
@@ -270,7 +270,7 @@ pub(super) fn before(c: &Ctx, d: &mut Doc) {
             .filter(|&i| c.r.sites[i].platform == crate::plan::Platform::Azure)
             .filter_map(|i| c.param(i, "RG").map(|rg| (i, rg)))
             .map(|(i, rg)| {
-                if c.created(i).iter().any(|(k, _)| *k == "resource group") {
+                if c.created(i).iter().any(|(k, _)| *k == ResourceKind::AzureResourceGroup) {
                     text!("`{rg}` (the scripts create it: that needs **Contributor** on the subscription)")
                 } else {
                     text!("`{rg}`")
@@ -298,7 +298,7 @@ pub(super) fn before(c: &Ctx, d: &mut Doc) {
     let mut rows = Vec::new();
     for i in 0..c.r.sites.len() {
         let s = &c.r.sites[i];
-        let conns = c.created(i).iter().filter(|(k, _)| *k == "VPN connection").count();
+        let conns = c.created(i).iter().filter(|(k, _)| k.is_vpn_connection()).count();
         if conns == 0 {
             continue;
         }

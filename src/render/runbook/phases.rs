@@ -4,6 +4,7 @@ use super::doc::{plain, Doc, Plain};
 use super::{step_shell, Ctx};
 use crate::plan::{Gateway, Network, Platform, Software};
 use crate::render::appliance::Host;
+use crate::steps::ResourceKind;
 use crate::steps::{self, Part, Program, Step};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -300,7 +301,7 @@ fn prepare(c: &Ctx, h: &Host, i: usize) -> String {
     let sw = software.label();
     let phase_of =
         |name: &str| c.producer.get(name).map(|&k| c.phase(k).to_string()).unwrap_or_else(|| "the site's phase".into());
-    let named = |kind: &str| c.created(i).iter().find(|(k, _)| *k == kind).map(|(_, n)| n.to_string());
+    let named = |kind: ResourceKind| c.created(i).iter().find(|(k, _)| *k == kind).map(|(_, n)| n.to_string());
     match (s.platform, &s.network) {
         (Platform::Aws, Network::New) => text!(
             "Launch the EC2 instance that runs {sw} with the network interface {} created (its ID is `{v}_ENI_ID` \
@@ -320,17 +321,17 @@ fn prepare(c: &Ctx, h: &Host, i: usize) -> String {
         (Platform::Azure, _) => text!(
             "Create the Azure VM that runs {sw} with the network interface `{}` (private address {}, IP forwarding \
              on, in the network security group `{}`{}) as its network interface.",
-            named("network interface").unwrap_or_default(),
+            named(ResourceKind::AzureNetworkInterface).unwrap_or_default(),
             Plain(private_ip),
-            named("network security group").unwrap_or_default(),
-            named("public IP").map(|p| text!(", public IP `{p}`")).unwrap_or_default()
+            named(ResourceKind::AzureNetworkSecurityGroup).unwrap_or_default(),
+            named(ResourceKind::AzurePublicIp).map(|p| text!(", public IP `{p}`")).unwrap_or_default()
         ),
         (Platform::Gcp, _) => text!(
             "Create the Compute Engine VM that runs {sw} with IP forwarding on (`--can-ip-forward`), the network \
              tag `{}-appliance` (the firewall rules for IKE, NAT-T and ESP match it), the private address {}{}.",
             steps::prefix(c.r, i),
             Plain(private_ip),
-            named("external address")
+            named(ResourceKind::GcpExternalAddress)
                 .map(|a| text!(" and the external address `{a}` (recorded as `{v}_PUBLIC_IP`)"))
                 .unwrap_or_default()
         ),

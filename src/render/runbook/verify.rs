@@ -6,7 +6,7 @@ use super::{id, lit, shell, shell_words, Ctx};
 use crate::check::RLink;
 use crate::plan::{Gateway, Platform, Routing, Software};
 use crate::render::appliance::{join, Host};
-use crate::steps::{self, Arg, Program};
+use crate::steps::{self, Arg, Program, ResourceKind};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -21,7 +21,7 @@ fn words(ws: &[&'static str]) -> Vec<Arg> {
 }
 
 /// The names (for AWS: the recorded ID variables) of what site `i` creates of `kind`.
-fn created<'c>(c: &'c Ctx, i: usize, kind: &str) -> Vec<&'c str> {
+fn created<'c>(c: &'c Ctx, i: usize, kind: ResourceKind) -> Vec<&'c str> {
     c.created(i).into_iter().filter(|(k, _)| *k == kind).map(|(_, n)| n).collect()
 }
 
@@ -98,7 +98,7 @@ pub(super) fn verify(c: &Ctx, d: &mut Doc) {
 
 fn verify_aws(c: &Ctx, d: &mut Doc, i: usize) {
     let s = &c.r.sites[i];
-    let conns = created(c, i, "VPN connection");
+    let conns = created(c, i, ResourceKind::AwsVpnConnection);
     if conns.is_empty() {
         return;
     }
@@ -152,7 +152,7 @@ fn verify_azure(c: &Ctx, d: &mut Doc, i: usize) {
     let s = &c.r.sites[i];
     let (Some(rg), Some(gw)) = (c.param(i, "RG"), c.param(i, "GW")) else { return };
     d.h(3, &text!("verify-{}", Plain(&s.name)), &text!("{} (Azure VPN gateway)", Plain(&s.name)));
-    let conns = created(c, i, "VPN connection");
+    let conns = created(c, i, ResourceKind::AzureVpnConnection);
     let lines: Vec<String> = conns
         .iter()
         .map(|n| {
@@ -219,7 +219,7 @@ fn verify_gcp(c: &Ctx, d: &mut Doc, i: usize) {
     let s = &c.r.sites[i];
     let (Some(region), Some(router)) = (c.param(i, "REGION"), c.param(i, "ROUTER")) else { return };
     d.h(3, &text!("verify-{}", Plain(&s.name)), &text!("{} (Google Cloud HA VPN)", Plain(&s.name)));
-    let tunnels = created(c, i, "VPN tunnel");
+    let tunnels = created(c, i, ResourceKind::GcpVpnTunnel);
     let lines: Vec<String> = tunnels
         .iter()
         .map(|t| {
@@ -377,7 +377,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
     for i in 0..r.sites.len() {
         match &r.sites[i].gateway {
             Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. } => {
-                let conns = created(c, i, "VPN connection");
+                let conns = created(c, i, ResourceKind::AwsVpnConnection);
                 if conns.is_empty() {
                     continue;
                 }
@@ -393,7 +393,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
             }
             Gateway::AzureVpnGateway { .. } => {
                 let (Some(rg), Some(first)) =
-                    (c.param(i, "RG"), created(c, i, "VPN connection").first().map(|s| s.to_string()))
+                    (c.param(i, "RG"), created(c, i, ResourceKind::AzureVpnConnection).first().map(|s| s.to_string()))
                 else {
                     continue;
                 };
@@ -543,7 +543,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                 "{}: the firewall rules {} let UDP 500, UDP 4500 and ESP in from the peers to VMs tagged \
                  `{}-appliance`: the appliance VM needs that tag.",
                 c.site(i),
-                created(c, i, "firewall rule")
+                created(c, i, ResourceKind::GcpFirewallRule)
                     .iter()
                     .filter(|n| n.contains("-ipsec-"))
                     .map(|n| text!("`{n}`"))
@@ -567,7 +567,7 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
                 c.site(i)
             )),
             (Gateway::GcpHaVpn { .. }, _) => {
-                if let Some(name) = created(c, i, "firewall rule").first() {
+                if let Some(name) = created(c, i, ResourceKind::GcpFirewallRule).first() {
                     items.push(text!(
                         "{}: the firewall rule `{name}` lets TCP, UDP and ICMP in from {peers}.",
                         c.site(i)
