@@ -15,7 +15,7 @@ use super::ui::Ui;
 use crate::check::{analyze, Resolved};
 use crate::plan::Plan;
 use crate::secrets::Secrets;
-use crate::steps::{self, Check, Step};
+use crate::steps::{self, Check, Program, Step};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -77,15 +77,6 @@ pub(crate) fn err(ui: &mut Ui, msg: &str) {
     ui.say(&format!("{} {msg}", ui.red("error:")));
 }
 
-/// Typical seconds of one command of `program` (ordering and estimates only).
-fn typical(program: &str) -> f64 {
-    match program {
-        "aws" => 2.0,
-        "az" => 10.0,
-        _ => 8.0,
-    }
-}
-
 impl Session {
     /// Check the plan (refusing one with errors) and build the task graph.
     pub fn new(plan: Plan, opts: &Options, ui: &mut Ui) -> Result<Session, i32> {
@@ -125,7 +116,7 @@ impl Session {
                 deps: s.after.iter().filter_map(|d| index.get(d.as_str()).copied()).collect(),
                 estimate: match &s.wait {
                     Some(w) => f64::from(w.typical_secs) * sc,
-                    None => typical(s.program.command()),
+                    None => s.program.cli().typical_secs,
                 },
                 done: false,
             })
@@ -203,9 +194,8 @@ impl Session {
             .collect()
     }
 
-    pub(crate) fn programs(&self, which: impl Iterator<Item = usize>) -> Vec<&'static str> {
-        let set: BTreeSet<&'static str> =
-            which.filter(|&i| i < self.steps.len()).map(|i| self.steps[i].program.command()).collect();
+    pub(crate) fn programs(&self, which: impl Iterator<Item = usize>) -> Vec<Program> {
+        let set: BTreeSet<Program> = which.filter(|&i| i < self.steps.len()).map(|i| self.steps[i].program).collect();
         set.into_iter().collect()
     }
 }
@@ -334,11 +324,11 @@ pub(crate) fn child_env() -> Vec<(String, String)> {
 pub(crate) fn preflight(
     ui: &mut Ui,
     s: &Session,
-    programs: &[&str],
+    programs: &[Program],
     env: &[(String, String)],
     done: &str,
 ) -> Result<BTreeMap<String, Tool>, i32> {
-    ui.say(&format!("Checking {} …", programs.join(", ")));
+    ui.say(&format!("Checking {} …", programs.iter().map(|p| p.command()).collect::<Vec<_>>().join(", ")));
     let region = s.r.sites.iter().find(|x| x.platform == crate::plan::Platform::Aws).map(|x| x.region.as_str());
     let found = tools::find(programs, env).and_then(|t| tools::logins(&t, env, region).map(|who| (t, who)));
     match found {
@@ -674,8 +664,7 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
     };
     for it in &changes.items {
         if let diff::Action::Destroy { delete } = &it.action {
-            if let Some(p) = ["aws", "az", "gcloud"].into_iter().find(|p| delete.first().map(String::as_str) == Some(p))
-            {
+            if let Some(p) = delete.first().and_then(|c| Program::from_command(c)) {
                 if !programs.contains(&p) {
                     programs.push(p);
                 }
@@ -1301,12 +1290,12 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
                 && !state.live().any(|(_, c)| &c.step == id)
         })
         .collect();
-    let programs: BTreeSet<&str> = state
+    let programs: BTreeSet<Program> = state
         .live()
-        .filter_map(|(_, c)| c.delete.first().map(String::as_str))
-        .chain(uncertain.iter().map(|&i| s.steps[i].program.command()))
+        .filter_map(|(_, c)| c.delete.first().and_then(|p| Program::from_command(p)))
+        .chain(uncertain.iter().map(|&i| s.steps[i].program))
         .collect();
-    let programs: Vec<String> = programs.into_iter().map(String::from).collect();
+    let programs: Vec<Program> = programs.into_iter().collect();
     if programs.is_empty() {
         ui.say(&format!(
             "Nothing to destroy: the state in {} records no resource of plan '{}' left.",
@@ -1319,7 +1308,6 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
         return exit::OK;
     }
     let env = child_env();
-    let programs: Vec<&str> = programs.iter().map(String::as_str).collect();
     let tools_found = match preflight(&mut ui, &s, &programs, &env, "deleted") {
         Ok(t) => t,
         Err(c) => return c,
@@ -1371,7 +1359,7 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
                 .filter(|(_, (_, other))| other.needs.contains(&c.step))
                 .map(|(j, _)| j)
                 .collect(),
-            estimate: typical(c.delete.first().map(String::as_str).unwrap_or("")),
+            estimate: c.delete.first().and_then(|p| Program::from_command(p)).map_or(8.0, |p| p.cli().typical_secs),
             done: false,
         })
         .collect();

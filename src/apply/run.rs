@@ -3,6 +3,7 @@
 //! means (not found, throttled, busy, or a real error); redaction and the command log.
 
 use super::private::PrivateFile;
+use crate::kb::clis::{Program, THROTTLED};
 use crate::steps::Arg;
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -74,59 +75,23 @@ pub enum Class {
     Failed,
 }
 
-/// Classify an outcome by the program's own error codes and messages.
+/// Classify an outcome by the program's own error codes and messages (`kb::clis`).
 pub fn classify(program: &str, o: &Outcome) -> Class {
     if o.ok() {
         return Class::Ok;
     }
     let e = &o.stderr;
     let has = |words: &[&str]| words.iter().any(|w| e.contains(w));
-    let throttled = has(&[
-        "RequestLimitExceeded",
-        "Throttling",
-        "TooManyRequests",
-        "RequestThrottled",
-        "rateLimitExceeded",
-        "RATE_LIMIT_EXCEEDED",
-        "Rate Limit Exceeded",
-        "429 Too Many",
-    ]);
-    if throttled {
+    if has(THROTTLED) {
         return Class::Throttled;
     }
-    match program {
-        "aws" => {
-            if has(&[".NotFound)", "NotFound)", "(Gateway.NotAttached)"]) {
-                Class::NotFound
-            } else if has(&["(DependencyViolation)", "(IncorrectState)", "(InvalidState)", "(IncorrectInstanceState)"])
-            {
-                Class::Busy
-            } else {
-                Class::Failed
-            }
-        }
-        // az: exit code 3 is "resource not found".
-        "az" => {
-            if o.code == Some(3) || has(&["ResourceNotFound", "ResourceGroupNotFound", "(NotFound)"]) {
-                Class::NotFound
-            } else if has(&["AnotherOperationInProgress", "InUseSubnetCannotBeDeleted", "RetryableError"]) {
-                Class::Busy
-            } else {
-                Class::Failed
-            }
-        }
-        "gcloud" => {
-            // "peer `x` not found" / "interface `x` not found": routers remove-bgp-peer and
-            // remove-interface (googlecloudsdk command_lib PeerNotFoundError, InterfaceNotFoundError).
-            if has(&["was not found", "HTTPError 404", "notFound", "` not found"]) {
-                Class::NotFound
-            } else if has(&["resourceNotReady", "is not ready", "resourceInUseByAnotherResource"]) {
-                Class::Busy
-            } else {
-                Class::Failed
-            }
-        }
-        _ => Class::Failed,
+    let Some(cli) = Program::from_command(program).map(Program::cli) else { return Class::Failed };
+    if cli.not_found_exit.is_some_and(|c| o.code == Some(c)) || has(cli.not_found) {
+        Class::NotFound
+    } else if has(cli.busy) {
+        Class::Busy
+    } else {
+        Class::Failed
     }
 }
 

@@ -84,8 +84,8 @@ pub fn status(plan: Plan, opts: &Options) -> i32 {
     };
     let all = probes(&s.r, &s.steps);
     let ready: Vec<&Probe> = all.iter().filter(|p| p.inputs().all(|n| state.outputs.contains_key(n))).collect();
-    let programs: Vec<&str> = {
-        let set: std::collections::BTreeSet<&str> = ready.iter().map(|p| p.program.command()).collect();
+    let programs: Vec<crate::steps::Program> = {
+        let set: std::collections::BTreeSet<_> = ready.iter().map(|p| p.program).collect();
         set.into_iter().collect()
     };
     let env: Vec<(String, String)> =

@@ -6,6 +6,7 @@
 
 pub mod addressing;
 pub mod asn;
+pub mod clis;
 pub mod crypto;
 pub mod dialects;
 pub mod gateways;

@@ -3,8 +3,8 @@
 //! EC2, its security group, network interface, elastic IP and routes.
 
 use super::{
-    ResourceKind,
     cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, var, via_file, Arg, Builder, Program,
+    ResourceKind,
 };
 use crate::check::{RLink, Resolved};
 use crate::kb::dialects::{self, Dialect};
@@ -150,7 +150,11 @@ fn network(b: &mut Builder, c: &Ctx) {
             a.extend(query("InternetGateway.InternetGatewayId"));
             b.add(c.site, c.id("igw"), "Create the internet gateway", AWS, a)
                 .capture(&igw, "internet gateway")
-                .creates(ResourceKind::AwsInternetGateway, &igw, c.delete("delete-internet-gateway", "--internet-gateway-id", &igw));
+                .creates(
+                    ResourceKind::AwsInternetGateway,
+                    &igw,
+                    c.delete("delete-internet-gateway", "--internet-gateway-id", &igw),
+                );
             let mut a = c.ec2("attach-internet-gateway");
             a.extend([t("--internet-gateway-id"), out(&igw), t("--vpc-id"), out(&vpc)]);
             let mut del = c.delete("detach-internet-gateway", "--internet-gateway-id", &igw);
@@ -257,7 +261,11 @@ fn managed(b: &mut Builder, c: &Ctx) {
         a.extend(query("TransitGateway.TransitGatewayId"));
         b.add(c.site, c.id("gateway"), text!("Create the transit gateway (Amazon-side ASN {asn})"), AWS, a)
             .capture(&gw, "transit gateway")
-            .creates(ResourceKind::AwsTransitGateway, &gw, c.delete("delete-transit-gateway", "--transit-gateway-id", &gw));
+            .creates(
+                ResourceKind::AwsTransitGateway,
+                &gw,
+                c.delete("delete-transit-gateway", "--transit-gateway-id", &gw),
+            );
         let mut a = c.ec2("describe-transit-gateways");
         a.extend([t("--transit-gateway-ids"), out(&gw)]);
         a.extend(query("TransitGateways[0].State"));
@@ -305,7 +313,11 @@ fn managed(b: &mut Builder, c: &Ctx) {
         a.extend(query("VpnGateway.VpnGatewayId"));
         b.add(c.site, c.id("gateway"), text!("Create the virtual private gateway (Amazon-side ASN {asn})"), AWS, a)
             .capture(&gw, "virtual private gateway")
-            .creates(ResourceKind::AwsVirtualPrivateGateway, &gw, c.delete("delete-vpn-gateway", "--vpn-gateway-id", &gw));
+            .creates(
+                ResourceKind::AwsVirtualPrivateGateway,
+                &gw,
+                c.delete("delete-vpn-gateway", "--vpn-gateway-id", &gw),
+            );
         let mut a = c.ec2("attach-vpn-gateway");
         a.extend([t("--vpn-gateway-id"), out(&gw), t("--vpc-id"), vpc_arg(c)]);
         a.extend(query("VpcAttachment.State"));
@@ -377,7 +389,11 @@ fn managed(b: &mut Builder, c: &Ctx) {
                 a,
             );
             step.capture(&vpn, text!("VPN connection {n} of link {}", l.id))
-                .creates(ResourceKind::AwsVpnConnection, &vpn, c.delete("delete-vpn-connection", "--vpn-connection-id", &vpn))
+                .creates(
+                    ResourceKind::AwsVpnConnection,
+                    &vpn,
+                    c.delete("delete-vpn-connection", "--vpn-connection-id", &vpn),
+                )
                 .after(c.id("gateway-attach"));
             if tgw {
                 step.after(ready.clone());
@@ -698,7 +714,11 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         a.extend(query("AssociationId"));
         b.add(c.site, c.id("eip-associate"), "Give the appliance's interface the elastic IP", AWS, a)
             .capture(&assoc, "elastic IP association")
-            .creates(ResourceKind::AwsElasticIpAssociation, &assoc, c.delete("disassociate-address", "--association-id", &assoc));
+            .creates(
+                ResourceKind::AwsElasticIpAssociation,
+                &assoc,
+                c.delete("disassociate-address", "--association-id", &assoc),
+            );
     }
 
     // Routes to every peer's prefixes through the appliance.

@@ -5,9 +5,8 @@
 //! forwarding and the routes through it.
 
 use super::{
-    ResourceKind,
     cat, links_of, object, out, param, prefix, public_address, secret, sid, spaces, t, ts, var, via_file, Arg, Builder,
-    Guard, Program,
+    Guard, Program, ResourceKind,
 };
 use crate::check::{RLink, RTunnel, Resolved};
 use crate::kb::crypto::Endpoint;
@@ -161,7 +160,11 @@ fn network(b: &mut Builder, c: &Ctx) {
     a.extend(query("properties.provisioningState"));
     b.add(c.site, c.id("group"), text!("Create the resource group {rg}"), AZ, a)
         .after(c.id("group-existed"))
-        .creates(ResourceKind::AzureResourceGroup, rg, vec![t("az"), t("group"), t("delete"), t("--name"), c.rg(), t("--yes")])
+        .creates(
+            ResourceKind::AzureResourceGroup,
+            rg,
+            vec![t("az"), t("group"), t("delete"), t("--name"), c.rg(), t("--yes")],
+        )
         .only_if(Guard::NotExisting { output: existed });
     let mut a = c.net(&["vnet", "create"]);
     a.extend([t("--name"), c.vnet(), t("--location"), c.location(), t("--address-prefixes")]);
@@ -688,7 +691,8 @@ fn appliance(b: &mut Builder, c: &Ctx) {
         AZ,
         a,
     );
-    step.creates(ResourceKind::AzureNetworkInterface, text!("{}-appliance-nic", c.prefix), c.delete(&["nic"], nic)).after(c.id("nsg"));
+    step.creates(ResourceKind::AzureNetworkInterface, text!("{}-appliance-nic", c.prefix), c.delete(&["nic"], nic))
+        .after(c.id("nsg"));
     if public_ip.is_empty() {
         step.after(c.id("appliance-ip"));
     }

@@ -7,9 +7,8 @@
 //! carries a `tunnelsmith plan <plan>` description, which teardown matches.
 
 use super::{
-    ResourceKind,
     cat, links_of, object, param, prefix, public_address, secret, sid, spaces, t, ts, var, via_file, Arg, Builder,
-    Guard, Program,
+    Guard, Program, ResourceKind,
 };
 use crate::check::Resolved;
 use crate::kb::dialects::{self, Dialect};
@@ -138,7 +137,11 @@ fn network(b: &mut Builder, c: &Ctx) {
                 a,
             )
             .after(c.id("network"))
-            .creates(ResourceKind::GcpSubnet, sub.name.clone(), c.delete(&["networks", "subnets"], t(sub.name.clone()), true))
+            .creates(
+                ResourceKind::GcpSubnet,
+                sub.name.clone(),
+                c.delete(&["networks", "subnets"], t(sub.name.clone()), true),
+            )
             // Subnet names are per region, not per network: delete only the one in this network.
             .only_if(Guard::Prints {
                 check: {

@@ -64,24 +64,8 @@ use std::sync::Arc;
 /// A step's stable id, `<site>/<what>`, e.g. `azure/gateway` or `aws/vpn-aws-azure-1`.
 pub type StepId = String;
 
-/// The command-line tool a step runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum Program {
-    Aws,
-    Az,
-    Gcloud,
-}
-
-impl Program {
-    /// The executable name.
-    pub fn command(self) -> &'static str {
-        match self {
-            Program::Aws => "aws",
-            Program::Az => "az",
-            Program::Gcloud => "gcloud",
-        }
-    }
-}
+/// The command-line tool a step runs (its facts: `kb::clis`).
+pub use crate::kb::clis::Program;
 
 /// One piece of an argument.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
