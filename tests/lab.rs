@@ -90,7 +90,6 @@ fn preset_004_aws_azure_gcp_bgp() {
 }
 
 #[test]
-#[ignore = "fails since issue 19's part A merged: with tunnel aws-gcp-t4 down the ping aws -> gcp gets no reply (it passed before that merge); open in issues 19/20"]
 fn preset_004_aws_azure_gcp_bgp_with_one_tunnel_down() {
     passes(preset("004"));
 }
@@ -123,8 +122,9 @@ fn strongswan_on_premises_to_active_active_azure_over_bgp() {
     passes_with(fixture("strongswan-onprem-azure-active-active-bgp.json"), false);
 }
 
+/// With one tunnel down the other session stays up because the appliance's one BGP source address
+/// is on its loopback (net-up.sh), not only on the first tunnel's interface.
 #[test]
-#[ignore = "with tunnel dc-azure-t1 down the ping gets no reply: the failover over the one-source-address sessions is not proven; open in issues 19/20"]
 fn strongswan_on_premises_to_active_active_azure_over_bgp_with_one_tunnel_down() {
     passes(fixture("strongswan-onprem-azure-active-active-bgp.json"));
 }
