@@ -9,7 +9,10 @@
 //! pairing_matrix` rewrites it. It also fails when the table and `check` disagree, and renders
 //! every accepted cell (steps whose inputs all have producers, every artifact).
 
-use std::collections::BTreeSet;
+#[path = "lab/proofs.rs"]
+mod proofs;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::path::Path;
 use tunnelsmith::check::{analyze, Analysis};
@@ -164,8 +167,58 @@ fn esc(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
+/// A class cell's key (BGP or not), the same whichever end is first.
+type CellKey = (Class, Class, bool);
+
+fn key(a: Class, b: Class, routing: Routing) -> CellKey {
+    let (a, b) = if Class::ALL.iter().position(|c| *c == a) <= Class::ALL.iter().position(|c| *c == b) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    (a, b, routing == Routing::Bgp)
+}
+
+/// The lab tests that prove each class cell (`proofs::PROOFS`): every link of each test's plan,
+/// by the classes of its two gateways and its routing. Each test named there must be a test of
+/// tests/lab.rs that is not ignored.
+fn lab_proofs() -> BTreeMap<CellKey, Vec<&'static str>> {
+    let lab = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab.rs")).unwrap();
+    let mut out: BTreeMap<CellKey, Vec<&'static str>> = BTreeMap::new();
+    for (test, of) in proofs::PROOFS {
+        let at = lab.find(&format!("fn {test}() {{")).unwrap_or_else(|| panic!("tests/lab.rs has no test {test}"));
+        let attrs = lab[..at].rsplit("\n\n").next().unwrap_or("");
+        assert!(
+            attrs.contains("#[test]") && !attrs.contains("#[ignore"),
+            "{test} is named as a proof in tests/lab/proofs.rs but is not a running test of tests/lab.rs"
+        );
+        let plan = match of {
+            proofs::PlanOf::Preset(id) => tunnelsmith::presets::PRESETS
+                .iter()
+                .find(|p| p.id.starts_with(id))
+                .unwrap_or_else(|| panic!("preset {id}"))
+                .plan(),
+            proofs::PlanOf::Fixture(f) => {
+                let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plans").join(f);
+                Plan::from_json(&std::fs::read_to_string(&p).unwrap()).unwrap_or_else(|e| panic!("{f}: {e:?}"))
+            }
+        };
+        let a = analyze(&plan);
+        assert!(!a.findings.iter().any(|f| f.is_error()), "{test}: its plan has errors");
+        for l in &a.resolved.links {
+            let class =
+                |i: usize| Class::of(&plan.sites.iter().find(|s| s.name == a.resolved.sites[i].name).unwrap().gateway);
+            let tests = out.entry(key(class(l.a), class(l.b), l.routing)).or_default();
+            if !tests.contains(test) {
+                tests.push(test);
+            }
+        }
+    }
+    out
+}
+
 /// One class cell: (verdict text, how or why, tunnels, sources, proof).
-fn class_cell(ca: Class, cb: Class, routing: Routing) -> [String; 5] {
+fn class_cell(ca: Class, cb: Class, routing: Routing, proofs: &BTreeMap<CellKey, Vec<&str>>) -> [String; 5] {
     let what = format!("{ca:?} × {cb:?} {routing:?}");
     let (a, b) = (End::Class(ca), End::Class(cb));
     let full = analyze(&plan(a, b, routing, None));
@@ -231,7 +284,10 @@ fn class_cell(ca: Class, cb: Class, routing: Routing) -> [String; 5] {
         esc(&how),
         redundancy(a, b, routing, &what).unwrap_or_default(),
         esc(src.keys),
-        "pending lab (issue 20)".into(),
+        match proofs.get(&key(ca, cb, routing)) {
+            Some(tests) => format!("lab: {}", tests.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")),
+            None => "pending lab (issue 20)".into(),
+        },
     ]
 }
 
@@ -299,8 +355,9 @@ fn matrix() -> String {
          cited documentation describes (what each end creates for the other, the tunnels, where the inside addresses \
          come from, who starts IKE and BGP, what cannot change once made). Redundancy lists every tunnel count from one \
          to the most the pair forms, as `check` answers it. Source keys are defined in `shared/reference/ike-facts.md` \
-         and `docs/kb-sources.md`. Generated cells are proven by the interop lab (issue 20): until it lands they say \
-         \"pending lab (issue 20)\".\n\n\
+         and `docs/kb-sources.md`. Generated cells are proven by the interop lab (issue 20): the proof names the lab \
+         tests (`tests/lab.rs`) whose plans hold that pairing and pass there (the table `tests/lab/proofs.rs`); the \
+         others say \"pending lab (issue 20)\".\n\n\
          The ends of each cell are called `east` (first column) and `west` (second).\n\n\
          ## Gateway classes\n\n\
          The appliance here is strongSwan 6 on premises; the next sections cover every appliance, version and host.\n\n\
@@ -308,10 +365,11 @@ fn matrix() -> String {
          |---|---|---|---|---|---|---|---|\n",
     );
     let mut refused: Vec<String> = Vec::new();
+    let proofs = lab_proofs();
     for (i, &a) in Class::ALL.iter().enumerate() {
         for &b in &Class::ALL[i..] {
             for routing in [Routing::Static, Routing::Bgp] {
-                let cell = class_cell(a, b, routing);
+                let cell = class_cell(a, b, routing, &proofs);
                 let _ = writeln!(s, "| {} | {} | {} | {} |", a.label(), b.label(), routing.label(), cell.join(" | "));
                 if cell[0].starts_with("**refused**") {
                     refused.push(format!(

@@ -29,6 +29,8 @@ pub struct End {
     pub mtu: u32,
     /// VyOS static routes into this tunnel (strongSwan/Libreswan: their updown.sh).
     pub static_routes: Vec<(Ipv4Net, u32)>,
+    /// Host routes net-up.sh adds through this tunnel's interface: (peer address, source).
+    pub host_routes: Vec<(Ipv4Addr, Ipv4Addr)>,
     /// VyOS: what the emulation needs to play it (proposals, key, initiate).
     pub vyos: Option<VyosConn>,
 }
@@ -56,6 +58,9 @@ pub struct Appliance {
     pub firewall: Option<PathBuf>,
     /// FRR configuration (generated frr.conf, or made from VyOS's `protocols bgp`).
     pub frr: Option<String>,
+    /// Addresses net-up.sh puts on the loopback (the one BGP source of an appliance whose peer
+    /// expects every session from one address, issue 19 item 3).
+    pub loopback: Vec<Ipv4Addr>,
 }
 
 /// `KEY=value` lines of an env file (values unquoted as bash would for the simple forms written).
@@ -72,16 +77,43 @@ fn value(text: &str, key: &str) -> Option<String> {
         .find_map(|l| l.strip_prefix(key)?.trim_start().strip_prefix('=').map(|v| v.trim().to_string()))
 }
 
-/// net-up.sh: `xfrm ipsecN IFID "addr/len" MTU` lines.
-fn xfrm_lines(net_up: &str) -> BTreeMap<String, (Option<Ipv4Net>, u32)> {
-    net_up
-        .lines()
-        .filter_map(|l| {
+/// What net-up.sh sets up: its `xfrm ipsecN IFID "addr/len" MTU` lines, and for an appliance
+/// that speaks BGP from one address on every tunnel, `ip addr replace A/32 dev lo` and
+/// `ip route replace P/32 dev ipsecN src A`.
+#[derive(Default)]
+struct NetUp {
+    xfrm: BTreeMap<String, (Option<Ipv4Net>, u32)>,
+    loopback: Vec<Ipv4Addr>,
+    /// (interface, peer address, source)
+    routes: Vec<(String, Ipv4Addr, Ipv4Addr)>,
+}
+
+impl NetUp {
+    fn parse(net_up: &str) -> NetUp {
+        let mut n = NetUp::default();
+        let host = |a: &str| a.strip_suffix("/32").unwrap_or(a).parse::<Ipv4Addr>().ok();
+        for l in net_up.lines() {
             let w: Vec<&str> = l.split_whitespace().collect();
-            (w.len() == 5 && w[0] == "xfrm")
-                .then(|| (w[1].to_string(), (w[3].trim_matches('"').parse().ok(), w[4].parse().unwrap_or(1400))))
-        })
-        .collect()
+            match w.as_slice() {
+                ["xfrm", name, _, inside, mtu] => {
+                    n.xfrm
+                        .insert(name.to_string(), (inside.trim_matches('"').parse().ok(), mtu.parse().unwrap_or(1400)));
+                }
+                ["ip", "addr", "replace", a, "dev", "lo"] => n.loopback.extend(host(a)),
+                ["ip", "route", "replace", p, "dev", dev, "src", src] => {
+                    if let (Some(p), Some(src)) = (host(p), host(src)) {
+                        n.routes.push((dev.to_string(), p, src));
+                    }
+                }
+                _ => {}
+            }
+        }
+        n
+    }
+
+    fn host_routes(&self, iface: &str) -> Vec<(Ipv4Addr, Ipv4Addr)> {
+        self.routes.iter().filter(|(d, _, _)| d == iface).map(|(_, p, s)| (*p, *s)).collect()
+    }
 }
 
 /// Install the site's files from `bundle` into `root` and read its ends.
@@ -112,6 +144,7 @@ pub fn install(
         updown: None,
         firewall: None,
         frr: None,
+        loopback: Vec::new(),
     };
     if software != Software::Vyos {
         let o = std::process::Command::new("bash")
@@ -128,7 +161,8 @@ pub fn install(
                 String::from_utf8_lossy(&o.stderr)
             ));
         }
-        let net_up = xfrm_lines(&std::fs::read_to_string(etc.join("net-up.sh")).unwrap_or_default());
+        let net_up = NetUp::parse(&std::fs::read_to_string(etc.join("net-up.sh")).unwrap_or_default());
+        a.loopback = net_up.loopback.clone();
         a.updown = Some(etc.join("updown.sh")).filter(|p| p.exists());
         a.firewall = Some(etc.join("firewall.nft")).filter(|p| p.exists());
         a.frr = std::fs::read_to_string(root.join("etc/frr/frr.conf"))
@@ -136,7 +170,7 @@ pub fn install(
             .ok();
         let iface = |n: &str| {
             let name = format!("ipsec{n}");
-            let (inside, mtu) = net_up.get(&name).cloned().unwrap_or((None, 1400));
+            let (inside, mtu) = net_up.xfrm.get(&name).cloned().unwrap_or((None, 1400));
             (name, inside, mtu)
         };
         if software == Software::Strongswan {
@@ -173,6 +207,7 @@ pub fn install(
                     continue;
                 };
                 let (iface, inside, mtu) = iface(&ifid);
+                let host_routes = net_up.host_routes(&iface);
                 a.ends.push(End {
                     conn: name,
                     local: local.parse().map_err(|_| format!("{site}: local_addrs {local}"))?,
@@ -181,6 +216,7 @@ pub fn install(
                     inside,
                     mtu,
                     static_routes: Vec::new(),
+                    host_routes,
                     vyos: None,
                 });
             }
@@ -201,6 +237,7 @@ pub fn install(
                     continue;
                 };
                 let (iface, inside, mtu) = iface(&n);
+                let host_routes = net_up.host_routes(&iface);
                 a.ends.push(End {
                     conn: name.trim().to_string(),
                     local: left.parse().map_err(|_| format!("{site}: left={left}"))?,
@@ -209,6 +246,7 @@ pub fn install(
                     inside,
                     mtu,
                     static_routes: Vec::new(),
+                    host_routes,
                     vyos: None,
                 });
             }
@@ -305,6 +343,7 @@ pub fn install(
             inside,
             mtu,
             static_routes,
+            host_routes: Vec::new(),
             vyos: Some(VyosConn {
                 ike: proposal(&ike_group, false),
                 esp: proposal(&esp_group, true),

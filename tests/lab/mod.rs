@@ -180,6 +180,9 @@ struct End {
     peer_inside: Option<Ipv4Addr>,
     mtu: u32,
     static_routes: Vec<(Ipv4Net, u32)>,
+    /// Host routes through the tunnel's interface with a chosen source: (peer address, source),
+    /// as an appliance's net-up.sh adds them.
+    host_routes: Vec<(Ipv4Addr, Ipv4Addr)>,
 }
 
 struct Node {
@@ -193,6 +196,9 @@ struct Node {
     /// Addresses on its internet-facing veth, and 1:1 NAT (private → public) for a cloud VM.
     outside: Vec<Ipv4Addr>,
     nat: Option<(Ipv4Addr, Ipv4Addr)>,
+    /// Addresses on its loopback (an appliance's net-up.sh: the one BGP source address that
+    /// outlives any one tunnel interface).
+    loopback: Vec<Ipv4Addr>,
     frr: Option<String>,
     behind: Vec<Ipv4Net>,
     fabric: Option<(Ipv4Addr, Ipv4Addr)>,
@@ -374,6 +380,7 @@ impl Lab {
                     peer_inside: nbr,
                     mtu: 1500,
                     static_routes: c.static_routes.iter().map(|p| (*p, 100 + i as u32)).collect(),
+                    host_routes: Vec::new(),
                 }
             })
             .collect();
@@ -411,6 +418,7 @@ impl Lab {
             ends,
             outside: inst.outside.clone(),
             nat: None,
+            loopback: Vec::new(),
             frr,
             behind: inst.behind.clone(),
             fabric: None,
@@ -470,6 +478,7 @@ impl Lab {
                 peer_inside: None,
                 mtu: e.mtu,
                 static_routes: e.static_routes.clone(),
+                host_routes: e.host_routes.clone(),
             })
             .collect();
         let daemon = if a.software == Software::Libreswan { Daemon::Pluto } else { Daemon::Charon };
@@ -520,6 +529,7 @@ impl Lab {
             ends,
             outside: vec![local],
             nat,
+            loopback: a.loopback.clone(),
             frr: a.frr.clone(),
             behind,
             fabric: None,
@@ -582,6 +592,9 @@ impl Lab {
                 ip(&["-n", &ns, "addr", "add", &format!("{a}/32"), "dev", "wan0"])?;
             }
             ip(&["-n", &ns, "route", "add", "default", "dev", "wan0"])?;
+            for a in &self.nodes[i].loopback {
+                ip(&["-n", &ns, "addr", "replace", &format!("{a}/32"), "dev", "lo"])?;
+            }
             sh(self.nets.exec(&ns).args([
                 "sysctl",
                 "-qw",
@@ -851,6 +864,23 @@ impl Lab {
             let n = &self.nodes[node];
             let e = &n.ends[end];
             ip(&["-n", &n.ns, "link", "set", &e.iface, if up { "up" } else { "down" }])?;
+            // net-up.sh adds these once, on an XFRM interface that stays up whatever its SA
+            // does; here the link going down takes them with it, so they come back with it.
+            if up {
+                for (peer, src) in &e.host_routes {
+                    ip(&[
+                        "-n",
+                        &n.ns,
+                        "route",
+                        "replace",
+                        &format!("{peer}/32"),
+                        "dev",
+                        &e.iface,
+                        "src",
+                        &src.to_string(),
+                    ])?;
+                }
+            }
             for (pfx, metric) in &e.static_routes {
                 if up {
                     ip(&[
@@ -901,11 +931,18 @@ impl Lab {
             std::fs::write(&f, conf).unwrap();
             let _ = Command::new("chmod").args(["-R", "a+rwX"]).arg(&n.dir).status();
             let _ = Command::new("chmod").arg("a+rx").arg(&self.tmp.0).status();
-            for (prog, name) in [(ZEBRA, "zebra"), (BGPD, "bgpd")] {
+            // zebra installs routes with their next hops inline, not as kernel nexthop objects:
+            // a lab tunnel goes down as its link does (a real tunnel interface stays up), and the
+            // kernel then drops the routes of nexthop objects on that link without telling
+            // zebra, which keeps them as installed (seen: a speaker's best path in bgpd, no route
+            // in its kernel, after another tunnel's link went down).
+            let z = n.dir.join("zebra.conf");
+            std::fs::write(&z, "no zebra nexthop kernel enable\n").unwrap();
+            for (prog, name, conf) in [(ZEBRA, "zebra", &z), (BGPD, "bgpd", &f)] {
                 let mut c = self.nets.exec(&n.ns);
                 c.arg(prog)
                     .args(["-u", "frr", "-g", "frr", "-f"])
-                    .arg(&f)
+                    .arg(conf)
                     .arg("-i")
                     .arg(n.dir.join(format!("{name}.pid")))
                     .arg("-z")
@@ -1126,19 +1163,114 @@ impl Lab {
         Ok(notes)
     }
 
-    /// Take the links of the pairs `down` down, route the sites again, run `ping` (its link, from,
-    /// to), then bring them back up.
+    /// Whether the BGP session of `node` with `peer` runs over the tunnel of pair `p`.
+    fn on_pair(&self, p: usize, node: usize, peer: Ipv4Addr) -> bool {
+        let pr = &self.pairs[p];
+        [(pr.a, pr.b), (pr.b, pr.a)].iter().any(|&((n, e), (on, oe))| {
+            n == node
+                && (self.nodes[on].ends[oe].inside.map(|x| x.0) == Some(peer)
+                    || self.nodes[n].ends[e].peer_inside == Some(peer))
+        })
+    }
+
+    /// Wait until every session of `keep` (node, peer) is established with prefixes again, as
+    /// BGP converges after a tunnel went down; the sessions that did not come back.
+    fn wait_sessions(&self, keep: &[(usize, Ipv4Addr)]) -> Vec<String> {
+        let t0 = Instant::now();
+        let mut waited = false;
+        loop {
+            let peers = self.peers();
+            let missing: Vec<String> = keep
+                .iter()
+                .filter(|k| !peers.iter().any(|p| (p.0, p.1) == **k && p.2 == "Established" && p.3 > 0))
+                .map(|(n, a)| {
+                    let state = peers.iter().find(|p| (p.0, p.1) == (*n, *a)).map(|p| p.2.as_str()).unwrap_or("gone");
+                    format!("{} → {a} ({state})", self.nodes[*n].label)
+                })
+                .collect();
+            if std::env::var_os("LAB_DEBUG").is_some() && !missing.is_empty() {
+                eprintln!(
+                    "lab: {:.1} s after the tunnel went down, waiting for {}",
+                    t0.elapsed().as_secs_f64(),
+                    missing.join(", ")
+                );
+            }
+            if missing.is_empty() {
+                if waited {
+                    // The routes of the sessions that came back, into the kernel.
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                return missing;
+            }
+            if t0.elapsed() > BGP_WAIT {
+                return missing;
+            }
+            waited = true;
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Take the links of the pairs `down` down, wait for BGP to converge around them (every
+    /// session over another tunnel established again, as it must stay), route the sites again,
+    /// run `ping` (its link, from, to), then bring them back up.
     fn ping_without(&mut self, down: &[usize], mut ping: PingResult, site: &str) -> PingResult {
+        let keep: Vec<(usize, Ipv4Addr)> = self
+            .peers()
+            .into_iter()
+            .filter(|s| s.2 == "Established" && s.3 > 0 && !down.iter().any(|&p| self.on_pair(p, s.0, s.1)))
+            .map(|s| (s.0, s.1))
+            .collect();
         for &p in down {
             let _ = self.set_link(p, false);
         }
         std::thread::sleep(Duration::from_millis(300));
+        let lost = self.wait_sessions(&keep);
         let _ = self.route_sites();
         (ping.ok, ping.why) = self.ping(site, ping.from, ping.to);
+        if !ping.ok && !lost.is_empty() {
+            ping.why = format!(
+                "{}; BGP sessions over other tunnels went down with it and did not come back within {} s: {}",
+                ping.why,
+                BGP_WAIT.as_secs(),
+                lost.join(", ")
+            );
+        }
+        if std::env::var_os("LAB_DEBUG").is_some() && !ping.ok {
+            self.debug_dump(&format!("{} -> {} with {:?} down", ping.from, ping.to, ping.down));
+        }
         for &p in down {
             let _ = self.set_link(p, true);
         }
         ping
+    }
+
+    /// `LAB_DEBUG=1`: every namespace's routes and every speaker's BGP table, when a ping fails.
+    fn debug_dump(&self, what: &str) {
+        let mut out = format!("==== DEBUG {what}\n");
+        for (site, h) in &self.hosts {
+            out +=
+                &format!("-- hosts {site} ({h}):\n{}\n", text(&run(Command::new("ip").args(["-n", h, "-4", "route"]))));
+        }
+        for n in &self.nodes {
+            let r = text(&run(Command::new("ip").args(["-n", &n.ns, "-4", "route"])));
+            out += &format!("-- node {} ({}):\n{r}\n", n.label, n.ns);
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.frr.is_some() {
+                let o = run(self
+                    .nets
+                    .exec(&n.ns)
+                    .arg(VTYSH)
+                    .arg("--vty_socket")
+                    .arg(&n.dir)
+                    .arg("-c")
+                    .arg("show bgp ipv4 unicast")
+                    .arg("-c")
+                    .arg("show bgp summary"));
+                out += &format!("-- bgp {i} {}:\n{}\n", n.label, text(&o));
+            }
+        }
+        eprintln!("{out}");
     }
 
     fn hosts_of(&self, ns: &str) -> Vec<Ipv4Addr> {

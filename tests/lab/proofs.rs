@@ -1,0 +1,32 @@
+//! Which interop-lab test (tests/lab.rs) runs which plan. The pairing matrix
+//! (tests/pairing_matrix.rs) reads this table: it analyzes each plan, takes the gateway classes
+//! and routing of every link in it, and names the test as the proof of those cells. So a cell
+//! says "proven" only when a plan that holds that pairing passes in the lab. The matrix test also
+//! checks that each test named here exists in tests/lab.rs and is not ignored.
+
+/// Where a lab test's plan comes from.
+#[derive(Clone, Copy, Debug)]
+pub enum PlanOf {
+    /// A seed preset, by the start of its id (`"004"`).
+    Preset(&'static str),
+    /// A plan of tests/fixtures/plans/.
+    Fixture(&'static str),
+}
+
+/// (lab test, its plan).
+pub const PROOFS: &[(&str, PlanOf)] = &[
+    ("preset_000_vyos_on_ec2_to_azure", PlanOf::Preset("000")),
+    ("preset_001_libreswan_on_ec2_to_azure", PlanOf::Preset("001")),
+    ("preset_002_aws_vgw_to_azure_static", PlanOf::Preset("002")),
+    ("preset_003_strongswan_on_ec2_to_aws_vgw", PlanOf::Preset("003")),
+    ("preset_004_aws_azure_gcp_bgp", PlanOf::Preset("004")),
+    ("strongswan_on_premises_to_aws_vgw_over_bgp", PlanOf::Fixture("strongswan-onprem-aws-bgp.json")),
+    ("libreswan_on_premises_to_gcp_ha_vpn_over_bgp", PlanOf::Fixture("libreswan-onprem-gcp-bgp.json")),
+    ("vyos_on_premises_to_azure_active_standby_over_bgp", PlanOf::Fixture("vyos-onprem-azure-bgp.json")),
+    ("strongswan_to_libreswan_on_premises_static", PlanOf::Fixture("strongswan-libreswan-onprem-static.json")),
+    (
+        "strongswan_on_premises_to_active_active_azure_over_bgp",
+        PlanOf::Fixture("strongswan-onprem-azure-active-active-bgp.json"),
+    ),
+    ("strongswan_on_an_azure_vm_alone_in_its_site_to_aws", PlanOf::Fixture("strongswan-on-azure-vm-alone-to-aws.json")),
+];
