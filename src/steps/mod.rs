@@ -14,16 +14,6 @@
 //! Nothing here decides what `check` did not: every address, ASN, /30, lifetime and algorithm
 //! comes from [`Resolved`]; algorithm spellings come from [`crate::kb::dialects`].
 
-/// `format!` into a string with room for a name or a title: `format!` guesses from its literal
-/// pieces, which are short here, and would grow most strings twice.
-macro_rules! text {
-    ($($arg:tt)*) => {{
-        let mut s = String::with_capacity(64);
-        let _ = std::fmt::Write::write_fmt(&mut s, format_args!($($arg)*));
-        s
-    }};
-}
-
 mod aws;
 mod azure;
 mod gcp;
