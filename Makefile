@@ -99,7 +99,9 @@ clippy-wasm:
 shellcheck:
 	$(call stage,shellcheck,shellcheck -x $(SHELL_SCRIPTS))
 
-# The engine's unit, property and golden tests (native; never compiles Leptos).
+# The engine's unit, property and golden tests and the doc examples (`cargo test` runs the
+# doctests too: check::analyze, steps::steps, render::render, share::encode/decode; native; never
+# compiles Leptos).
 test-native:
 	$(call stage,cargo test (native),TUNNELSMITH_SKIP_TOOLS=1 cargo test)
 

@@ -22,3 +22,5 @@ bench-apply: bootstrap-cloud
 	$(call stage,bench: apply wall time vs critical path (seed 004 on the stand-ins),PATH='$(CLOUD_TOOLS)/bin':"$$PATH" TUNNELSMITH_REQUIRE_TOOLS=1 cargo test --release --test apply_bench -- --ignored --nocapture)
 
 EXTRA_TESTS += test-apply
+# The aws shim the moto tests (tests/apply_moto.rs, tests/cloud_tools.rs) put on PATH.
+SHELL_SCRIPTS += tests/standins/aws-moto

@@ -12,6 +12,7 @@
 //! whichever site currently answers to the name.
 
 use crate::check::{resolve, Finding, Resolved, Severity};
+use crate::kb::addressing::AZURE_GATEWAY_SUBNET;
 use crate::kb::crypto::{caps, dh_label, ike_versions, Caps, Life, PREFERENCE, WEAK_DH, WEAK_IKEV1, WEAK_INTEGRITY};
 use crate::kb::gateways::{azure_skus_available, routing_unsupported};
 use crate::kb::names::regions;
@@ -533,7 +534,8 @@ pub fn free_name(platform: Platform, plan: &Plan) -> String {
 }
 
 /// A new site on `platform`: a free name and `/16`, the platform's first region, subnets the
-/// platform needs (Azure's `GatewaySubnet` /27), and its default gateway.
+/// platform needs (Azure's `GatewaySubnet` at its recommended size, [`AZURE_GATEWAY_SUBNET`]), and its
+/// default gateway.
 pub fn site_defaults(platform: Platform, plan: &Plan) -> Site {
     let space = free_space(plan);
     let o = space.network().octets();
@@ -542,7 +544,7 @@ pub fn site_defaults(platform: Platform, plan: &Plan) -> Site {
         Platform::Aws => vec![Subnet { name: "workload".into(), cidr: sub(1, 24) }],
         Platform::Azure => vec![
             Subnet { name: "workload".into(), cidr: sub(0, 24) },
-            Subnet { name: "GatewaySubnet".into(), cidr: sub(255, 27) },
+            Subnet { name: AZURE_GATEWAY_SUBNET.name.into(), cidr: sub(255, AZURE_GATEWAY_SUBNET.recommended_prefix) },
         ],
         Platform::Gcp => vec![Subnet { name: "vms".into(), cidr: sub(1, 24) }],
         Platform::Onprem => vec![Subnet { name: "lan".into(), cidr: sub(1, 24) }],

@@ -7,6 +7,17 @@
 //! plan ──► check/resolve ──► (steps ──► render)   kb: platform facts, with sources and dates
 //! ```
 
+/// `format!` into a string with room for a line (used by `steps` and `render`): their sentences,
+/// names and titles are longer than `format!` guesses from its short literal pieces, so it would
+/// grow most of them twice or more. Defined before the modules so that they can use it.
+macro_rules! text {
+    ($($arg:tt)*) => {{
+        let mut s = String::with_capacity(128);
+        let _ = std::fmt::Write::write_fmt(&mut s, format_args!($($arg)*));
+        s
+    }};
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 pub mod apply;
 pub mod bundle;

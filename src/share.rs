@@ -76,6 +76,19 @@ impl fmt::Display for LinkError {
 impl std::error::Error for LinkError {}
 
 /// The fragment for a plan, without `#`: `p=1.<payload>`.
+///
+/// ```
+/// use tunnelsmith::presets::PRESETS;
+/// use tunnelsmith::share::{decode, encode};
+///
+/// let plan = PRESETS[0].plan();
+/// let fragment = encode(&plan);
+/// assert!(fragment.starts_with("p=1."));
+/// // The fragment holds the whole plan and the knowledge-base date it was made with.
+/// let shared = decode(&fragment).unwrap();
+/// assert_eq!(shared.plan, plan);
+/// assert_eq!(shared.kb_date, tunnelsmith::kb::KB_DATE);
+/// ```
 pub fn encode(plan: &Plan) -> String {
     encode_with_date(plan, crate::kb::KB_DATE)
 }
@@ -142,6 +155,22 @@ pub fn link(base: &str, plan: &Plan) -> String {
 }
 
 /// Decode a link, a fragment (`#p=…` or `p=…`) or a bare payload with its version.
+///
+/// ```
+/// use tunnelsmith::presets::PRESETS;
+/// use tunnelsmith::share::{decode, link};
+///
+/// let plan = PRESETS[1].plan();
+/// let url = link("https://vpn.example.com/tunnelsmith/", &plan);
+/// // The whole link, the fragment with or without `#`: the same plan.
+/// let fragment = url.split_once('#').unwrap().1;
+/// for input in [url.as_str(), fragment, &format!("#{fragment}")] {
+///     assert_eq!(decode(input).unwrap().plan, plan);
+/// }
+/// // A link cut short by a chat tool is refused with a reason, never read as another plan.
+/// let why = decode(&url[..url.len() - 10]).unwrap_err().to_string();
+/// assert!(why.contains("link"), "{why}");
+/// ```
 pub fn decode(input: &str) -> Result<Shared, LinkError> {
     let s = input.trim();
     if s.is_empty() {

@@ -10,7 +10,7 @@
 //! elastic IP in moto; its install without --ssh (the exact commands are printed), then with
 //! --ssh through stand-in `ssh`/`scp` that log and copy locally.
 //!
-//! What moto lacks, and how it is handled: a shim `aws` (below) runs the real CLI and
+//! What moto lacks, and how it is handled: a shim `aws` (tests/standins/aws-moto) runs the real CLI and
 //! - accepts `enable-vgw-route-propagation` and `create-vpn-connection-route` failing with
 //!   moto's HTTP 500 "not implemented" (the CLI only sends a request after its own parameter
 //!   validation passed), logging each, and the test checks the log and moto's own message;
@@ -30,46 +30,8 @@ use std::time::{Duration, Instant};
 
 const INNER: &str = "TUNNELSMITH_APPLY_MOTO_INNER";
 
-const AWS_SHIM: &str = r#"#!/usr/bin/env bash
-# Test shim around the real aws CLI talking to moto; see tests/apply_moto.rs for why.
-sub="${2:-}"
-err="$(mktemp)"
-if out="$("$REAL_AWS" "$@" 2>"$err")"; then
-  rm -f "$err"
-  if [[ "$sub" == describe-vpn-connections && "$out" == None && "$*" == *TunnelOptions* ]]; then
-    key="$(printf '%s' "$*" | md5sum | cut -c1-12)"
-    n="$(grep -n "^$key\$" "$SHIM_DIR/outside" 2>/dev/null | cut -d: -f1)"
-    if [[ -z "$n" ]]; then
-      echo "$key" >>"$SHIM_DIR/outside"
-      n="$(wc -l <"$SHIM_DIR/outside")"
-    fi
-    echo "fake-outside $TUNNELSMITH_STEP" >>"$SHIM_DIR/log"
-    echo "198.51.100.$n"
-    exit 0
-  fi
-  if [[ -n "${SHIM_LOSE_STEP:-}" && "$TUNNELSMITH_STEP" == "$SHIM_LOSE_STEP" && ! -e "$SHIM_DIR/lost" ]]; then
-    touch "$SHIM_DIR/lost"
-    echo "lost $TUNNELSMITH_STEP" >>"$SHIM_DIR/log"
-    echo "Connection was closed before we received a valid response from endpoint URL" >&2
-    exit 255
-  fi
-  echo "ok $sub" >>"$SHIM_DIR/log"
-  [[ -z "$out" ]] || printf '%s\n' "$out"
-  exit 0
-else
-  rc=$?
-fi
-if [[ "$rc" == 255 && ("$sub" == create-vpn-connection-route || "$sub" == enable-vgw-route-propagation) ]] &&
-  grep -q '500 Internal Server Error' "$err"; then
-  echo "moto-unimplemented $sub" >>"$SHIM_DIR/log"
-  rm -f "$err"
-  exit 0
-fi
-cat "$err" >&2
-rm -f "$err"
-echo "fail $sub $rc" >>"$SHIM_DIR/log"
-exit "$rc"
-"#;
+/// The `aws` shim around the real CLI talking to moto (shared with tests/cloud_tools.rs).
+const AWS_SHIM: &str = include_str!("standins/aws-moto");
 
 /// Stand-in OpenSSH: logs its argv; `scp` copies into `$SSH_REMOTE` (the "host"), `ssh` runs
 /// nothing.
@@ -162,7 +124,7 @@ fn aws_lab(tag: &str, preset: &str, standins: &[&str]) -> Lab {
     std::fs::create_dir_all(&shim_dir).unwrap();
     for (k, v) in [
         ("REAL_AWS", real_aws().unwrap().display().to_string()),
-        ("SHIM_DIR", shim_dir.display().to_string()),
+        ("SHIM_LOG", shim_dir.join("log").display().to_string()),
         ("AWS_ACCESS_KEY_ID", "testing".into()),
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
         ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000".into()),

@@ -11,7 +11,7 @@
 //!   code 2 before they ask for a login, so seeing only the login error proves the arguments.
 //!   They run inside `unshare -n` too, with telemetry off and a throwaway configuration folder.
 //!
-//! What moto cannot do, and how it is handled (the `aws` shim below logs every case and the
+//! What moto cannot do, and how it is handled (the `aws` shim, tests/standins/aws-moto, logs every case and the
 //! test checks the log, so nothing else can slip through):
 //! - `create-vpn-connection-route` and `enable-vgw-route-propagation` are not implemented by
 //!   moto (it answers HTTP 500 and logs "The … action has not been implemented"). The CLI only
@@ -35,47 +35,14 @@ use tunnelsmith::secrets::Secrets;
 use tunnelsmith::steps::{steps, Program, Step};
 
 /// Plans beyond the presets, so that every kind of cloud site is exercised: an AWS transit
-/// gateway to a self-managed strongSwan, and appliances on an Azure VM and on Compute Engine.
+/// gateway to a self-managed strongSwan, and appliances on an Azure VM and on Compute Engine
+/// (in tests/fixtures/plans/).
 const EXTRA: &[(&str, &str)] = &[
-    (
-        "tgw-onprem",
-        r#"{"version": 1, "name": "tgwlab", "sites": [
-          {"name": "hub", "platform": "aws", "region": "eu-west-1", "address_spaces": ["10.10.0.0/16"],
-           "subnets": [{"name": "a", "cidr": "10.10.1.0/24"}, {"name": "b", "cidr": "10.10.2.0/24"}],
-           "gateway": {"kind": "aws_tgw", "asn": 64600}},
-          {"name": "dc", "platform": "onprem", "region": "fra-dc1", "address_spaces": ["10.20.0.0/16"],
-           "gateway": {"kind": "appliance", "software": "strongswan", "version": "6", "public_ip": "198.51.100.7"}}],
-          "links": [{"a": "hub", "b": "dc", "routing": "static"}]}"#,
-    ),
-    (
-        "vm-appliances",
-        r#"{"version": 1, "name": "vmlab", "sites": [
-          {"name": "az", "platform": "azure", "region": "westeurope", "address_spaces": ["10.30.0.0/16"],
-           "subnets": [{"name": "edge", "cidr": "10.30.1.0/24"}, {"name": "apps", "cidr": "10.30.2.0/24"}],
-           "gateway": {"kind": "appliance", "software": "strongswan", "version": "6", "private_ip": "10.30.1.4"}},
-          {"name": "gc", "platform": "gcp", "region": "europe-west1", "address_spaces": ["10.40.0.0/16"],
-           "subnets": [{"name": "edge", "cidr": "10.40.1.0/24"}],
-           "gateway": {"kind": "appliance", "software": "libreswan", "version": "5", "private_ip": "10.40.1.4"}}],
-          "links": [{"a": "az", "b": "gc", "routing": "static"}]}"#,
-    ),
+    ("tgw-onprem", include_str!("fixtures/plans/tgw-onprem.json")),
+    ("vm-appliances", include_str!("fixtures/plans/vm-appliances.json")),
     // Issue 19: Azure ↔ Azure as VNet-to-VNet (`--vnet-gateway2`), HA VPN ↔ HA VPN
     // (`--peer-gcp-gateway`), and the instance and custom-BGP read-backs of an active-active gateway.
-    (
-        "pairings",
-        r#"{"version": 1, "name": "pairs", "sites": [
-          {"name": "east", "platform": "azure", "region": "eastus", "address_spaces": ["10.1.0.0/16"],
-           "subnets": [{"name": "workload", "cidr": "10.1.1.0/24"}, {"name": "GatewaySubnet", "cidr": "10.1.255.0/27"}],
-           "gateway": {"kind": "azure_vpn_gateway", "sku": "VpnGw1AZ", "active_active": true}},
-          {"name": "west", "platform": "azure", "region": "westeurope", "address_spaces": ["10.2.0.0/16"],
-           "subnets": [{"name": "workload", "cidr": "10.2.1.0/24"}, {"name": "GatewaySubnet", "cidr": "10.2.255.0/27"}],
-           "gateway": {"kind": "azure_vpn_gateway", "sku": "VpnGw1AZ", "active_active": true}},
-          {"name": "g1", "platform": "gcp", "region": "us-east1", "address_spaces": ["10.3.0.0/16"],
-           "subnets": [{"name": "vms1", "cidr": "10.3.1.0/24"}], "gateway": {"kind": "gcp_ha_vpn"}},
-          {"name": "g2", "platform": "gcp", "region": "europe-west1", "address_spaces": ["10.4.0.0/16"],
-           "subnets": [{"name": "vms2", "cidr": "10.4.1.0/24"}], "gateway": {"kind": "gcp_ha_vpn"}}],
-          "links": [{"a": "east", "b": "west", "routing": "bgp"}, {"a": "g1", "b": "g2", "routing": "bgp"},
-                    {"a": "east", "b": "g1", "routing": "bgp"}]}"#,
-    ),
+    ("pairings", include_str!("fixtures/plans/pairings.json")),
 ];
 
 /// Every plan under test: the presets and the extra plans, each checked to have no errors.
@@ -204,40 +171,8 @@ fn values(r: &Resolved, all: &[Step]) -> BTreeMap<String, String> {
     v
 }
 
-const AWS_SHIM: &str = r#"#!/usr/bin/env bash
-# Test shim around the real aws CLI talking to moto; see tests/cloud_tools.rs for why.
-sub="${2:-}"
-# What every local user could read in /proc/*/cmdline, and the mode of each file:// argument.
-printf '%s\n' "$*" >>"$SHIM_LOG.argv"
-for a in "$@"; do
-  if [[ "$a" == file://* ]]; then echo "keyfile $(stat -c %a "${a#file://}") $sub" >>"$SHIM_LOG.argv"; fi
-done
-err="$(mktemp)"
-if out="$("$REAL_AWS" "$@" 2>"$err")"; then
-  rm -f "$err"
-  if [[ "$sub" == describe-vpn-connections && "$out" == None && "$*" == *OutsideIpAddress* ]]; then
-    n=$(($(grep -c '^fake-outside' "$SHIM_LOG") + 1))
-    echo "fake-outside $n" >>"$SHIM_LOG"
-    echo "198.51.100.$n"
-    exit 0
-  fi
-  echo "ok $sub" >>"$SHIM_LOG"
-  [[ -z "$out" ]] || printf '%s\n' "$out"
-  exit 0
-else
-  rc=$?
-fi
-if [[ "$rc" == 255 && ("$sub" == create-vpn-connection-route || "$sub" == enable-vgw-route-propagation) ]] &&
-  grep -q '500 Internal Server Error' "$err"; then
-  echo "moto-unimplemented $sub" >>"$SHIM_LOG"
-  rm -f "$err"
-  exit 0
-fi
-cat "$err" >&2
-rm -f "$err"
-echo "fail $sub $rc" >>"$SHIM_LOG"
-exit "$rc"
-"#;
+/// The `aws` shim around the real CLI talking to moto (shared with tests/apply_moto.rs).
+const AWS_SHIM: &str = include_str!("standins/aws-moto");
 
 const AWS_DRIVER: &str = r#"set -euo pipefail
 ip link set lo up

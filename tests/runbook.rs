@@ -11,41 +11,12 @@ use tunnelsmith::render::runbook::{HTML, MARKDOWN};
 use tunnelsmith::render::{render, Artifact, RenderOptions};
 
 /// Plans beyond the presets, for the parts of the runbook the presets do not reach: a transit
-/// gateway, appliances on an Azure VM and on Compute Engine, a VyOS and a Libreswan host with BGP.
+/// gateway, appliances on an Azure VM and on Compute Engine, a VyOS and a Libreswan host with BGP
+/// (in tests/fixtures/plans/).
 const MORE: &[(&str, &str)] = &[
-    (
-        "tgw-to-strongswan-dc",
-        r#"{"version": 1, "name": "hubnet", "sites": [
-          {"name": "hub", "platform": "aws", "region": "us-east-2", "address_spaces": ["10.70.0.0/16"],
-           "subnets": [{"name": "apps", "cidr": "10.70.1.0/24"}], "gateway": {"kind": "aws_tgw"}},
-          {"name": "dc", "platform": "onprem", "address_spaces": ["10.80.0.0/16"],
-           "gateway": {"kind": "appliance", "software": "strongswan", "version": "5", "public_ip": "198.51.100.9"}}],
-          "links": [{"a": "hub", "b": "dc", "routing": "static"}]}"#,
-    ),
-    (
-        "azure-vm-to-compute-engine",
-        r#"{"version": 1, "name": "vmpair", "sites": [
-          {"name": "left", "platform": "azure", "region": "northeurope", "address_spaces": ["10.31.0.0/16"],
-           "subnets": [{"name": "edge", "cidr": "10.31.1.0/24"}, {"name": "work", "cidr": "10.31.2.0/24"}],
-           "gateway": {"kind": "appliance", "software": "libreswan", "version": "5", "private_ip": "10.31.1.4"}},
-          {"name": "right", "platform": "gcp", "region": "europe-west4", "address_spaces": ["10.41.0.0/16"],
-           "subnets": [{"name": "edge", "cidr": "10.41.1.0/24"}],
-           "gateway": {"kind": "appliance", "software": "strongswan", "version": "6", "private_ip": "10.41.1.4"}}],
-          "links": [{"a": "left", "b": "right", "routing": "static"}]}"#,
-    ),
-    (
-        "vyos-and-frr-bgp-to-azure",
-        r#"{"version": 1, "name": "bgplab", "sites": [
-          {"name": "hq", "platform": "onprem", "address_spaces": ["10.90.0.0/16"],
-           "gateway": {"kind": "appliance", "software": "vyos", "version": "1.4", "public_ip": "198.51.100.30", "asn": 65110}},
-          {"name": "branch", "platform": "onprem", "address_spaces": ["10.91.0.0/16"],
-           "gateway": {"kind": "appliance", "software": "libreswan", "version": "5", "public_ip": "198.51.100.31", "asn": 65111}},
-          {"name": "cloud", "platform": "azure", "region": "westeurope", "address_spaces": ["10.92.0.0/16"],
-           "subnets": [{"name": "work", "cidr": "10.92.0.0/24"}, {"name": "GatewaySubnet", "cidr": "10.92.255.0/27"}],
-           "gateway": {"kind": "azure_vpn_gateway", "sku": "VpnGw2AZ", "active_active": true, "asn": 65120}}],
-          "links": [{"a": "hq", "b": "cloud", "routing": "bgp"}, {"a": "branch", "b": "cloud", "routing": "bgp"},
-                    {"a": "hq", "b": "branch", "routing": "static"}]}"#,
-    ),
+    ("tgw-to-strongswan-dc", include_str!("fixtures/plans/tgw-to-strongswan-dc.json")),
+    ("azure-vm-to-compute-engine", include_str!("fixtures/plans/azure-vm-to-compute-engine.json")),
+    ("vyos-and-frr-bgp-to-azure", include_str!("fixtures/plans/vyos-and-frr-bgp-to-azure.json")),
 ];
 
 fn plans() -> Vec<(String, Plan, Resolved)> {

@@ -5,13 +5,13 @@ use super::appliance::{self, Appliance};
 use super::converge;
 use super::diff;
 use super::engine::{self, Cx, End, Event, Shared, Task};
-use super::exit;
 use super::lock;
 use super::run::{self, Call, Class, Log, Redact};
 use super::state::{Created, State, Status, StepState};
 use super::time::{human, now, scale};
 use super::tools::{self, Tool};
 use super::ui::Ui;
+use super::Exit;
 use crate::check::{analyze, Resolved};
 use crate::plan::Plan;
 use crate::secrets::Secrets;
@@ -79,7 +79,7 @@ pub(crate) fn err(ui: &mut Ui, msg: &str) {
 
 impl Session {
     /// Check the plan (refusing one with errors) and build the task graph.
-    pub fn new(plan: Plan, opts: &Options, ui: &mut Ui) -> Result<Session, i32> {
+    pub fn new(plan: Plan, opts: &Options, ui: &mut Ui) -> Result<Session, Exit> {
         let a = analyze(&plan);
         if a.has_errors() {
             err(
@@ -95,14 +95,14 @@ impl Session {
             for f in a.findings.iter().filter(|f| f.is_error()).take(5) {
                 ui.say(&format!("  {} {}: {}", f.code, f.path, f.message));
             }
-            return Err(exit::FAILED);
+            return Err(Exit::Failed);
         }
         let r = a.resolved;
         let steps = steps::steps(&r);
         for (site, _) in &opts.ssh {
             if !r.sites.iter().any(|s| &s.name == site) {
                 err(ui, &format!("--ssh {site}=…: the plan has no site named '{site}'"));
-                return Err(exit::USAGE);
+                return Err(Exit::Usage);
             }
         }
         let appliances = appliance::of_plan(&r, &steps, &opts.ssh);
@@ -144,7 +144,7 @@ impl Session {
         Ok(Session { plan, r, steps, appliances, tasks, phase, dir: opts.state_dir() })
     }
 
-    fn load_state(&self, ui: &mut Ui) -> Result<State, i32> {
+    fn load_state(&self, ui: &mut Ui) -> Result<State, Exit> {
         match State::load(&self.dir) {
             Ok(Some(s)) if s.plan != self.plan.name => {
                 err(
@@ -156,13 +156,13 @@ impl Session {
                         self.plan.name
                     ),
                 );
-                Err(exit::USAGE)
+                Err(Exit::Usage)
             }
             Ok(Some(s)) => Ok(s),
             Ok(None) => Ok(State::new(&self.plan.name)),
             Err(e) => {
                 err(ui, &e);
-                Err(exit::USAGE)
+                Err(Exit::Usage)
             }
         }
     }
@@ -200,7 +200,7 @@ impl Session {
     }
 }
 
-pub(crate) fn read_secrets(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<Secrets, i32> {
+pub(crate) fn read_secrets(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<Secrets, Exit> {
     let f = opts.secrets_file();
     let secrets = match std::fs::read_to_string(&f).map_err(|e| e.to_string()).and_then(|t| Secrets::from_env(&t)) {
         Ok(s) => s,
@@ -213,7 +213,7 @@ pub(crate) fn read_secrets(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<
                     f.display()
                 ),
             );
-            return Err(exit::USAGE);
+            return Err(Exit::Usage);
         }
     };
     let problems = crate::secrets::check(r, &secrets);
@@ -221,7 +221,7 @@ pub(crate) fn read_secrets(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<
         for p in &problems {
             err(ui, &format!("{} {}: {} (fix: {})", p.code, p.path, p.message, p.fix));
         }
-        return Err(exit::FAILED);
+        return Err(Exit::Failed);
     }
     Ok(secrets)
 }
@@ -230,7 +230,7 @@ pub(crate) fn read_secrets(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<
 /// operating system's CSPRNG), written to the file before anything runs, atomically and mode
 /// 0600, with a line saying so (never the keys). Nothing happens without a secrets file (apply
 /// then says how to make one) or when every tunnel has its key.
-fn top_up_keys(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<(), i32> {
+fn top_up_keys(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<(), Exit> {
     let f = opts.secrets_file();
     let Ok(text) = std::fs::read_to_string(&f) else { return Ok(()) };
     let Ok(mut secrets) = Secrets::from_env(&text) else { return Ok(()) };
@@ -243,7 +243,7 @@ fn top_up_keys(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<(), i32> {
     });
     if let Some(e) = failed {
         err(ui, &format!("cannot make new pre-shared keys: the system's random source failed ({e})"));
-        return Err(exit::USAGE);
+        return Err(Exit::Usage);
     }
     let new: Vec<String> = secrets.names().filter(|n| !before.contains(*n)).map(String::from).collect();
     if new.is_empty() {
@@ -251,7 +251,7 @@ fn top_up_keys(opts: &Options, r: &Resolved, ui: &mut Ui) -> Result<(), i32> {
     }
     if let Err(e) = write_secrets(&f, &secrets) {
         err(ui, &format!("cannot write the new keys to {}: {e}", f.display()));
-        return Err(exit::USAGE);
+        return Err(Exit::Usage);
     }
     ui.say(&format!(
         "New tunnels, new keys: {} written to {} (mode 0600): {}.",
@@ -327,7 +327,7 @@ pub(crate) fn preflight(
     programs: &[Program],
     env: &[(String, String)],
     done: &str,
-) -> Result<BTreeMap<String, Tool>, i32> {
+) -> Result<BTreeMap<String, Tool>, Exit> {
     ui.say(&format!("Checking {} …", programs.iter().map(|p| p.command()).collect::<Vec<_>>().join(", ")));
     let region = s.r.sites.iter().find(|x| x.platform == crate::plan::Platform::Aws).map(|x| x.region.as_str());
     let found = tools::find(programs, env).and_then(|t| tools::logins(&t, env, region).map(|who| (t, who)));
@@ -343,7 +343,7 @@ pub(crate) fn preflight(
                 err(ui, &p);
             }
             ui.say(&format!("Nothing was {done}."));
-            Err(exit::USAGE)
+            Err(Exit::Usage)
         }
     }
 }
@@ -409,7 +409,7 @@ fn call_of(
 
 /// `tunnelsmith plan`: the steps grouped by phase, what each creates, what the state says is
 /// done, the waits, and the estimated time. Exit 0, or 1 for a plan with errors.
-pub fn plan(plan: Plan, opts: &Options) -> i32 {
+pub fn plan(plan: Plan, opts: &Options) -> Exit {
     let mut ui = Ui::new();
     let s = match Session::new(plan, opts, &mut ui) {
         Ok(s) => s,
@@ -481,7 +481,7 @@ pub fn plan(plan: Plan, opts: &Options) -> i32 {
             },
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-        return exit::OK;
+        return Exit::Ok;
     }
     let colour = std::io::stdout().is_terminal() && ui.colour;
     let paint = |t: &str, code: &str| if colour { format!("\x1b[{code}m{t}\x1b[0m") } else { t.to_string() };
@@ -508,7 +508,7 @@ pub fn plan(plan: Plan, opts: &Options) -> i32 {
             opts.shown_plan()
         ));
         print!("{out}");
-        return exit::OK;
+        return Exit::Ok;
     }
     if applied {
         // Day 2: what changes against what was applied, per resource.
@@ -520,7 +520,7 @@ pub fn plan(plan: Plan, opts: &Options) -> i32 {
         }
         out.push_str(&format!("Run it: tunnelsmith apply {}\n", opts.shown_plan()));
         print!("{out}");
-        return exit::OK;
+        return Exit::Ok;
     }
     let phases = s.phase.iter().copied().max().unwrap_or(0);
     let order = steps::order(&s.r, &s.steps);
@@ -589,13 +589,13 @@ pub fn plan(plan: Plan, opts: &Options) -> i32 {
     ));
     out.push_str(&format!("Run it: tunnelsmith apply {}\n", opts.shown_plan()));
     print!("{out}");
-    exit::OK
+    Exit::Ok
 }
 
 // ---- apply --------------------------------------------------------------------------------------
 
 /// `tunnelsmith apply`.
-pub fn apply(plan: Plan, opts: &Options) -> i32 {
+pub fn apply(plan: Plan, opts: &Options) -> Exit {
     let mut ui = Ui::new();
     let s = match Session::new(plan, opts, &mut ui) {
         Ok(s) => s,
@@ -616,13 +616,13 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
     }
     if let Err(e) = std::fs::create_dir_all(&s.dir) {
         err(&mut ui, &format!("cannot create the state folder {}: {e}", s.dir.display()));
-        return exit::USAGE;
+        return Exit::Usage;
     }
     let _lock = match lock::acquire(&s.dir, "apply") {
         Ok(l) => l,
         Err(e) => {
             err(&mut ui, &e);
-            return exit::USAGE;
+            return Exit::Usage;
         }
     };
     let mut state = match s.load_state(&mut ui) {
@@ -652,7 +652,7 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
             s.dir.display(),
             opts.shown_plan()
         ));
-        return exit::OK;
+        return Exit::Ok;
     }
     let env = child_env();
     // Tools and logins, before anything changes.
@@ -686,7 +686,7 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
                 }
                 None => {
                     err(&mut ui, &format!("{p} (OpenSSH) is not on PATH; it is needed for --ssh {}=…", a.site));
-                    return exit::USAGE;
+                    return Exit::Usage;
                 }
             }
         }
@@ -723,7 +723,7 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         format!("Apply plan '{}'?", s.plan.name)
     };
     if !confirm(&mut ui, &question, opts.yes) {
-        return exit::USAGE;
+        return Exit::Usage;
     }
     // Commands a killed apply left running finish before we look at what they did.
     wait_for_orphans(&state, &mut ui);
@@ -731,13 +731,13 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         Ok(l) => l,
         Err(e) => {
             err(&mut ui, &format!("cannot open {}: {e}", s.dir.join("apply.log").display()));
-            return exit::USAGE;
+            return Exit::Usage;
         }
     };
     log.write("apply", &format!("apply plan '{}' ({} steps to run, {n_check} to check)", s.plan.name, todo.len()));
     if let Err(e) = state.save(&s.dir) {
         err(&mut ui, &format!("cannot write the state in {}: {e}", s.dir.display()));
-        return exit::USAGE;
+        return Exit::Usage;
     }
     super::sys::catch_interrupts();
     let shared = Shared::new(log, env, opts.jobs, scale());
@@ -820,7 +820,7 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
             s.dir.display(),
             if summary.unknown.is_empty() { "" } else { " (it checks those against the cloud first)" }
         ));
-        return exit::INTERRUPTED;
+        return Exit::Interrupted;
     }
     if let Some((id, msg)) = summary.failed.first() {
         ui.say(&format!(
@@ -831,11 +831,11 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
             s.dir.join("state.json").display(),
             s.dir.join("apply.log").display()
         ));
-        return exit::FAILED;
+        return Exit::Failed;
     }
     if !all_done {
         ui.say(&format!("\nNot everything ran; run `tunnelsmith apply {shown}` again."));
-        return exit::FAILED;
+        return Exit::Failed;
     }
     let left = diff::diff(&s, &state, &s.done(&state));
     if !left.is_empty() {
@@ -844,7 +844,7 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
             ui.red("Not converged:"),
             left.summary()
         ));
-        return exit::FAILED;
+        return Exit::Failed;
     }
     ui.say(&format!(
         "\n{} plan '{}': {} steps done this run{} in {}. State: {}\nNext: `tunnelsmith status {shown}` \
@@ -856,7 +856,7 @@ pub fn apply(plan: Plan, opts: &Options) -> i32 {
         human(summary.secs),
         s.dir.join("state.json").display()
     ));
-    exit::OK
+    Exit::Ok
 }
 
 /// Run every task not done yet (creates, and steps a change left to run again) through the
@@ -1214,7 +1214,7 @@ fn poll(cx: &Cx, call: &Call, w: &steps::Wait) -> End {
 
 /// `apply --dry-run`: every command in run order, keys hidden, values not yet captured as
 /// `${NAME}`; nothing runs.
-fn dry_run(s: &Session, opts: &Options, secrets: &Secrets, ui: &mut Ui) -> i32 {
+fn dry_run(s: &Session, opts: &Options, secrets: &Secrets, ui: &mut Ui) -> Exit {
     let state = State::load(&s.dir).ok().flatten().unwrap_or_else(|| State::new(&s.plan.name));
     let done = s.done(&state);
     let _ = secrets;
@@ -1243,14 +1243,14 @@ fn dry_run(s: &Session, opts: &Options, secrets: &Secrets, ui: &mut Ui) -> i32 {
     }
     print!("{out}");
     ui.say(&format!("Dry run: nothing was run. Apply it with `tunnelsmith apply {}`.", opts.shown_plan()));
-    exit::OK
+    Exit::Ok
 }
 
 // ---- destroy ------------------------------------------------------------------------------------
 
 /// `tunnelsmith destroy`: delete, newest first along the dependencies, what the state says this
 /// plan created; resumable; a resource already gone counts as deleted.
-pub fn destroy(plan: Plan, opts: &Options) -> i32 {
+pub fn destroy(plan: Plan, opts: &Options) -> Exit {
     let mut ui = Ui::new();
     let s = match Session::new(plan, opts, &mut ui) {
         Ok(s) => s,
@@ -1261,7 +1261,7 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
             "Nothing to destroy: there is no state in {} (this plan was never applied from here).",
             s.dir.display()
         ));
-        exit::OK
+        Exit::Ok
     };
     if !s.dir.is_dir() {
         return nothing(&mut ui);
@@ -1270,7 +1270,7 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
         Ok(l) => l,
         Err(e) => {
             err(&mut ui, &e);
-            return exit::USAGE;
+            return Exit::Usage;
         }
     };
     if !s.dir.join(super::state::STATE_FILE).exists() {
@@ -1305,7 +1305,7 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
         state.steps.clear();
         state.outputs.clear();
         let _ = state.save(&s.dir);
-        return exit::OK;
+        return Exit::Ok;
     }
     let env = child_env();
     let tools_found = match preflight(&mut ui, &s, &programs, &env, "deleted") {
@@ -1342,7 +1342,7 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
                     o.reason()
                 ),
             );
-            return exit::FAILED;
+            return Exit::Failed;
         }
     }
     let _ = state.save(&s.dir);
@@ -1372,13 +1372,13 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
         ui.say(&format!("  - {} {}  ({})", c.kind, c.name, c.step));
     }
     if !confirm(&mut ui, "Destroy them?", opts.yes) {
-        return exit::USAGE;
+        return Exit::Usage;
     }
     let log = match Log::open(&s.dir.join("apply.log"), Redact::default()) {
         Ok(l) => l,
         Err(e) => {
             err(&mut ui, &format!("cannot open the log: {e}"));
-            return exit::USAGE;
+            return Exit::Usage;
         }
     };
     log.write("destroy", &format!("destroy plan '{}' ({} resources)", s.plan.name, live.len()));
@@ -1438,14 +1438,14 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
             ui.yellow("Interrupted."),
             summary.done
         ));
-        return exit::INTERRUPTED;
+        return Exit::Interrupted;
     }
     if let Some((id, msg)) = summary.failed.first() {
         ui.say(&format!(
             "\n{} {id} failed: {msg}\n{left} resources are left; fix the cause and run `tunnelsmith destroy {shown}` again.",
             ui.red("Stopped.")
         ));
-        return exit::FAILED;
+        return Exit::Failed;
     }
     ui.say(&format!(
         "\n{} plan '{}': {} resources deleted in {}; nothing it created is left.",
@@ -1457,7 +1457,7 @@ pub fn destroy(plan: Plan, opts: &Options) -> i32 {
     if s.appliances.iter().any(|a| state.steps.contains_key(&a.id)) {
         ui.say("Appliance hosts keep their IPsec configuration: remove it there if you no longer need it.");
     }
-    exit::OK
+    Exit::Ok
 }
 
 pub(crate) fn delete(cx: &Cx, c: &Created, tools: &BTreeMap<String, Tool>) -> End {

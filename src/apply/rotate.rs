@@ -20,12 +20,12 @@ use super::commands::{
 };
 use super::diff;
 use super::engine::{self, Cx, End, Event, Shared, Task};
-use super::exit;
 use super::lock;
 use super::run::{Log, Redact};
 use super::state::State;
 use super::time::{human, now, scale};
 use super::ui::Ui;
+use super::Exit;
 use crate::plan::Plan;
 use crate::secrets::Secrets;
 use crate::steps::update;
@@ -42,7 +42,7 @@ enum End_ {
 }
 
 /// `tunnelsmith rotate-keys`.
-pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
+pub fn rotate_keys(plan: Plan, opts: &Options) -> Exit {
     let mut ui = Ui::new();
     let s = match Session::new(plan, opts, &mut ui) {
         Ok(s) => s,
@@ -52,7 +52,7 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
         Ok(l) => l,
         Err(e) => {
             err_line(&mut ui, &e);
-            return exit::USAGE;
+            return Exit::Usage;
         }
     };
     let state = match State::load(&s.dir) {
@@ -62,11 +62,11 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
                 &mut ui,
                 &format!("nothing was applied from here ({}): run `tunnelsmith apply` first", s.dir.display()),
             );
-            return exit::USAGE;
+            return Exit::Usage;
         }
         Err(e) => {
             err_line(&mut ui, &e);
-            return exit::USAGE;
+            return Exit::Usage;
         }
     };
     let done = s.done(&state);
@@ -80,7 +80,7 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
                 super::run::line([opts.plan_path.display().to_string()])
             ),
         );
-        return exit::USAGE;
+        return Exit::Usage;
     }
     let mut secrets = match read_secrets(opts, &s.r, &mut ui) {
         Ok(x) => x,
@@ -98,7 +98,7 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
                     all.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(", ")
                 ),
             );
-            return exit::USAGE;
+            return Exit::Usage;
         }
     }
     let chosen: Vec<(&str, &str)> =
@@ -142,7 +142,7 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
         ui.say(&format!("  {id}: {}", how.join("; ")));
     }
     if !confirm(&mut ui, &format!("Rotate these {} keys?", chosen.len()), opts.yes) {
-        return exit::USAGE;
+        return Exit::Usage;
     }
     // Pending keys from an interrupted run are taken again; new ones are made now.
     let file = opts.secrets_file();
@@ -154,7 +154,7 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
                 Ok(k) => secrets.set(&next, &k),
                 Err(e) => {
                     err_line(&mut ui, &e);
-                    return exit::USAGE;
+                    return Exit::Usage;
                 }
             }
             made += 1;
@@ -165,14 +165,14 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
         Ok(l) => l,
         Err(e) => {
             err_line(&mut ui, &format!("cannot open the log: {e}"));
-            return exit::USAGE;
+            return Exit::Usage;
         }
     };
     // Both keys are in the file before any end changes.
     if made > 0 {
         if let Err(e) = write_secrets(&file, &secrets) {
             err_line(&mut ui, &format!("cannot write {}: {e}", file.display()));
-            return exit::USAGE;
+            return Exit::Usage;
         }
     }
     log.write("rotate-keys", &format!("rotate {} keys", chosen.len()));
@@ -287,7 +287,7 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
     let _ = state.save(&s.dir);
     if let Some(e) = failed_write.into_inner() {
         err_line(&mut ui, &format!("writing {} failed: {e}; it still holds every key in use", file.display()));
-        return exit::FAILED;
+        return Exit::Failed;
     }
     let shown = super::run::line([opts.plan_path.display().to_string()]);
     if summary.interrupted || !summary.failed.is_empty() {
@@ -301,7 +301,7 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
             summary.done,
             file.display()
         ));
-        return if summary.interrupted { exit::INTERRUPTED } else { exit::FAILED };
+        return if summary.interrupted { Exit::Interrupted } else { Exit::Failed };
     }
     ui.say(&format!(
         "\n{} {} keys in {}; {} holds the new ones (mode 0600). Check the tunnels: `tunnelsmith status {shown}`.",
@@ -310,7 +310,7 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> i32 {
         human(summary.secs),
         file.display()
     ));
-    exit::OK
+    Exit::Ok
 }
 
 /// A new random key for `psk`, by the rules of both ends (the engine's generator).

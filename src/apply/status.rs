@@ -2,11 +2,11 @@
 //! ([`crate::steps::probes`]), as a table per link; the exit code says whether all are up.
 
 use super::commands::{Options, Session};
-use super::exit;
 use super::run::{self, Call};
 use super::state::State;
 use super::tools;
 use super::ui::Ui;
+use super::Exit;
 use crate::plan::Plan;
 use crate::steps::{probes, Probe, Reads};
 use std::collections::BTreeMap;
@@ -60,7 +60,7 @@ pub fn read(reads: &Reads, stdout: &str) -> Reading {
 }
 
 /// `tunnelsmith status`.
-pub fn status(plan: Plan, opts: &Options) -> i32 {
+pub fn status(plan: Plan, opts: &Options) -> Exit {
     let mut ui = Ui::new();
     let s = match Session::new(plan, opts, &mut ui) {
         Ok(s) => s,
@@ -75,11 +75,11 @@ pub fn status(plan: Plan, opts: &Options) -> i32 {
                 s.plan.name,
                 s.dir.display()
             ));
-            return exit::USAGE;
+            return Exit::Usage;
         }
         Err(e) => {
             ui.say(&format!("{} {e}", ui.red("error:")));
-            return exit::USAGE;
+            return Exit::Usage;
         }
     };
     let all = probes(&s.r, &s.steps);
@@ -102,7 +102,7 @@ pub fn status(plan: Plan, opts: &Options) -> i32 {
                 for p in problems {
                     ui.say(&format!("{} {p}", ui.red("error:")));
                 }
-                return exit::USAGE;
+                return Exit::Usage;
             }
         }
     };
@@ -251,9 +251,9 @@ pub fn status(plan: Plan, opts: &Options) -> i32 {
     }
     let drifted = drift.as_ref().is_ok_and(|d| !d.is_empty());
     if tunnels_up == tunnels && tunnels > 0 && !drifted {
-        exit::OK
+        Exit::Ok
     } else {
-        exit::FAILED
+        Exit::Failed
     }
 }
 

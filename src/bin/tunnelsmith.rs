@@ -1,13 +1,12 @@
 //! `tunnelsmith`: the command-line face of the engine.
 //!
-//! Exit codes are stable: 0 success (no errors in the plan), 1 the plan has errors,
-//! 2 unreadable input or wrong usage. `apply`, `destroy` and `status` use the same codes (1: a
-//! step failed, or a tunnel is not up; 2 also: a cloud CLI missing, too old or not logged in,
-//! or the state locked by another run) and 130 when interrupted.
+//! Every command returns a [`tunnelsmith::apply::Exit`]; `main` turns it into the process's
+//! exit code, the one place that does (0 success, 1 the plan has errors or a step failed or a
+//! tunnel is down, 2 unreadable input or bad usage, 130 interrupted; see `Exit`).
 
 #[cfg(not(target_arch = "wasm32"))]
-fn main() {
-    std::process::exit(cli::run());
+fn main() -> std::process::ExitCode {
+    cli::run().into()
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -15,10 +14,10 @@ fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
-    use clap::{Parser, Subcommand, ValueEnum};
+    use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
     use std::io::{IsTerminal, Read, Write};
     use std::path::{Path, PathBuf};
-    use tunnelsmith::apply;
+    use tunnelsmith::apply::{self, Exit};
     use tunnelsmith::check::{analyze, Finding, Severity};
     use tunnelsmith::plan::Plan;
     use tunnelsmith::render::{render, RenderOptions};
@@ -29,14 +28,7 @@ mod cli {
     ///
     /// A plan is a JSON file (see docs/plan-format.md, or export one from the web app).
     #[derive(Parser)]
-    #[command(
-        name = "tunnelsmith",
-        version,
-        about,
-        long_about,
-        max_term_width = 100,
-        after_help = "Exit codes:\n  0  success; the plan has no errors\n  1  the plan has errors (apply/destroy: a step failed; status: a tunnel is not up)\n  2  unreadable input or bad usage (apply/destroy/status: a CLI missing, too old or logged out; the state locked)\n  130  interrupted (Ctrl-C)"
-    )]
+    #[command(name = "tunnelsmith", version, about, long_about, max_term_width = 100)]
     struct Cli {
         #[command(subcommand)]
         command: Command,
@@ -272,11 +264,13 @@ mod cli {
         Json,
     }
 
-    pub fn run() -> i32 {
-        let cli = match Cli::try_parse() {
+    pub fn run() -> Exit {
+        // The "Exit codes:" section of --help comes from the enum that makes them.
+        let parsed = Cli::command().after_help(Exit::help()).try_get_matches().and_then(|m| Cli::from_arg_matches(&m));
+        let cli = match parsed {
             Ok(c) => c,
             Err(e) => {
-                let code = if e.use_stderr() { 2 } else { 0 };
+                let code = if e.use_stderr() { Exit::Usage } else { Exit::Ok };
                 let _ = e.print();
                 return code;
             }
@@ -322,13 +316,13 @@ mod cli {
         path: &PathBuf,
         run: RunArgs,
         set: impl FnOnce(&mut apply::Options),
-        command: fn(Plan, &apply::Options) -> i32,
-    ) -> i32 {
+        command: fn(Plan, &apply::Options) -> Exit,
+    ) -> Exit {
         if path.as_os_str() == "-" && run.state.is_none() {
             eprintln!(
                 "tunnelsmith: a plan read from standard input needs --state DIR (the state lives beside a plan file)"
             );
-            return 2;
+            return Exit::Usage;
         }
         let plan = match load(path) {
             Ok(p) => p,
@@ -344,7 +338,7 @@ mod cli {
         command(plan, &o)
     }
 
-    fn link(path: &PathBuf, base: &str) -> i32 {
+    fn link(path: &PathBuf, base: &str) -> Exit {
         let plan = match load(path) {
             Ok(p) => p,
             Err(code) => return code,
@@ -357,23 +351,23 @@ mod cli {
                 url.len()
             );
         }
-        0
+        Exit::Ok
     }
 
-    fn open(link: &str, out: Option<&std::path::Path>, force: bool) -> i32 {
+    fn open(link: &str, out: Option<&std::path::Path>, force: bool) -> Exit {
         let mut text = link.to_string();
         if link == "-" {
             text.clear();
             if let Err(e) = std::io::stdin().read_to_string(&mut text) {
                 eprintln!("tunnelsmith: cannot read the link from standard input: {e}");
-                return 2;
+                return Exit::Usage;
             }
         }
         let shared = match tunnelsmith::share::decode(&text) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("tunnelsmith: {e}");
-                return 2;
+                return Exit::Usage;
             }
         };
         let kb = tunnelsmith::kb::KB_DATE;
@@ -402,11 +396,11 @@ mod cli {
             Some(p) => {
                 if p.exists() && !force {
                     eprintln!("tunnelsmith: {} exists; use --force to overwrite it", p.display());
-                    return 2;
+                    return Exit::Usage;
                 }
                 if let Err(e) = std::fs::write(p, &json) {
                     eprintln!("tunnelsmith: cannot write {}: {e}", p.display());
-                    return 2;
+                    return Exit::Usage;
                 }
                 eprintln!("tunnelsmith: wrote plan '{}' to {}", shared.plan.name, p.display());
             }
@@ -416,11 +410,11 @@ mod cli {
             eprintln!("tunnelsmith: the plan has {errors} error(s), kept as they were shared; run `tunnelsmith check` to see them");
         }
         eprintln!("tunnelsmith: links carry no pre-shared keys: use the secrets.env you were sent, or let `generate` make new ones");
-        0
+        Exit::Ok
     }
 
-    /// Read and parse a plan, or print why not and return exit code 2.
-    fn load(path: &PathBuf) -> Result<Plan, i32> {
+    /// Read and parse a plan, or print why not and return `Exit::Usage`.
+    fn load(path: &PathBuf) -> Result<Plan, Exit> {
         let shown = path.display();
         let mut text = String::new();
         let read = if path.as_os_str() == "-" {
@@ -430,21 +424,21 @@ mod cli {
         };
         if let Err(e) = read {
             eprintln!("tunnelsmith: cannot read {shown}: {e}");
-            return Err(2);
+            return Err(Exit::Usage);
         }
         Plan::from_json(&text).map_err(|e| {
             eprintln!("tunnelsmith: {shown}: {e}");
-            2
+            Exit::Usage
         })
     }
 
-    fn check(path: &PathBuf, format: Format, quiet: bool) -> i32 {
+    fn check(path: &PathBuf, format: Format, quiet: bool) -> Exit {
         let plan = match load(path) {
             Ok(p) => p,
             Err(code) => return code,
         };
         let a = analyze(&plan);
-        let code = if a.has_errors() { 1 } else { 0 };
+        let code = if a.has_errors() { Exit::Failed } else { Exit::Ok };
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         let result = match format {
@@ -466,12 +460,12 @@ mod cli {
             }
         };
         if result.is_err() {
-            return 2;
+            return Exit::Usage;
         }
         code
     }
 
-    fn generate(path: &PathBuf, dir: &Path, secrets_file: Option<&Path>, force: bool) -> i32 {
+    fn generate(path: &PathBuf, dir: &Path, secrets_file: Option<&Path>, force: bool) -> Exit {
         let plan = match load(path) {
             Ok(p) => p,
             Err(code) => return code,
@@ -485,7 +479,7 @@ mod cli {
                 if a.errors() == 1 { "" } else { "s" },
                 path.display()
             );
-            return 1;
+            return Exit::Failed;
         }
         let non_empty = std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false);
         if non_empty && !force {
@@ -493,7 +487,7 @@ mod cli {
                 "tunnelsmith: {} is not empty; choose a new folder or use --force to write into it",
                 dir.display()
             );
-            return 2;
+            return Exit::Usage;
         }
         let mut secrets = match secrets_file {
             None => Secrets::default(),
@@ -502,7 +496,7 @@ mod cli {
                     Ok(s) => s,
                     Err(e) => {
                         eprintln!("tunnelsmith: cannot read secrets from {}: {e}", f.display());
-                        return 2;
+                        return Exit::Usage;
                     }
                 }
             }
@@ -515,14 +509,14 @@ mod cli {
         });
         if let Some(e) = failed {
             eprintln!("tunnelsmith: the system's random number generator failed: {e}");
-            return 2;
+            return Exit::Usage;
         }
         let problems: Vec<_> = tunnelsmith::secrets::check(&a.resolved, &secrets);
         if !problems.is_empty() && !force {
             for f in &problems {
                 eprintln!("tunnelsmith: {} {}: {} (fix: {})", f.code, f.path, f.message, f.fix);
             }
-            return 1;
+            return Exit::Failed;
         }
         let artifacts = render(&a.resolved, &RenderOptions::default());
         let result = (|| -> std::io::Result<usize> {
@@ -562,11 +556,11 @@ mod cli {
                 if a.has_errors() {
                     eprintln!("tunnelsmith: warning: the plan has errors (--force); the files may not work");
                 }
-                0
+                Exit::Ok
             }
             Err(e) => {
                 eprintln!("tunnelsmith: cannot write to {}: {e}", dir.display());
-                2
+                Exit::Usage
             }
         }
     }

@@ -47,6 +47,24 @@ impl Analysis {
 /// and `scripts/build-web.sh` keeps wasm-opt from inlining large functions into their one caller:
 /// merged, they made one 42 KB function that the browser compiled whole, in 2 to 10 ms, on the
 /// page's first check (of a blank plan, which runs none of the per-site or per-link code).
+///
+/// ```
+/// use tunnelsmith::check::analyze;
+/// use tunnelsmith::presets::PRESETS;
+///
+/// // A preset has no errors, and resolving chose every link's tunnels.
+/// let a = analyze(&PRESETS[0].plan());
+/// assert!(!a.has_errors());
+/// assert!(a.resolved.links.iter().all(|l| !l.tunnels.is_empty()));
+///
+/// // Give the second site the first one's address space: an error on that field, with a fix.
+/// let mut plan = PRESETS[0].plan();
+/// plan.sites[1].address_spaces = plan.sites[0].address_spaces.clone();
+/// let a = analyze(&plan);
+/// let overlap = a.findings.iter().find(|f| f.code == "E_CIDR_OVERLAP").expect("the overlap is found");
+/// assert!(overlap.is_error() && overlap.path.starts_with("sites[1].address_spaces"), "{overlap:?}");
+/// assert!(!overlap.fix.is_empty());
+/// ```
 pub fn analyze(plan: &Plan) -> Analysis {
     let mut out = Findings::default();
     let mut sites = sites::check_sites(plan, &mut out);

@@ -653,7 +653,7 @@ pub(crate) fn assign_asns(plan: &Plan, sites: &mut [RSite], out: &mut Findings) 
                 "E_ASN_INVALID",
                 site_path(i, "gateway.asn"),
                 format!("ASN {a} cannot be used: {p}"),
-                format!("use a private ASN such as {}", rule.map(|r| r.default).unwrap_or(65_000)),
+                format!("use a private ASN such as {}", rule.map_or(asn::APPLIANCE_DEFAULT, |r| r.default)),
                 rule.map(|r| r.src).unwrap_or(src("[AZ-FAQ]")),
             );
         } else if kind == GatewayKind::Appliance && !asn::is_private(a) {

@@ -16,6 +16,13 @@ pub struct OwnAsn {
     pub src: Src,
 }
 
+/// The platforms' own default ASNs (the sources are in [`OWN`]), and 65000 for an appliance
+/// (AWS's customer-gateway example). Steps fall back to these where a site has no ASN.
+pub const AWS_DEFAULT: u32 = 64_512;
+pub const AZURE_DEFAULT: u32 = 65_515;
+pub const GCP_DEFAULT: u32 = 65_534;
+pub const APPLIANCE_DEFAULT: u32 = 65_000;
+
 const PRIVATE_16_32: &[(u32, u32)] = &[(64_512, 65_534), (4_200_000_000, 4_294_967_294)];
 const ANY_ASN: &[(u32, u32)] = &[(1, 4_294_967_294)];
 
@@ -23,26 +30,38 @@ pub const OWN: &[OwnAsn] = &[
     OwnAsn {
         kind: GatewayKind::AwsVgw,
         allowed: PRIVATE_16_32,
-        default: 64_512,
+        default: AWS_DEFAULT,
         step: 1,
         src: src("[AWS-API-VGW] [AWS-HOW]"),
     },
-    OwnAsn { kind: GatewayKind::AwsTgw, allowed: PRIVATE_16_32, default: 64_512, step: 1, src: src("[AWS-API-TGW]") },
+    OwnAsn {
+        kind: GatewayKind::AwsTgw,
+        allowed: PRIVATE_16_32,
+        default: AWS_DEFAULT,
+        step: 1,
+        src: src("[AWS-API-TGW]"),
+    },
     OwnAsn {
         kind: GatewayKind::AzureVpnGateway,
         allowed: ANY_ASN,
-        default: 65_515,
+        default: AZURE_DEFAULT,
         step: 1,
         src: src("[AZ-FAQ] [AZ-BGP]"),
     },
     OwnAsn {
         kind: GatewayKind::GcpHaVpn,
         allowed: PRIVATE_16_32,
-        default: 65_534,
+        default: GCP_DEFAULT,
         step: -1,
         src: src("[GCP-AWS] [GCLOUD-RTR] [GCP-NCC]"),
     },
-    OwnAsn { kind: GatewayKind::Appliance, allowed: ANY_ASN, default: 65_000, step: 1, src: src("[AWS-API-CGW]") },
+    OwnAsn {
+        kind: GatewayKind::Appliance,
+        allowed: ANY_ASN,
+        default: APPLIANCE_DEFAULT,
+        step: 1,
+        src: src("[AWS-API-CGW]"),
+    },
 ];
 
 pub fn own_rule(kind: GatewayKind) -> Option<&'static OwnAsn> {

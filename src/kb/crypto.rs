@@ -428,9 +428,11 @@ pub fn dh_strength(group: u8) -> u32 {
     }
 }
 
-/// A DH group's everyday name.
-pub fn dh_label(group: u8) -> String {
-    let name = match group {
+/// A DH group's everyday name (the RFC names as strongSwan spells them), or `None` for a group
+/// no platform here offers. strongSwan's proposals use these names as they are
+/// ([`super::dialects::dh_group`]).
+pub fn dh_name(group: u8) -> Option<&'static str> {
+    Some(match group {
         1 => "modp768",
         2 => "modp1024",
         5 => "modp1536",
@@ -446,9 +448,13 @@ pub fn dh_label(group: u8) -> String {
         23 => "modp2048s224",
         24 => "modp2048s256",
         31 => "curve25519",
-        _ => "unknown",
-    };
-    format!("DH {group} ({name})")
+        _ => return None,
+    })
+}
+
+/// A DH group's everyday name, with its number: "DH 14 (modp2048)".
+pub fn dh_label(group: u8) -> String {
+    format!("DH {group} ({})", dh_name(group).unwrap_or("unknown"))
 }
 
 /// Choices that work but that a careful engineer replaces.

@@ -1,7 +1,7 @@
 //! How each platform spells one algorithm choice (ike-facts §0, the algorithm name map).
 //! Renderers translate the resolved profile through these tables only.
 
-use super::crypto::Endpoint;
+use super::crypto::{dh_name, Endpoint};
 use super::{src, Src};
 use crate::plan::{Encryption, Integrity};
 
@@ -152,36 +152,14 @@ pub fn dh_group(d: Dialect, g: u8) -> Option<&'static str> {
             _ => return None,
         },
         Dialect::Libreswan => match g {
-            5 => "modp1536",
-            14 => "modp2048",
-            15 => "modp3072",
-            16 => "modp4096",
-            17 => "modp6144",
-            18 => "modp8192",
+            5 | 14..=18 => dh_name(g)?,
             19 => "dh19",
             20 => "dh20",
             21 => "dh21",
             31 => "dh31",
             _ => return None,
         },
-        Dialect::Strongswan => match g {
-            1 => "modp768",
-            2 => "modp1024",
-            5 => "modp1536",
-            14 => "modp2048",
-            15 => "modp3072",
-            16 => "modp4096",
-            17 => "modp6144",
-            18 => "modp8192",
-            19 => "ecp256",
-            20 => "ecp384",
-            21 => "ecp521",
-            22 => "modp1024s160",
-            23 => "modp2048s224",
-            24 => "modp2048s256",
-            31 => "curve25519",
-            _ => return None,
-        },
+        Dialect::Strongswan => dh_name(g)?,
     })
 }
 

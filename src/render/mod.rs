@@ -39,6 +39,24 @@ pub struct RenderOptions {
 
 /// Every artifact for the plan, sorted by path. Deterministic: the same plan and options give
 /// byte-identical output.
+///
+/// ```
+/// use tunnelsmith::check::analyze;
+/// use tunnelsmith::presets::PRESETS;
+/// use tunnelsmith::render::{render, RenderOptions};
+///
+/// let r = analyze(&PRESETS[0].plan()).resolved;
+/// let arts = render(&r, &RenderOptions::default());
+/// let paths: Vec<&str> = arts.iter().map(|a| a.path.as_str()).collect();
+/// assert!(paths.contains(&"RUNBOOK.md") && paths.contains(&"deploy.sh"), "{paths:?}");
+/// // Scripts are executable; the runbook names the tool version; no pre-shared key anywhere.
+/// let deploy = arts.iter().find(|a| a.path == "deploy.sh").unwrap();
+/// assert!(deploy.executable && deploy.text.starts_with("#!"));
+/// let runbook = arts.iter().find(|a| a.path == "RUNBOOK.md").unwrap();
+/// assert!(runbook.text.contains(tunnelsmith::VERSION));
+/// // Deterministic: the same plan gives the same bytes.
+/// assert_eq!(arts, render(&r, &RenderOptions::default()));
+/// ```
 pub fn render(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
     render_of(r, opts, &crate::steps::ordered(r))
 }

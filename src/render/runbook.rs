@@ -11,16 +11,6 @@
 //! commands the scripts run, read-only status commands of the tools the plan uses, and files the
 //! bundle holds (`tests/runbook.rs` checks all three).
 
-/// `format!` into a string with room for a line: the runbook's sentences are longer than
-/// `format!` guesses from its literal pieces, so it would grow most of them twice or more.
-macro_rules! text {
-    ($($arg:tt)*) => {{
-        let mut s = String::with_capacity(128);
-        let _ = std::fmt::Write::write_fmt(&mut s, format_args!($($arg)*));
-        s
-    }};
-}
-
 mod closing;
 mod doc;
 mod overview;

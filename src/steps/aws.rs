@@ -7,6 +7,7 @@ use super::{
     ResourceKind,
 };
 use crate::check::{RLink, Resolved};
+use crate::kb::asn;
 use crate::kb::dialects::{self, Dialect};
 use crate::plan::{Gateway, IkeVersion, Network, Routing};
 use std::borrow::Cow;
@@ -245,7 +246,7 @@ fn vpc_arg(c: &Ctx) -> Arg {
 /// Virtual private gateway or transit gateway, customer gateways, VPN connections, routes.
 fn managed(b: &mut Builder, c: &Ctx) {
     let s = &c.r.sites[c.site];
-    let asn = s.asn.unwrap_or(64512);
+    let asn = s.asn.unwrap_or(asn::AWS_DEFAULT);
     let tgw = matches!(s.gateway, Gateway::AwsTgw { .. });
     let gw = c.out(if tgw { "TGW_ID" } else { "VGW_ID" });
     // The step after which routes may point at the gateway.
@@ -350,7 +351,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
             let Some(peer_ip) = public_address(c.r, l.site(1 - e), first, 1 - e) else { continue };
             let n = conn + 1;
             let cgw = c.out(format_args!("CGW_{peer_v}_{n}"));
-            let peer_asn = peer.asn.unwrap_or(65000);
+            let peer_asn = peer.asn.unwrap_or(asn::APPLIANCE_DEFAULT);
             let mut a = c.ec2("create-customer-gateway");
             a.extend([t("--type"), t("ipsec.1"), t("--public-ip"), peer_ip, t("--bgp-asn"), t(peer_asn.to_string())]);
             a.extend(c.tags("customer-gateway", &text!("{}-cgw-{}-{n}", c.prefix, peer.name)));

@@ -11,6 +11,7 @@ use super::{
     Guard, Program, ResourceKind,
 };
 use crate::check::Resolved;
+use crate::kb::asn;
 use crate::kb::dialects::{self, Dialect};
 use crate::kb::pairing::PeerObject;
 use crate::plan::{Gateway, IkeVersion, Network};
@@ -238,7 +239,7 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
     }
     let router_name = text!("{}-router", c.prefix);
     let router = param(text!("{}_ROUTER", c.v), router_name.clone());
-    let asn = s.asn.unwrap_or(65534);
+    let asn = s.asn.unwrap_or(asn::GCP_DEFAULT);
     let mut a = c.compute(&["routers", "create"], router.clone());
     a.extend([t("--network"), c.network()]);
     a.extend(c.region());
@@ -305,7 +306,7 @@ fn ha_vpn(b: &mut Builder, c: &Ctx) {
             );
         }
 
-        let peer_asn = peer.asn.unwrap_or(65000);
+        let peer_asn = peer.asn.unwrap_or(asn::APPLIANCE_DEFAULT);
         for tun in &l.tunnels {
             let o = tun.ends[1 - e];
             let j = if peer_gcp {

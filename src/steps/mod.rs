@@ -14,16 +14,6 @@
 //! Nothing here decides what `check` did not: every address, ASN, /30, lifetime and algorithm
 //! comes from [`Resolved`]; algorithm spellings come from [`crate::kb::dialects`].
 
-/// `format!` into a string with room for a name or a title: `format!` guesses from its literal
-/// pieces, which are short here, and would grow most strings twice.
-macro_rules! text {
-    ($($arg:tt)*) => {{
-        let mut s = String::with_capacity(64);
-        let _ = std::fmt::Write::write_fmt(&mut s, format_args!($($arg)*));
-        s
-    }};
-}
-
 mod aws;
 mod azure;
 mod gcp;
@@ -308,6 +298,29 @@ impl Step {
 /// Every cloud step of the plan, in an order that respects `after` (for one site at a time;
 /// [`order`] interleaves sites). Sites that are not on a cloud, or whose gateway cannot be
 /// built (Classic VPN), have no steps. Deterministic.
+///
+/// ```
+/// use tunnelsmith::check::analyze;
+/// use tunnelsmith::presets::PRESETS;
+/// use tunnelsmith::steps::{steps, Program};
+///
+/// // AWS, Azure and Google Cloud with BGP: steps for all three CLIs; within a site each step
+/// // comes after the ones it waits for ([`order`] interleaves the sites); AWS starts with the VPC.
+/// let p = PRESETS.iter().find(|p| p.id == "004-aws-azure-gcp-bgp").unwrap();
+/// let all = steps(&analyze(&p.plan()).resolved);
+/// for program in [Program::Aws, Program::Az, Program::Gcloud] {
+///     assert!(all.iter().any(|s| s.program == program), "{program:?}");
+/// }
+/// for (i, s) in all.iter().enumerate() {
+///     for a in &s.after {
+///         let before = all[..i].iter().any(|e| e.id == *a);
+///         let elsewhere = all.iter().any(|e| e.id == *a && e.site != s.site);
+///         assert!(before || elsewhere, "{} runs before {a}", s.id);
+///     }
+/// }
+/// let first = all.iter().find(|s| s.program == Program::Aws).unwrap();
+/// assert!(first.display().starts_with("aws ec2 create-vpc"), "{}", first.display());
+/// ```
 pub fn steps(r: &Resolved) -> Vec<Step> {
     // Room for every step of a big plan (about ten per tunnel at most), so the list never moves.
     let tunnels: usize = r.links.iter().map(|l| l.tunnels.len()).sum();

@@ -157,7 +157,7 @@ fn SiteAddresses(i: ReadSignal<usize>) -> impl IntoView {
                             class="secondary"
                             on:click=move |_| add_row(|s| s.subnets.push(Subnet { name: AZURE_GATEWAY_SUBNET.name.into(), cidr: String::new() }), "subnets[{k}].cidr")
                         >
-                            "+ GatewaySubnet (Azure needs one, /27)"
+                            {format!("+ {} (Azure needs one, /{})", AZURE_GATEWAY_SUBNET.name, AZURE_GATEWAY_SUBNET.recommended_prefix)}
                         </button>
                     </Show>
                 </div>

@@ -364,10 +364,21 @@ fn symptoms(c: &Ctx) -> Vec<String> {
 }
 
 pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
-    let r = c.r;
     d.h(2, "troubleshooting", "Troubleshooting");
     d.p("Start from what the checks above show. The usual causes, for this plan:");
+    trouble_proposals(c, d);
+    trouble_psk(c, d);
+    trouble_mtu(c, d);
+    trouble_firewall(c, d);
+    trouble_forwarding(c, d);
+    trouble_bgp(c, d);
+    trouble_aws_tunnels(c, d);
+}
 
+/// A tunnel does not come up: the proposals differ. Each cloud end's own view of them, and where
+/// the appliances keep theirs.
+fn trouble_proposals(c: &Ctx, d: &mut Doc) {
+    let r = c.r;
     d.h(3, "trouble-proposals", "A tunnel does not come up: the proposals do not match");
     d.list(symptoms(c));
     d.p("Logs say `NO_PROPOSAL_CHOSEN` (or `no matching proposal`). Both ends must be configured with exactly the \
@@ -441,7 +452,11 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
              makes IKE messages that Google Cloud drops. `gcloud compute vpn-tunnels describe` shows what a \
              tunnel holds (`cipherSuite`).");
     }
+}
 
+/// A tunnel does not come up: the pre-shared keys differ.
+fn trouble_psk(c: &Ctx, d: &mut Doc) {
+    let r = c.r;
     d.h(3, "trouble-psk", "A tunnel does not come up: the pre-shared keys differ");
     d.p(text!(
         "Logs say `AUTHENTICATION_FAILED`{}. Both ends of a tunnel read the same key, by name, from `secrets.env`. If `secrets.env` was generated again after \
@@ -458,7 +473,11 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
             ""
         }
     ));
+}
 
+/// Big packets vanish: each link's MTU and MSS, how to test them, and who clamps already.
+fn trouble_mtu(c: &Ctx, d: &mut Doc) {
+    let r = c.r;
     d.h(3, "trouble-mtu", "Small packets pass, big ones vanish: MTU and MSS");
     d.p("Ping works but SSH hangs during key exchange, HTTPS stalls, copies freeze: packets larger than the \
          tunnel's MTU are dropped without an error. For this plan:");
@@ -497,7 +516,11 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
         fix.push("The VyOS hosts already clamp it with `ip adjust-mss` on each `vti` interface.".into());
     }
     d.list(fix);
+}
 
+/// Nothing arrives: what each site's security groups, NSGs or firewall rules let in.
+fn trouble_firewall(c: &Ctx, d: &mut Doc) {
+    let r = c.r;
     d.h(3, "trouble-firewall", "Nothing arrives: security groups, NSGs and firewalls");
     let mut items = Vec::new();
     let mut codes = Vec::new();
@@ -579,7 +602,12 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
     }
     d.list(items);
     d.code(codes.join("\n"));
+}
 
+/// The tunnel is up but no traffic passes an appliance: forwarding on the instance and the host
+/// (plans with appliances only).
+fn trouble_forwarding(c: &Ctx, d: &mut Doc) {
+    let r = c.r;
     if !c.hosts.is_empty() {
         d.h(3, "trouble-forwarding", "The tunnel is up but no traffic passes the appliance");
         for h in &c.hosts {
@@ -644,7 +672,12 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
             }
         }
     }
+}
 
+/// Tunnels up, BGP not established: who starts the sessions toward Azure, and each link's ASNs
+/// and inside addresses (plans with BGP links only).
+fn trouble_bgp(c: &Ctx, d: &mut Doc) {
+    let r = c.r;
     let bgp: Vec<&RLink> = r.links.iter().filter(|l| l.routing == Routing::Bgp).collect();
     if !bgp.is_empty() {
         d.h(3, "trouble-bgp", "Tunnels up, BGP not established");
@@ -706,7 +739,12 @@ pub(super) fn troubleshooting(c: &Ctx, d: &mut Doc) {
         items.push("The checks in Verify show each session's state and the routes it learned.".into());
         d.list(items);
     }
+}
 
+/// One AWS tunnel up, the other down: every AWS VPN connection's two tunnels (plans with an AWS
+/// gateway only).
+fn trouble_aws_tunnels(c: &Ctx, d: &mut Doc) {
+    let r = c.r;
     let mut rows = Vec::new();
     for l in &r.links {
         for e in 0..2 {
