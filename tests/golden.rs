@@ -1,6 +1,7 @@
 //! Golden files: every artifact of every preset, committed under `tests/golden/<preset>/` and
 //! reviewed like code. `UPDATE_GOLDEN=1 cargo test --test golden` rewrites them.
-//! No artifact may contain a pre-shared key.
+//! Every artifact carries the plan's share link; no file of a bundle but `secrets.env` holds a
+//! pre-shared key.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,14 @@ use tunnelsmith::check::resolve;
 use tunnelsmith::presets::PRESETS;
 use tunnelsmith::render::{render, RenderOptions};
 use tunnelsmith::secrets::Secrets;
+
+/// The address the goldens' share links point at.
+const BASE: &str = "https://tunnelsmith.example/";
+
+/// What the goldens are rendered with: the plan's share link, as the CLI and the web app stamp it.
+fn options(plan: &tunnelsmith::plan::Plan) -> RenderOptions {
+    RenderOptions { share_link: Some(tunnelsmith::share::link(BASE, plan)), traffic: None }
+}
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -30,8 +39,9 @@ fn artifacts_match_their_golden_files() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     for p in PRESETS {
-        let r = resolve(&p.plan());
-        let arts = render(&r, &RenderOptions::default());
+        let plan = p.plan();
+        let r = resolve(&plan);
+        let arts = render(&r, &options(&plan));
         let dir = golden_dir().join(p.id);
         let mut expected = BTreeSet::new();
         files_under(&dir, &dir, &mut expected);
@@ -49,6 +59,9 @@ fn artifacts_match_their_golden_files() {
             failures.push(format!("{}: {missing} is in tests/golden but no longer generated", p.id));
         }
         for a in &arts {
+            if !a.text.contains(&tunnelsmith::share::link(BASE, &plan)) {
+                failures.push(format!("{}: {} does not carry the plan's share link", p.id, a.path));
+            }
             match std::fs::read_to_string(dir.join(&a.path)) {
                 Err(_) => failures.push(format!("{}: {} has no golden file", p.id, a.path)),
                 Ok(g) if g != a.text => {
