@@ -4,7 +4,9 @@
 //! In the browser these run in a second wasm module, `tunnelsmith-render` (src/bin), that the
 //! page loads only when a file is first needed (Review, Files, the preview): the first page load
 //! fetches the wizard and the checks, not the renderers. The two modules share no memory; the
-//! plan crosses as its share-link body ([`crate::share::body`]), the frozen v1 encoding.
+//! plan crosses as its share-link body ([`crate::share::body`]), the frozen v1 encoding, with
+//! the page's address (`base`): every file is stamped with the plan's share link,
+//! [`crate::share::link`]`(base, plan)`, the link the Share button makes.
 
 use crate::bundle::{self, PLAN_FILE};
 use crate::check::resolve;
@@ -14,7 +16,12 @@ use crate::secrets::Secrets;
 
 /// What the web app checks on loading the generators: a page and a generators module from two
 /// different builds (a cached old file) must not be mixed.
-pub const ABI: &str = concat!(env!("CARGO_PKG_VERSION"), "+generators.1");
+pub const ABI: &str = concat!(env!("CARGO_PKG_VERSION"), "+generators.2");
+
+/// What the files are rendered with: the plan's share link at `base`.
+pub fn options(plan: &Plan, base: &str) -> RenderOptions {
+    RenderOptions { share_link: Some(crate::share::link(base, plan)), traffic: None }
+}
 
 /// The plan file as exported and zipped.
 fn plan_file(plan: &Plan) -> Artifact {
@@ -35,8 +42,8 @@ pub fn naming(plan: &Plan) -> Plan {
 }
 
 /// Every file of the plan in bundle order (runbook first), the plan file last.
-pub fn files(plan: &Plan) -> Vec<Artifact> {
-    let arts = render(&resolve(plan), &RenderOptions::default());
+pub fn files(plan: &Plan, base: &str) -> Vec<Artifact> {
+    let arts = render(&resolve(plan), &options(plan, base));
     let mut v: Vec<Artifact> = bundle::order(&arts).into_iter().cloned().collect();
     v.push(plan_file(plan));
     v
@@ -44,17 +51,17 @@ pub fn files(plan: &Plan) -> Vec<Artifact> {
 
 /// The file at `path`, rendering only what it needs ([`render_path`]); equal to that file in
 /// [`files`].
-pub fn file(plan: &Plan, path: &str) -> Option<Artifact> {
+pub fn file(plan: &Plan, path: &str, base: &str) -> Option<Artifact> {
     if path == PLAN_FILE {
         return Some(plan_file(plan));
     }
-    render_path(&resolve(plan), &RenderOptions::default(), path)
+    render_path(&resolve(plan), &options(plan, base), path)
 }
 
 /// The download bundle; `secrets_env` (a `secrets.env` text) goes in only when given.
-pub fn zip(plan: &Plan, secrets_env: Option<&str>) -> Result<Vec<u8>, String> {
+pub fn zip(plan: &Plan, secrets_env: Option<&str>, base: &str) -> Result<Vec<u8>, String> {
     let secrets = secrets_env.map(Secrets::from_env).transpose()?;
-    let arts = render(&resolve(plan), &RenderOptions::default());
+    let arts = render(&resolve(plan), &options(plan, base));
     Ok(bundle::zip(&arts, plan, secrets.as_ref()))
 }
 
@@ -74,23 +81,36 @@ mod tests {
     use super::*;
     use crate::presets::PRESETS;
 
+    const BASE: &str = "https://vpn-tools.example.com/tunnelsmith/";
+
+    #[test]
+    fn every_file_carries_the_link_the_share_button_makes() {
+        for p in PRESETS {
+            let plan = p.plan();
+            let link = crate::share::link(BASE, &plan);
+            for a in files(&plan, BASE).iter().filter(|a| a.path != PLAN_FILE) {
+                assert!(a.text.contains(&link), "{}: {} lacks the share link", p.id, a.path);
+            }
+        }
+    }
+
     #[test]
     fn one_file_equals_that_file_of_the_whole_bundle() {
         for p in PRESETS {
             let plan = p.plan();
-            let all = files(&plan);
+            let all = files(&plan, BASE);
             assert!(all.len() > 5, "{}", p.id);
             assert_eq!(all.last().map(|a| a.path.as_str()), Some(PLAN_FILE));
             for a in &all {
-                assert_eq!(file(&plan, &a.path).as_ref(), Some(a), "{} {}", p.id, a.path);
+                assert_eq!(file(&plan, &a.path, BASE).as_ref(), Some(a), "{} {}", p.id, a.path);
             }
-            assert_eq!(file(&plan, "no/such/file"), None);
+            assert_eq!(file(&plan, "no/such/file", BASE), None);
         }
     }
 
     #[test]
     fn addresses_subnets_and_description_change_no_file_name() {
-        let paths = |p: &Plan| files(p).into_iter().map(|a| a.path).collect::<Vec<_>>();
+        let paths = |p: &Plan| files(p, BASE).into_iter().map(|a| a.path).collect::<Vec<_>>();
         for p in PRESETS {
             let plan = p.plan();
             let mut other = plan.clone();
@@ -114,7 +134,7 @@ mod tests {
             let plan = p.plan();
             let back = crate::share::from_body(&crate::share::body(&plan)).expect("body decodes").plan;
             assert_eq!(back, plan, "{}", p.id);
-            assert_eq!(files(&back), files(&plan), "{}", p.id);
+            assert_eq!(files(&back, BASE), files(&plan, BASE), "{}", p.id);
         }
     }
 
@@ -131,8 +151,8 @@ mod tests {
     #[test]
     fn zip_takes_keys_only_when_given_and_rejects_a_bad_secrets_file() {
         let plan = PRESETS[0].plan();
-        let without = zip(&plan, None).unwrap();
-        assert_eq!(without, bundle::zip(&render(&resolve(&plan), &RenderOptions::default()), &plan, None));
-        assert!(zip(&plan, Some("this is not an env file")).is_err());
+        let without = zip(&plan, None, BASE).unwrap();
+        assert_eq!(without, bundle::zip(&render(&resolve(&plan), &options(&plan, BASE)), &plan, None));
+        assert!(zip(&plan, Some("this is not an env file"), BASE).is_err());
     }
 }

@@ -218,6 +218,48 @@ fn generate_refuses_a_plan_with_errors_unless_forced() {
 }
 
 #[test]
+fn generate_stamps_every_file_with_the_link_that_link_prints() {
+    let plan = example("001-libreswan-ec2-to-azure.json");
+    let p = plan.to_str().unwrap();
+    for base in [None, Some("https://vpn-tools.example.com/tunnelsmith/")] {
+        let dir = fresh_dir("stamped");
+        let (mut gen, mut link) = (vec!["generate", p, "--out", dir.to_str().unwrap()], vec!["link", p]);
+        if let Some(b) = base {
+            gen.extend(["--link-base", b]);
+            link.extend(["--base", b]);
+        }
+        let out = bin().env_remove("TUNNELSMITH_URL").args(&gen).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
+        let out = bin().env_remove("TUNNELSMITH_URL").args(&link).output().unwrap();
+        let url = s(&out.stdout).trim().to_string();
+        assert!(url.starts_with(base.unwrap_or("http://127.0.0.1:8080/")), "{url}");
+        let mut files = Vec::new();
+        let mut todo = vec![dir.clone()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let f = e.unwrap().path();
+                if f.is_dir() {
+                    todo.push(f);
+                } else {
+                    files.push(f);
+                }
+            }
+        }
+        assert!(files.len() > 10, "{files:?}");
+        for f in files {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            // The plan itself and the keys are not stamped.
+            if name == "tunnelsmith-plan.json" || name.ends_with("secrets.env") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&f).unwrap();
+            assert!(text.contains(&url), "{} lacks the share link {url}", f.display());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
 fn link_and_open_round_trip_a_plan_without_secrets() {
     let path = example("004-aws-azure-gcp-bgp.json");
     let out = run(&["link", path.to_str().unwrap(), "--base", "https://tools.example/ts/"], None);

@@ -1,6 +1,7 @@
 //! Golden files: every artifact of every preset, committed under `tests/golden/<preset>/` and
 //! reviewed like code. `UPDATE_GOLDEN=1 cargo test --test golden` rewrites them.
-//! No artifact may contain a pre-shared key.
+//! Every artifact carries the plan's share link; no file of a bundle but `secrets.env` holds a
+//! pre-shared key.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,14 @@ use tunnelsmith::check::resolve;
 use tunnelsmith::presets::PRESETS;
 use tunnelsmith::render::{render, RenderOptions};
 use tunnelsmith::secrets::Secrets;
+
+/// The address the goldens' share links point at.
+const BASE: &str = "https://tunnelsmith.example/";
+
+/// What the goldens are rendered with: the plan's share link, as the CLI and the web app stamp it.
+fn options(plan: &tunnelsmith::plan::Plan) -> RenderOptions {
+    RenderOptions { share_link: Some(tunnelsmith::share::link(BASE, plan)), traffic: None }
+}
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -30,8 +39,9 @@ fn artifacts_match_their_golden_files() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     for p in PRESETS {
-        let r = resolve(&p.plan());
-        let arts = render(&r, &RenderOptions::default());
+        let plan = p.plan();
+        let r = resolve(&plan);
+        let arts = render(&r, &options(&plan));
         let dir = golden_dir().join(p.id);
         let mut expected = BTreeSet::new();
         files_under(&dir, &dir, &mut expected);
@@ -49,6 +59,9 @@ fn artifacts_match_their_golden_files() {
             failures.push(format!("{}: {missing} is in tests/golden but no longer generated", p.id));
         }
         for a in &arts {
+            if !a.text.contains(&tunnelsmith::share::link(BASE, &plan)) {
+                failures.push(format!("{}: {} does not carry the plan's share link", p.id, a.path));
+            }
             match std::fs::read_to_string(dir.join(&a.path)) {
                 Err(_) => failures.push(format!("{}: {} has no golden file", p.id, a.path)),
                 Ok(g) if g != a.text => {
@@ -67,9 +80,10 @@ fn artifacts_match_their_golden_files() {
 }
 
 #[test]
-fn no_artifact_contains_a_secret_and_output_is_deterministic() {
+fn only_secrets_files_of_a_bundle_made_with_keys_hold_them_and_output_is_deterministic() {
     for p in PRESETS {
-        let r = resolve(&p.plan());
+        let plan = p.plan();
+        let r = resolve(&plan);
         let mut n = 7u8;
         let secrets = Secrets::generate(&r, &mut |b: &mut [u8]| {
             for x in b {
@@ -77,19 +91,32 @@ fn no_artifact_contains_a_secret_and_output_is_deterministic() {
                 *x = n;
             }
         });
-        let a = render(&r, &RenderOptions::default());
-        let b = render(&r, &RenderOptions::default());
+        let keys: Vec<&str> = secrets.values().collect();
+        assert!(!keys.is_empty() && keys.iter().all(|k| k.len() >= 16), "{}: keys were made", p.id);
+        let a = render(&r, &options(&plan));
+        let b = render(&r, &options(&plan));
         assert_eq!(a, b, "{}: rendering is not deterministic", p.id);
-        for art in &a {
-            for key in secrets.values() {
-                assert!(!art.text.contains(key), "{}: {} contains a pre-shared key", p.id, art.path);
+        // Render never sees a key; what can leak one is the bundle that is given them.
+        let files = tunnelsmith::bundle::files(&a, &plan, Some(&secrets));
+        let mut in_secrets_env: BTreeSet<&str> = BTreeSet::new();
+        for f in &files {
+            let held: Vec<&&str> = keys.iter().filter(|k| f.text.contains(**k)).collect();
+            if f.path.rsplit('/').next() == Some(tunnelsmith::bundle::SECRETS_FILE) {
+                assert_eq!(f.mode, 0o600, "{}: {} is not private", p.id, f.path);
+                if f.path == tunnelsmith::bundle::SECRETS_FILE {
+                    in_secrets_env.extend(held.into_iter().copied());
+                }
+                continue;
             }
+            assert!(held.is_empty(), "{}: {} contains a pre-shared key", p.id, f.path);
             assert!(
-                !art.text.contains("<placeholder>") && !art.text.contains("REPLACE_ME"),
+                !f.text.contains("<placeholder>") && !f.text.contains("REPLACE_ME"),
                 "{}: {} has a placeholder",
                 p.id,
-                art.path
+                f.path
             );
         }
+        // Tunnels may share a key (an Azure connection's two tunnels): every distinct one.
+        assert_eq!(in_secrets_env, keys.iter().copied().collect(), "{}: secrets.env holds every key", p.id);
     }
 }

@@ -1,6 +1,7 @@
 //! The web app's file generators as a wasm module of their own (Trunk builds it beside the app,
 //! see `index.html`; it is loaded lazily by `src/web/generators.rs`). Every function takes the
-//! plan as its share-link body ([`tunnelsmith::share::body`]) and calls
+//! plan as its share-link body ([`tunnelsmith::share::body`]), the renderers also the page's
+//! address (`base`, for the share link stamped on every file), and calls
 //! [`tunnelsmith::generators`].
 
 #[cfg(target_arch = "wasm32")]
@@ -36,20 +37,20 @@ mod exports {
 
     /// Every file, in bundle order: an array of `{path, media_type, text, executable}`.
     #[wasm_bindgen]
-    pub fn files(body: &[u8]) -> Result<js_sys::Array, JsError> {
-        Ok(generators::files(&plan(body)?).iter().map(to_js).collect())
+    pub fn files(body: &[u8], base: &str) -> Result<js_sys::Array, JsError> {
+        Ok(generators::files(&plan(body)?, base).iter().map(to_js).collect())
     }
 
     /// One file, or `undefined` when the plan has no file at `path`.
     #[wasm_bindgen]
-    pub fn file(body: &[u8], path: &str) -> Result<JsValue, JsError> {
-        Ok(generators::file(&plan(body)?, path).map(|a| to_js(&a)).unwrap_or(JsValue::UNDEFINED))
+    pub fn file(body: &[u8], path: &str, base: &str) -> Result<JsValue, JsError> {
+        Ok(generators::file(&plan(body)?, path, base).map(|a| to_js(&a)).unwrap_or(JsValue::UNDEFINED))
     }
 
     /// The zip; `secrets_env` is put in only when given.
     #[wasm_bindgen]
-    pub fn zip(body: &[u8], secrets_env: Option<String>) -> Result<Vec<u8>, JsError> {
-        generators::zip(&plan(body)?, secrets_env.as_deref()).map_err(|e| JsError::new(&e))
+    pub fn zip(body: &[u8], secrets_env: Option<String>, base: &str) -> Result<Vec<u8>, JsError> {
+        generators::zip(&plan(body)?, secrets_env.as_deref(), base).map_err(|e| JsError::new(&e))
     }
 
     /// Read a plan file: its body, or an error with line, column and field.

@@ -23,6 +23,10 @@ mod cli {
     use tunnelsmith::render::{render, RenderOptions};
     use tunnelsmith::secrets::Secrets;
 
+    /// Where share links point unless `--base`/`--link-base` or `TUNNELSMITH_URL` say otherwise:
+    /// `tunnelsmith link` and the link `generate` stamps on every file use the same.
+    const LINK_BASE: &str = "http://127.0.0.1:8080/";
+
     /// Plan, check and generate site-to-site IPsec VPNs between AWS, Azure, Google Cloud and
     /// self-managed gateways (Libreswan, strongSwan, VyOS).
     ///
@@ -67,6 +71,9 @@ mod cli {
         ///   tunnelsmith generate plan.json --out vpn/
         ///   tunnelsmith generate plan.json --out vpn/ --secrets keys.env
         ///   cd vpn && ./deploy.sh          # or the scripts one by one, as run-order.md says
+        ///   tunnelsmith generate plan.json --out vpn/ --link-base https://vpn-tools.example.com/tunnelsmith/
+        ///
+        /// Every file carries the plan's share link (as `tunnelsmith link` prints it, no keys).
         #[command(verbatim_doc_comment)]
         Generate {
             /// The plan file (JSON); `-` reads standard input.
@@ -82,6 +89,10 @@ mod cli {
             /// (overwriting files with the same names).
             #[arg(long)]
             force: bool,
+            /// The address your team opens Tunnelsmith at, for the share link stamped on every
+            /// file (as `tunnelsmith link --base`).
+            #[arg(long, env = "TUNNELSMITH_URL", default_value = LINK_BASE)]
+            link_base: String,
         },
         /// Print the share link of a plan: the whole plan in the URL fragment (never sent to a
         /// server), without any pre-shared key. Send secrets.env by another channel.
@@ -94,7 +105,7 @@ mod cli {
             /// The plan file (JSON); `-` reads standard input.
             plan: PathBuf,
             /// The address your team opens Tunnelsmith at; the link is this plus `#p=…`.
-            #[arg(long, env = "TUNNELSMITH_URL", default_value = "http://127.0.0.1:8080/")]
+            #[arg(long, env = "TUNNELSMITH_URL", default_value = LINK_BASE)]
             base: String,
         },
         /// Turn a share link (or just its `#p=…` part) back into a plan file.
@@ -277,7 +288,9 @@ mod cli {
         };
         match cli.command {
             Command::Check { plan, format, quiet } => check(&plan, format, quiet),
-            Command::Generate { plan, out, secrets, force } => generate(&plan, &out, secrets.as_deref(), force),
+            Command::Generate { plan, out, secrets, force, link_base } => {
+                generate(&plan, &out, secrets.as_deref(), force, &link_base)
+            }
             Command::Link { plan, base } => link(&plan, &base),
             Command::Open { link, out, force } => open(&link, out.as_deref(), force),
             Command::Plan { plan, run, format } => {
@@ -465,7 +478,7 @@ mod cli {
         code
     }
 
-    fn generate(path: &PathBuf, dir: &Path, secrets_file: Option<&Path>, force: bool) -> Exit {
+    fn generate(path: &PathBuf, dir: &Path, secrets_file: Option<&Path>, force: bool, link_base: &str) -> Exit {
         let plan = match load(path) {
             Ok(p) => p,
             Err(code) => return code,
@@ -518,7 +531,8 @@ mod cli {
             }
             return Exit::Failed;
         }
-        let artifacts = render(&a.resolved, &RenderOptions::default());
+        let share_link = Some(tunnelsmith::share::link(link_base, &plan));
+        let artifacts = render(&a.resolved, &RenderOptions { share_link, traffic: None });
         let result = (|| -> std::io::Result<usize> {
             std::fs::create_dir_all(dir)?;
             let mut n = 0;

@@ -30,7 +30,8 @@ pub struct Artifact {
 /// What rendering needs besides the resolved plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RenderOptions {
-    /// The plan's share link, stamped on every artifact once share links exist.
+    /// The plan's share link ([`crate::share::link`]), stamped on every artifact. The web app
+    /// passes the link its Share button makes; the CLI makes it with `tunnelsmith link`'s base.
     pub share_link: Option<String>,
     /// The user's monthly traffic for the runbook's cost estimate; `None`: an example volume
     /// ([`crate::cost::Traffic::EXAMPLE_GB`] each way on every link), said to be one.
@@ -64,7 +65,7 @@ pub fn render(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
 fn render_of(r: &Resolved, opts: &RenderOptions, o: &crate::steps::Ordered) -> Vec<Artifact> {
     let mut out = cloud::files(r, opts, o, |_| true);
     out.extend(appliance::artifacts(r, opts));
-    out.push(topology(r));
+    out.push(topology(r, opts));
     out.extend(teardown::files(r, opts, o, |_| true));
     // The runbook names the other files, so it comes last.
     let runbook = runbook::artifacts_of(r, opts, &out, o);
@@ -79,7 +80,7 @@ fn render_of(r: &Resolved, opts: &RenderOptions, o: &crate::steps::Ordered) -> V
 pub fn render_path(r: &Resolved, opts: &RenderOptions, path: &str) -> Option<Artifact> {
     let pick = |v: Vec<Artifact>| v.into_iter().find(|a| a.path == path);
     if path == "topology.svg" {
-        return Some(topology(r));
+        return Some(topology(r, opts));
     }
     if let Some(a) = pick(appliance::artifacts(r, opts)) {
         return Some(a);
@@ -92,8 +93,29 @@ pub fn render_path(r: &Resolved, opts: &RenderOptions, path: &str) -> Option<Art
         .or_else(|| pick(render_of(r, opts, &o)))
 }
 
-fn topology(r: &Resolved) -> Artifact {
-    Artifact { path: "topology.svg".into(), media_type: "image/svg+xml", text: diagram::svg(r), executable: false }
+/// The diagram as a file: the stamp in a `<metadata>` element first inside `<svg>` (an XML
+/// comment may not hold `--`, which a share link can). The runbook's HTML inlines this file, so
+/// its copy of the diagram carries the stamp too.
+fn topology(r: &Resolved, opts: &RenderOptions) -> Artifact {
+    let svg = diagram::svg(r);
+    let at = svg.find('>').map_or(0, |i| i + 1);
+    let mut text = String::with_capacity(svg.len() + 400);
+    text.push_str(&svg[..at]);
+    text.push_str("\n  <metadata id=\"tunnelsmith-stamp\">\n");
+    for line in stamp("", "topology.svg", r, opts).lines() {
+        text.push_str("   ");
+        diagram::xml_escape_into(&mut text, line);
+        text.push('\n');
+    }
+    text.push_str("  </metadata>");
+    text.push_str(&svg[at..]);
+    Artifact { path: "topology.svg".into(), media_type: "image/svg+xml", text, executable: false }
+}
+
+/// `stamp` lines as HTML (and Markdown) comments, one `<!-- … -->` a line. HTML's comments may
+/// hold `--` (a share link can), not `-->` or `--!>`: those lose a dash.
+pub(crate) fn html_comments(stamp: &str) -> String {
+    stamp.lines().map(|line| format!("<!--{} -->\n", line.replace("-->", "->").replace("--!>", "-!>"))).collect()
 }
 
 /// The stamp every artifact starts with, as comment lines with `prefix` (`#`, `//`, `!`):

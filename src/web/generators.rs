@@ -5,13 +5,15 @@
 //!
 //! The plan crosses as its share-link body (a memo of the plan: an edit that leaves the plan as
 //! it was renders nothing). [`Gens::file`] renders one file (what a keystroke costs while the
-//! preview is open); [`Gens::files`] all of them (the Files step).
+//! preview is open); [`Gens::files`] all of them (the Files step). Every file carries the share
+//! link of the page's address ([`base_url`]), the one the Share button makes.
 
 use leptos::prelude::*;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::browser::base_url;
 use crate::generators::ABI;
 
 #[wasm_bindgen(inline_js = r#"
@@ -34,11 +36,11 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn abi(this: &GenModule) -> String;
     #[wasm_bindgen(method, catch)]
-    fn files(this: &GenModule, body: &[u8]) -> Result<js_sys::Array, JsValue>;
+    fn files(this: &GenModule, body: &[u8], base: &str) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(method, catch)]
-    fn file(this: &GenModule, body: &[u8], path: &str) -> Result<JsValue, JsValue>;
+    fn file(this: &GenModule, body: &[u8], path: &str, base: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch)]
-    fn zip(this: &GenModule, body: &[u8], secrets_env: Option<String>) -> Result<Vec<u8>, JsValue>;
+    fn zip(this: &GenModule, body: &[u8], secrets_env: Option<String>, base: &str) -> Result<Vec<u8>, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn diagram(this: &GenModule, body: &[u8]) -> Result<String, JsValue>;
     #[wasm_bindgen(method, catch)]
@@ -146,17 +148,18 @@ impl Gens {
 
     /// Every file, in bundle order (tracked: re-rendered when the plan changes).
     pub fn files(self) -> Option<Result<Vec<GenFile>, String>> {
-        self.call(|m, b| m.files(b)).map(|r| r.map(|a| a.iter().filter_map(|v| GenFile::from_js(&v)).collect()))
+        self.call(|m, b| m.files(b, &base_url()))
+            .map(|r| r.map(|a| a.iter().filter_map(|v| GenFile::from_js(&v)).collect()))
     }
 
     /// The file at `path` only.
     pub fn file(self, path: &str) -> Option<Result<Option<GenFile>, String>> {
-        self.call(|m, b| m.file(b, path)).map(|r| r.map(|v| GenFile::from_js(&v)))
+        self.call(|m, b| m.file(b, path, &base_url())).map(|r| r.map(|v| GenFile::from_js(&v)))
     }
 
     /// The download bundle (untracked: for a click).
     pub fn zip(self, secrets_env: Option<String>) -> Result<Vec<u8>, String> {
-        untrack(|| self.call(|m, b| m.zip(b, secrets_env))).unwrap_or_else(|| Err(not_ready(self)))
+        untrack(|| self.call(|m, b| m.zip(b, secrets_env, &base_url()))).unwrap_or_else(|| Err(not_ready(self)))
     }
 
     /// The plan file's text, as exported and zipped (untracked: for a click).

@@ -1,7 +1,10 @@
 //! Step 5, Review: whether the plan is ready, its topology, every finding with a link to its
-//! field, and (with issue 5) the cost estimate.
+//! field, and the monthly cost estimate per site ([`crate::cost::estimate`], the runbook's
+//! figures), at a traffic the user can change.
 
 use leptos::prelude::*;
+
+use crate::cost;
 
 use super::findings::{summary, FindingList};
 use super::state::{plural, wiz, Step};
@@ -45,15 +48,158 @@ pub fn ReviewStep() -> impl IntoView {
             <p class="hint">{move || w.checked.with(|c| summary(&c.findings))}</p>
         </section>
         <Topology/>
-        // Seam for issue 5: the cost estimate, with its monthly-traffic input, renders here from
-        // the engine's estimate of `checked.resolved`.
-        <section class="card" aria-labelledby="cost-heading" data-testid="cost">
-            <h3 id="cost-heading">"Cost estimate"</h3>
-            <p class="hint">"Not available in this version yet: check each cloud's VPN pricing for gateways, tunnels and data transfer."</p>
-        </section>
+        <CostEstimate/>
         <section class="card review-findings" aria-labelledby="review-findings-heading">
             <h3 id="review-findings-heading">"All findings"</h3>
             <FindingList id_prefix="review"/>
+        </section>
+    }
+}
+
+/// One site's share of the estimate, in millionths of a dollar a month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SiteCost {
+    name: String,
+    /// What runs around the clock (priced lines only).
+    hours: u64,
+    /// Data the site sends over its links.
+    transfer: u64,
+    /// Whether a figure rests on a price not checked against the provider's own page.
+    unverified: bool,
+    /// What has no recorded price (an Azure gateway SKU), left out of the figures.
+    unpriced: Vec<String>,
+}
+
+/// The estimate per site at `gb` each way on every link, the date of its prices, and whether
+/// any price is unverified.
+fn per_site(r: &crate::check::Resolved, gb: u64) -> (Vec<SiteCost>, String, bool) {
+    let e = cost::estimate(r, &crate::steps::steps(r), &cost::Traffic::each_way(gb));
+    let mut sites: Vec<SiteCost> = r
+        .sites
+        .iter()
+        .map(|s| SiteCost { name: s.name.clone(), hours: 0, transfer: 0, unverified: false, unpriced: Vec::new() })
+        .collect();
+    for h in &e.hours {
+        let s = &mut sites[h.site];
+        match h.price {
+            Some(p) => {
+                s.hours += h.monthly().unwrap_or(0);
+                s.unverified |= !p.verified();
+            }
+            None => s.unpriced.push(match &r.sites[h.site].gateway {
+                crate::plan::Gateway::AzureVpnGateway { sku, .. } => format!("Azure VPN gateway {sku}"),
+                _ => format!("{:?}", h.meter),
+            }),
+        }
+    }
+    for t in &e.transfer {
+        let s = &mut sites[r.links[t.link].site(t.end)];
+        s.transfer += t.monthly();
+        s.unverified |= t.gb > 0 && t.prices.iter().any(|p| !p.verified());
+    }
+    let used = e.prices_used();
+    let date = used.iter().map(|p| p.src.checked).max().unwrap_or(r.kb_date).to_string();
+    let any_unverified = used.iter().any(|p| !p.verified());
+    (sites, date, any_unverified)
+}
+
+/// The monthly cost estimate: per site, with the traffic each way on every link editable.
+#[component]
+fn CostEstimate() -> impl IntoView {
+    let w = wiz();
+    let gb = RwSignal::new(cost::Traffic::EXAMPLE_GB);
+    let figures = Memo::new(move |_| {
+        let gb = gb.get();
+        w.checked.with(|c| per_site(&c.resolved, gb))
+    });
+    let mark = |unverified: bool| if unverified { " [?]" } else { "" };
+    view! {
+        <section class="card" aria-labelledby="cost-heading" data-testid="cost">
+            <h3 id="cost-heading">"Cost estimate"</h3>
+            <p>
+                <label for="cost-traffic">"Data sent each way over every link, GB a month: "</label>
+                <input
+                    id="cost-traffic"
+                    data-testid="cost-traffic"
+                    type="number"
+                    min="0"
+                    step="1"
+                    inputmode="numeric"
+                    prop:value=move || gb.get().to_string()
+                    on:input=move |ev| {
+                        if let Ok(v) = event_target_value(&ev).trim().parse::<u64>() {
+                            gb.set(v);
+                        }
+                    }
+                />
+            </p>
+            {move || {
+                let (sites, date, unverified) = figures.get();
+                let total: u64 = sites.iter().map(|s| s.hours + s.transfer).sum();
+                let any_marked = sites.iter().any(|s| s.unverified);
+                let unpriced: Vec<String> = sites
+                    .iter()
+                    .filter(|s| !s.unpriced.is_empty())
+                    .map(|s| format!("{} ({})", s.name, s.unpriced.join(", ")))
+                    .collect();
+                view! {
+                    <table class="cost" data-testid="cost-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Site"</th>
+                                <th scope="col">"Running, a month"</th>
+                                <th scope="col">"Data sent, a month"</th>
+                                <th scope="col">"Total, a month"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {sites
+                                .iter()
+                                .map(|s| {
+                                    view! {
+                                        <tr data-testid="cost-site" data-site=s.name.clone()>
+                                            <th scope="row">{s.name.clone()}</th>
+                                            <td>{cost::usd(s.hours)}</td>
+                                            <td>{cost::usd(s.transfer)}</td>
+                                            <td data-testid="cost-site-total">
+                                                {format!("{}{}", cost::usd(s.hours + s.transfer), mark(s.unverified))}
+                                            </td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                        <tfoot>
+                            <tr>
+                                <th scope="row">"All sites"</th>
+                                <td></td>
+                                <td></td>
+                                <td data-testid="cost-total">{format!("{}{}", cost::usd(total), mark(any_marked))}</td>
+                            </tr>
+                        </tfoot>
+                    </table>
+                    <p class="hint" data-testid="cost-date">
+                        {format!(
+                            "List prices in US dollars before tax and discounts, {} hours a month, taken on {date}; check each provider's price page before you rely on them.{}",
+                            cost::HOURS_PER_MONTH,
+                            if unverified {
+                                " [?]: a price that could not be checked against the provider's own page, an estimate."
+                            } else {
+                                ""
+                            },
+                        )}
+                    </p>
+                    {(!unpriced.is_empty())
+                        .then(|| {
+                            view! {
+                                <p class="hint" data-testid="cost-unpriced">
+                                    {format!("Left out, no price recorded: {}.", unpriced.join("; "))}
+                                </p>
+                            }
+                        })}
+                    <p class="hint">"Appliance VMs and their disks (their size is yours to choose) are not included. The runbook has this estimate line by line."</p>
+                }
+            }}
         </section>
     }
 }

@@ -110,13 +110,20 @@ async function download(page, trigger) {
   return { name: dl.suggestedFilename(), data: await readFile(await dl.path()) };
 }
 
+// The goldens carry the share link at this address (tests/golden.rs); the app stamps its own page's.
+const GOLDEN_LINK_BASE = 'https://tunnelsmith.example/#p=';
+
+/** The golden files, their share links pointing at this page as the app's do. */
 async function goldenFiles(dir = GOLDEN, base = GOLDEN) {
   const out = new Map();
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const e of entries) {
     const full = path.join(dir, e.name);
     if (e.isDirectory()) for (const [k, v] of await goldenFiles(full, base)) out.set(k, v);
-    else out.set(path.relative(base, full).split(path.sep).join('/'), await readFile(full));
+    else {
+      const text = (await readFile(full, 'utf8')).replaceAll(GOLDEN_LINK_BASE, `${baseUrl}#p=`);
+      out.set(path.relative(base, full).split(path.sep).join('/'), Buffer.from(text, 'utf8'));
+    }
   }
   return out;
 }

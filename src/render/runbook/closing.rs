@@ -89,7 +89,7 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
         "at your monthly traffic".to_string()
     } else {
         text!(
-            "for example at {} GB each way on every link in a month (the web app fills in your own figure)",
+            "for example at {} GB each way on every link in a month (the web app's Review step works it out at your own figure)",
             traffic.each_way_gb
         )
     };

@@ -338,9 +338,7 @@ fn md_run(out: &mut String, run: Run, in_table: bool) {
 
 /// The stamp's lines as HTML comments (which Markdown shows as nothing either).
 fn stamp_comments(out: &mut String, stamp: &str) {
-    for line in stamp.lines() {
-        let _ = writeln!(out, "<!--{} -->", line.replace("--", "- -"));
-    }
+    out.push_str(&crate::render::html_comments(stamp));
 }
 
 // ---- HTML --------------------------------------------------------------------------------------
