@@ -14,7 +14,7 @@ use crate::secrets::Secrets;
 
 /// What the web app checks on loading the generators: a page and a generators module from two
 /// different builds (a cached old file) must not be mixed.
-pub const ABI: &str = concat!(env!("CARGO_PKG_VERSION"), "+generators.1");
+pub const ABI: &str = concat!(env!("CARGO_PKG_VERSION"), "+generators.2");
 
 /// The plan file as exported and zipped.
 fn plan_file(plan: &Plan) -> Artifact {
