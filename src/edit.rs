@@ -36,7 +36,14 @@ pub const E_INPUT: &str = "E_INPUT";
 /// assert!(p.sites.is_empty() && p.name.is_empty());
 /// ```
 pub fn blank() -> Plan {
-    Plan { version: PLAN_VERSION, name: String::new(), description: String::new(), sites: vec![], links: vec![] }
+    Plan {
+        version: PLAN_VERSION,
+        name: String::new(),
+        description: String::new(),
+        sites: vec![],
+        links: vec![],
+        topology: Topology::FullMesh,
+    }
 }
 
 /// A plan being edited, with stable ids for its sites and links.
@@ -668,6 +675,60 @@ pub fn parse_whole(text: &str, min: u64, max: u64) -> Result<Option<u64>, String
     }
 }
 
+/// The value a finding's fix proposes for the finding's own field, offered as a one-click "Use"
+/// (issue 18): a name that follows the naming rule, or a free address space.
+pub fn suggestion(f: &Finding) -> Option<String> {
+    if !matches!(f.code, "E_PLAN_NAME" | "E_SITE_NAME" | "E_SUBNET_NAME" | "E_CIDR_OVERLAP") {
+        return None;
+    }
+    let v = f.fix.strip_prefix("use '")?.split('\'').next()?;
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+/// Which field a suggestion goes to: `name`, `sites[i].name`, `sites[i].subnets[k].name` or
+/// `sites[i].address_spaces[k]`.
+fn suggestion_target(path: &str) -> Option<(Option<usize>, &str, Option<usize>)> {
+    if path == "name" {
+        return Some((None, "name", None));
+    }
+    let (i, rest) = path.strip_prefix("sites[")?.split_once("].")?;
+    let i = i.parse().ok()?;
+    if rest == "name" {
+        return Some((Some(i), "name", None));
+    }
+    let (list, rest) = rest.split_once('[')?;
+    let (k, tail) = rest.split_once(']')?;
+    let k = k.parse().ok()?;
+    match (list, tail) {
+        ("subnets", ".name") => Some((Some(i), "subnet", Some(k))),
+        ("address_spaces", "") => Some((Some(i), "space", Some(k))),
+        _ => None,
+    }
+}
+
+impl Editor {
+    /// Put a finding's [`suggestion`] in its field. `false` when the path names no such field.
+    pub fn apply_suggestion(&mut self, path: &str, value: &str) -> bool {
+        let Some((site, what, k)) = suggestion_target(path) else { return false };
+        match (site, what, k) {
+            (None, "name", None) => self.plan.name = value.to_string(),
+            (Some(i), "name", None) if i < self.plan.sites.len() => self.set_site_name(i, value),
+            (Some(i), "subnet", Some(k)) => {
+                let Some(s) = self.plan.sites.get_mut(i).and_then(|s| s.subnets.get_mut(k)) else { return false };
+                s.name = value.to_string();
+            }
+            (Some(i), "space", Some(k)) => {
+                let Some(a) = self.plan.sites.get_mut(i).and_then(|s| s.address_spaces.get_mut(k)) else {
+                    return false;
+                };
+                *a = value.to_string();
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// The finding for text a field could not take (kept as typed, marked, counted as an error).
 pub fn input_finding(path: &str, message: &str) -> Finding {
     Finding {
@@ -983,6 +1044,52 @@ pub fn field_label(plan: &Plan, path: &str) -> String {
         out.push(text);
     }
     out.join(" › ")
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+    use crate::check::analyze;
+    use crate::presets::PRESETS;
+
+    fn used(e: &mut Editor, code: &str) -> (String, String) {
+        let f = analyze(e.plan()).findings.into_iter().find(|f| f.code == code).expect(code);
+        let v = suggestion(&f).unwrap_or_else(|| panic!("{code}: no suggestion in '{}'", f.fix));
+        assert!(e.apply_suggestion(&f.path, &v), "{code} at {}", f.path);
+        (f.path, v)
+    }
+
+    #[test]
+    fn an_overlap_suggests_a_free_range_of_the_same_size_and_using_it_clears_the_error() {
+        let mut e = Editor::new(PRESETS[4].plan());
+        let taken: Vec<String> = e.plan().sites.iter().flat_map(|s| s.address_spaces.clone()).collect();
+        e.edit(|p| p.sites[1].address_spaces[0] = p.sites[0].address_spaces[0].clone());
+        let f = analyze(e.plan()).findings.into_iter().find(|f| f.code == "E_CIDR_OVERLAP").unwrap();
+        assert_eq!(f.path, "sites[1].address_spaces[0]");
+        let (_, v) = used(&mut e, "E_CIDR_OVERLAP");
+        let free: Ipv4Net = v.parse().unwrap();
+        assert_eq!(free.prefix_len(), taken[0].parse::<Ipv4Net>().unwrap().prefix_len());
+        assert!(!taken.contains(&v), "{v} is in use");
+        let codes: Vec<&str> = analyze(e.plan()).findings.iter().map(|f| f.code).collect();
+        assert!(!codes.contains(&"E_CIDR_OVERLAP") && !codes.contains(&"E_CIDR_OVERLAP_SITE"), "{codes:?}");
+        // The subnets follow the new space in one more click (issue 18 item 3).
+        let moves = subnets_into(&e.plan().sites[1], 0);
+        assert!(!moves.is_empty());
+    }
+
+    #[test]
+    fn a_name_against_the_rule_suggests_one_that_follows_it_and_links_follow_a_site() {
+        let mut e = Editor::new(PRESETS[4].plan());
+        e.set_site_name(0, "My AWS");
+        e.edit(|p| p.name = "Multi Cloud".into());
+        let (path, v) = used(&mut e, "E_SITE_NAME");
+        assert_eq!((path.as_str(), e.plan().sites[0].name.as_str()), ("sites[0].name", v.as_str()));
+        assert!(e.plan().links.iter().any(|l| l.a == v || l.b == v));
+        used(&mut e, "E_PLAN_NAME");
+        assert!(analyze(e.plan()).findings.iter().all(|f| !f.is_error()), "{:?}", analyze(e.plan()).findings);
+        assert!(!e.apply_suggestion("links[0].routing", "bgp"));
+        assert!(!e.apply_suggestion("sites[9].name", "x"));
+    }
 }
 
 #[cfg(test)]

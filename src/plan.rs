@@ -27,6 +27,28 @@ pub struct Plan {
     /// Tunnelled links between pairs of sites.
     #[serde(default)]
     pub links: Vec<Link>,
+    /// Whether pairs of sites left without a link are meant to be (absent: a full mesh is meant,
+    /// and every missing pair is warned about).
+    #[serde(default, skip_serializing_if = "Topology::is_full_mesh")]
+    pub topology: Topology,
+}
+
+/// What the user means the links to form.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topology {
+    /// Every pair of sites that must talk has its own link; a missing pair is a warning.
+    #[default]
+    FullMesh,
+    /// Pairs left unlinked are intended (their traffic goes through a hub, or they need not talk):
+    /// what a missing pair means is still said, as information, not as a warning.
+    HubAndSpoke,
+}
+
+impl Topology {
+    pub fn is_full_mesh(&self) -> bool {
+        *self == Topology::FullMesh
+    }
 }
 
 /// Where a site lives.

@@ -8,6 +8,12 @@
 //! CIDRs and IPs packed when their typed text is canonical (else kept as text), and small frozen
 //! dictionaries for common strings (regions, SKUs, subnet names, versions). Dictionaries and enum
 //! codes are part of the format: new values are written as text, never appended to a v1 table.
+//!
+//! Fields added to the plan after v1 was frozen travel as extensions after the plan: each is a
+//! tag (varint, strictly increasing, never reused) and its value, written only when the field is
+//! not its default. A link without them (every link made before) decodes to the defaults, so old
+//! links never change meaning; a tag this build does not know is refused as made by a newer
+//! Tunnelsmith. Tags: 1 = `topology` (one byte: 1 = hub and spoke).
 
 use crate::plan::*;
 use ipnet::Ipv4Net;
@@ -46,6 +52,8 @@ pub enum LinkError {
     TooLarge,
     Truncated,
     Corrupt(String),
+    /// An extension tag this build does not know (a newer Tunnelsmith made the link).
+    NewerField(u32),
 }
 
 impl fmt::Display for LinkError {
@@ -67,6 +75,9 @@ impl fmt::Display for LinkError {
             }
             LinkError::Truncated => f.write_str(
                 "the link is cut short (some chat tools shorten long links); ask for the whole link or for the plan file",
+            ),
+            LinkError::NewerField(_) => f.write_str(
+                "the link holds a plan setting this Tunnelsmith does not know (a newer Tunnelsmith made it); open it with a newer Tunnelsmith, or ask for the plan file",
             ),
             LinkError::Corrupt(why) => write!(f, "the link is damaged ({why}); ask for the link again or for the plan file"),
         }
@@ -119,6 +130,7 @@ fn body_with_date(plan: &Plan, kb_date: &str) -> Vec<u8> {
     let mut w = Writer::default();
     w.varint(date_to_days(kb_date).unwrap_or(0));
     write_plan(&mut w, plan);
+    write_extensions(&mut w, plan);
     w.0
 }
 
@@ -141,7 +153,8 @@ pub fn from_body(body: &[u8]) -> Result<Shared, LinkError> {
     let mut r = Reader { data: body, pos: 0 };
     let days = r.varint()?;
     let kb_date = days_to_date(days);
-    let plan = read_plan(&mut r)?;
+    let mut plan = read_plan(&mut r)?;
+    read_extensions(&mut r, &mut plan)?;
     if r.pos != body.len() {
         return Err(LinkError::Corrupt(format!("{} unexpected bytes after the plan", body.len() - r.pos)));
     }
@@ -443,6 +456,17 @@ fn write_plan(w: &mut Writer, p: &Plan) {
     }
 }
 
+/// Extension tags (see the module documentation): frozen, never reused, strictly increasing.
+const EXT_TOPOLOGY: u64 = 1;
+
+/// Plan fields newer than the frozen v1 layout, each only when it is not its default.
+fn write_extensions(w: &mut Writer, p: &Plan) {
+    if p.topology == Topology::HubAndSpoke {
+        w.varint(EXT_TOPOLOGY);
+        w.byte(1);
+    }
+}
+
 fn write_gateway(w: &mut Writer, g: &Gateway) {
     match g {
         Gateway::AwsVgw { asn } => {
@@ -661,7 +685,31 @@ fn read_plan(r: &mut Reader) -> Result<Plan, LinkError> {
             .collect::<Result<_, _>>()?;
         links.push(Link { a, b, routing, tunnels, crypto, inside });
     }
-    Ok(Plan { version, name, description, sites, links })
+    Ok(Plan { version, name, description, sites, links, topology: Topology::FullMesh })
+}
+
+/// The extensions after the plan; none (every link made before they existed) leaves the defaults.
+fn read_extensions(r: &mut Reader, plan: &mut Plan) -> Result<(), LinkError> {
+    let mut last = 0;
+    while r.pos < r.data.len() {
+        let tag = r.varint()?;
+        if tag <= last {
+            return Err(corrupt("plan extensions out of order"));
+        }
+        last = tag;
+        match tag {
+            EXT_TOPOLOGY => {
+                plan.topology = match r.byte()? {
+                    1 => Topology::HubAndSpoke,
+                    _ => return Err(corrupt("unknown topology")),
+                }
+            }
+            // A small unknown tag is a newer build's field; anything else is damage.
+            _ if tag <= 64 => return Err(LinkError::NewerField(tag as u32)),
+            _ => return Err(corrupt("unexpected bytes after the plan")),
+        }
+    }
+    Ok(())
 }
 
 fn read_gateway(r: &mut Reader) -> Result<Gateway, LinkError> {
@@ -896,6 +944,36 @@ mod tests {
         bytes.extend(w.0);
         let err = decode(&format!("p=1.{}", base64url(&bytes))).unwrap_err();
         assert!(err.to_string().contains("5000 sites"), "{err}");
+    }
+
+    #[test]
+    fn hub_and_spoke_travels_as_an_extension_after_the_unchanged_v1_plan() {
+        let mesh = PRESETS[4].plan();
+        assert_eq!(mesh.topology, Topology::FullMesh);
+        let mut hub = mesh.clone();
+        hub.topology = Topology::HubAndSpoke;
+        // Not marked: exactly the bytes a v1 link always had; marked: those, then tag 1, value 1.
+        let old = body(&mesh);
+        assert_eq!(body(&hub), [old.clone(), vec![1, 1]].concat());
+        let back = decode(&encode(&hub)).unwrap();
+        assert_eq!(back.plan, hub);
+        assert_eq!(from_body_text(&body_text(&hub)).unwrap().plan.topology, Topology::HubAndSpoke);
+        assert_eq!(decode(&encode(&mesh)).unwrap().plan.topology, Topology::FullMesh);
+        // A link made before the field existed decodes to "not marked".
+        assert_eq!(from_body(&old).unwrap().plan.topology, Topology::FullMesh);
+    }
+
+    #[test]
+    fn unknown_or_damaged_extensions_are_refused_clearly() {
+        let old = body(&PRESETS[2].plan());
+        let link = |ext: &[u8]| format!("p=1.{}", base64url(&[&[0u8][..], &old, ext].concat()));
+        let newer = decode(&link(&[2, 7])).unwrap_err();
+        assert_eq!(newer, LinkError::NewerField(2));
+        assert!(newer.to_string().contains("newer Tunnelsmith"), "{newer}");
+        assert_eq!(decode(&link(&[1, 9])), Err(corrupt("unknown topology")));
+        assert_eq!(decode(&link(&[1, 1, 1, 1])), Err(corrupt("plan extensions out of order")));
+        assert_eq!(decode(&link(&[1])), Err(LinkError::Truncated));
+        assert_eq!(decode(&link(&[200, 1])), Err(corrupt("unexpected bytes after the plan")));
     }
 
     #[test]

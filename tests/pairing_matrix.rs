@@ -112,6 +112,7 @@ fn plan(a: End, b: End, routing: Routing, tunnels: Option<u8>) -> Plan {
             crypto: Crypto::default(),
             inside: vec![],
         }],
+        topology: Default::default(),
     }
 }
 

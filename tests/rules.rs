@@ -433,7 +433,27 @@ const CASES: &[Case] = &[
         // azure2 ↔ azure is static: azure's gateway advertises nothing, so aws cannot reach azure2.
         mutate: |p| add_azure_site(p, "azure2", 9, "azure"),
         path: "links",
-        says: &["no link between aws and azure2", "cannot reach each other"],
+        says: &["no link between aws and azure2", "cannot reach each other", "mark hub and spoke as intended"],
+    },
+    Case {
+        code: "I_TOPOLOGY_UNLINKED",
+        base: 4,
+        mutate: |p| {
+            p.links.pop();
+            p.topology = Topology::HubAndSpoke;
+        },
+        path: "links",
+        says: &["aws and gcp are left without a link, as intended (hub and spoke)", "goes through azure"],
+    },
+    Case {
+        code: "I_TOPOLOGY_UNLINKED",
+        base: 2,
+        mutate: |p| {
+            add_azure_site(p, "azure2", 9, "azure");
+            p.topology = Topology::HubAndSpoke;
+        },
+        path: "links",
+        says: &["aws and azure2 are left without a link, as intended", "cannot reach each other"],
     },
     Case {
         code: "W_AZURE_NO_WORKLOAD_SUBNET",
@@ -651,9 +671,11 @@ fn unnegotiable(p: &mut Plan, l: usize) {
 fn every_rule_is_silent_on_its_base_preset() {
     for c in CASES {
         let base = preset(c.base);
-        let (plan, at) = if c.code.starts_with("I_") {
-            // Info codes describe healthy links and fire on the base as it is: the case's base with
-            // the case's link made one that cannot be negotiated must be silent there.
+        let (plan, at) = if c.code.starts_with("I_") && c.path != "links" {
+            // Info codes about a link describe healthy links and fire on the base as it is: the
+            // case's base with the case's link made one that cannot be negotiated must be silent
+            // there. (`I_TOPOLOGY_UNLINKED`, about the plan's missing links, is silent on its base
+            // like any other code.)
             let l = link_of(c.path).unwrap_or_else(|| panic!("{}: an info case names a link path", c.code));
             assert!(
                 with(c.code, &analyze(&base).findings).iter().any(|f| f.path == c.path),
@@ -687,6 +709,58 @@ fn every_code_has_a_case() {
             assert_eq!(sev, code.severity, "{} registered as {:?}", code.code, code.severity);
         }
     }
+}
+
+/// Marking hub and spoke as intended (issue 18 item 7) turns each missing-link warning into
+/// information saying the same, and changes nothing else the check finds.
+#[test]
+fn hub_and_spoke_marked_as_intended_silences_only_the_missing_link_warnings() {
+    let mut mesh = preset(4);
+    add_azure_site(&mut mesh, "azure2", 9, "azure");
+    mesh.links.remove(0);
+    let warned = with("W_TOPOLOGY_MISSING_LINK", &analyze(&mesh).findings);
+    assert_eq!(warned.len(), 3, "{warned:#?}");
+    let mut hub = mesh.clone();
+    hub.topology = Topology::HubAndSpoke;
+    let a = analyze(&hub);
+    assert!(with("W_TOPOLOGY_MISSING_LINK", &a.findings).is_empty());
+    let told = with("I_TOPOLOGY_UNLINKED", &a.findings);
+    assert_eq!(told.len(), warned.len());
+    for (w, i) in warned.iter().zip(&told) {
+        let pair = w
+            .message
+            .split([':', ','])
+            .next()
+            .unwrap()
+            .replace("no direct link between ", "")
+            .replace("no link between ", "");
+        assert!(
+            i.message.starts_with(&format!("{pair} are left without a link, as intended")),
+            "{} / {}",
+            w.message,
+            i.message
+        );
+    }
+    let rest = |f: &[Finding]| -> Vec<Finding> { f.iter().filter(|f| !f.code.contains("TOPOLOGY")).cloned().collect() };
+    assert_eq!(rest(&analyze(&mesh).findings), rest(&a.findings));
+}
+
+/// Issue 18 item 10: typing another site's range over a site's address space lists the overlap
+/// (the cause, with a free range to use) before the subnets it leaves outside (its consequences).
+#[test]
+fn an_overlap_comes_before_the_subnets_it_strands_and_names_a_free_range() {
+    let mut p = preset(4);
+    p.sites[1].address_spaces[0] = p.sites[0].address_spaces[0].clone();
+    let errors: Vec<Finding> = analyze(&p).findings.into_iter().filter(|f| f.is_error()).collect();
+    let codes: Vec<&str> = errors.iter().map(|f| f.code).collect();
+    let overlap = codes.iter().position(|c| *c == "E_CIDR_OVERLAP").expect("overlap");
+    let first_outside = codes.iter().position(|c| *c == "E_SUBNET_OUTSIDE").expect("a subnet left outside");
+    assert!(overlap < first_outside, "{codes:?}");
+    let taken: Vec<&String> = p.sites.iter().flat_map(|s| &s.address_spaces).collect();
+    let fix = &errors[overlap].fix;
+    let free = fix.strip_prefix("use '").and_then(|r| r.split('\'').next()).unwrap_or_else(|| panic!("{fix}"));
+    assert!(!taken.iter().any(|t| *t == free), "{free} is taken: {fix}");
+    assert!(free.ends_with(&format!("/{}", p.sites[0].address_spaces[0].split('/').nth(1).unwrap())), "{fix}");
 }
 
 #[test]

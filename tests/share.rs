@@ -6,7 +6,7 @@ mod common;
 
 use proptest::prelude::*;
 use std::path::Path;
-use tunnelsmith::plan::Plan;
+use tunnelsmith::plan::{Plan, Topology};
 use tunnelsmith::share::{decode, encode};
 
 #[test]
@@ -21,15 +21,19 @@ fn every_shipped_link_fixture_still_decodes_to_its_plan() {
                 continue;
             }
             let link = std::fs::read_to_string(&link_path).unwrap();
-            let expected =
-                Plan::from_json(&std::fs::read_to_string(link_path.with_extension("json")).unwrap()).unwrap();
+            let json = std::fs::read_to_string(link_path.with_extension("json")).unwrap();
+            let expected = Plan::from_json(&json).unwrap();
             let got = decode(&link).unwrap_or_else(|e| panic!("{}: {e}", link_path.display()));
             assert_eq!(got.plan, expected, "{} decodes to a different plan", link_path.display());
             assert_eq!(got.kb_date, "2026-11-21", "{}", link_path.display());
+            // Links made before `topology` existed say nothing of it: a full mesh is meant.
+            if !json.contains("\"topology\"") {
+                assert_eq!(got.plan.topology, Topology::FullMesh, "{}", link_path.display());
+            }
             checked += 1;
         }
     }
-    assert!(checked >= 6, "expected the v1 fixtures, found {checked}");
+    assert!(checked >= 7, "expected the v1 fixtures, found {checked}");
 }
 
 proptest! {

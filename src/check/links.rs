@@ -4,7 +4,7 @@ use super::{crypto, join_keys, link_path, site_path, Findings, RLink, RSite, RTu
 use crate::kb::gateways::{self, azure_sku, mtu_advice, CONNECTION_LIMITS};
 use crate::kb::pairing::{transit, verdict, Class, Connect, Inside, Layout, Verdict};
 use crate::kb::{asn, src};
-use crate::plan::{Gateway, Plan, Routing};
+use crate::plan::{Gateway, Plan, Routing, Topology};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(crate) fn check_links(plan: &Plan, sites: &[RSite], out: &mut Findings) -> Vec<RLink> {
@@ -52,7 +52,7 @@ pub(crate) fn check_links(plan: &Plan, sites: &[RSite], out: &mut Findings) -> V
         pairs.insert(key, li);
         links.push(check_link(plan, li, a, b, sites, out));
     }
-    check_topology(sites, &links, &pairs, out);
+    check_topology(sites, &links, &pairs, plan.topology, out);
     links
 }
 
@@ -251,9 +251,16 @@ pub(crate) fn layout(how: &Connect, a: &Gateway, b: &Gateway) -> Vec<[TunnelEnd;
 }
 
 #[inline(never)]
-fn check_topology(sites: &[RSite], links: &[RLink], pairs: &BTreeMap<(usize, usize), usize>, out: &mut Findings) {
+fn check_topology(
+    sites: &[RSite],
+    links: &[RLink],
+    pairs: &BTreeMap<(usize, usize), usize>,
+    topology: Topology,
+    out: &mut Findings,
+) {
     // Sites without a direct link: say whether a gateway between them passes their traffic
-    // (kb::pairing::transit), per platform and routing mode.
+    // (kb::pairing::transit), per platform and routing mode. A warning while a full mesh is
+    // meant; information once the user has said hub and spoke is intended.
     if (2..=8).contains(&sites.len()) {
         let link_of =
             |x: usize, y: usize| pairs.get(&(x.min(y), x.max(y))).and_then(|li| links.iter().find(|l| l.index == *li));
@@ -271,26 +278,39 @@ fn check_topology(sites: &[RSite], links: &[RLink], pairs: &BTreeMap<(usize, usi
                     transit(Class::of(&sites[k].gateway), x.routing).map(|(why, s)| (k, why, s))
                 });
                 let (a, b) = (&sites[i].name, &sites[j].name);
-                match hub {
-                    Some((k, why, s)) => out.warn(
-                        "W_TOPOLOGY_MISSING_LINK",
-                        "links",
+                let through = hub.is_some();
+                let (what, s) = match hub {
+                    Some((k, why, s)) => (
                         format!(
-                            "no direct link between {a} and {b}: their traffic goes through {} ({why}), so it depends on {} and its tunnels and crosses it twice",
+                            "their traffic goes through {} ({why}), so it depends on {} and its tunnels and crosses it twice",
                             sites[k].name, sites[k].name
                         ),
-                        format!("add a link {a} ↔ {b} for a direct path (the wizard's default is a full mesh)"),
                         s,
                     ),
-                    None => out.warn(
-                        "W_TOPOLOGY_MISSING_LINK",
-                        "links",
-                        format!(
-                            "no link between {a} and {b}, and no site linked to both passes traffic between its tunnels here (only Azure VPN gateways and AWS virtual private and transit gateways do, with BGP on both links; Google Cloud HA VPN advertises only its own subnets and appliances only their own routes), so these two sites cannot reach each other"
-                        ),
-                        format!("add a link {a} ↔ {b} (the wizard's default is a full mesh)"),
+                    None => (
+                        "no site linked to both passes traffic between its tunnels here (only Azure VPN gateways and AWS virtual private and transit gateways do, with BGP on both links; Google Cloud HA VPN advertises only its own subnets and appliances only their own routes), so these two sites cannot reach each other".to_string(),
                         src("[AZ-FAQ-BGP] [AWS-CLOUDHUB] [AWS-TGW-RT] [GCP-BGP]"),
                     ),
+                };
+                if topology == Topology::HubAndSpoke {
+                    out.info(
+                        "I_TOPOLOGY_UNLINKED",
+                        "links",
+                        format!("{a} and {b} are left without a link, as intended (hub and spoke): {what}"),
+                        s,
+                    );
+                } else {
+                    out.warn(
+                        "W_TOPOLOGY_MISSING_LINK",
+                        "links",
+                        if through {
+                            format!("no direct link between {a} and {b}: {what}")
+                        } else {
+                            format!("no link between {a} and {b}, and {what}")
+                        },
+                        format!("add a link {a} ↔ {b} (the wizard's default is a full mesh), or mark hub and spoke as intended if they are meant to be unlinked"),
+                        s,
+                    );
                 }
             }
         }

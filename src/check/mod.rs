@@ -80,10 +80,18 @@ pub fn analyze(plan: &Plan) -> Analysis {
 
 /// Errors first, then warnings, then infos, each in the order found: a stable sort on three
 /// values, as two partitions (no sort code in the web page for it; the page's own findings list
-/// is ordered here too).
+/// is ordered here too). Within the errors a cause comes before its consequences (issue 18): a
+/// subnet outside its site's address spaces follows every error about those address spaces
+/// (an overlap or a typo there is what to fix first).
 pub fn order_findings(findings: &mut Vec<Finding>) {
-    let (mut ordered, rest): (Vec<Finding>, Vec<Finding>) =
+    let (errors, rest): (Vec<Finding>, Vec<Finding>) =
         std::mem::take(findings).into_iter().partition(|f| f.severity == Severity::Error);
+    let spaces_wrong = |site: &str| errors.iter().any(|f| f.path.starts_with(&format!("{site}.address_spaces")));
+    let consequence = |f: &Finding| {
+        f.code == "E_SUBNET_OUTSIDE" && f.path.split_once(".subnets").is_some_and(|(site, _)| spaces_wrong(site))
+    };
+    let (consequences, causes): (Vec<&Finding>, Vec<&Finding>) = errors.iter().partition(|f| consequence(f));
+    let mut ordered: Vec<Finding> = causes.into_iter().chain(consequences).cloned().collect();
     let (warnings, infos): (Vec<Finding>, Vec<Finding>) =
         rest.into_iter().partition(|f| f.severity == Severity::Warning);
     ordered.extend(warnings);
@@ -244,6 +252,7 @@ pub const CODES: &[Code] = &[
         "W_TOPOLOGY_MISSING_LINK",
         "two sites have no direct link: through which gateway their traffic goes, or that it cannot",
     ),
+    i("I_TOPOLOGY_UNLINKED", "two sites left unlinked on purpose (hub and spoke): what that means for their traffic"),
     // crypto
     e("E_IKE_NO_COMMON", "the two ends share no IKE version"),
     e("E_CRYPTO_REJECTED", "a custom crypto choice one end rejects"),

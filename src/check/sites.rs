@@ -621,6 +621,15 @@ fn check_cross_site_overlaps(plan: &Plan, sites: &[RSite], out: &mut Findings) {
             continue;
         }
         let path_k = index_of_text(plan, sj, &nets[y]);
+        let fix = match free_range(&nets, nets[y]) {
+            Some(free) => format!(
+                "use '{free}' for {}, the first /{} after it that no site uses (its subnets can follow it), or re-address {} instead",
+                sites[sj].name,
+                free.prefix_len(),
+                sites[si].name
+            ),
+            None => "give every site its own non-overlapping range (re-address one network before joining them)".into(),
+        };
         out.error(
             "E_CIDR_OVERLAP",
             site_path(sj, &format!("address_spaces[{path_k}]")),
@@ -628,10 +637,30 @@ fn check_cross_site_overlaps(plan: &Plan, sites: &[RSite], out: &mut Findings) {
                 "{} of site {} overlaps {} of site {}: routes between them would be ambiguous",
                 nets[y], sites[sj].name, nets[x], sites[si].name
             ),
-            "give every site its own non-overlapping range (re-address one network before joining them)",
+            fix,
             src("[AZ-FAQ]"),
         );
     }
+}
+
+/// A range the size of `like` that overlaps none of `taken`: the next one after `like` in the
+/// private block that holds it (10.0.0.0/8 when none does), wrapping around; `None` when the block
+/// is full or `like` is larger than it. Bounded: at most 4,096 candidates are looked at.
+pub(crate) fn free_range(taken: &[Ipv4Net], like: Ipv4Net) -> Option<Ipv4Net> {
+    let block = PRIVATE_SPACES.iter().find(|b| b.contains(&like)).copied().unwrap_or(PRIVATE_SPACES[0]);
+    let len = like.prefix_len();
+    if len < block.prefix_len() {
+        return None;
+    }
+    let count: u64 = 1 << (len - block.prefix_len());
+    let size: u64 = 1 << (32 - len);
+    let base = u64::from(u32::from(block.network()));
+    let start = if block.contains(&like) { (u64::from(u32::from(like.network())) - base) / size } else { 0 };
+    (1..=count.min(4_096)).find_map(|step| {
+        let at = base + ((start + step) % count) * size;
+        let n = Ipv4Net::new(Ipv4Addr::from(at as u32), len).ok()?;
+        (!taken.iter().any(|t| t.contains(&n) || n.contains(t))).then_some(n)
+    })
 }
 
 /// The index, in the plan's text list, of a parsed address space (its first match).

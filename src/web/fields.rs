@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 
 use super::state::{field_id, wiz, Wiz};
 use crate::check::{Finding, Severity};
-use crate::edit::parse_whole;
+use crate::edit::{parse_whole, suggestion};
 
 /// The word and mark for a severity: colour is never the only signal.
 pub fn severity_mark(s: Severity) -> (&'static str, &'static str) {
@@ -66,14 +66,41 @@ pub fn Note(finding: Finding) -> impl IntoView {
     let (mark, word) = severity_mark(finding.severity);
     let class = format!("note note-{}", finding.severity.label());
     let fix = (!finding.fix.is_empty()).then(|| format!("Fix: {}", finding.fix));
+    let use_it = use_suggestion(&finding);
     view! {
         <li class=class>
             <span class="mark" aria-hidden="true">{mark}</span>
             <span class="sr-only">{word}": "</span>
             <span class="msg">{finding.message}</span>
             {fix.map(|f| view! { <span class="fix">{f}</span> })}
+            {use_it}
         </li>
     }
+}
+
+/// A one-click "Use …" for the value a finding's fix proposes for its own field (a name that
+/// follows the rule, a free address space), if it proposes one (`edit::suggestion`).
+pub fn use_suggestion(f: &Finding) -> Option<impl IntoView> {
+    let value = suggestion(f)?;
+    let w = wiz();
+    let path = f.path.clone();
+    let label = format!("Use {value}");
+    Some(view! {
+        <button
+            type="button"
+            class="secondary use-suggestion"
+            data-path=path.clone()
+            on:click=move |_| {
+                let applied = std::cell::Cell::new(false);
+                w.editor.update(|e| applied.set(e.apply_suggestion(&path, &value)));
+                if applied.get() {
+                    w.set_raw(&path, None);
+                }
+            }
+        >
+            {label}
+        </button>
+    })
 }
 
 /// The findings about exactly `path`.
@@ -329,8 +356,10 @@ pub fn ChoiceGroup(
                                     />
                                     <label for=rid title=c.disabled.clone()>
                                         {c.label}
-                                        {c.tag.map(|t| view! { <span class="tag">{t}</span> })}
-                                        {c.weak.map(|why| { let title = why.clone(); view! { <span class="tag weak" title=title>"weak"<span class="sr-only">": "{why}</span></span> } })}
+                                        // A space before each badge: the radio's accessible name reads
+                                        // "BGP recommended: …", not "BGPrecommended: …".
+                                        {c.tag.map(|t| view! { " "<span class="tag">{t}</span> })}
+                                        {c.weak.map(|why| { let title = why.clone(); view! { " "<span class="tag weak" title=title>"weak"<span class="sr-only">": "{why}</span></span> } })}
                                     </label>
                                     {c.disabled.map(|why| view! { <span class="why" id=why_id>{why}</span> })}
                                 </div>

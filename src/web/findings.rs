@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::fields::severity_mark;
+use super::fields::{severity_mark, use_suggestion};
 use super::state::{plural, wiz};
 use crate::check::{Finding, Severity};
 use crate::edit::field_label;
@@ -68,6 +68,7 @@ pub fn FindingList(id_prefix: &'static str) -> impl IntoView {
                                     let path = f.path.clone();
                                     let fix = (!f.fix.is_empty()).then(|| format!("Fix: {}", f.fix));
                                     let source = (!f.source.is_empty()).then(|| format!("Source: {}", f.source));
+                                    let use_it = use_suggestion(&f);
                                     view! {
                                         <li class=format!("finding finding-{}", f.severity.label()) data-code=f.code>
                                             <button
@@ -81,6 +82,7 @@ pub fn FindingList(id_prefix: &'static str) -> impl IntoView {
                                             </button>
                                             <p class="msg">{f.message}</p>
                                             {fix.map(|x| view! { <p class="fix">{x}</p> })}
+                                            {use_it}
                                             <p class="meta">
                                                 <code>{f.code}</code>
                                                 {source.map(|s| view! { " · "{s} })}

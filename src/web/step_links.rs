@@ -4,11 +4,11 @@
 
 use leptos::prelude::*;
 
-use super::fields::{ChoiceGroup, MoveButtons, Notes, Opt, Radio, SelectField};
+use super::fields::{CheckField, ChoiceGroup, MoveButtons, Notes, Opt, Radio, SelectField};
 use super::state::{code_of, field_id, parse_code, plural, wiz, Wiz};
 use crate::check::RLink;
 use crate::edit::{default_routing_why, routing_choices, tunnel_capacity};
-use crate::plan::Routing;
+use crate::plan::{Routing, Topology};
 
 /// The Links step.
 #[component]
@@ -26,7 +26,8 @@ pub fn LinksStep() -> impl IntoView {
     }
 }
 
-/// Pairs no link joins, with a button to join them.
+/// Pairs no link joins, with a button to join them, and a way to say they are meant to be
+/// unlinked (hub and spoke), which turns their warnings into information (issue 18 item 7).
 #[component]
 fn MissingPairs() -> impl IntoView {
     let w = wiz();
@@ -38,10 +39,13 @@ fn MissingPairs() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
+    let intended = Signal::derive(move || w.plan(|p| p.topology == Topology::HubAndSpoke));
     view! {
         <Show when=move || !pairs.with(|p| p.is_empty())>
             <section class="card" aria-labelledby="missing-heading">
-                <h3 id="missing-heading">"Pairs without a link"</h3>
+                <h3 id="missing-heading">
+                    {move || if intended.get() { "Pairs left unlinked on purpose" } else { "Pairs without a link" }}
+                </h3>
                 <ul class="plain">
                     {move || {
                         pairs
@@ -60,6 +64,15 @@ fn MissingPairs() -> impl IntoView {
                             .collect_view()
                     }}
                 </ul>
+                <CheckField
+                    label="Hub and spoke is intended: leave these pairs unlinked"
+                    path="topology"
+                    checked=intended
+                    on_change=Callback::new(move |on: bool| {
+                        w.edit(|p| p.topology = if on { Topology::HubAndSpoke } else { Topology::FullMesh })
+                    })
+                    hint="Their warnings become information: the findings still say whether their traffic goes through a hub. Kept in the share link."
+                />
             </section>
         </Show>
     }

@@ -393,7 +393,7 @@ fn GatewayFields(i: ReadSignal<usize>) -> impl IntoView {
         let p = platform();
         let mut kinds = kinds_for(p);
         let k = kind();
-        let mut opts: Vec<Opt> = kinds.drain(..).map(|k| Opt::new(code_of(&k), kind_label(k, p))).collect();
+        let mut opts: Vec<Opt> = kinds.drain(..).map(|k| Opt::new(code_of(&k), kind_label(k))).collect();
         if !opts.iter().any(|o| o.value == code_of(&k)) {
             opts.push(Opt::new(code_of(&k), format!("{} (not for {})", k.label(), p.label())));
         }
@@ -412,6 +412,13 @@ fn GatewayFields(i: ReadSignal<usize>) -> impl IntoView {
                     label="Gateway kind"
                     path=path_of(i, "gateway.kind")
                     options=kind_options
+                    hint=Signal::derive(move || {
+                        if kind() == GatewayKind::Appliance {
+                            format!("Libreswan, strongSwan or VyOS on {}: choose below.", article(platform().appliance_host()))
+                        } else {
+                            String::new()
+                        }
+                    })
                     value=Signal::derive(move || code_of(&kind()))
                     on_change=Callback::new(move |v: String| {
                         if let Some(k) = parse_code::<GatewayKind>(&v) {
@@ -443,11 +450,10 @@ fn GatewayFields(i: ReadSignal<usize>) -> impl IntoView {
     }
 }
 
-fn kind_label(k: GatewayKind, p: Platform) -> String {
+fn kind_label(k: GatewayKind) -> String {
     match k {
-        GatewayKind::Appliance => {
-            format!("Appliance (Libreswan, strongSwan or VyOS on {})", article(p.appliance_host()))
-        }
+        // Short enough to show whole in the select at 375 px (issue 18); the hint says the rest.
+        GatewayKind::Appliance => "Software appliance".to_string(),
         k => k.label().to_string(),
     }
 }

@@ -92,9 +92,9 @@ pub fn plan() -> impl Strategy<Value = Plan> {
                 ),
                 0..12,
             );
-            (text_field(), sites, links)
+            (text_field(), sites, links, any::<bool>())
         })
-        .prop_map(|(name, sites, links)| {
+        .prop_map(|(name, sites, links, hub)| {
             let n = sites.len();
             let links = links
                 .into_iter()
@@ -107,6 +107,7 @@ pub fn plan() -> impl Strategy<Value = Plan> {
                     inside,
                 })
                 .collect();
-            Plan { version: PLAN_VERSION, name, description: String::new(), sites, links }
+            let topology = if hub { Topology::HubAndSpoke } else { Topology::FullMesh };
+            Plan { version: PLAN_VERSION, name, description: String::new(), sites, links, topology }
         })
 }
