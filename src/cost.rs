@@ -5,6 +5,7 @@
 //! `cost = GB sent from A × A's egress price + GB sent from B × B's egress price`.
 //! Quantities come from the steps (what the scripts create), prices from [`crate::kb::prices`].
 //! Pure and exact: money is counted in millionths of a US dollar.
+#![deny(clippy::wildcard_enum_match_arm)]
 
 use crate::check::Resolved;
 use crate::kb::prices::{self, Meter, Price};
@@ -159,7 +160,11 @@ pub fn estimate(r: &Resolved, steps: &[Step], traffic: &Traffic) -> Estimate {
     for ((site, _), (meter, n)) in counts {
         let sku = match &r.sites[site].gateway {
             Gateway::AzureVpnGateway { sku, .. } => sku.as_str(),
-            _ => "",
+            Gateway::AwsVgw { .. }
+            | Gateway::AwsTgw { .. }
+            | Gateway::GcpHaVpn { .. }
+            | Gateway::GcpClassicVpn { .. }
+            | Gateway::Appliance { .. } => "",
         };
         let price = prices::price(meter, sku);
         let count = n.saturating_sub(price.map(|p| p.included).unwrap_or(0));

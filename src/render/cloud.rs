@@ -336,7 +336,7 @@ fn script(
         match p {
             Part::Output(n) if !captured_here.contains(n.as_str()) && seen.insert(n) => inputs.push(n),
             Part::Secret(n) if seen_keys.insert(n) => secrets.push(n),
-            _ => {}
+            Part::Text(_) | Part::Param { .. } | Part::Output(_) | Part::Secret(_) | Part::FileOf(_) => {}
         }
     }
     seen.clear();

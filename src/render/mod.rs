@@ -4,6 +4,7 @@
 //! No artifact ever contains a pre-shared key: scripts and install scripts read them from the
 //! separate `secrets.env` by name (`PSK_<LINK>_T<n>`), so every artifact is safe to paste into a
 //! ticket and to keep as a golden file.
+#![deny(clippy::wildcard_enum_match_arm)]
 
 pub mod appliance;
 pub mod cloud;

@@ -352,7 +352,7 @@ fn site_script(r: &Resolved, opts: &RenderOptions, steps: &[Step], scripts: &[Sc
             match site.platform {
                 crate::plan::Platform::Aws =>
                     "They are found by the IDs the create scripts recorded in outputs.env; one that is not there is skipped.",
-                _ => "They are found by the names the plan gave them.",
+                crate::plan::Platform::Azure | crate::plan::Platform::Gcp | crate::plan::Platform::Onprem => "They are found by the names the plan gave them.",
             }
         ),
     );

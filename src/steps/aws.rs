@@ -74,7 +74,7 @@ pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
     match &s.gateway {
         Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. } => managed(b, &c),
         Gateway::Appliance { .. } => appliance(b, &c),
-        _ => {}
+        Gateway::AzureVpnGateway { .. } | Gateway::GcpHaVpn { .. } | Gateway::GcpClassicVpn { .. } => {}
     }
 }
 
@@ -283,7 +283,7 @@ fn managed(b: &mut Builder, c: &Ctx) {
             Network::New if !s.subnets.is_empty() => {
                 (1..=s.subnets.len().min(TGW_ZONES)).map(|k| out(c.out(format_args!("SUBNET_{k}_ID")))).collect()
             }
-            _ => vec![t("")],
+            Network::New | Network::Existing { .. } => vec![t("")],
         };
         let mut a = c.ec2("create-transit-gateway-vpc-attachment");
         a.extend([t("--transit-gateway-id"), out(&gw), t("--vpc-id"), vpc_arg(c), t("--subnet-ids")]);

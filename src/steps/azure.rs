@@ -68,7 +68,7 @@ impl Ctx<'_> {
         let (v, prefix) = (var(&s.name), prefix(r, site));
         let rg = match &s.network {
             Network::Existing { resource_group, .. } if !resource_group.is_empty() => resource_group.clone(),
-            _ => text!("{prefix}-rg"),
+            Network::New | Network::Existing { .. } => text!("{prefix}-rg"),
         };
         let vnet = match &s.network {
             Network::Existing { id, .. } => id.clone(),
@@ -136,7 +136,7 @@ pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
     match &s.gateway {
         Gateway::AzureVpnGateway { .. } => gateway(b, &c),
         Gateway::Appliance { .. } => appliance(b, &c),
-        _ => {}
+        Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. } | Gateway::GcpHaVpn { .. } | Gateway::GcpClassicVpn { .. } => {}
     }
 }
 

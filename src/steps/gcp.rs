@@ -106,7 +106,10 @@ pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
     match &s.gateway {
         Gateway::GcpHaVpn { .. } => ha_vpn(b, &c),
         Gateway::Appliance { .. } => appliance(b, &c),
-        _ => {}
+        Gateway::AwsVgw { .. }
+        | Gateway::AwsTgw { .. }
+        | Gateway::AzureVpnGateway { .. }
+        | Gateway::GcpClassicVpn { .. } => {}
     }
 }
 

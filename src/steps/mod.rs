@@ -13,6 +13,7 @@
 //!
 //! Nothing here decides what `check` did not: every address, ASN, /30, lifetime and algorithm
 //! comes from [`Resolved`]; algorithm spellings come from [`crate::kb::dialects`].
+#![deny(clippy::wildcard_enum_match_arm)]
 
 mod aws;
 mod azure;
@@ -266,7 +267,7 @@ impl Step {
     pub fn inputs(&self) -> impl Iterator<Item = &str> {
         self.args.iter().flat_map(|a| &a.0).filter_map(|p| match p {
             Part::Output(n) => Some(n.as_str()),
-            _ => None,
+            Part::Text(_) | Part::Param { .. } | Part::Secret(_) | Part::FileOf(_) => None,
         })
     }
 
@@ -274,7 +275,7 @@ impl Step {
     pub fn secrets(&self) -> impl Iterator<Item = &str> {
         self.args.iter().flat_map(|a| &a.0).filter_map(|p| match p {
             Part::Secret(n) => Some(n.as_str()),
-            _ => None,
+            Part::Text(_) | Part::Param { .. } | Part::Output(_) | Part::FileOf(_) => None,
         })
     }
 
@@ -282,7 +283,7 @@ impl Step {
     pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
         self.args.iter().chain(self.creates.iter().flat_map(|r| &r.delete)).flat_map(|a| &a.0).filter_map(|p| match p {
             Part::Param { name, value } => Some((&**name, &**value)),
-            _ => None,
+            Part::Text(_) | Part::Output(_) | Part::Secret(_) | Part::FileOf(_) => None,
         })
     }
 
@@ -541,7 +542,7 @@ pub(crate) fn public_address(r: &Resolved, site: usize, tunnel: &RTunnel, end: u
             Some(param(format!("{v}_PUBLIC_IP"), public_ip.clone()))
         }
         Gateway::Appliance { .. } if s.platform != Platform::Onprem => Some(out(format!("{v}_PUBLIC_IP"))),
-        _ => None,
+        Gateway::GcpClassicVpn { .. } | Gateway::Appliance { .. } => None,
     }
 }
 

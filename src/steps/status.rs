@@ -62,7 +62,7 @@ impl Probe {
     pub fn inputs(&self) -> impl Iterator<Item = &str> {
         self.args.iter().flat_map(|a| &a.0).filter_map(|p| match p {
             Part::Output(n) => Some(n.as_str()),
-            _ => None,
+            Part::Text(_) | Part::Param { .. } | Part::Secret(_) | Part::FileOf(_) => None,
         })
     }
 }
@@ -199,7 +199,7 @@ pub fn probes(r: &Resolved, steps: &[Step]) -> Vec<Probe> {
                             push(Program::Gcloud, args, Reads::GcpBgp { peer });
                         }
                     }
-                    _ => {}
+                    Gateway::GcpClassicVpn { .. } | Gateway::Appliance { .. } => {}
                 }
             }
         }

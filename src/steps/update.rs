@@ -141,7 +141,7 @@ fn leaves(path: &str, v: &serde_json::Value, out: &mut BTreeMap<String, String>)
         serde_json::Value::String(s) => {
             out.insert(path.to_string(), s.clone());
         }
-        other => {
+        other @ (serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_)) => {
             out.insert(path.to_string(), other.to_string());
         }
     }
@@ -549,7 +549,7 @@ pub fn rekey(step: &Step, psk: &str, steps: &[Step]) -> Option<Vec<Step>> {
             Some(aws_modify(step, k, &spec, &vpn, ips.get(k)?))
         }
         Program::Az if values(&step.args, "--shared-key").is_some() => Some(vec![az_shared_key(step)]),
-        _ => None,
+        Program::Az | Program::Gcloud => None,
     }
 }
 

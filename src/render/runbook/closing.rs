@@ -52,7 +52,11 @@ pub(super) fn cost(c: &Ctx, d: &mut Doc) {
                 c.site(h.site),
                 match &r.sites[h.site].gateway {
                     Gateway::AzureVpnGateway { sku, .. } => text!("Azure VPN gateway {}", Plain(sku)),
-                    _ => "—".into(),
+                    Gateway::AwsVgw { .. }
+                    | Gateway::AwsTgw { .. }
+                    | Gateway::GcpHaVpn { .. }
+                    | Gateway::GcpClassicVpn { .. }
+                    | Gateway::Appliance { .. } => "—".into(),
                 },
                 h.count.to_string(),
                 "no price recorded".into(),
@@ -236,7 +240,9 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
                     let st = &c.steps[i];
                     st.creates.as_ref().map(|res| match site.platform {
                         Platform::Aws => text!("{} (the ID recorded as `{}`)", res.kind, res.name),
-                        _ => text!("{} `{}`", res.kind, Plain(&res.name)),
+                        Platform::Azure | Platform::Gcp | Platform::Onprem => {
+                            text!("{} `{}`", res.kind, Plain(&res.name))
+                        }
                     })
                 })
                 .collect();
@@ -250,7 +256,9 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
                     "found by name (every one is tagged `tunnelsmith-plan`); the gateway takes minutes \
                                     to delete"
                 }
-                _ => "found by name (every one is described `tunnelsmith plan` and the plan name)",
+                Platform::Gcp | Platform::Onprem => {
+                    "found by name (every one is described `tunnelsmith plan` and the plan name)"
+                }
             };
             d.p(text!("`{}`: {}, {} resources, newest first, {how}:", t.path, c.site(t.site), items.len()));
             d.numbered(items);
@@ -299,14 +307,14 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
         let Some(i) = r.sites.iter().position(|s| std::ptr::eq(s, h.site)) else { continue };
         let vm = match h.site.platform {
             Platform::Onprem => "the host itself".to_string(),
-            p => text!(
+            p @ (Platform::Aws | Platform::Azure | Platform::Gcp) => text!(
                 "the {} itself: delete it first, since a network interface still attached to it cannot be deleted",
                 p.appliance_host()
             ),
         };
         let config = match h.software {
             crate::plan::Software::Vyos => "its `vpn ipsec`, `interfaces vti` and `protocols` settings".to_string(),
-            _ => text!(
+            crate::plan::Software::Libreswan | crate::plan::Software::Strongswan => text!(
                 "its configuration: the files listed under Appliance hosts, `tunnelsmith-{0}.service` and \
                  `/etc/sysctl.d/60-tunnelsmith-{0}.conf`",
                 h.plan()

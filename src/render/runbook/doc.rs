@@ -180,7 +180,14 @@ impl Doc {
             .iter()
             .filter_map(|b| match b {
                 Block::Heading { level, text, id } if *level == 2 => Some((*level, text.as_str(), id.as_str())),
-                _ => None,
+                Block::Heading { .. }
+                | Block::Para(_)
+                | Block::List(_)
+                | Block::Numbered(_)
+                | Block::Table { .. }
+                | Block::Code(_)
+                | Block::Note(_)
+                | Block::Diagram { .. } => None,
             })
             .collect()
     }

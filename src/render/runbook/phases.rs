@@ -78,7 +78,7 @@ pub(super) fn deploy(c: &Ctx, d: &mut Doc) {
                 Part::Secret(n) => {
                     keys[k].insert(n);
                 }
-                _ => {}
+                Part::Text(_) | Part::Param { .. } | Part::FileOf(_) => {}
             }
         }
     }

@@ -31,7 +31,11 @@ pub(super) fn test_address(c: &Ctx, i: usize) -> Option<(Ipv4Addr, String)> {
     let s = &c.r.sites[i];
     let appliance: Option<Ipv4Addr> = match &s.gateway {
         Gateway::Appliance { private_ip, .. } => private_ip.parse().ok(),
-        _ => None,
+        Gateway::AwsVgw { .. }
+        | Gateway::AwsTgw { .. }
+        | Gateway::AzureVpnGateway { .. }
+        | Gateway::GcpHaVpn { .. }
+        | Gateway::GcpClassicVpn { .. } => None,
     };
     let workload = s.subnets.iter().filter(|x| x.name != "GatewaySubnet");
     // No VM can live in GatewaySubnet: a site without a workload subnet (a warning) is tested at
@@ -426,7 +430,7 @@ fn trouble_proposals(c: &Ctx, d: &mut Doc) {
                     ));
                 }
             }
-            _ => {}
+            Gateway::GcpHaVpn { .. } | Gateway::GcpClassicVpn { .. } | Gateway::Appliance { .. } => {}
         }
     }
     d.code(cmds.join("\n"));
@@ -695,7 +699,7 @@ fn trouble_bgp(c: &Ctx, d: &mut Doc) {
                 Gateway::GcpHaVpn { .. } => "Google Cloud's Cloud Router always starts",
                 Gateway::Appliance { software: Software::Vyos, .. } => "VyOS starts its BGP sessions",
                 Gateway::Appliance { .. } => "FRR on the appliance starts its BGP sessions",
-                _ => continue,
+                Gateway::AzureVpnGateway { .. } | Gateway::GcpClassicVpn { .. } => continue,
             };
             if !starters.contains(&who) {
                 starters.push(who);
