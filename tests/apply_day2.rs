@@ -238,7 +238,6 @@ fn a_removed_site_is_destroyed_after_asking_and_the_clouds_match_a_fresh_apply()
 }
 
 #[test]
-#[ignore = "2 of 80 kill points fail: killed during an AWS modify-vpn-tunnel-options, the resumed apply leaves the tunnel options differing (issue 21, open)"]
 fn sigkill_at_every_step_of_a_change_then_resume_ends_like_an_uninterrupted_run() {
     let Some(py) = require("python3 with jmespath (for the stand-in CLIs)", python()) else { return };
     let l = Lab::new("killchange", SEED, &["aws", "az", "gcloud"], &py);
@@ -276,6 +275,10 @@ fn sigkill_at_every_step_of_a_change_then_resume_ends_like_an_uninterrupted_run(
         }
     }
     assert!(kills.len() > 20, "{kills:?}");
+    // KILL_ONLY=TEXT: only the kill points whose step contains TEXT (to look at one quickly).
+    if let Ok(only) = std::env::var("KILL_ONLY") {
+        kills.retain(|(_, s)| s.contains(&only));
+    }
     let t0 = std::time::Instant::now();
     // Two at a time (two cores), each in its own folder.
     let bad: Vec<String> = std::thread::scope(|sc| {

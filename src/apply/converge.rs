@@ -188,7 +188,22 @@ pub(crate) fn take_down<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &D
         .map(|(_, c)| task(format!("delete {}", c.step), format!("Delete {} {}", c.kind, c.name)))
         .collect();
     let s = run.s;
-    Some(in_turn(
+    Some(delete_all(run, ui, state, &entries, tasks, false, |st, c| forget(s, st, &c.step)))
+}
+
+/// Delete `entries` (their index in `state.created`, or `None` for an undo) as `tasks` say, one
+/// after another or in parallel; each one gone is recorded deleted, then `gone` says what goes
+/// with it.
+fn delete_all<'a>(
+    run: &Run<'a>,
+    ui: &mut Ui,
+    state: &mut State,
+    entries: &[(Option<usize>, Created)],
+    tasks: Vec<Task>,
+    parallel: bool,
+    mut gone: impl FnMut(&mut State, &Created),
+) -> Summary {
+    in_turn(
         run,
         ui,
         state,
@@ -204,11 +219,11 @@ pub(crate) fn take_down<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &D
                 if let Some(i) = idx {
                     st.created[*i].deleted = Some(now());
                 }
-                forget(s, st, &c.step);
+                gone(st, c);
             }
         },
-        false,
-    ))
+        parallel,
+    )
 }
 
 /// Before deleting: the steps whose resources go are no longer trusted as done (a kill between
@@ -302,31 +317,13 @@ pub(crate) fn destroy<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &Dif
         })
         .collect();
     let s = run.s;
-    in_turn(
-        run,
-        ui,
-        state,
-        tasks,
-        |k, _| {
-            let c = all[k].1.clone();
-            let tools = run.tools;
-            Box::new(move |cx: &Cx| delete(cx, &c, tools))
-        },
-        |st, k, end| {
-            if matches!(end, End::Done { .. }) {
-                let (idx, c) = &all[k];
-                if let Some(i) = idx {
-                    st.created[*i].deleted = Some(now());
-                }
-                st.steps.remove(&c.step);
-                // Values only that step captured are gone with it.
-                let kept: std::collections::BTreeSet<&str> =
-                    s.steps.iter().filter_map(|x| x.capture.as_ref().map(|c| c.name.as_str())).collect();
-                st.outputs.retain(|k2, v| kept.contains(k2.as_str()) || v != &c.name);
-            }
-        },
-        true,
-    )
+    delete_all(run, ui, state, &all, tasks, true, |st, c| {
+        st.steps.remove(&c.step);
+        // Values only that step captured are gone with it.
+        let kept: std::collections::BTreeSet<&str> =
+            s.steps.iter().filter_map(|x| x.capture.as_ref().map(|c| c.name.as_str())).collect();
+        st.outputs.retain(|k2, v| kept.contains(k2.as_str()) || v != &c.name);
+    })
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

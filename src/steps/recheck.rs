@@ -70,8 +70,13 @@ fn aws_tagged(cmd: &str) -> Option<(&'static str, &'static str, &'static str, Op
         "create-customer-gateway" => {
             ("describe-customer-gateways", "CustomerGateways", "CustomerGatewayId", Some("pending,available"))
         }
+        // A connection whose tunnel options are being modified is `modifying` for minutes (not in
+        // the API's documented states, but what DescribeVpnConnections answers: the Terraform AWS
+        // provider waits from `modifying` to `available` after ModifyVpnTunnelOptions)
+        // [AWS-API-MVTO]: without it, an apply killed during a modification took the connection
+        // for deleted and made a second one.
         "create-vpn-connection" => {
-            ("describe-vpn-connections", "VpnConnections", "VpnConnectionId", Some("pending,available"))
+            ("describe-vpn-connections", "VpnConnections", "VpnConnectionId", Some("pending,available,modifying"))
         }
         "create-transit-gateway" => {
             ("describe-transit-gateways", "TransitGateways", "TransitGatewayId", Some("pending,available,modifying"))

@@ -178,7 +178,7 @@ fn seed_004_checks_name_the_same_resources_as_their_steps() {
         "ec2 describe-vpcs --region us-east-1 --filters Name=tag:Name,Values=multicloud-aws-vpc \
          Name=tag:tunnelsmith-plan,Values=multicloud --query Vpcs[0].VpcId --output text"
     );
-    assert!(check_line(&s, "aws/vpn-aws-azure-1").contains("Name=state,Values=pending,available"));
+    assert!(check_line(&s, "aws/vpn-aws-azure-1").contains("Name=state,Values=pending,available,modifying "));
     assert_eq!(
         check_line(&s, "aws/subnet-1-rt"),
         "ec2 describe-route-tables --region us-east-1 --route-table-ids ${AWS_ROUTE_TABLE_ID} --query \

@@ -536,6 +536,9 @@ def aws(w, cmd, opts):
     if op == "modify-vpn-tunnel-options":
         # ModifyVpnTunnelOptions: one tunnel, named by its outside address; the connection is
         # `modifying` meanwhile and refuses another modification (IncorrectState) until done.
+        # On AWS that lasts minutes (the Terraform AWS provider waits up to 30 from `modifying` to
+        # `available`); here it lasts until STANDIN_MODIFY_SECS have passed and the connection is
+        # described by its ID, so a search by tags and `state` filter still sees `modifying`.
         vpn = aws_get(w, op, "vpn", one(opts, "--vpn-connection-id"))
         if vpn["State"] == "modifying":
             aws_err(op, "IncorrectState", f"Vpn connection {vpn['VpnConnectionId']} is in modifying state")
