@@ -1124,7 +1124,7 @@ pub(crate) fn run_step(
                     Class::Ok | Class::NotFound => {
                         cx.shared.log.write(&step.id, "check: it had not taken effect; running it");
                     }
-                    _ => {
+                    Class::Throttled | Class::Busy | Class::Failed => {
                         return End::Failed(redact.text(&format!(
                             "cannot tell whether it took effect (`{}`: {}); not running it again",
                             c.shown,
@@ -1159,7 +1159,7 @@ pub(crate) fn run_step(
         _ if o.code.is_none() => End::Unknown(redact.text(&format!("{program} was stopped mid-command"))),
         _ if unless.is_some_and(|code| o.stderr.contains(code)) => End::Done { value: None, found: true },
         Class::Throttled => End::Failed(redact.text(&format!("still throttled after retries: {}", o.reason()))),
-        _ => End::Failed(redact.text(&o.reason())),
+        Class::NotFound | Class::Busy | Class::Failed => End::Failed(redact.text(&o.reason())),
     }
 }
 
@@ -1479,6 +1479,6 @@ pub(crate) fn delete(cx: &Cx, c: &Created, tools: &BTreeMap<String, Tool>) -> En
             End::Done { value: None, found: true }
         }
         _ if o.code.is_none() => End::Unknown(format!("{program} was stopped mid-command")),
-        _ => End::Failed(o.reason()),
+        Class::Throttled | Class::Busy | Class::Failed => End::Failed(o.reason()),
     }
 }

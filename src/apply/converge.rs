@@ -117,12 +117,14 @@ pub(crate) fn update<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &Diff
                     for sub in &steps {
                         match run_step(cx, sub, tools, &v, false) {
                             End::Done { .. } => {}
-                            other => return other,
+                            other @ (End::Failed(_) | End::Unknown(_) | End::Cancelled | End::Manual(_)) => {
+                                return other
+                            }
                         }
                     }
                     End::Done { value: None, found: false }
                 }
-                _ => run_step(cx, step, tools, &v, false),
+                How::Rerun { .. } | How::Replace { .. } => run_step(cx, step, tools, &v, false),
             })
         },
         |st, k, end| {
@@ -159,7 +161,7 @@ pub(crate) fn take_down<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &D
     }
     let why = match &root.action {
         Action::Change(Change { how: How::Replace { why, .. }, .. }) => *why,
-        _ => "",
+        Action::Create { .. } | Action::Change(_) | Action::Destroy { .. } | Action::Forget => "",
     };
     ui.say(&format!(
         "Replacing {} ({why}){} …",
@@ -272,7 +274,7 @@ pub(crate) fn destroy<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &Dif
         .filter(|it| it.resource.is_none())
         .filter_map(|it| match &it.action {
             Action::Destroy { delete } => Some((None, undo_entry(&it.id, delete.clone()))),
-            _ => None,
+            Action::Create { .. } | Action::Change(_) | Action::Forget => None,
         })
         .collect();
     undos.sort_by_key(|(_, c)| crate::steps::update::undo_rank(&c.delete));

@@ -48,7 +48,7 @@ impl Item {
             Action::Create { .. } => "+",
             Action::Change(c) => match c.how {
                 How::Replace { .. } => "-/+",
-                _ => "~",
+                How::Rerun { .. } | How::Update { .. } => "~",
             },
             Action::Destroy { .. } => "-",
             Action::Forget => "·",
@@ -106,7 +106,7 @@ impl Diff {
                 Action::Change(_) if resource => c.change += 1,
                 Action::Destroy { .. } => c.destroy += 1,
                 Action::Forget => {}
-                _ => c.steps += 1,
+                Action::Create { .. } | Action::Change(_) => c.steps += 1,
             }
         }
         c
@@ -235,7 +235,9 @@ pub(crate) fn diff(s: &Session, state: &State, done: &[bool]) -> Diff {
             Action::Destroy { delete } => {
                 format!("Take back: {}", delete.iter().take(4).cloned().collect::<Vec<_>>().join(" "))
             }
-            _ => "Forget it (it goes with what it was set on)".to_string(),
+            Action::Create { .. } | Action::Change(_) | Action::Forget => {
+                "Forget it (it goes with what it was set on)".to_string()
+            }
         };
         gone.push(Item { id: id.clone(), step: None, title, resource: None, action });
     }
@@ -306,7 +308,7 @@ fn drops(s: &Session, items: &[Item]) -> Vec<Drop> {
                 }
                 continue;
             }
-            _ => continue,
+            Action::Create { .. } | Action::Change(_) | Action::Destroy { .. } | Action::Forget => continue,
         };
         let tunnels = tunnels_of(s, &it.id);
         // A replaced resource takes all its tunnels down at once; an update goes one tunnel at

@@ -187,7 +187,7 @@ impl Cx<'_> {
             let (limit, base) = match class {
                 Class::Throttled => (8, 2.0),
                 Class::Busy => (12, 5.0),
-                _ => return Some((o, class)),
+                Class::Ok | Class::NotFound | Class::Failed => return Some((o, class)),
             };
             if tries >= limit {
                 return Some((o, class));
@@ -399,7 +399,7 @@ where
                     Event::End(i, end) => {
                         let secs = match &ts[i] {
                             Ts::Running { since, .. } => since.elapsed().as_secs_f64(),
-                            _ => 0.0,
+                            Ts::Waiting | Ts::Ended(_) => 0.0,
                         };
                         match &end {
                             End::Done { found, .. } => {

@@ -14,6 +14,7 @@
 //! Resuming: a step recorded as running, unknown or failed is first checked against the cloud
 //! with its [`crate::steps::Check`] (a describe/show that changes nothing); only if that shows it
 //! did not take effect does it run again. Nothing is created twice.
+#![deny(clippy::wildcard_enum_match_arm)]
 
 pub mod appliance;
 pub mod commands;

@@ -234,7 +234,10 @@ pub fn rotate_keys(plan: Plan, opts: &Options) -> Exit {
                                 if let Some(c) = &del {
                                     match delete(cx, c, tools_ref) {
                                         End::Done { .. } => {}
-                                        other => return other,
+                                        other
+                                        @ (End::Failed(_) | End::Unknown(_) | End::Cancelled | End::Manual(_)) => {
+                                            return other
+                                        }
                                     }
                                 }
                                 run_step(cx, &s_ref.steps[*i], tools_ref, &v, false)
