@@ -142,7 +142,7 @@ pub fn body_text(plan: &Plan) -> String {
 
 /// Read [`body_text`].
 pub fn from_body_text(text: &str) -> Result<Shared, LinkError> {
-    from_body(&unbase64url(text).ok_or(LinkError::NotBase64)?)
+    from_body(&link_bytes(text)?)
 }
 
 /// Read a v1 body made by [`body`].
@@ -212,7 +212,7 @@ pub fn decode(input: &str) -> Result<Shared, LinkError> {
     if payload.len() > MAX_PAYLOAD {
         return Err(LinkError::TooLarge);
     }
-    let bytes = unbase64url(payload).ok_or(LinkError::NotBase64)?;
+    let bytes = link_bytes(payload)?;
     let (&kind, data) = bytes.split_first().ok_or(LinkError::Truncated)?;
     let body = match kind {
         0 => data.to_vec(),
@@ -785,45 +785,28 @@ fn read_crypto(r: &mut Reader) -> Result<Crypto, LinkError> {
 // ---------------------------------------------------------------------------------------------
 // base64url without padding, and dates as day numbers
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/// base64url without padding (RFC 4648 §5), strict both ways: one text per plan. A `+`, `/`,
+/// `=` or a final character with bits left over (`AB` for `AA`) is not a link this app made.
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 fn base64url(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
+    base64::Engine::encode(&B64, data)
 }
 
 fn unbase64url(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim_end_matches('=');
-    if s.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
+    base64::Engine::decode(&B64, s).ok()
+}
+
+/// [`unbase64url`] with the reason it failed: text of the link's own alphabet that does not
+/// decode ends where no link ends (a cut link); anything else was edited or re-encoded.
+fn link_bytes(s: &str) -> Result<Vec<u8>, LinkError> {
+    unbase64url(s).ok_or_else(|| {
+        if s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_') {
+            LinkError::Truncated
+        } else {
+            LinkError::NotBase64
         }
-    }
-    Some(out)
+    })
 }
 
 /// Days since 2020-01-01 of an ISO date.
@@ -893,6 +876,16 @@ mod tests {
             let data: Vec<u8> = (0..n).map(|i| (i * 37 + 11) as u8).collect();
             assert_eq!(unbase64url(&base64url(&data)).unwrap(), data);
         }
+        // One text per byte string: padding, the standard alphabet's `+` and `/`, and a last
+        // character whose unused bits are set are all refused.
+        let text = base64url(&[0xfb, 0xff, 0x01]);
+        assert_eq!(text, "-_8B");
+        for other in ["-_8B=", "+/8B", "-_8B\n", "-_8"] {
+            assert!(unbase64url(other).is_none_or(|d| d != [0xfb, 0xff, 0x01]), "{other}");
+        }
+        assert!(unbase64url("-_8B==").is_none());
+        assert_eq!(unbase64url("AA").as_deref(), Some(&[0u8][..]));
+        assert!(unbase64url("AB").is_none(), "a non-canonical tail names the same byte as AA");
     }
 
     #[test]
@@ -914,10 +907,17 @@ mod tests {
         assert_eq!(decode("https://example.com/#q=3"), Err(LinkError::NotTunnelsmith));
         assert_eq!(decode("#p=7.AAAA"), Err(LinkError::UnknownVersion("7".into())));
         assert_eq!(decode(&format!("p=1.{}!", payload)), Err(LinkError::NotBase64));
-        assert!(matches!(
-            decode(&format!("p=1.{}", &payload[..payload.len() / 2])),
-            Err(LinkError::Truncated | LinkError::Corrupt(_))
-        ));
+        // Cut anywhere, a link says it was cut (or, cut at a whole group, that its plan is).
+        for cut in [1, 2, 3, 4, payload.len() / 2] {
+            assert!(
+                matches!(
+                    decode(&format!("p=1.{}", &payload[..payload.len() - cut])),
+                    Err(LinkError::Truncated | LinkError::Corrupt(_))
+                ),
+                "cut by {cut}"
+            );
+        }
+        assert_eq!(decode(&format!("p=1.{payload}=")), Err(LinkError::NotBase64));
         let msg = decode("#p=9.x").unwrap_err().to_string();
         assert!(msg.contains("newer Tunnelsmith"), "{msg}");
     }
