@@ -17,7 +17,7 @@
 
 mod apply_support;
 
-use apply_support::{python, require, step_ids, Lab};
+use apply_support::{python, require, step_ids, wait_ids, Lab};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -135,7 +135,9 @@ fn failing_at_every_step_then_resuming_ends_like_an_uninterrupted_run() {
     let baseline = end_state(&l);
     drop(l);
     let ids = step_ids(SEED);
-    let waits = ["aws/gateway-ready".to_string(), "azure/gateway-ready".to_string()];
+    // Every wait of the plan (gateways, Azure's APIPA read-backs, …), taken from the steps.
+    let waits = wait_ids(SEED);
+    assert!(waits.contains(&"azure/gateway-ready".to_string()) && waits.len() > 2, "{waits:?}");
     let py = python().unwrap();
     let t0 = Instant::now();
     // Two at a time (two cores), each in its own folder.
