@@ -83,6 +83,27 @@ impl TransferLine {
     }
 }
 
+/// One site's share of an [`Estimate`], in millionths of a dollar a month.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteCost {
+    /// The site (index in [`Resolved::sites`]).
+    pub site: usize,
+    /// What runs around the clock there (priced lines only).
+    pub hours: u64,
+    /// The data the site sends over its links.
+    pub transfer: u64,
+    /// Whether a figure rests on a price not checked against the provider's own page.
+    pub unverified: bool,
+    /// What has no recorded price (an Azure gateway SKU), left out of the figures.
+    pub unpriced: Vec<HourLine>,
+}
+
+impl SiteCost {
+    pub fn total(&self) -> u64 {
+        self.hours + self.transfer
+    }
+}
+
 /// The estimate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Estimate {
@@ -109,6 +130,30 @@ impl Estimate {
     /// Lines the total leaves out for want of a price.
     pub fn unpriced(&self) -> impl Iterator<Item = &HourLine> {
         self.hours.iter().filter(|h| h.price.is_none())
+    }
+
+    /// The estimate per site (in the order of [`Resolved::sites`]): what runs there around the
+    /// clock, what the data it sends costs, whether a figure rests on an unverified price, and
+    /// the lines left out for want of a price. The sites' totals add up to [`Self::total_monthly`].
+    pub fn per_site(&self, r: &Resolved) -> Vec<SiteCost> {
+        let mut sites: Vec<SiteCost> =
+            (0..r.sites.len()).map(|site| SiteCost { site, ..SiteCost::default() }).collect();
+        for h in &self.hours {
+            let s = &mut sites[h.site];
+            match (h.price, h.monthly()) {
+                (Some(p), Some(m)) => {
+                    s.hours += m;
+                    s.unverified |= !p.verified();
+                }
+                _ => s.unpriced.push(h.clone()),
+            }
+        }
+        for t in &self.transfer {
+            let s = &mut sites[r.links[t.link].site(t.end)];
+            s.transfer += t.monthly();
+            s.unverified |= t.gb > 0 && t.prices.iter().any(|p| !p.verified());
+        }
+        sites
     }
 
     /// Every distinct price the estimate used, in the order of [`prices::PRICES`].
@@ -277,6 +322,32 @@ mod tests {
         // Six links ends send 10 GB each.
         assert_eq!(e.transfer.iter().map(|t| t.gb).sum::<u64>(), 60);
         assert!(e.unpriced().next().is_none());
+    }
+
+    #[test]
+    fn per_site_figures_add_up_to_the_total_and_follow_the_traffic() {
+        for p in crate::presets::PRESETS {
+            let r = resolve(&p.plan());
+            for gb in [0, 100, 1000] {
+                let e = estimate(&r, &steps(&r), &Traffic::each_way(gb));
+                let sites = e.per_site(&r);
+                assert_eq!(sites.len(), r.sites.len(), "{}", p.id);
+                assert_eq!(sites.iter().map(SiteCost::total).sum::<u64>(), e.total_monthly(), "{} at {gb} GB", p.id);
+                assert_eq!(sites.iter().map(|s| s.unpriced.len()).sum::<usize>(), e.unpriced().count(), "{}", p.id);
+            }
+            // More traffic never makes a site cheaper, and a cloud site pays for what it sends.
+            let (a, b) = (
+                estimate(&r, &steps(&r), &Traffic::each_way(100)).per_site(&r),
+                estimate(&r, &steps(&r), &Traffic::each_way(1000)).per_site(&r),
+            );
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(x.hours, y.hours, "{}: running costs do not depend on traffic", p.id);
+                assert!(y.transfer >= x.transfer, "{}", p.id);
+                if r.sites[x.site].platform != crate::plan::Platform::Onprem && y.transfer > 0 {
+                    assert!(y.transfer > x.transfer, "{}: site {} sends more for free", p.id, x.site);
+                }
+            }
+        }
     }
 
     #[test]

@@ -56,17 +56,11 @@ pub fn ReviewStep() -> impl IntoView {
     }
 }
 
-/// One site's share of the estimate, in millionths of a dollar a month.
+/// A site's figures as shown: its name, the engine's [`cost::SiteCost`], and what is left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct SiteCost {
     name: String,
-    /// What runs around the clock (priced lines only).
-    hours: u64,
-    /// Data the site sends over its links.
-    transfer: u64,
-    /// Whether a figure rests on a price not checked against the provider's own page.
-    unverified: bool,
-    /// What has no recorded price (an Azure gateway SKU), left out of the figures.
+    cost: cost::SiteCost,
     unpriced: Vec<String>,
 }
 
@@ -74,29 +68,22 @@ struct SiteCost {
 /// any price is unverified.
 fn per_site(r: &crate::check::Resolved, gb: u64) -> (Vec<SiteCost>, String, bool) {
     let e = cost::estimate(r, &crate::steps::steps(r), &cost::Traffic::each_way(gb));
-    let mut sites: Vec<SiteCost> = r
-        .sites
-        .iter()
-        .map(|s| SiteCost { name: s.name.clone(), hours: 0, transfer: 0, unverified: false, unpriced: Vec::new() })
+    let sites = e
+        .per_site(r)
+        .into_iter()
+        .map(|c| {
+            let site = &r.sites[c.site];
+            let unpriced = c
+                .unpriced
+                .iter()
+                .map(|h| match &site.gateway {
+                    crate::plan::Gateway::AzureVpnGateway { sku, .. } => format!("Azure VPN gateway {sku}"),
+                    _ => format!("{:?}", h.meter),
+                })
+                .collect();
+            SiteCost { name: site.name.clone(), cost: c, unpriced }
+        })
         .collect();
-    for h in &e.hours {
-        let s = &mut sites[h.site];
-        match h.price {
-            Some(p) => {
-                s.hours += h.monthly().unwrap_or(0);
-                s.unverified |= !p.verified();
-            }
-            None => s.unpriced.push(match &r.sites[h.site].gateway {
-                crate::plan::Gateway::AzureVpnGateway { sku, .. } => format!("Azure VPN gateway {sku}"),
-                _ => format!("{:?}", h.meter),
-            }),
-        }
-    }
-    for t in &e.transfer {
-        let s = &mut sites[r.links[t.link].site(t.end)];
-        s.transfer += t.monthly();
-        s.unverified |= t.gb > 0 && t.prices.iter().any(|p| !p.verified());
-    }
     let used = e.prices_used();
     let date = used.iter().map(|p| p.src.checked).max().unwrap_or(r.kb_date).to_string();
     let any_unverified = used.iter().any(|p| !p.verified());
@@ -135,8 +122,8 @@ fn CostEstimate() -> impl IntoView {
             </p>
             {move || {
                 let (sites, date, unverified) = figures.get();
-                let total: u64 = sites.iter().map(|s| s.hours + s.transfer).sum();
-                let any_marked = sites.iter().any(|s| s.unverified);
+                let total: u64 = sites.iter().map(|s| s.cost.total()).sum();
+                let any_marked = sites.iter().any(|s| s.cost.unverified);
                 let unpriced: Vec<String> = sites
                     .iter()
                     .filter(|s| !s.unpriced.is_empty())
@@ -159,10 +146,10 @@ fn CostEstimate() -> impl IntoView {
                                     view! {
                                         <tr data-testid="cost-site" data-site=s.name.clone()>
                                             <th scope="row">{s.name.clone()}</th>
-                                            <td>{cost::usd(s.hours)}</td>
-                                            <td>{cost::usd(s.transfer)}</td>
+                                            <td>{cost::usd(s.cost.hours)}</td>
+                                            <td>{cost::usd(s.cost.transfer)}</td>
                                             <td data-testid="cost-site-total">
-                                                {format!("{}{}", cost::usd(s.hours + s.transfer), mark(s.unverified))}
+                                                {format!("{}{}", cost::usd(s.cost.total()), mark(s.cost.unverified))}
                                             </td>
                                         </tr>
                                     }
