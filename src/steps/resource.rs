@@ -69,12 +69,16 @@ const fn k(kind: ResourceKind, program: Program, noun: &'static str) -> KindFact
     KindFacts { kind, program, noun, meter: None, slow_delete: false }
 }
 
-const fn billed(kind: ResourceKind, program: Program, noun: &'static str, meter: Meter) -> KindFacts {
-    KindFacts { kind, program, noun, meter: Some(meter), slow_delete: false }
-}
+impl KindFacts {
+    /// Billed by the hour on `meter`.
+    const fn billed(self, meter: Meter) -> KindFacts {
+        KindFacts { meter: Some(meter), ..self }
+    }
 
-const fn slow(kind: ResourceKind, program: Program, noun: &'static str) -> KindFacts {
-    KindFacts { kind, program, noun, meter: None, slow_delete: true }
+    /// Its delete takes minutes.
+    const fn slow(self) -> KindFacts {
+        KindFacts { slow_delete: true, ..self }
+    }
 }
 
 use Program::{Aws, Az, Gcloud};
@@ -89,27 +93,21 @@ pub const KINDS: &[KindFacts] = &[
     k(R::AwsRouteTable, Aws, "route table"),
     k(R::AwsRouteTableAssociation, Aws, "route table association"),
     k(R::AwsTransitGateway, Aws, "transit gateway"),
-    billed(R::AwsTransitGatewayVpcAttachment, Aws, "transit gateway VPC attachment", Meter::AwsTgwAttachment),
+    k(R::AwsTransitGatewayVpcAttachment, Aws, "transit gateway VPC attachment").billed(Meter::AwsTgwAttachment),
     k(R::AwsVirtualPrivateGateway, Aws, "virtual private gateway"),
     k(R::AwsVirtualPrivateGatewayAttachment, Aws, "virtual private gateway attachment"),
     k(R::AwsCustomerGateway, Aws, "customer gateway"),
-    billed(R::AwsVpnConnection, Aws, "VPN connection", Meter::AwsVpnConnection),
+    k(R::AwsVpnConnection, Aws, "VPN connection").billed(Meter::AwsVpnConnection),
     k(R::AwsSecurityGroup, Aws, "security group"),
     k(R::AwsNetworkInterface, Aws, "network interface"),
-    billed(R::AwsElasticIp, Aws, "elastic IP", Meter::AwsPublicIpv4),
+    k(R::AwsElasticIp, Aws, "elastic IP").billed(Meter::AwsPublicIpv4),
     k(R::AwsElasticIpAssociation, Aws, "elastic IP association"),
-    slow(R::AzureResourceGroup, Az, "resource group"),
+    k(R::AzureResourceGroup, Az, "resource group").slow(),
     k(R::AzureVnet, Az, "VNet"),
-    billed(R::AzurePublicIp, Az, "public IP", Meter::AzurePublicIp),
-    KindFacts {
-        kind: R::AzureVpnGateway,
-        program: Az,
-        noun: "VPN gateway",
-        meter: Some(Meter::AzureGateway),
-        slow_delete: true,
-    },
+    k(R::AzurePublicIp, Az, "public IP").billed(Meter::AzurePublicIp),
+    k(R::AzureVpnGateway, Az, "VPN gateway").billed(Meter::AzureGateway).slow(),
     k(R::AzureLocalNetworkGateway, Az, "local network gateway"),
-    billed(R::AzureVpnConnection, Az, "VPN connection", Meter::AzureExtraConnection),
+    k(R::AzureVpnConnection, Az, "VPN connection").billed(Meter::AzureExtraConnection),
     k(R::AzureNetworkSecurityGroup, Az, "network security group"),
     k(R::AzureNetworkInterface, Az, "network interface"),
     k(R::AzureRouteTable, Az, "route table"),
@@ -119,8 +117,8 @@ pub const KINDS: &[KindFacts] = &[
     k(R::GcpHaVpnGateway, Gcloud, "HA VPN gateway"),
     k(R::GcpCloudRouter, Gcloud, "Cloud Router"),
     k(R::GcpExternalVpnGateway, Gcloud, "external VPN gateway"),
-    billed(R::GcpVpnTunnel, Gcloud, "VPN tunnel", Meter::GcpVpnTunnel),
-    billed(R::GcpExternalAddress, Gcloud, "external address", Meter::GcpExternalIp),
+    k(R::GcpVpnTunnel, Gcloud, "VPN tunnel").billed(Meter::GcpVpnTunnel),
+    k(R::GcpExternalAddress, Gcloud, "external address").billed(Meter::GcpExternalIp),
     k(R::GcpRoute, Gcloud, "route"),
 ];
 

@@ -111,6 +111,22 @@ fn seed_002_static_routes_and_no_bgp() {
 }
 
 #[test]
+fn every_created_resource_is_of_a_kind_its_own_cli_makes() {
+    // steps::KINDS says which CLI makes each kind; a step on one cloud naming another cloud's
+    // kind would be priced and torn down as that other cloud's resource.
+    let mut seen = std::collections::BTreeSet::new();
+    for p in PRESETS {
+        for st in steps(&resolve(&p.plan())) {
+            if let Some(res) = &st.creates {
+                assert_eq!(res.kind.program(), st.program, "{}: {} creates a {:?}", p.id, st.id, res.kind);
+                seen.insert(res.kind);
+            }
+        }
+    }
+    assert!(seen.len() >= 20, "the presets create only {} kinds: {seen:?}", seen.len());
+}
+
+#[test]
 fn every_resource_carries_the_plan_name() {
     for p in PRESETS {
         let r = resolve(&p.plan());
