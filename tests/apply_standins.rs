@@ -430,6 +430,15 @@ fn missing_old_or_logged_out_clis_stop_apply_before_anything_changes() {
     assert!(r.stderr.contains("az is not logged in") && r.stderr.contains("run az login"), "{}", r.stderr);
     let r = l.run(&["apply", "--yes"], &[("STANDIN_LOGGED_OUT", "gcloud")]);
     assert!(r.stderr.contains("gcloud is not logged in") && r.stderr.contains("gcloud auth login"), "{}", r.stderr);
+    // An account without a project: the steps name no project, so this stops apply too.
+    let r = l.run(&["apply", "--yes"], &[("STANDIN_NO_PROJECT", "1")]);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(
+        r.stderr.contains("gcloud has an account (standin@example.com) but no project")
+            && r.stderr.contains("gcloud config set project PROJECT"),
+        "{}",
+        r.stderr
+    );
     nothing(&l, "logged out");
     // Without --yes and without a terminal to ask on, nothing happens either.
     let r = l.run(&["apply"], &[]);

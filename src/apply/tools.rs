@@ -106,16 +106,15 @@ pub fn logins(
     env: &[(String, String)],
     aws_region: Option<&str>,
 ) -> Result<Vec<String>, Vec<String>> {
-    let results: Vec<(String, Outcome, Option<&Cli>)> = std::thread::scope(|s| {
+    let results: Vec<(String, Outcome, &Cli)> = std::thread::scope(|s| {
         let handles: Vec<_> = tools
             .values()
-            .map(|t| {
+            .filter_map(|t| Some((t, Program::from_command(&t.program)?.cli())))
+            .map(|(t, cli)| {
                 s.spawn(move || {
-                    let cli = Program::from_command(&t.program).map(Program::cli);
-                    let mut args: Vec<String> =
-                        cli.map(|c| c.login_args).unwrap_or_default().iter().map(|s| s.to_string()).collect();
+                    let mut args: Vec<String> = cli.login_args.iter().map(|s| s.to_string()).collect();
                     // STS needs a region, and the steps pass theirs.
-                    if let (Some(r), Some(Program::Aws)) = (aws_region, cli.map(|c| c.program)) {
+                    if let (Some(r), Program::Aws) = (aws_region, cli.program) {
                         args.extend(["--region".to_string(), r.to_string()]);
                     }
                     let call = Call {
@@ -135,7 +134,7 @@ pub fn logins(
     let mut ok = Vec::new();
     let mut problems = Vec::new();
     for (program, o, cli) in results {
-        let (need, how, lacks) = cli.map(|c| (c.login_words, c.login_how, c.login_incomplete)).unwrap_or((1, "", ""));
+        let (need, how, lacks) = (cli.login_words, cli.login_how, cli.login_incomplete);
         let who = o.stdout.trim().split(['\t', '\n']).map(str::trim).filter(|w| !w.is_empty()).collect::<Vec<_>>();
         let logged_in = o.ok() && !who.is_empty() && who.len() >= need;
         if logged_in {

@@ -23,6 +23,7 @@ Told by the environment:
   STANDIN_FAIL_AFTER_STEP  act for this step, then fail as if the answer was lost, once
   STANDIN_THROTTLE_STEP  ID:N, answer the first N calls of that step with a throttling error
   STANDIN_LOGGED_OUT     a CLI name (aws, az, gcloud) that is not logged in
+  STANDIN_NO_PROJECT     set: gcloud has an account but no project configured
   STANDIN_VERSION_<CLI>  the version that CLI reports (e.g. STANDIN_VERSION_AZ=2.40.0)
   STANDIN_TGW_SECS       seconds a transit gateway stays `pending`; default 0
   STANDIN_KILL_AT        after the Nth call has acted (world saved), SIGKILL the caller (tunnelsmith)
@@ -840,6 +841,8 @@ def g_not_found(cmd, coll, name, region):
 
 def gcloud(w, cmd, opts, pos):
     if cmd == "config list":
+        if os.environ.get("STANDIN_NO_PROJECT"):
+            return {"core": {"account": "standin@example.com"}}
         return {"core": {"account": "standin@example.com", "project": PROJECT}}
     words = cmd.split()
     if words[0] == "beta":  # the same resources as GA
