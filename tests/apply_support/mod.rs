@@ -257,7 +257,6 @@ pub fn step_ids(preset: &str) -> Vec<String> {
 }
 
 /// The ids of the preset's waits (steps that poll until a state), which tolerate a failed look.
-#[allow(dead_code)]
 pub fn wait_ids(preset: &str) -> Vec<String> {
     let r = analyze(&find(preset).unwrap().plan()).resolved;
     tunnelsmith::steps::steps(&r).into_iter().filter(|s| s.wait.is_some()).map(|s| s.id).collect()
