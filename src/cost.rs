@@ -140,12 +140,12 @@ impl Estimate {
             (0..r.sites.len()).map(|site| SiteCost { site, ..SiteCost::default() }).collect();
         for h in &self.hours {
             let s = &mut sites[h.site];
-            match (h.price, h.monthly()) {
-                (Some(p), Some(m)) => {
-                    s.hours += m;
+            match h.price.zip(h.monthly()) {
+                Some((p, monthly)) => {
+                    s.hours += monthly;
                     s.unverified |= !p.verified();
                 }
-                _ => s.unpriced.push(h.clone()),
+                None => s.unpriced.push(h.clone()),
             }
         }
         for t in &self.transfer {
