@@ -58,6 +58,23 @@ pub fn python() -> Option<PathBuf> {
     })
 }
 
+/// Write `exe`: an executable that runs `MODULE.main()` from `lib` with `python`. The module is
+/// imported, not run as a script, so Python compiles it once per lab and loads the bytecode on
+/// every later call (a stand-in run as a script is compiled on each of the thousands of calls a
+/// test makes: twice the CPU). The module reads its program name from `sys.argv[0]` (`exe`).
+pub fn python_shim(python: &Path, lib: &Path, module: &str, exe: &Path) {
+    let lib = lib.display().to_string();
+    std::fs::write(
+        exe,
+        format!(
+            "#!{}\nimport sys\nsys.dont_write_bytecode = False\nsys.path.insert(0, {lib:?})\nimport {module}\n{module}.main()\n",
+            python.display()
+        ),
+    )
+    .unwrap();
+    chmod(exe, 0o755);
+}
+
 pub fn standins_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/standins")
 }
@@ -99,12 +116,11 @@ impl Lab {
         std::fs::write(dir.join("plan/secrets.env"), keys.to_env()).unwrap();
         let bin = dir.join("bin");
         std::fs::create_dir_all(&bin).unwrap();
-        let source = std::fs::read_to_string(standins_dir().join("standin.py")).unwrap();
-        let body = source.split_once('\n').map(|x| x.1).unwrap_or("");
+        let lib = dir.join("lib");
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::copy(standins_dir().join("standin.py"), lib.join("standin.py")).unwrap();
         for p in programs {
-            let f = bin.join(p);
-            std::fs::write(&f, format!("#!{}\n{body}", python.display())).unwrap();
-            chmod(&f, 0o755);
+            python_shim(python, &lib, "standin", &bin.join(p));
         }
         Lab {
             dir: dir.clone(),

@@ -283,11 +283,11 @@ pub fn apply(plan: &Plan, python: &Path) -> Result<apply_support::Lab, String> {
     let keys = apply_support::keys(plan);
     std::fs::write(l.dir.join("plan/secrets.env"), keys.to_env()).unwrap();
     // aws: the stand-in plus the EC2 calls of an appliance on EC2 (tests/lab/aws_ec2.py).
-    let ext = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/aws_ec2.py")).unwrap();
-    let body = ext.split_once('\n').map(|x| x.1).unwrap_or("");
-    std::fs::write(l.bin.join("aws"), format!("#!{}\n{body}", python.display())).unwrap();
+    let lib = l.dir.join("lib");
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/aws_ec2.py"), lib.join("aws_ec2.py")).unwrap();
+    apply_support::python_shim(python, &lib, "aws_ec2", &l.bin.join("aws"));
     let mut l = l;
-    l.env.push(("STANDIN_PY".into(), apply_support::standins_dir().join("standin.py").display().to_string()));
+    l.env.push(("STANDIN_PY".into(), lib.join("standin.py").display().to_string()));
     let r = l.run(&["apply", "--yes"], &[]);
     if r.code != Some(0) {
         return Err(format!("tunnelsmith apply exited {:?}:\n{}", r.code, r.all()));

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Stand-in `aws`, `az` and `gcloud` for the apply tests (tests/apply*.rs); never for real use.
 
-Copied onto PATH under the three names (the harness does it, with a Python that has jmespath).
+On PATH under the three names: the harness (tests/apply_support, `python_shim`) writes a small
+executable per name that imports this module and calls main(), with a Python that has jmespath;
+imported, it is compiled once, not on every call. Run directly, it works the same.
 Each call:
   1. checks its argv against the real CLI's recorded options (options.json, made from the real
      help output by record-options.py): unknown command or option, missing required option or a
@@ -37,7 +39,6 @@ as {"n": call, "t": time, "tunnel": "<ip>~<ip>", "up": true|false}. A tunnel is 
 ends exist, each names the other's address, and their keys are equal.
 """
 import fcntl
-import hashlib
 import json
 import os
 import shlex
@@ -57,12 +58,18 @@ class Exit(Exception):
         self.code, self.err, self.out = code, err, out
 
 
+def sha1(text):
+    # Imported here: most calls only read, and the import is a tenth of a call's start-up.
+    import hashlib
+    return hashlib.sha1(text.encode())
+
+
 def h(*parts, n=8):
-    return hashlib.sha1("/".join(str(p) for p in parts).encode()).hexdigest()[:n]
+    return sha1("/".join(str(p) for p in parts)).hexdigest()[:n]
 
 
 def ip_of(*parts):
-    d = hashlib.sha1("/".join(parts).encode()).digest()
+    d = sha1("/".join(parts)).digest()
     return f"203.0.{113 if d[0] % 2 else 112}.{1 + d[1] % 250}"
 
 
