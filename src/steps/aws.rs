@@ -3,8 +3,7 @@
 //! EC2, its security group, network interface, elastic IP and routes.
 
 use super::{
-    cat, links_of, out, param, prefix, public_address, secret, sid, spaces, t, var, via_file, Arg, Builder, Program,
-    ResourceKind,
+    cat, links_of, out, param, public_address, secret, spaces, t, var, via_file, Arg, Builder, Program, ResourceKind,
 };
 use crate::check::{RLink, Resolved};
 use crate::kb::asn;
@@ -17,12 +16,16 @@ const AWS: Program = Program::Aws;
 
 /// The site's context: names and the arguments every call repeats.
 struct Ctx<'r> {
-    r: &'r Resolved,
-    site: usize,
-    v: String,
-    prefix: String,
+    s: super::SiteCtx<'r>,
     /// The region parameter (made once, cloned).
     region: Arg,
+}
+
+impl<'r> std::ops::Deref for Ctx<'r> {
+    type Target = super::SiteCtx<'r>;
+    fn deref(&self) -> &Self::Target {
+        &self.s
+    }
 }
 
 impl Ctx<'_> {
@@ -44,14 +47,6 @@ impl Ctx<'_> {
         ]
     }
 
-    fn id(&self, what: impl std::fmt::Display) -> String {
-        sid(self.r, self.site, what)
-    }
-
-    fn out(&self, what: impl std::fmt::Display) -> String {
-        super::joined(&self.v, '_', what)
-    }
-
     /// A delete command: `ec2 <command> --region R <flag> $OUTPUT`.
     fn delete(&self, command: &'static str, flag: &'static str, output: &str) -> Vec<Arg> {
         let mut a = vec![t("aws")];
@@ -67,9 +62,9 @@ fn query(q: impl Into<Cow<'static, str>>) -> Vec<Arg> {
 
 pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
     let s = &r.sites[i];
-    let v = var(&s.name);
-    let region = param(text!("{v}_REGION"), s.region.clone());
-    let c = Ctx { r, site: i, v, prefix: prefix(r, i), region };
+    let base = super::SiteCtx::new(r, i);
+    let region = param(text!("{}_REGION", base.v), s.region.clone());
+    let c = Ctx { s: base, region };
     network(b, &c);
     match &s.gateway {
         Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. } => managed(b, &c),

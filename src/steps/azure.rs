@@ -5,8 +5,8 @@
 //! forwarding and the routes through it.
 
 use super::{
-    cat, links_of, object, out, param, prefix, public_address, secret, sid, spaces, t, ts, var, via_file, Arg, Builder,
-    Guard, Program, ResourceKind,
+    cat, links_of, object, out, param, public_address, secret, spaces, t, ts, var, via_file, Arg, Builder, Guard,
+    Program, ResourceKind,
 };
 use crate::check::{RLink, RTunnel, Resolved};
 use crate::kb::crypto::Endpoint;
@@ -24,10 +24,7 @@ const ARGS: usize = 24;
 
 /// The site's context: names, and the arguments every call repeats (made once, cloned).
 struct Ctx<'r> {
-    r: &'r Resolved,
-    site: usize,
-    v: String,
-    prefix: String,
+    s: super::SiteCtx<'r>,
     rg: Arg,
     location: Arg,
     vnet: Arg,
@@ -35,15 +32,14 @@ struct Ctx<'r> {
     tag: Arg,
 }
 
+impl<'r> std::ops::Deref for Ctx<'r> {
+    type Target = super::SiteCtx<'r>;
+    fn deref(&self) -> &Self::Target {
+        &self.s
+    }
+}
+
 impl Ctx<'_> {
-    fn id(&self, what: impl std::fmt::Display) -> String {
-        sid(self.r, self.site, what)
-    }
-
-    fn out(&self, what: impl std::fmt::Display) -> String {
-        super::joined(&self.v, '_', what)
-    }
-
     /// `network public-ip create` for a Standard static address (what new gateways and
     /// appliances need), printing the address.
     fn public_ip(&self, name: &Arg) -> Vec<Arg> {
@@ -65,7 +61,8 @@ impl Ctx<'_> {
 
     fn new(r: &Resolved, site: usize) -> Ctx<'_> {
         let s = &r.sites[site];
-        let (v, prefix) = (var(&s.name), prefix(r, site));
+        let base = super::SiteCtx::new(r, site);
+        let (v, prefix) = (base.v.clone(), base.prefix.clone());
         let rg = match &s.network {
             Network::Existing { resource_group, .. } if !resource_group.is_empty() => resource_group.clone(),
             Network::New | Network::Existing { .. } => text!("{prefix}-rg"),
@@ -75,15 +72,12 @@ impl Ctx<'_> {
             Network::New => text!("{prefix}-vnet"),
         };
         Ctx {
-            r,
-            site,
+            s: base,
             rg: param(text!("{v}_RG"), rg),
             location: param(text!("{v}_LOCATION"), s.region.clone()),
             vnet: param(text!("{v}_VNET"), vnet),
             gw: param(text!("{v}_GW"), text!("{prefix}-gw")),
             tag: t(text!("tunnelsmith-plan={}", r.plan_name)),
-            v,
-            prefix,
         }
     }
 

@@ -7,8 +7,8 @@
 //! carries a `tunnelsmith plan <plan>` description, which teardown matches.
 
 use super::{
-    cat, links_of, object, param, prefix, public_address, secret, sid, spaces, t, ts, var, via_file, Arg, Builder,
-    Guard, Program, ResourceKind,
+    cat, links_of, object, param, public_address, secret, spaces, t, ts, var, via_file, Arg, Builder, Guard, Program,
+    ResourceKind,
 };
 use crate::check::Resolved;
 use crate::kb::asn;
@@ -20,21 +20,17 @@ use std::collections::BTreeSet;
 const GCLOUD: Program = Program::Gcloud;
 
 struct Ctx<'r> {
-    r: &'r Resolved,
-    site: usize,
-    v: String,
-    prefix: String,
+    s: super::SiteCtx<'r>,
+}
+
+impl<'r> std::ops::Deref for Ctx<'r> {
+    type Target = super::SiteCtx<'r>;
+    fn deref(&self) -> &Self::Target {
+        &self.s
+    }
 }
 
 impl Ctx<'_> {
-    fn id(&self, what: impl std::fmt::Display) -> String {
-        sid(self.r, self.site, what)
-    }
-
-    fn out(&self, what: impl std::fmt::Display) -> String {
-        super::joined(&self.v, '_', what)
-    }
-
     fn region(&self) -> Vec<Arg> {
         vec![t("--region"), param(text!("{}_REGION", self.v), self.r.sites[self.site].region.clone())]
     }
@@ -101,7 +97,7 @@ fn format(f: &str) -> Vec<Arg> {
 
 pub(crate) fn site(b: &mut Builder, r: &Resolved, i: usize) {
     let s = &r.sites[i];
-    let c = Ctx { r, site: i, v: var(&s.name), prefix: prefix(r, i) };
+    let c = Ctx { s: super::SiteCtx::new(r, i) };
     network(b, &c);
     match &s.gateway {
         Gateway::GcpHaVpn { .. } => ha_vpn(b, &c),

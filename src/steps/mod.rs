@@ -556,6 +556,32 @@ pub(crate) fn prefix(r: &Resolved, site: usize) -> String {
     format!("{}-{}", r.plan_name, r.sites[site].name)
 }
 
+/// What every cloud's step builder knows of the site it builds: the plan, the site's index, its
+/// shell-variable stem (`AWS`, `DC_EAST`, …) and the name its resources start with. Each cloud's
+/// `Ctx` adds the arguments its CLI repeats and derefs to this.
+pub(crate) struct SiteCtx<'r> {
+    pub(crate) r: &'r Resolved,
+    pub(crate) site: usize,
+    pub(crate) v: String,
+    pub(crate) prefix: String,
+}
+
+impl<'r> SiteCtx<'r> {
+    pub(crate) fn new(r: &'r Resolved, site: usize) -> Self {
+        SiteCtx { r, site, v: var(&r.sites[site].name), prefix: prefix(r, site) }
+    }
+
+    /// A step id of this site: `<site>/<what>`.
+    pub(crate) fn id(&self, what: impl std::fmt::Display) -> String {
+        sid(self.r, self.site, what)
+    }
+
+    /// A captured output's variable: `<STEM>_<what>`.
+    pub(crate) fn out(&self, what: impl std::fmt::Display) -> String {
+        joined(&self.v, '_', what)
+    }
+}
+
 /// The address spaces of a site as strings.
 pub(crate) fn spaces(s: &RSite) -> Vec<String> {
     s.address_spaces.iter().map(|n| n.to_string()).collect()
