@@ -15,6 +15,7 @@
 //! gateway or address space (`defaults.rs`), a link's routing and tunnel count (`routing.rs`),
 //! the per-link crypto choices (`crypto.rs`), and the wizard's fields: parsing, suggestions,
 //! labels (`fields.rs`).
+#![deny(clippy::wildcard_enum_match_arm)]
 
 mod crypto;
 mod defaults;

@@ -13,7 +13,10 @@ fn speaks_bgp(g: &Gateway) -> bool {
         }
         // FRR (Libreswan, strongSwan) or VyOS's own bgpd: the generated configs set it up.
         Gateway::Appliance { .. } => true,
-        g => routing_unsupported(g.kind(), Routing::Bgp).is_none(),
+        g
+        @ (Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. } | Gateway::GcpHaVpn { .. } | Gateway::GcpClassicVpn {}) => {
+            routing_unsupported(g.kind(), Routing::Bgp).is_none()
+        }
     }
 }
 
@@ -70,7 +73,12 @@ pub fn routing_choices(plan: &Plan, li: usize) -> Vec<Choice<Routing>> {
                                 .filter(|k| !k.bgp)
                                 .map(|k| format!("{}: an Azure {} gateway has no BGP", s.name, k.name))
                         }
-                        _ => None,
+                        Gateway::AzureVpnGateway { .. }
+                        | Gateway::AwsVgw { .. }
+                        | Gateway::AwsTgw { .. }
+                        | Gateway::GcpHaVpn { .. }
+                        | Gateway::GcpClassicVpn {}
+                        | Gateway::Appliance { .. } => None,
                     }
                 })
                 .collect();

@@ -137,15 +137,13 @@ fn platform_and_kind_changes_bring_their_defaults() {
     assert_eq!(s.gateway.kind(), GatewayKind::GcpHaVpn);
     assert_eq!(s.region, default_region(Platform::Gcp));
     e.set_gateway_kind(0, GatewayKind::Appliance);
-    match &e.plan().sites[0].gateway {
-        Gateway::Appliance { software, version, private_ip, asn, .. } => {
-            assert_eq!(*software, Software::Strongswan);
-            assert_eq!(version, "6");
-            assert_eq!(private_ip, "172.16.1.10");
-            assert_eq!(*asn, Some(65002), "the ASN is kept");
-        }
-        g => panic!("{g:?}"),
-    }
+    let Gateway::Appliance { software, version, private_ip, asn, .. } = &e.plan().sites[0].gateway else {
+        panic!("{:?}", e.plan().sites[0].gateway)
+    };
+    assert_eq!(*software, Software::Strongswan);
+    assert_eq!(version, "6");
+    assert_eq!(private_ip, "172.16.1.10");
+    assert_eq!(*asn, Some(65002), "the ASN is kept");
     e.set_software(0, Software::Vyos);
     assert!(matches!(&e.plan().sites[0].gateway, Gateway::Appliance { version, .. } if version == "1.5"));
     // An appliance stays an appliance when the platform changes.
