@@ -14,9 +14,11 @@
 //! not its default. A link without them (every link made before) decodes to the defaults, so old
 //! links never change meaning; a tag this build does not know is refused as made by a newer
 //! Tunnelsmith. Tags: 1 = `topology` (one byte: 1 = hub and spoke).
+#![deny(clippy::wildcard_enum_match_arm)]
 
 use crate::plan::*;
 use ipnet::Ipv4Net;
+use miniz_oxide::inflate::TINFLStatus;
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -217,9 +219,13 @@ pub fn decode(input: &str) -> Result<Shared, LinkError> {
     let body = match kind {
         0 => data.to_vec(),
         1 => miniz_oxide::inflate::decompress_to_vec_with_limit(data, MAX_BODY).map_err(|e| match e.status {
-            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => LinkError::TooLarge,
-            miniz_oxide::inflate::TINFLStatus::FailedCannotMakeProgress => LinkError::Truncated,
-            _ => LinkError::Corrupt("the compressed plan does not inflate".into()),
+            TINFLStatus::HasMoreOutput => LinkError::TooLarge,
+            TINFLStatus::FailedCannotMakeProgress => LinkError::Truncated,
+            TINFLStatus::BadParam
+            | TINFLStatus::Adler32Mismatch
+            | TINFLStatus::Failed
+            | TINFLStatus::Done
+            | TINFLStatus::NeedsMoreInput => LinkError::Corrupt("the compressed plan does not inflate".into()),
         })?,
         k => return Err(LinkError::Corrupt(format!("unknown payload kind {k}"))),
     };

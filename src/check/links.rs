@@ -1,9 +1,9 @@
 //! Link and topology checks: which pairs can form tunnels, how many, routing, limits.
 
-use super::{crypto, join_keys, link_path, site_path, Findings, RLink, RSite, RTunnel, TunnelEnd};
+use super::{crypto, join_keys, link_path, site_path, Findings, Profile, RLink, RSite, RTunnel, TunnelEnd};
 use crate::kb::gateways::{self, azure_sku, mtu_advice, CONNECTION_LIMITS};
 use crate::kb::pairing::{transit, verdict, Class, Connect, Inside, Layout, Verdict};
-use crate::kb::{asn, src};
+use crate::kb::{asn, src, Src};
 use crate::plan::{Gateway, Plan, Routing, Topology};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,14 +56,15 @@ pub(crate) fn check_links(plan: &Plan, sites: &[RSite], out: &mut Findings) -> V
     links
 }
 
+/// One link between two distinct sites: how the gateways meet, its tunnels, crypto and MTU, and
+/// its BGP ASNs. Each step reports its own findings; a refused pairing stops after the first.
 #[inline(never)]
 fn check_link(plan: &Plan, li: usize, a: usize, b: usize, sites: &[RSite], out: &mut Findings) -> RLink {
     let link = &plan.links[li];
-    let (sa, sb) = (&sites[a], &sites[b]);
-    let id = format!("{}-{}", sa.name, sb.name);
+    let ends = [&sites[a], &sites[b]];
     let mut rlink = RLink {
         index: li,
-        id,
+        id: format!("{}-{}", ends[0].name, ends[1].name),
         a,
         b,
         routing: link.routing,
@@ -73,12 +74,33 @@ fn check_link(plan: &Plan, li: usize, a: usize, b: usize, sites: &[RSite], out: 
         mtu: 0,
         mss: 0,
     };
+    let Some((how, layout_src)) = check_pairing(li, link.routing, ends, out) else {
+        return rlink;
+    };
+    rlink.pairing = Some(how);
+    let layout = layout(&how, &ends[0].gateway, &ends[1].gateway);
+    let count = check_tunnel_count(li, link.tunnels, &how, layout.len(), ends, layout_src, out);
+    rlink.tunnels = tunnels(&rlink.id, layout, count);
+    share_azure_connection_keys(&mut rlink, ends);
+    if let (Some(ea), Some(eb)) = (ends[0].endpoint, ends[1].endpoint) {
+        rlink.profile = crypto::negotiate(li, ends, [ea, eb], &link.crypto, out);
+    }
+    if let Some(p) = &rlink.profile {
+        (rlink.mtu, rlink.mss) = check_mtu(li, p, ends, out);
+    }
+    if link.routing == Routing::Bgp {
+        check_bgp_asns([a, b], ends, out);
+    }
+    rlink
+}
 
-    // How the two gateways meet, or why they cannot (kb::pairing).
-    let how = match verdict(Class::of(&sa.gateway), Class::of(&sb.gateway), link.routing) {
+/// How the two gateways meet (kb::pairing), with the layout's source; `None` (and an error) when
+/// they cannot be joined.
+fn check_pairing(li: usize, routing: Routing, [sa, sb]: [&RSite; 2], out: &mut Findings) -> Option<(Connect, Src)> {
+    match verdict(Class::of(&sa.gateway), Class::of(&sb.gateway), routing) {
+        Verdict::Connect(how, source) => Some((how, source)),
         Verdict::Refuse(r, source) => {
-            let with =
-                if r.field == "routing" { format!(" with {} routing", link.routing.label()) } else { String::new() };
+            let with = if r.field == "routing" { format!(" with {} routing", routing.label()) } else { String::new() };
             out.error(
                 r.code,
                 link_path(li, r.field),
@@ -93,52 +115,57 @@ fn check_link(plan: &Plan, li: usize, a: usize, b: usize, sites: &[RSite], out: 
                 r.fix,
                 source,
             );
-            return rlink;
+            None
         }
-        Verdict::Connect(how, source) => (how, source),
-    };
-    let (how, layout_src) = how;
-    rlink.pairing = Some(how);
+    }
+}
 
-    // Tunnel layout.
-    let layout = layout(&how, &sa.gateway, &sb.gateway);
-    let want = link.tunnels.map(usize::from).unwrap_or(layout.len());
-    let aws_end = matches!(how.layout, Layout::Aws(_));
-    if want == 0 || want > layout.len() {
+/// The number of tunnels to configure: the asked count checked against the `possible` ones
+/// (too many or none, fewer than all, fewer than a pairing that needs all of them).
+fn check_tunnel_count(
+    li: usize,
+    asked: Option<u8>,
+    how: &Connect,
+    possible: usize,
+    [sa, sb]: [&RSite; 2],
+    layout_src: Src,
+    out: &mut Findings,
+) -> usize {
+    let want = asked.map(usize::from).unwrap_or(possible);
+    if want == 0 || want > possible {
         out.error(
             "E_TUNNELS_COUNT",
             link_path(li, "tunnels"),
             format!(
-                "{} and {} can form {} tunnel{}; {want} asked",
+                "{} and {} can form {possible} tunnel{}; {want} asked",
                 sa.name,
                 sb.name,
-                layout.len(),
-                if layout.len() == 1 { "" } else { "s" }
+                if possible == 1 { "" } else { "s" }
             ),
-            format!("set tunnels to a number from 1 to {} (or leave it out for all of them)", layout.len()),
+            format!("set tunnels to a number from 1 to {possible} (or leave it out for all of them)"),
             layout_src,
         );
-    } else if want < layout.len() {
-        let msg = if aws_end && want % 2 == 1 {
+    } else if want < possible {
+        let msg = if matches!(how.layout, Layout::Aws(_)) && want % 2 == 1 {
             format!(
                 "only {want} of the tunnels AWS creates will be configured: AWS always builds two tunnels per VPN connection and takes one down for maintenance, so the other one must be up"
             )
         } else {
-            format!("{want} of the {} possible tunnels: the link loses redundancy when a gateway instance or tunnel goes down", layout.len())
+            format!("{want} of the {possible} possible tunnels: the link loses redundancy when a gateway instance or tunnel goes down")
         };
         out.warn(
             "W_TUNNELS_REDUCED",
             link_path(li, "tunnels"),
             msg,
-            format!("leave tunnels out to use all {}", layout.len()),
+            format!("leave tunnels out to use all {possible}"),
             layout_src,
         );
     }
-    let count = want.min(layout.len());
+    let count = want.min(possible);
 
     // Pairings that need every tunnel (AWS BGP to Azure: one APIPA per AWS tunnel needs both
     // Azure instances; VNet-to-VNet forms them all whatever is asked).
-    if let (Some(r), true) = (how.all_tunnels, count < layout.len()) {
+    if let (Some(r), true) = (how.all_tunnels, count < possible) {
         out.error(
             r.code,
             link_path(li, r.field),
@@ -147,72 +174,65 @@ fn check_link(plan: &Plan, li: usize, a: usize, b: usize, sites: &[RSite], out: 
             layout_src,
         );
     }
+    count
+}
 
-    rlink.tunnels = layout
+/// The first `count` tunnels of the layout, named after the link, each with its own key name.
+fn tunnels(link_id: &str, layout: Vec<[TunnelEnd; 2]>, count: usize) -> Vec<RTunnel> {
+    layout
         .into_iter()
         .take(count)
         .enumerate()
         .map(|(t, ends)| {
-            let tid = format!("{}-t{}", rlink.id, t + 1);
+            let tid = format!("{link_id}-t{}", t + 1);
             let psk_name = format!("PSK_{}", tid.to_ascii_uppercase().replace('-', "_"));
             RTunnel { index: t, id: tid, ends, inside: None, psk_name }
         })
-        .collect();
+        .collect()
+}
 
-    share_azure_connection_keys(&mut rlink, [sa, sb]);
+/// The tunnel MTU and TCP MSS clamp both ends can carry with the negotiated ESP (`I_MTU`).
+fn check_mtu(li: usize, p: &Profile, [sa, sb]: [&RSite; 2], out: &mut Findings) -> (u32, u32) {
+    let ma = mtu_advice(&sa.gateway, sa.platform, p.p2_encryption, p.p2_integrity);
+    let mb = mtu_advice(&sb.gateway, sb.platform, p.p2_encryption, p.p2_integrity);
+    let (mtu, mss) = (ma.mtu.min(mb.mtu), ma.mss.min(mb.mss));
+    out.info(
+        "I_MTU",
+        link_path(li, ""),
+        format!(
+            "tunnel MTU {mtu} and TCP MSS clamp {mss} on both ends ({} advises {}/{}, {} {}/{}): without the clamp, large packets vanish and SSH hangs at key exchange",
+            sa.name, ma.mtu, ma.mss, sb.name, mb.mtu, mb.mss
+        ),
+        join_keys(ma.src, mb.src),
+    );
+    (mtu, mss)
+}
 
-    // Crypto and MTU.
-    if let (Some(ea), Some(eb)) = (sa.endpoint, sb.endpoint) {
-        rlink.profile = crypto::negotiate(li, [sa, sb], [ea, eb], &link.crypto, out);
-    }
-    if let Some(p) = &rlink.profile {
-        let ma = mtu_advice(&sa.gateway, sa.platform, p.p2_encryption, p.p2_integrity);
-        let mb = mtu_advice(&sb.gateway, sb.platform, p.p2_encryption, p.p2_integrity);
-        rlink.mtu = ma.mtu.min(mb.mtu);
-        rlink.mss = ma.mss.min(mb.mss);
-        out.info(
-            "I_MTU",
-            link_path(li, ""),
-            format!(
-                "tunnel MTU {} and TCP MSS clamp {} on both ends ({} advises {}/{}, {} {}/{}): without the clamp, large packets vanish and SSH hangs at key exchange",
-                rlink.mtu, rlink.mss, sa.name, ma.mtu, ma.mss, sb.name, mb.mtu, mb.mss
-            ),
-            join_keys(ma.src, mb.src),
+/// The ASNs across a BGP session: different at each end, and none the other end reserves.
+fn check_bgp_asns([a, b]: [usize; 2], [sa, sb]: [&RSite; 2], out: &mut Findings) {
+    let (Some(x), Some(y)) = (sa.asn, sb.asn) else {
+        return;
+    };
+    if x == y {
+        out.error(
+            "E_ASN_SAME",
+            site_path(b, "gateway.asn"),
+            format!("{} and {} both use ASN {x}; eBGP needs a different ASN at each end", sa.name, sb.name),
+            format!("change the ASN of {}", sb.name),
+            src("[AZ-FAQ] [GCP-BGP]"),
         );
     }
-
-    // ASNs across a BGP session.
-    if link.routing == Routing::Bgp {
-        if let (Some(x), Some(y)) = (sa.asn, sb.asn) {
-            if x == y {
-                out.error(
-                    "E_ASN_SAME",
-                    site_path(b, "gateway.asn"),
-                    format!("{} and {} both use ASN {x}; eBGP needs a different ASN at each end", sa.name, sb.name),
-                    format!("change the ASN of {}", sb.name),
-                    src("[AZ-FAQ] [GCP-BGP]"),
-                );
-            }
-            for (own, other, other_i) in [(sa, sb, b), (sb, sa, a)] {
-                if let Some(r) = asn::peer_problem(own.gateway.kind(), other.asn.unwrap_or(0)) {
-                    out.error(
-                        "E_ASN_PEER_RESERVED",
-                        site_path(other_i, "gateway.asn"),
-                        format!(
-                            "{}'s ASN {} is {}; {} rejects it as a BGP peer",
-                            other.name,
-                            other.asn.unwrap_or(0),
-                            r.why,
-                            own.name
-                        ),
-                        "choose another private ASN, e.g. 65010",
-                        r.src,
-                    );
-                }
-            }
+    for (own, other, other_i, other_asn) in [(sa, sb, b, y), (sb, sa, a, x)] {
+        if let Some(r) = asn::peer_problem(own.gateway.kind(), other_asn) {
+            out.error(
+                "E_ASN_PEER_RESERVED",
+                site_path(other_i, "gateway.asn"),
+                format!("{}'s ASN {other_asn} is {}; {} rejects it as a BGP peer", other.name, r.why, own.name),
+                "choose another private ASN, e.g. 65010",
+                r.src,
+            );
         }
     }
-    rlink
 }
 
 /// An Azure connection (one per peer address) carries one shared key for every tunnel it forms:

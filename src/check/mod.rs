@@ -3,6 +3,7 @@
 //! One pass, [`analyze`], both validates and derives: the checks need the derived values
 //! (negotiated crypto, tunnel layout, allocated /30s) and the derived values need to know
 //! what failed. [`check`] and [`resolve`] are its two halves.
+#![deny(clippy::wildcard_enum_match_arm)]
 
 mod crypto;
 mod finding;

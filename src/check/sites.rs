@@ -258,7 +258,7 @@ fn check_gateway(i: usize, site: &Site, out: &mut Findings) -> Option<Endpoint> 
             }
             check_appliance_ips(i, site, public_ip, private_ip, out);
         }
-        _ => {}
+        Gateway::AwsVgw { .. } | Gateway::AwsTgw { .. } | Gateway::GcpHaVpn { .. } | Gateway::GcpClassicVpn {} => {}
     }
     Endpoint::of(g)
 }

@@ -134,7 +134,7 @@ pub const GCP_MTU_SRC: Src = src("[GCP-MTU]");
 pub fn host_mtu(platform: Platform) -> u32 {
     match platform {
         Platform::Gcp => 1460,
-        _ => 1500,
+        Platform::Aws | Platform::Azure | Platform::Onprem => 1500,
     }
 }
 

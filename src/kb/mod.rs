@@ -3,6 +3,7 @@
 //! Every rule the checks apply comes from a row here, and every row names its source key
 //! from `shared/reference/ike-facts.md` (listed in `docs/kb-sources.md`) and the date the
 //! row was checked. Code elsewhere asks questions of these tables; it does not restate facts.
+#![deny(clippy::wildcard_enum_match_arm)]
 
 pub mod addressing;
 pub mod asn;

@@ -164,7 +164,7 @@ impl Connect {
     fn flip(self) -> Connect {
         let end = |i: Initiator| match i {
             Initiator::End(e) => Initiator::End(1 - e),
-            x => x,
+            x @ (Initiator::Both | Initiator::NotApplicable) => x,
         };
         Connect {
             object: [self.object[1], self.object[0]],
@@ -423,7 +423,7 @@ pub fn class_routing(c: Class, routing: Routing) -> Option<(Refusal, Src)> {
                 s.src,
             )
         }),
-        _ => None,
+        AwsVgw | AwsTgw | AzureActiveStandby | AzureActiveActive | AzurePolicyBased | AzureBasic | Appliance => None,
     }
 }
 

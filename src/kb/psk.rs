@@ -72,7 +72,12 @@ pub fn rule(e: Endpoint) -> &'static PskRule {
         Endpoint::Aws => &AWS,
         Endpoint::AzureRouteBased | Endpoint::AzureBasic | Endpoint::AzurePolicyBased => &AZURE,
         Endpoint::Gcp => &GCP,
-        _ => &APPLIANCE,
+        Endpoint::Libreswan4
+        | Endpoint::Libreswan5
+        | Endpoint::Strongswan5
+        | Endpoint::Strongswan6
+        | Endpoint::Vyos13
+        | Endpoint::Vyos14 => &APPLIANCE,
     }
 }
 

@@ -185,7 +185,9 @@ impl Gens {
 pub fn not_ready(g: Gens) -> String {
     match g.state.get_untracked() {
         GenState::Failed(e) => format!("The file generators could not be loaded ({e}). Reload the page to try again."),
-        _ => "The file generators are still loading; try again in a moment.".into(),
+        GenState::Idle | GenState::Loading | GenState::Ready => {
+            "The file generators are still loading; try again in a moment.".into()
+        }
     }
 }
 

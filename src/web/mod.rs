@@ -5,6 +5,7 @@
 //! Components hold no domain facts: findings, choices, defaults and files come from the engine
 //! ([`crate::check`], [`crate::edit`], [`crate::render`], [`crate::bundle`], [`crate::share`]).
 //! Nothing here talks to a network.
+#![deny(clippy::wildcard_enum_match_arm)]
 
 mod browser;
 mod draft;
@@ -274,7 +275,7 @@ pub fn Wizard() -> impl IntoView {
                 <div class="step-body" data-step=move || w.step.get().label().to_ascii_lowercase()>
                     {move || match w.step.get() {
                         Step::Sites => view! { <SitesStep/> }.into_any(),
-                        s => lazy::later(lazy::Later::Step(s)),
+                        s @ (Step::Addressing | Step::Links | Step::Security | Step::Review | Step::Files) => lazy::later(lazy::Later::Step(s)),
                     }}
                 </div>
                 <stepper::StepNav/>

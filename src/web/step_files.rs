@@ -109,7 +109,7 @@ pub fn FilesStep() -> impl IntoView {
                         Keys::Pending(KeysWhy::Link) => "This plan came from a share link, which never carries keys: get secrets.env from whoever deployed it (by another channel) and import it on the Security step, or generate new keys there if nothing is deployed yet.",
                         Keys::Pending(KeysWhy::PlanFile) => "This plan came from a plan file, which never holds keys: import the secrets.env that goes with it on the Security step, or generate new keys there if nothing is deployed yet.",
                         Keys::Pending(KeysWhy::NotKept) => "Your keys were not kept in this browser: import the secrets.env you downloaded on the Security step, or generate new keys there.",
-                        _ => "Some keys are missing or rejected: see the findings of the Security step.",
+                        Keys::Browser | Keys::Imported => "Some keys are missing or rejected: see the findings of the Security step.",
                     }}
                 </p>
             </Show>

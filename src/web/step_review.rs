@@ -76,9 +76,12 @@ fn per_site(r: &crate::check::Resolved, gb: u64) -> (Vec<SiteCost>, String, bool
             let unpriced = c
                 .unpriced
                 .iter()
-                .map(|h| match &site.gateway {
-                    crate::plan::Gateway::AzureVpnGateway { sku, .. } => format!("Azure VPN gateway {sku}"),
-                    _ => format!("{:?}", h.meter),
+                .map(|h| {
+                    if let crate::plan::Gateway::AzureVpnGateway { sku, .. } = &site.gateway {
+                        format!("Azure VPN gateway {sku}")
+                    } else {
+                        format!("{:?}", h.meter)
+                    }
                 })
                 .collect();
             SiteCost { name: site.name.clone(), cost: c, unpriced }

@@ -274,7 +274,7 @@ fn SiteCard(i: ReadSignal<usize>) -> impl IntoView {
                     list=Signal::derive(move || format!("regions-{}", code_of(&platform())))
                     hint=Signal::derive(move || match platform() {
                         Platform::Onprem => "A label for the site, e.g. fra-dc1.".to_string(),
-                        p => format!("Pick from the list or type a newer {} region.", p.label()),
+                        p @ (Platform::Aws | Platform::Azure | Platform::Gcp) => format!("Pick from the list or type a newer {} region.", p.label()),
                     })
                 />
             </div>
@@ -345,7 +345,7 @@ fn NetworkFields(i: ReadSignal<usize>) -> impl IntoView {
                         label=Signal::derive(move || match platform() {
                             Platform::Aws => "VPC ID".to_string(),
                             Platform::Azure => "VNet name".to_string(),
-                            _ => "Network name".to_string(),
+                            Platform::Gcp | Platform::Onprem => "Network name".to_string(),
                         })
                         path=path_of(i, "network.id")
                         value=Signal::derive(id_text)
@@ -359,7 +359,7 @@ fn NetworkFields(i: ReadSignal<usize>) -> impl IntoView {
                         })
                         placeholder=Signal::derive(move || match platform() {
                             Platform::Aws => "vpc-0a1b2c3d4e5f60718".to_string(),
-                            _ => String::new(),
+                            Platform::Azure | Platform::Gcp | Platform::Onprem => String::new(),
                         })
                     />
                     <Show when=move || platform() == Platform::Azure>
@@ -454,7 +454,11 @@ fn kind_label(k: GatewayKind) -> String {
     match k {
         // Short enough to show whole in the select at 375 px (issue 18); the hint says the rest.
         GatewayKind::Appliance => "Software appliance".to_string(),
-        k => k.label().to_string(),
+        k @ (GatewayKind::AwsVgw
+        | GatewayKind::AwsTgw
+        | GatewayKind::AzureVpnGateway
+        | GatewayKind::GcpHaVpn
+        | GatewayKind::GcpClassicVpn) => k.label().to_string(),
     }
 }
 
@@ -468,9 +472,12 @@ fn article(noun: &str) -> String {
 fn AzureFields(i: ReadSignal<usize>) -> impl IntoView {
     let w = wiz();
     let get = move || {
-        site_get(w, i, |s| match &s.gateway {
-            Gateway::AzureVpnGateway { sku, active_active, vpn_type, .. } => (sku.clone(), *active_active, *vpn_type),
-            _ => (String::new(), false, AzureVpnType::RouteBased),
+        site_get(w, i, |s| {
+            if let Gateway::AzureVpnGateway { sku, active_active, vpn_type, .. } = &s.gateway {
+                (sku.clone(), *active_active, *vpn_type)
+            } else {
+                (String::new(), false, AzureVpnType::RouteBased)
+            }
         })
         .unwrap_or((String::new(), false, AzureVpnType::RouteBased))
     };
@@ -543,11 +550,9 @@ fn ApplianceFields(i: ReadSignal<usize>) -> impl IntoView {
     let w = wiz();
     let platform = move || site_get(w, i, |s| s.platform).unwrap_or(Platform::Aws);
     let get = move || {
-        site_get(w, i, |s| match &s.gateway {
-            Gateway::Appliance { software, version, public_ip, private_ip, .. } => {
-                Some((*software, version.clone(), public_ip.clone(), private_ip.clone()))
-            }
-            _ => None,
+        site_get(w, i, |s| {
+            let Gateway::Appliance { software, version, public_ip, private_ip, .. } = &s.gateway else { return None };
+            Some((*software, version.clone(), public_ip.clone(), private_ip.clone()))
         })
         .flatten()
         .unwrap_or((Software::Strongswan, String::new(), String::new(), String::new()))

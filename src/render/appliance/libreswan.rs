@@ -8,12 +8,23 @@
 //! IKEv2 dead peer detection is `dpddelay=` (liveness interval) with `retransmit-timeout=`;
 //! `dpdtimeout=` only applies to IKEv1, and `dpdaction=` is ignored by 5.x.
 
-use super::linux::{self, Daemon};
-use super::{Host, HostTunnel};
+use super::linux::{self, Daemon, DaemonRunbook};
+use super::{DeadPeer, Device, Host, HostTunnel};
 use crate::kb::crypto::Endpoint;
 use crate::kb::dialects::{self, Dialect};
 use crate::plan::{IkeVersion, Routing};
 use crate::render::{stamp, Artifact, RenderOptions};
+
+pub(crate) const DEVICE: Device = linux::device(DaemonRunbook {
+    artifacts,
+    dir: "libreswan",
+    status: "sudo ipsec trafficstatus",
+    status_up: |names| text!("one line per tunnel ({names}) with byte counters that grow while traffic flows"),
+    reload: ("sudo ipsec restart", "restarts Libreswan, which reads `/etc/ipsec.d` again"),
+    crypto_where: "Libreswan: `ike=` and `esp=` in the tunnel's file in `/etc/ipsec.d`",
+    // Libreswan's IKEv2 end gives up after `retransmit-timeout` [LS-CONN].
+    ikev2_dead_peer: DeadPeer::Timeout("retransmit-timeout"),
+});
 
 pub(crate) fn artifacts(h: &Host, opts: &RenderOptions) -> Vec<Artifact> {
     let mut out: Vec<Artifact> = h

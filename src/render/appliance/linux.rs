@@ -3,10 +3,52 @@
 //! the tunnels (`updown.sh`), the firewall and MSS clamp (`firewall.nft`) and, for BGP links, the
 //! FRR configuration (`frr.conf`).
 
-use super::{join, Host};
+use super::{join, Clamp, DeadPeer, Device, Host};
 use crate::plan::Routing;
 use crate::render::vars::{Addr, OUTPUTS_FILE, SECRETS_FILE};
 use crate::render::{stamp, Artifact, RenderOptions};
+
+/// What differs between the IPsec daemons in the runbook: the rest of their [`Device`] is the
+/// Linux host's (run with `sudo`, FRR for BGP, `firewall.nft` for the MSS clamp, a sysctl file for
+/// forwarding, a unit that loads it all at boot).
+pub(crate) struct DaemonRunbook {
+    pub artifacts: fn(&Host<'_>, &RenderOptions) -> Vec<Artifact>,
+    pub dir: &'static str,
+    pub status: &'static str,
+    pub status_up: fn(&str) -> String,
+    pub reload: (&'static str, &'static str),
+    pub crypto_where: &'static str,
+    pub ikev2_dead_peer: DeadPeer,
+}
+
+/// The [`Device`] of a Linux IPsec daemon.
+pub(crate) const fn device(d: DaemonRunbook) -> Device {
+    Device {
+        artifacts: d.artifacts,
+        dir: d.dir,
+        ifname: "ipsec",
+        install_where: "On the host, in the copied folder, run:",
+        install_runner: "sudo",
+        configures_without_files: "The script writes the configuration in place: there are no files to copy.",
+        status: d.status,
+        status_up: d.status_up,
+        bgp_summary: "sudo vtysh -c 'show bgp summary'",
+        bgp_starter: "FRR on the appliance starts its BGP sessions",
+        reload: Some(d.reload),
+        crypto_where: d.crypto_where,
+        kept_config: |h| {
+            text!(
+                "its configuration: the files listed under Appliance hosts, `tunnelsmith-{0}.service` and \
+                 `/etc/sysctl.d/60-tunnelsmith-{0}.conf`",
+                h.plan()
+            )
+        },
+        mss_clamp: Clamp::Nft,
+        forwarding_sysctl: true,
+        key_visible: None,
+        ikev2_dead_peer: d.ikev2_dead_peer,
+    }
+}
 
 /// What differs between the IPsec daemons in the install script.
 pub(crate) struct Daemon {

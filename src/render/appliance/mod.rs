@@ -31,13 +31,74 @@ pub fn artifacts(r: &Resolved, opts: &RenderOptions) -> Vec<Artifact> {
     let mut out = Vec::new();
     for si in 0..r.sites.len() {
         let Some(host) = Host::new(r, si) else { continue };
-        match host.software {
-            Software::Libreswan => out.extend(libreswan::artifacts(&host, opts)),
-            Software::Strongswan => out.extend(strongswan::artifacts(&host, opts)),
-            Software::Vyos => out.extend(vyos::artifacts(&host, opts)),
-        }
+        out.extend((host.device().artifacts)(&host, opts));
     }
     out
+}
+
+/// Everything the bundle says about one appliance software beside the plan's values: its files
+/// and what the runbook tells the engineer to run on it. Each software's render module holds its
+/// row (`libreswan::DEVICE`, …); [`device`] is the one registration.
+pub(crate) struct Device {
+    /// The host's files.
+    pub artifacts: fn(&Host<'_>, &RenderOptions) -> Vec<Artifact>,
+    /// The folder of the host's files, `<site>/<dir>/`.
+    pub dir: &'static str,
+    /// The prefix of its tunnel interfaces (`ipsec` → `ipsec1`, `ipsec2`, …).
+    pub ifname: &'static str,
+    /// Where, and as whom, the install script is run, and the program that runs it.
+    pub install_where: &'static str,
+    pub install_runner: &'static str,
+    /// How the install script applies the configuration when it copies no file to the host.
+    pub configures_without_files: &'static str,
+    /// The command that lists the tunnels and, given the tunnel names, what it shows when they are up.
+    pub status: &'static str,
+    pub status_up: fn(&str) -> String,
+    /// The command that shows the BGP sessions, and who starts them toward a gateway that waits.
+    pub bgp_summary: &'static str,
+    pub bgp_starter: &'static str,
+    /// The command that reloads the tunnels without reinstalling, and what it does (`None`: the
+    /// install script is the reload).
+    pub reload: Option<(&'static str, &'static str)>,
+    /// Where the configured proposals are, in words starting with the software's name.
+    pub crypto_where: &'static str,
+    /// What stays on the host after a teardown.
+    pub kept_config: fn(&Host<'_>) -> String,
+    /// How the host clamps the TCP MSS.
+    pub mss_clamp: Clamp,
+    /// Whether the install script turns IPv4 forwarding on with a sysctl file (a router forwards
+    /// already).
+    pub forwarding_sysctl: bool,
+    /// Why a key can be seen on the host while the install script runs, if it can.
+    pub key_visible: Option<&'static str>,
+    /// How its IKEv2 end declares the peer dead.
+    pub ikev2_dead_peer: DeadPeer,
+}
+
+/// How an IKEv2 end declares its peer dead (IKEv2 itself has no DPD timeout).
+#[derive(Clone, Copy)]
+pub(crate) enum DeadPeer {
+    /// When its retransmissions of the liveness check run out, in words.
+    Retransmissions(&'static str),
+    /// After the link's DPD timeout, set with this option.
+    Timeout(&'static str),
+}
+
+/// How an appliance clamps the TCP MSS on its tunnel interfaces.
+pub(crate) enum Clamp {
+    /// With the host's `firewall.nft`, loaded at boot by its unit.
+    Nft,
+    /// As the sentence says, the same for every host of the software.
+    Said(&'static str),
+}
+
+/// The [`Device`] of `software`: the one place a new appliance software is registered.
+pub(crate) fn device(software: Software) -> &'static Device {
+    match software {
+        Software::Libreswan => &libreswan::DEVICE,
+        Software::Strongswan => &strongswan::DEVICE,
+        Software::Vyos => &vyos::DEVICE,
+    }
 }
 
 /// Each appliance host's secrets file and the keys it holds: `(<site>/<software>/secrets.env,
@@ -161,11 +222,12 @@ impl<'a> Host<'a> {
 
     /// The folder of the host's files: `libreswan`, `strongswan` or `vyos`.
     pub fn dir(&self) -> &'static str {
-        match self.software {
-            Software::Libreswan => "libreswan",
-            Software::Strongswan => "strongswan",
-            Software::Vyos => "vyos",
-        }
+        self.device().dir
+    }
+
+    /// What the bundle says about the host's software.
+    pub fn device(&self) -> &'static Device {
+        device(self.software)
     }
 
     /// The names of the keys of this host's tunnels, in tunnel order.

@@ -4,12 +4,25 @@
 //! Both major versions read the same swanctl syntax for what is generated here; 6.x no longer ships
 //! the legacy `ipsec.conf` starter (stroke), which is why swanctl is used for both.
 
-use super::linux::{self, Daemon};
-use super::{Host, HostTunnel};
+use super::linux::{self, Daemon, DaemonRunbook};
+use super::{DeadPeer, Device, Host, HostTunnel};
 use crate::kb::crypto::Endpoint;
 use crate::kb::dialects::{self, Dialect};
 use crate::plan::{IkeVersion, Routing};
 use crate::render::{stamp, Artifact, RenderOptions};
+
+pub(crate) const DEVICE: Device = linux::device(DaemonRunbook {
+    artifacts,
+    dir: "strongswan",
+    status: "sudo swanctl --list-sas",
+    status_up: |names| text!("for each tunnel ({names}) an IKE SA `ESTABLISHED` with a child SA `INSTALLED`"),
+    reload: ("sudo swanctl --load-all", "loads the changed connections and keys into strongSwan"),
+    crypto_where: "strongSwan: `proposals` and `esp_proposals` in `/etc/swanctl/conf.d/`",
+    // strongSwan documents its DPD timeout as IKEv1-only [SS-OPT].
+    ikev2_dead_peer: DeadPeer::Retransmissions(
+        "its IKEv2 retransmissions run out (strongSwan's defaults: 5 retries, about 165 s; its DPD timeout is IKEv1 only)",
+    ),
+});
 
 pub(crate) fn artifacts(h: &Host, opts: &RenderOptions) -> Vec<Artifact> {
     let plan = h.plan();

@@ -4,13 +4,40 @@
 //! peer, `ipsec-interfaces`, `protocols bgp <asn>`, `interface-route` static routes, and values
 //! for what 1.4 made valueless.
 
-use super::{Host, HostTunnel};
+use super::{Clamp, DeadPeer, Device, Host, HostTunnel};
 use crate::kb::crypto::Endpoint;
 use crate::kb::dialects::{self, Dialect};
 use crate::plan::{IkeVersion, Routing};
 use crate::render::vars::{OUTPUTS_FILE, SECRETS_FILE};
 use crate::render::{stamp, Artifact, RenderOptions};
 use std::collections::BTreeSet;
+
+pub(crate) const DEVICE: Device = Device {
+    artifacts,
+    dir: "vyos",
+    ifname: "vti",
+    install_where: "On the router, as the `vyos` user, in the copied folder, run:",
+    install_runner: "vbash",
+    configures_without_files:
+        "The script sets the configuration with VyOS `set` commands, commits and saves it: there are no files to copy.",
+    status: "show vpn ipsec sa",
+    status_up: |names| text!("each peer ({names}) in state `up`; run it in the VyOS shell, as the install script does"),
+    bgp_summary: "show ip bgp summary",
+    bgp_starter: "VyOS starts its BGP sessions",
+    reload: None,
+    crypto_where: "VyOS: `show vpn ipsec` in configuration mode, its `ike-group` and `esp-group`",
+    kept_config: |_| "its `vpn ipsec`, `interfaces vti` and `protocols` settings".to_string(),
+    mss_clamp: Clamp::Said("The VyOS hosts already clamp it with `ip adjust-mss` on each `vti` interface."),
+    forwarding_sysctl: false,
+    key_visible: Some(
+        "VyOS takes a key only as the value of its `set` command (`vpn ipsec authentication psk`), so while \
+         the install script runs, the router's process list shows it: run it where no other user is logged in.",
+    ),
+    // VyOS runs strongSwan and documents `timeout` as IKEv1-only [VY-XML].
+    ikev2_dead_peer: DeadPeer::Retransmissions(
+        "its IKEv2 retransmissions run out (VyOS runs strongSwan: 5 retries, about 165 s; VyOS documents `timeout` as IKEv1 only)",
+    ),
+};
 
 pub(crate) fn artifacts(h: &Host, opts: &RenderOptions) -> Vec<Artifact> {
     vec![Artifact {

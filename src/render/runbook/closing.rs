@@ -312,14 +312,7 @@ pub(super) fn teardown(c: &Ctx, d: &mut Doc) {
                 p.appliance_host()
             ),
         };
-        let config = match h.software {
-            crate::plan::Software::Vyos => "its `vpn ipsec`, `interfaces vti` and `protocols` settings".to_string(),
-            crate::plan::Software::Libreswan | crate::plan::Software::Strongswan => text!(
-                "its configuration: the files listed under Appliance hosts, `tunnelsmith-{0}.service` and \
-                 `/etc/sysctl.d/60-tunnelsmith-{0}.conf`",
-                h.plan()
-            ),
-        };
+        let config = (h.device().kept_config)(h);
         keep.push(text!("on the appliance of {}: {vm}, and {config}", c.site(i)));
     }
     keep.push("test VMs and anything else you created by hand".into());

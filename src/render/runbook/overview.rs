@@ -3,11 +3,10 @@
 
 use super::doc::{Block, Doc, Inline, Plain, Rich};
 use super::Ctx;
-use crate::check::{RLink, RTunnel};
-use crate::kb::crypto::Endpoint;
+use crate::check::{RLink, RSite, RTunnel};
 use crate::kb::gateways::{azure_sku, CONNECTION_LIMITS};
-use crate::plan::{Gateway, IkeVersion, Network, Routing};
-use crate::render::appliance::join;
+use crate::plan::{Gateway, IkeVersion, Network, Routing, Software};
+use crate::render::appliance::{device, join, DeadPeer};
 use crate::steps::{Program, ResourceKind};
 
 /// What one end of a tunnel is, on its gateway.
@@ -27,8 +26,7 @@ fn end_label(c: &Ctx, l: &RLink, t: &RTunnel, e: usize) -> String {
                 .host(l.site(e))
                 .and_then(|h| h.tunnels.iter().find(|x| std::ptr::eq(x.tunnel, t)).map(|x| x.n))
                 .unwrap_or(t.index + 1);
-            let ifname = if *software == crate::plan::Software::Vyos { "vti" } else { "ipsec" };
-            text!("`{ifname}{n}`")
+            text!("`{}{n}`", device(*software).ifname)
         }
     };
     text!("{} {what}", Plain(&site.name))
@@ -162,7 +160,7 @@ pub(super) fn overview(c: &Ctx, d: &mut Doc) {
             None => p.p2_encryption.label().to_string(),
         };
         let pfs = p.pfs.map(|g| text!("PFS group {g}")).unwrap_or_else(|| "no PFS".into());
-        let dpd = |e: usize| dpd_end(r.sites[l.site(e)].endpoint, p, e);
+        let dpd = |e: usize| dpd_end(&r.sites[l.site(e)], p, e);
         rows.push(vec![
             text!("`{}`", l.id),
             text!(
@@ -335,24 +333,25 @@ pub(super) fn before(c: &Ctx, d: &mut Doc) {
     keys_in_transit(c, d);
 }
 
-/// How one end declares its peer dead. IKEv2 has no DPD timeout of its own: strongSwan (and
-/// VyOS, which runs it) gives up when its retransmissions of the liveness check run out, and
-/// documents its DPD timeout as IKEv1-only [SS-OPT] [VY-XML]; Libreswan's IKEv2 end gives up
-/// after `retransmit-timeout` [LS-CONN].
-fn dpd_end(end: Option<Endpoint>, p: &crate::check::Profile, e: usize) -> String {
-    use Endpoint::*;
-    let ikev2 = p.ike == IkeVersion::V2;
-    match (end, p.dpd_timeout[e]) {
-        (Some(Strongswan5 | Strongswan6), _) if ikev2 => {
-            "its IKEv2 retransmissions run out (strongSwan's defaults: 5 retries, about 165 s; its DPD timeout is IKEv1 only)"
-                .into()
+/// How one end declares its peer dead: an appliance's IKEv2 end as its [`DeadPeer`] says, any
+/// other after its DPD timeout.
+fn dpd_end(end: &RSite, p: &crate::check::Profile, e: usize) -> String {
+    let appliance = match &end.gateway {
+        Gateway::Appliance { software, .. } if p.ike == IkeVersion::V2 && end.endpoint.is_some() => {
+            Some(device(*software).ikev2_dead_peer)
         }
-        (Some(Vyos13 | Vyos14), _) if ikev2 => "its IKEv2 retransmissions run out (VyOS runs strongSwan: 5 retries, \
-                                                about 165 s; VyOS documents `timeout` as IKEv1 only)"
-            .into(),
-        (Some(Libreswan4 | Libreswan5), Some(t)) if ikev2 => text!("{t} s (`retransmit-timeout`)"),
-        (_, Some(t)) => text!("{t} s"),
-        (_, None) => "platform's own".into(),
+        Gateway::AwsVgw { .. }
+        | Gateway::AwsTgw { .. }
+        | Gateway::AzureVpnGateway { .. }
+        | Gateway::GcpHaVpn { .. }
+        | Gateway::GcpClassicVpn {}
+        | Gateway::Appliance { .. } => None,
+    };
+    match (appliance, p.dpd_timeout[e]) {
+        (Some(DeadPeer::Retransmissions(why)), _) => why.into(),
+        (Some(DeadPeer::Timeout(option)), Some(t)) => text!("{t} s (`{option}`)"),
+        (None, Some(t)) => text!("{t} s"),
+        (Some(DeadPeer::Timeout(_)) | None, None) => "platform's own".into(),
     }
 }
 
@@ -378,8 +377,9 @@ fn keys_in_transit(c: &Ctx, d: &mut Doc) {
             by_file.join("; ")
         ));
     }
-    if c.hosts.iter().any(|h| h.software == crate::plan::Software::Vyos) {
-        d.p("VyOS takes a key only as the value of its `set` command (`vpn ipsec authentication psk`), so while \
-             the install script runs, the router's process list shows it: run it where no other user is logged in.");
+    for software in Software::ALL {
+        if let Some(why) = device(software).key_visible.filter(|_| c.hosts.iter().any(|h| h.software == software)) {
+            d.p(why);
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::doc::{plain, Doc, Plain};
 use super::{step_shell, Ctx};
-use crate::plan::{Gateway, Network, Platform, Software};
+use crate::plan::{Gateway, Network, Platform};
 use crate::render::appliance::Host;
 use crate::steps::ResourceKind;
 use crate::steps::{self, Part, Program, Step};
@@ -31,12 +31,7 @@ fn hosts_reading<'h>(c: &'h Ctx, name: &str) -> Vec<&'h Host<'h>> {
 
 /// The install script of a host.
 fn install_path(h: &Host) -> String {
-    let dir = match h.software {
-        Software::Libreswan => "libreswan",
-        Software::Strongswan => "strongswan",
-        Software::Vyos => "vyos",
-    };
-    h.path(dir, "install.sh")
+    h.path(h.dir(), "install.sh")
 }
 
 /// The phases that read `name`, in order, from `(value, phase)` pairs sorted and each once.
@@ -351,20 +346,12 @@ fn prepare(c: &Ctx, h: &Host, i: usize) -> String {
     }
 }
 
-/// How to reload a host's tunnels without reinstalling, and what that does (VyOS: none needed,
-/// its install script is the reload).
+/// How to reload a host's tunnels without reinstalling, and what that does (none where the
+/// install script is the reload, as on VyOS).
 fn reload(h: &Host) -> Option<(String, &'static str)> {
-    let etc = h.etc_dir();
-    let frr = if h.bgp() { text!("\nsudo vtysh -f {etc}/frr.conf") } else { String::new() };
-    match h.software {
-        Software::Libreswan => {
-            Some((text!("sudo ipsec restart{frr}"), "restarts Libreswan, which reads `/etc/ipsec.d` again"))
-        }
-        Software::Strongswan => {
-            Some((text!("sudo swanctl --load-all{frr}"), "loads the changed connections and keys into strongSwan"))
-        }
-        Software::Vyos => None,
-    }
+    let (cmd, what) = h.device().reload?;
+    let frr = if h.bgp() { text!("\nsudo vtysh -f {}/frr.conf", h.etc_dir()) } else { String::new() };
+    Some((text!("{cmd}{frr}"), what))
 }
 
 pub(super) fn appliances(c: &Ctx, d: &mut Doc) {
@@ -405,16 +392,12 @@ pub(super) fn appliances(c: &Ctx, d: &mut Doc) {
             reads.join(", "),
             h.path(h.dir(), crate::render::vars::SECRETS_FILE)
         ));
-        if h.software == Software::Vyos {
-            items.push("On the router, as the `vyos` user, in the copied folder, run:".into());
-        } else {
-            items.push("On the host, in the copied folder, run:".into());
-        }
+        items.push(h.device().install_where.into());
         d.numbered(items);
-        d.code(if h.software == Software::Vyos { text!("vbash ./{path}") } else { text!("sudo ./{path}") });
+        d.code(text!("{} ./{path}", h.device().install_runner));
         let targets = install_targets(c, h);
         if targets.is_empty() {
-            d.p("The script sets the configuration with VyOS `set` commands, commits and saves it: there are no files to copy.");
+            d.p(h.device().configures_without_files);
         } else {
             d.p("It puts the files here:");
             let rows: Vec<Vec<String>> = targets

@@ -5,7 +5,7 @@ use super::doc::{Doc, Plain};
 use super::{id, lit, shell, shell_words, Ctx};
 use crate::check::RLink;
 use crate::plan::{Gateway, Platform, Routing, Software};
-use crate::render::appliance::{join, Host};
+use crate::render::appliance::{device, join, Clamp, Host};
 use crate::steps::{self, Arg, Program, ResourceKind};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
@@ -281,31 +281,12 @@ fn verify_host(c: &Ctx, d: &mut Doc, i: usize, h: &Host) {
     let s = &c.r.sites[i];
     d.h(3, &text!("verify-{}", Plain(&s.name)), &text!("{} ({} host)", Plain(&s.name), h.label()));
     let names: Vec<String> = h.tunnels.iter().map(|t| text!("`{}`", t.tunnel.id)).collect();
-    let (cmd, up) = match h.software {
-        Software::Libreswan => (
-            "sudo ipsec trafficstatus".to_string(),
-            text!("one line per tunnel ({}) with byte counters that grow while traffic flows", names.join(", ")),
-        ),
-        Software::Strongswan => (
-            "sudo swanctl --list-sas".to_string(),
-            text!("for each tunnel ({}) an IKE SA `ESTABLISHED` with a child SA `INSTALLED`", names.join(", ")),
-        ),
-        Software::Vyos => (
-            "show vpn ipsec sa".to_string(),
-            text!(
-                "each peer ({}) in state `up`; run it in the VyOS shell, as the install script does",
-                names.join(", ")
-            ),
-        ),
-    };
-    let bgp = match (h.bgp(), h.software) {
-        (false, _) => None,
-        (true, Software::Vyos) => Some("show ip bgp summary".to_string()),
-        (true, _) => Some("sudo vtysh -c 'show bgp summary'".to_string()),
-    };
-    d.code(match &bgp {
+    let device = h.device();
+    let (cmd, up) = (device.status, (device.status_up)(&names.join(", ")));
+    let bgp = h.bgp().then_some(device.bgp_summary);
+    d.code(match bgp {
         Some(b) => text!("{cmd}\n{b}"),
-        None => cmd,
+        None => cmd.to_string(),
     });
     let mut up = text!("**Up:** {up}");
     if bgp.is_some() {
@@ -348,7 +329,6 @@ fn end_to_end(c: &Ctx, d: &mut Doc) {
 fn symptoms(c: &Ctx) -> Vec<String> {
     let has =
         |p: Platform| c.r.sites.iter().any(|s| s.platform == p && !matches!(s.gateway, Gateway::Appliance { .. }));
-    let sw = |x: Software| c.hosts.iter().any(|h| h.software == x);
     let mut v = Vec::new();
     if has(Platform::Aws) {
         v.push("AWS: the tunnel's row stays `DOWN`.".to_string());
@@ -359,7 +339,7 @@ fn symptoms(c: &Ctx) -> Vec<String> {
     if has(Platform::Gcp) {
         v.push("Google Cloud: the tunnel's status stays `NEGOTIATION_FAILURE` or `FIRST_HANDSHAKE`, and `detailedStatus` names the problem.".into());
     }
-    if sw(Software::Libreswan) || sw(Software::Strongswan) || sw(Software::Vyos) {
+    if !c.hosts.is_empty() {
         v.push(
             "Appliances: the IKE log (`journalctl` on the host, `show log` on VyOS) shows the failed exchange.".into(),
         );
@@ -435,13 +415,9 @@ fn trouble_proposals(c: &Ctx, d: &mut Doc) {
     }
     d.code(cmds.join("\n"));
     let mut files = Vec::new();
-    for (x, what) in [
-        (Software::Libreswan, "Libreswan: `ike=` and `esp=` in the tunnel's file in `/etc/ipsec.d`"),
-        (Software::Strongswan, "strongSwan: `proposals` and `esp_proposals` in `/etc/swanctl/conf.d/`"),
-        (Software::Vyos, "VyOS: `show vpn ipsec` in configuration mode, its `ike-group` and `esp-group`"),
-    ] {
+    for x in Software::ALL {
         if c.hosts.iter().any(|h| h.software == x) {
-            files.push(what);
+            files.push(device(x).crypto_where);
         }
     }
     if !files.is_empty() {
@@ -506,18 +482,21 @@ fn trouble_mtu(c: &Ctx, d: &mut Doc) {
         vec!["If big packets vanish instead of failing at the size above, clamp the TCP MSS to the value above where \
          traffic enters the tunnel, or set the MTU of the test machines' interfaces to the tunnel MTU."
             .to_string()];
-    for h in c.hosts.iter().filter(|h| h.software != Software::Vyos) {
-        let dir = if h.software == Software::Libreswan { "libreswan" } else { "strongswan" };
+    for h in c.hosts.iter().filter(|h| matches!(h.device().mss_clamp, Clamp::Nft)) {
         fix.push(text!(
             "{} already clamps it: `{}` (loaded at boot by `tunnelsmith-{}.service`) sets the MSS on its tunnel \
              interfaces.",
             Plain(&h.site.name),
-            h.path(dir, "firewall.nft"),
+            h.path(h.dir(), "firewall.nft"),
             h.plan()
         ));
     }
-    if c.hosts.iter().any(|h| h.software == Software::Vyos) {
-        fix.push("The VyOS hosts already clamp it with `ip adjust-mss` on each `vti` interface.".into());
+    for x in Software::ALL {
+        if let Clamp::Said(how) = device(x).mss_clamp {
+            if c.hosts.iter().any(|h| h.software == x) {
+                fix.push(how.into());
+            }
+        }
     }
     d.list(fix);
 }
@@ -665,7 +644,7 @@ fn trouble_forwarding(c: &Ctx, d: &mut Doc) {
                 )),
                 Platform::Onprem => {}
             }
-            if h.software != Software::Vyos {
+            if h.device().forwarding_sysctl {
                 d.p(text!(
                     "{}: the host must forward IPv4; the install script sets it in \
                      `/etc/sysctl.d/60-tunnelsmith-{}.conf`. On the host, expect `net.ipv4.ip_forward = 1`:",
@@ -697,8 +676,7 @@ fn trouble_bgp(c: &Ctx, d: &mut Doc) {
                     "AWS starts its tunnels itself (startup action `start`)"
                 }
                 Gateway::GcpHaVpn { .. } => "Google Cloud's Cloud Router always starts",
-                Gateway::Appliance { software: Software::Vyos, .. } => "VyOS starts its BGP sessions",
-                Gateway::Appliance { .. } => "FRR on the appliance starts its BGP sessions",
+                Gateway::Appliance { software, .. } => device(*software).bgp_starter,
                 Gateway::AzureVpnGateway { .. } | Gateway::GcpClassicVpn { .. } => continue,
             };
             if !starters.contains(&who) {
