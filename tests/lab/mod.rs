@@ -1463,6 +1463,15 @@ fn names(name: &str, id: &str) -> bool {
     })
 }
 
+/// A VNet-to-VNet connection names no tunnel: its emulated end says which instance of each
+/// gateway it joins, `… (instance I to GATEWAY instance J)` (see `world`), as the tunnel's ends
+/// name their gateways' outside addresses.
+fn mesh_instances(label: &str) -> Option<(u8, u8)> {
+    let re = regex::Regex::new(r"\(instance (\d+) to \S+ instance (\d+)\)$").unwrap();
+    let c = re.captures(label)?;
+    Some((c[1].parse().ok()?, c[2].parse().ok()?))
+}
+
 /// Run the whole lab for `plan`: apply, build, IKE, links, BGP, routes, pings, redundancy.
 pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: bool) -> Report {
     let t0 = Instant::now();
@@ -1525,7 +1534,12 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
                 let sites = [na.site.as_str(), nb.site.as_str()];
                 let ends = [&resolved.sites[l.a].name, &resolved.sites[l.b].name];
                 (sites == [ends[0].as_str(), ends[1].as_str()] || sites == [ends[1].as_str(), ends[0].as_str()])
-                    && (names(&na.ends[p.a.1].label, &t.id) || names(&nb.ends[p.b.1].label, &t.id))
+                    && (names(&na.ends[p.a.1].label, &t.id)
+                        || names(&nb.ends[p.b.1].label, &t.id)
+                        || [(na, p.a.1), (nb, p.b.1)].iter().any(|(n, e)| {
+                            let x = usize::from(n.site != *ends[0]);
+                            mesh_instances(&n.ends[*e].label) == Some((t.ends[x].outside, t.ends[1 - x].outside))
+                        }))
             });
             promised.push((t.id.clone(), li, pair));
         }
@@ -1717,6 +1731,7 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
             if up.len() < 2 {
                 continue;
             }
+            let bgp_link = resolved.links.iter().any(|l| &l.id == link && l.routing == Routing::Bgp);
             let ping = PingResult {
                 link: link.clone(),
                 from: *from,
@@ -1732,7 +1747,8 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
                     PingResult { down: Some(id.clone()), ..ping.clone() },
                     &site,
                 ));
-                if baseline > 0 {
+                // A static link's tunnels carry no BGP session: nothing to wait for.
+                if baseline > 0 && bgp_link {
                     lab.wait_bgp(baseline);
                 }
             }
@@ -1744,7 +1760,7 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
                     &site,
                 ));
             }
-            if bgp_expected > 0 {
+            if bgp_expected > 0 && bgp_link {
                 lab.wait_bgp(baseline);
             }
             let _ = lab.route_sites();

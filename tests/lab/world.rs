@@ -392,30 +392,59 @@ fn aws(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
     }
 }
 
+/// An Azure virtual network gateway as the lab reads it: its address space (its VNet's), ASN, and
+/// per instance its public address and default BGP address (in the GatewaySubnet).
+struct AzGateway {
+    rg: String,
+    name: String,
+    vnet_nets: Vec<Ipv4Net>,
+    asn: u32,
+    instances: Vec<(Option<Ipv4Addr>, Option<Ipv4Addr>)>,
+}
+
+fn az_gateway(w: &World, key: &str, gw: &Value) -> AzGateway {
+    let rg = key.split('/').next().unwrap_or("").to_string();
+    let vnet_made = w.az_call(&rg, "network vnet create", "--name", gw["vnet"].as_str().unwrap_or(""));
+    let peering = gw["bgpSettings"]["bgpPeeringAddresses"].as_array().cloned().unwrap_or_default();
+    let instances = gw["publicIps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, pip)| {
+            let public = w.ip(&w.json["az"][format!("{rg}/public-ip/{}", pip.as_str().unwrap_or(""))]["ipAddress"]);
+            let default_bgp = peering.get(i).and_then(|p| p["defaultBgpIpAddresses"][0].as_str()?.parse().ok());
+            (public, default_bgp)
+        })
+        .collect();
+    AzGateway {
+        name: gw["name"].as_str().unwrap_or("").to_string(),
+        vnet_nets: nets(vnet_made.and_then(|c| c.opts.get("--address-prefixes")).map(Vec::as_slice).unwrap_or(&[])),
+        asn: gw["bgpSettings"]["asn"].as_u64().unwrap_or(65515) as u32,
+        instances,
+        rg,
+    }
+}
+
+/// One other end of an Azure connection: its address, the conn's name, and for a VNet-to-VNet
+/// connection the other instance's BGP address and ASN.
+type Remote = (Ipv4Addr, String, Option<(Ipv4Addr, u32)>);
+
+/// The gateway a VNet-to-VNet connection names (`virtualNetworkGateway2.id`).
+fn az_gateway_by_id(w: &World, id: &str) -> Option<AzGateway> {
+    w.az("vnet-gateway").into_iter().find(|(_, g)| g["id"].as_str() == Some(id)).map(|(k, g)| az_gateway(w, k, g))
+}
+
 /// Azure: one instance per gateway public IP (two when active-active).
 fn azure(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
     let b = behaviour::of(Kind::AzureGateway);
     for (key, gw) in w.az("vnet-gateway") {
-        let rg = key.split('/').next().unwrap_or("");
-        let gname = gw["name"].as_str().unwrap_or("");
-        let vnet_made = w.az_call(rg, "network vnet create", "--name", gw["vnet"].as_str().unwrap_or(""));
-        let vnet_nets =
-            nets(vnet_made.and_then(|c| c.opts.get("--address-prefixes")).map(Vec::as_slice).unwrap_or(&[]));
+        let me = az_gateway(w, key, gw);
+        let (rg, gname, asn, vnet_nets) = (me.rg.as_str(), me.name.as_str(), me.asn, &me.vnet_nets);
         let Some(site) = vnet_nets.first().and_then(site_of) else { continue };
-        let asn = gw["bgpSettings"]["asn"].as_u64().unwrap_or(65515) as u32;
-        let pips: Vec<String> = gw["publicIps"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(String::from)).collect())
-            .unwrap_or_default();
         let peering = gw["bgpSettings"]["bgpPeeringAddresses"].as_array().cloned().unwrap_or_default();
-        for (i, pip) in pips.iter().enumerate() {
-            let Some(local) = w.json["az"][format!("{rg}/public-ip/{pip}")]["ipAddress"]
-                .as_str()
-                .and_then(|s| s.parse().ok())
-                .map(|a| w.remap.ip(a))
-            else {
-                continue;
-            };
+        for (i, &(local, default_bgp)) in me.instances.iter().enumerate() {
+            let Some(local) = local else { continue };
             let ipconfig = peering.get(i).and_then(|p| p["ipconfigurationId"].as_str()).unwrap_or("").to_string();
             let instance_custom: Vec<Ipv4Addr> = peering
                 .get(i)
@@ -432,11 +461,30 @@ fn azure(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                 let cname = c["name"].as_str().unwrap_or("").to_string();
                 let lng_name = c["localGateway"].as_str().unwrap_or("");
                 let lng = &w.json["az"][format!("{rg}/local-gateway/{lng_name}")];
-                let Some(remote) = w.ip(&lng["gatewayIpAddress"]) else { continue };
                 let lng_made = w.az_call(rg, "network local-gateway create", "--name", lng_name);
                 let prefixes = nets(
                     lng_made.and_then(|m| m.opts.get("--local-address-prefixes")).map(Vec::as_slice).unwrap_or(&[]),
                 );
+                // The other ends: the local network gateway's address, or for a VNet-to-VNet
+                // connection every instance of the other gateway [AZ-V2V].
+                let v2v = c["connectionType"] == "Vnet2Vnet";
+                let other = v2v.then(|| az_gateway_by_id(w, c["virtualNetworkGateway2"]["id"].as_str().unwrap_or("")));
+                let remotes: Vec<Remote> = match &other {
+                    Some(Some(o)) => o
+                        .instances
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(j, (ip, bgp))| {
+                            let label = format!("{cname} (instance {i} to {} instance {j})", o.name);
+                            Some(((*ip)?, label, bgp.map(|a| (a, o.asn))))
+                        })
+                        .collect(),
+                    Some(None) => continue, // the other gateway is gone
+                    None => match w.ip(&lng["gatewayIpAddress"]) {
+                        Some(r) => vec![(r, format!("{cname} (instance {i})"), None)],
+                        None => continue,
+                    },
+                };
                 let policy = c["ipsecPolicies"].as_array().and_then(|p| p.last());
                 let policy_made = w.az_call(rg, "network vpn-connection ipsec-policy add", "--connection-name", &cname);
                 let (ike, esp, child) = match (policy, policy_made) {
@@ -472,36 +520,45 @@ fn azure(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                     .and_then(|a| a.iter().find(|x| x["ipConfigurationId"].as_str() == Some(ipconfig.as_str())))
                     .and_then(|x| x["customBgpIpAddress"].as_str()?.parse().ok())
                     .or_else(|| instance_custom.first().copied());
-                let peer_ip: Option<Ipv4Addr> =
-                    lng_made.and_then(|m| m.opt("--bgp-peering-address")).and_then(|s| s.parse().ok());
-                let peer_asn: Option<u32> = lng_made.and_then(|m| m.opt("--asn")).and_then(|s| s.parse().ok());
-                let conn_name = format!("{cname} (instance {i})");
-                if bgp_on {
-                    if let (Some(src), Some(ip), Some(asn)) = (custom, peer_ip, peer_asn) {
-                        let apipa = ip.octets()[..2] == [169, 254];
-                        neighbors.push(Neighbor {
-                            ip,
-                            asn,
-                            source: src,
-                            passive: apipa && b.initiates_bgp == behaviour::BgpInitiation::NotToApipa,
-                            conn: conn_name.clone(),
-                        });
+                let lng_peer: Option<(Ipv4Addr, u32)> = lng_made
+                    .and_then(|m| Some((m.opt("--bgp-peering-address")?.parse().ok()?, m.opt("--asn")?.parse().ok()?)));
+                // VNet-to-VNet BGP runs between the gateways' default BGP addresses [AZ-V2V]; a
+                // site-to-site connection speaks from the custom address (APIPA) [AZ-BGP].
+                let source = if v2v { default_bgp } else { custom };
+                for (remote, conn_name, v2v_peer) in remotes {
+                    if bgp_on {
+                        if let (Some(src), Some((ip, asn))) = (source, v2v_peer.or(lng_peer)) {
+                            let apipa = ip.octets()[..2] == [169, 254];
+                            neighbors.push(Neighbor {
+                                ip,
+                                asn,
+                                source: src,
+                                passive: apipa && b.initiates_bgp == behaviour::BgpInitiation::NotToApipa,
+                                conn: conn_name.clone(),
+                            });
+                        }
                     }
+                    // Static: the VNet routes the local network gateway's prefixes, or the other
+                    // VNet's address space, into the connection.
+                    let routes = match &other {
+                        Some(Some(o)) => o.vnet_nets.clone(),
+                        _ => prefixes.clone(),
+                    };
+                    conns.push(Conn {
+                        name: conn_name,
+                        local,
+                        remote,
+                        psk: c["sharedKey"].as_str().unwrap_or("").to_string(),
+                        version: 2,
+                        ike: ike.clone(),
+                        esp: esp.clone(),
+                        ike_lifetime: b.ike_lifetime,
+                        child_lifetime: child,
+                        initiates: true,
+                        inside: if bgp_on { source.map(|a| (a, 32)) } else { None },
+                        static_routes: if bgp_on { Vec::new() } else { routes },
+                    });
                 }
-                conns.push(Conn {
-                    name: conn_name,
-                    local,
-                    remote,
-                    psk: c["sharedKey"].as_str().unwrap_or("").to_string(),
-                    version: 2,
-                    ike,
-                    esp,
-                    ike_lifetime: b.ike_lifetime,
-                    child_lifetime: child,
-                    initiates: true,
-                    inside: if bgp_on { custom.map(|a| (a, 32)) } else { None },
-                    static_routes: if bgp_on { Vec::new() } else { prefixes },
-                });
             }
             out.push(Instance {
                 label: format!("azure {gname} instance {i}"),
