@@ -130,6 +130,14 @@ fn azure_vnet_to_vnet_between_every_kind_of_gateway() {
     passes(fixture("azure-vnet-to-vnet.json"));
 }
 
+/// An AWS transit gateway's VPN attachments (static) to Azure gateways of every kind and to an
+/// appliance: the tunnels as a virtual private gateway's, the routes from the transit gateway's
+/// route table and the VPC's routes to the transit gateway [AWS-TGW-RT].
+#[test]
+fn aws_transit_gateway_static_to_azure_and_strongswan() {
+    passes(fixture("tgw-static-to-azure-and-appliance.json"));
+}
+
 // ---- generated as documented, not yet emulated --------------------------------------------------
 
 /// HA VPN ↔ HA VPN names the peer HA VPN gateway (issue 19, item 2). Before that fix the lab

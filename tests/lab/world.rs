@@ -263,24 +263,69 @@ fn nets(v: &[String]) -> Vec<Ipv4Net> {
     v.iter().flat_map(|s| s.split(|c: char| c == ',' || c.is_whitespace())).filter_map(|s| s.parse().ok()).collect()
 }
 
+/// The AWS gateway a VPN connection terminates on, as far as the lab needs it: its ASN, the VPC
+/// address space it reaches, and the static routes it sends into the connection besides the
+/// connection's own (`Routes`).
+struct AwsGateway {
+    asn: u32,
+    vpc_nets: Vec<Ipv4Net>,
+    routes: Vec<Ipv4Net>,
+}
+
+/// A virtual private gateway reaches the one VPC it is attached to. A transit gateway's VPN
+/// attachment reaches the VPCs attached to it, and (static routing) it sends into the connection
+/// the prefixes its route table routes to that VPN attachment [AWS-TGW-RT]; its VPN tunnels are
+/// the same as a virtual private gateway's [AWS-UG-TUN].
+fn aws_gateway(w: &World, vpn: &Value) -> Option<AwsGateway> {
+    let cidrs = |vpc: &Value| -> Vec<Ipv4Net> {
+        vpc["CidrBlockAssociationSet"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c["CidrBlock"].as_str()?.parse().ok()).collect())
+            .unwrap_or_default()
+    };
+    if vpn["TransitGatewayId"].is_string() {
+        let tgw = w.aws("tgw").into_iter().find(|g| g["TransitGatewayId"] == vpn["TransitGatewayId"])?;
+        let vpc_ids: Vec<&Value> = w
+            .aws("tgw-attach")
+            .into_iter()
+            .filter(|a| a["TransitGatewayId"] == tgw["TransitGatewayId"] && a["ResourceType"] == "vpc")
+            .map(|a| &a["ResourceId"])
+            .collect();
+        let vpc_nets = w.aws("vpc").into_iter().filter(|v| vpc_ids.contains(&&v["VpcId"])).flat_map(cidrs).collect();
+        let table = &tgw["Options"]["AssociationDefaultRouteTableId"];
+        let routes = w
+            .aws("tgw-rtb")
+            .into_iter()
+            .filter(|t| &t["TransitGatewayRouteTableId"] == table)
+            .flat_map(|t| t["Routes"].as_array().cloned().unwrap_or_default())
+            .filter(|r| {
+                r["TransitGatewayAttachments"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|a| a["ResourceId"] == vpn["VpnConnectionId"]))
+            })
+            .filter_map(|r| r["DestinationCidrBlock"].as_str()?.parse().ok())
+            .collect();
+        let asn = tgw["Options"]["AmazonSideAsn"].as_u64().unwrap_or(64512) as u32;
+        return Some(AwsGateway { asn, vpc_nets, routes });
+    }
+    let vgw = w.aws("vgw").into_iter().find(|g| g["VpnGatewayId"] == vpn["VpnGatewayId"])?;
+    // A detached gateway reaches no VPC.
+    let vpc = vgw["VpcAttachments"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["State"] == "attached"))
+        .and_then(|a| w.aws("vpc").into_iter().find(|v| v["VpcId"] == a["VpcId"]))?;
+    let asn = vgw["AmazonSideAsn"].as_u64().unwrap_or(64512) as u32;
+    Some(AwsGateway { asn, vpc_nets: cidrs(vpc), routes: Vec::new() })
+}
+
 /// AWS: one instance per VPN tunnel endpoint.
 fn aws(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
     let b = behaviour::of(Kind::AwsVgw);
     for vpn in w.aws("vpn") {
-        let vgw = w.aws("vgw").into_iter().find(|g| g["VpnGatewayId"] == vpn["VpnGatewayId"]);
         let cgw = w.aws("cgw").into_iter().find(|g| g["CustomerGatewayId"] == vpn["CustomerGatewayId"]);
-        let (Some(vgw), Some(cgw)) = (vgw, cgw) else { continue };
-        let Some(vpc) = vgw["VpcAttachments"]
-            .as_array()
-            .and_then(|a| a.iter().find(|a| a["State"] == "attached"))
-            .and_then(|a| w.aws("vpc").into_iter().find(|v| v["VpcId"] == a["VpcId"]))
-        else {
-            continue; // a detached gateway reaches no VPC
-        };
-        let vpc_nets: Vec<Ipv4Net> = vpc["CidrBlockAssociationSet"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|c| c["CidrBlock"].as_str()?.parse().ok()).collect())
-            .unwrap_or_default();
+        let Some(cgw) = cgw else { continue };
+        let Some(gw) = aws_gateway(w, vpn) else { continue };
+        let (amazon_asn, vpc_nets) = (gw.asn, gw.vpc_nets);
         let Some(site) = vpc_nets.first().and_then(site_of) else { continue };
         let name = name_tag(vpn);
         let made = w.call(
@@ -294,8 +339,13 @@ fn aws(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
         let static_only = vpn["Options"]["StaticRoutesOnly"].as_bool().unwrap_or(false);
         let routes: Vec<Ipv4Net> = vpn["Routes"]
             .as_array()
-            .map(|r| r.iter().filter_map(|r| r["DestinationCidrBlock"].as_str()?.parse().ok()).collect())
-            .unwrap_or_default();
+            .map(|r| {
+                r.iter().filter_map(|r| r["DestinationCidrBlock"].as_str()?.parse().ok()).collect::<Vec<Ipv4Net>>()
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .chain(gw.routes)
+            .collect();
         let Some(peer) = w.ip(&cgw["IpAddress"]) else { continue };
         for (i, t) in vpn["Options"]["TunnelOptions"].as_array().cloned().unwrap_or_default().iter().enumerate() {
             let Some(local) = w.ip(&t["OutsideIpAddress"]) else { continue };
@@ -348,7 +398,7 @@ fn aws(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
             if !static_only {
                 if let (Some((ip, _)), Some(n)) = (inside_ip, inside) {
                     bgp = Some(Bgp {
-                        asn: vgw["AmazonSideAsn"].as_u64().unwrap_or(64512) as u32,
+                        asn: amazon_asn,
                         neighbors: vec![Neighbor {
                             ip: Ipv4Addr::from(u32::from(n.network()) + 2),
                             asn: cgw["BgpAsn"]
@@ -741,7 +791,8 @@ pub fn instances(w: &World, site_of: SiteOf) -> Vec<Instance> {
 /// Where a VPC's route table sends traffic for a host address.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
-    /// The VPN gateway (explicit route or propagation).
+    /// The VPN gateway: a virtual private gateway (explicit route or propagation) or a transit
+    /// gateway (explicit route).
     Vgw,
     /// An appliance's network interface (with whether its source/destination check is off).
     Eni {
@@ -771,12 +822,19 @@ pub fn aws_routes(w: &World, host: Ipv4Addr) -> Option<RouteTable> {
         ));
     };
     let vgw_ids: Vec<&str> = w.aws("vgw").into_iter().filter_map(|g| g["VpnGatewayId"].as_str()).collect();
+    let tgw_ids: Vec<&str> = w.aws("tgw").into_iter().filter_map(|g| g["TransitGatewayId"].as_str()).collect();
     let mut routes = Vec::new();
     for r in rt["Routes"].as_array().into_iter().flatten() {
         let Some(dest) = r["DestinationCidrBlock"].as_str().and_then(|d| d.parse().ok()) else { continue };
         // The stand-in keeps the CLI's option names (`gateway-id`); AWS says `GatewayId`.
         let field = |a: &str, b: &str| r[a].as_str().or(r[b].as_str());
-        let target = if let Some(g) = field("GatewayId", "gateway-id") {
+        let target = if let Some(g) = field("TransitGatewayId", "transit-gateway-id") {
+            if tgw_ids.contains(&g) {
+                Target::Vgw
+            } else {
+                Target::Other(g.to_string())
+            }
+        } else if let Some(g) = field("GatewayId", "gateway-id") {
             if vgw_ids.contains(&g) {
                 Target::Vgw
             } else {
