@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tunnelsmith::plan::{Gateway, Plan, Routing};
 use world::{Instance, Target, World};
@@ -969,14 +969,21 @@ impl Lab {
         serde_json::from_slice(&o.stdout).unwrap_or(Value::Null)
     }
 
-    /// Every BGP peer of every node: (node, peer address, state, prefixes received).
+    /// Every BGP peer of every node: (node, peer address, state, prefixes received). The speakers
+    /// are asked at once (one vtysh each takes a few hundred ms, and failover polls this).
     fn peers(&self) -> Vec<(usize, Ipv4Addr, String, u64)> {
+        let asked: Vec<(usize, std::process::Child)> = (self.nodes.iter().enumerate())
+            .filter(|(_, n)| n.frr.is_some())
+            .filter_map(|(i, n)| {
+                let mut c = self.nets.exec(&n.ns);
+                c.arg(VTYSH).arg("--vty_socket").arg(&n.dir).args(["-c", "show bgp summary json"]);
+                c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().ok().map(|c| (i, c))
+            })
+            .collect();
         let mut out = Vec::new();
-        for (i, n) in self.nodes.iter().enumerate() {
-            if n.frr.is_none() {
-                continue;
-            }
-            let s = self.vtysh(i, "show bgp summary json");
+        for (i, child) in asked {
+            let o = child.wait_with_output().map(|o| o.stdout).unwrap_or_default();
+            let s: Value = serde_json::from_slice(&o).unwrap_or(Value::Null);
             for (ip, p) in s["ipv4Unicast"]["peers"].as_object().into_iter().flatten() {
                 if let Ok(a) = ip.parse() {
                     out.push((i, a, p["state"].as_str().unwrap_or("?").to_string(), p["pfxRcd"].as_u64().unwrap_or(0)));
