@@ -132,7 +132,8 @@ fn azure_vnet_to_vnet_between_every_kind_of_gateway() {
 
 /// An AWS transit gateway's VPN attachments (static) to Azure gateways of every kind and to an
 /// appliance: the tunnels as a virtual private gateway's, the routes from the transit gateway's
-/// route table and the VPC's routes to the transit gateway [AWS-TGW-RT].
+/// route table and the VPC's routes to the transit gateway [AWS-TGW-RT]. The appliance also links
+/// statically to the active-active and the Basic Azure gateway (two more cells, same run).
 #[test]
 fn aws_transit_gateway_static_to_azure_and_strongswan() {
     passes(fixture("tgw-static-to-azure-and-appliance.json"));
