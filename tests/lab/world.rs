@@ -671,9 +671,11 @@ fn gcp(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                         .and_then(|i| w.ip(&i["ipAddress"]))
                 })
             } else if let Some(peer) = t["peer-gcp-gateway"].as_str() {
+                // Named by name or by URI (selfLink); interface i reaches the peer's interface i
+                // [GCP-HA-TS].
                 w.gc("vpn-gateways")
                     .into_iter()
-                    .find(|g| g["name"] == peer)
+                    .find(|g| g["name"] == peer || g["selfLink"] == peer)
                     .and_then(|g| g["vpnInterfaces"][iface]["ipAddress"].as_str()?.parse().ok())
                     .map(|a| w.remap.ip(a))
             } else {
