@@ -121,21 +121,33 @@ fn strongswan_on_an_azure_vm_alone_in_its_site_to_aws() {
     passes(fixture("strongswan-on-azure-vm-alone-to-aws.json"));
 }
 
-// ---- generated as documented, not yet emulated --------------------------------------------------
-
-/// Azure ↔ Azure is a VNet-to-VNet connection and HA VPN ↔ HA VPN names the peer HA VPN gateway
-/// (issue 19, items 1 and 2). Before that fix the lab failed both for the documented reasons (no
-/// BGP session starts; Google refuses the external gateway). The stand-ins do not model
-/// `vpn-connection create --vnet-gateway2` yet, and the lab emulates no `--peer-gcp-gateway`
-/// tunnel, so these two cells of the pairing matrix are not proven by the lab yet.
+/// Azure ↔ Azure is a VNet-to-VNet connection from each side (issue 19, item 1) [AZ-V2V]: eight
+/// gateways (active-standby, active-active, Basic) joined pairwise prove every Azure ↔ Azure cell
+/// of the pairing matrix in one run: every instance of one gateway to every instance of the
+/// other, BGP between the gateways' default BGP addresses where the link says BGP.
 #[test]
-#[ignore = "the stand-ins do not model VNet-to-VNet connections yet"]
-fn azure_to_azure_over_bgp() {
-    passes(fixture("azure-azure-bgp.json"));
+fn azure_vnet_to_vnet_between_every_kind_of_gateway() {
+    passes(fixture("azure-vnet-to-vnet.json"));
 }
 
+/// An AWS transit gateway's VPN attachments (static) to Azure gateways of every kind and to an
+/// appliance: the tunnels as a virtual private gateway's, the routes from the transit gateway's
+/// route table and the VPC's routes to the transit gateway [AWS-TGW-RT]. The appliance also links
+/// statically to the active-active and the Basic Azure gateway (two more cells, same run).
 #[test]
-#[ignore = "the lab does not emulate HA VPN to HA VPN tunnels yet"]
+fn aws_transit_gateway_static_to_azure_and_strongswan() {
+    passes(fixture("tgw-static-to-azure-and-appliance.json"));
+}
+
+// ---- emulated, kept out of `make test-lab` for its time budget ----------------------------------
+
+/// HA VPN ↔ HA VPN names the peer HA VPN gateway (issue 19, item 2), by URI; interface i reaches
+/// the peer's interface i [GCP-HA-TS]. It passes (34 s), but the lab stage's budget (+3 min for
+/// issue 20's new proofs) is spent on the Azure and transit gateway plans, so this cell stays
+/// "pending lab" in the pairing matrix until the lead adds it to the run (remove the ignore and
+/// name it in tests/lab/proofs.rs).
+#[test]
+#[ignore = "passes; kept out of make test-lab for time (see the comment)"]
 fn gcp_ha_vpn_to_gcp_ha_vpn() {
     passes(fixture("gcp-gcp-bgp.json"));
 }

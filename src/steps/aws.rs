@@ -423,7 +423,15 @@ fn managed(b: &mut Builder, c: &Ctx) {
                     );
                 }
             }
-            if tgw && l.routing == Routing::Static {
+            // A transit gateway route table holds one static route per destination, to one
+            // attachment (the route names its attachment; a second is refused with
+            // RouteAlreadyExists, and ECMP across VPN attachments needs BGP) [AWS-TGW-RT]: the
+            // peer's prefixes go to the first VPN connection; the others (one per further peer
+            // address) carry what the peer sends, not the return traffic.
+            if tgw
+                && l.routing == Routing::Static
+                && Some(&conn) == l.tunnels.iter().map(|t| &t.ends[e].connection).min()
+            {
                 let att = c.out(format_args!("TGW_VPN_{link_v}_{n}"));
                 let mut a = c.ec2("describe-transit-gateway-attachments");
                 a.extend([

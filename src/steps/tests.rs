@@ -325,3 +325,31 @@ fn google_tunnels_are_pinned_to_the_resolved_proposal() {
     let Some(Check::Describe { args, .. }) = &st.check else { panic!("{:?}", st.check) };
     assert_eq!(args[0].display(), "compute");
 }
+
+/// A transit gateway routes each destination to one attachment: a static link to an active-active
+/// Azure gateway (two VPN connections, one per instance) gets one route per peer prefix, not one
+/// per connection, which AWS refuses with RouteAlreadyExists [AWS-TGW-RT] (seen in the interop lab).
+#[test]
+fn transit_gateway_static_routes_name_one_attachment_per_destination() {
+    let plan = crate::plan::Plan::from_json(
+        r#"{"version": 1, "name": "tgwaa", "sites": [
+          {"name": "hub", "platform": "aws", "region": "eu-west-1", "address_spaces": ["10.60.0.0/16"],
+           "subnets": [{"name": "a", "cidr": "10.60.1.0/24"}], "gateway": {"kind": "aws_tgw", "asn": 64620}},
+          {"name": "aa", "platform": "azure", "region": "eastus", "address_spaces": ["10.62.0.0/16"],
+           "subnets": [{"name": "w", "cidr": "10.62.1.0/24"}, {"name": "GatewaySubnet", "cidr": "10.62.255.0/27"}],
+           "gateway": {"kind": "azure_vpn_gateway", "sku": "VpnGw1AZ", "active_active": true}}],
+          "links": [{"a": "hub", "b": "aa", "routing": "static"}]}"#,
+    )
+    .unwrap();
+    let r = resolve(&plan);
+    let s = steps(&r);
+    let vpns = s.iter().filter(|st| st.args.get(1).is_some_and(|a| a.display() == "create-vpn-connection")).count();
+    assert_eq!(vpns, 2, "one VPN connection per Azure instance");
+    let routes: Vec<String> = s
+        .iter()
+        .filter(|st| st.args.get(1).is_some_and(|a| a.display() == "create-transit-gateway-route"))
+        .map(|st| st.args.iter().map(|a| a.display()).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(routes.len(), 1, "{routes:#?}");
+    assert!(routes[0].contains("--destination-cidr-block 10.62.0.0/16"), "{}", routes[0]);
+}

@@ -66,7 +66,7 @@ pub const TABLE: &[Behaviour] = &[
     },
     Behaviour {
         kind: Kind::AzureGateway,
-        ike_from: "instance i: the gateway's i-th public IP; BGP from the connection's gatewayCustomBgpIpAddresses entry for ipConfiguration i, else the instance's customBgpIpAddresses",
+        ike_from: "instance i: the gateway's i-th public IP; BGP from the connection's gatewayCustomBgpIpAddresses entry for ipConfiguration i, else the instance's customBgpIpAddresses; a VNet-to-VNet connection: to every public IP of the other gateway, BGP between the gateways' defaultBgpIpAddresses (their GatewaySubnet addresses), both sides opening it",
         initiates_ike: Initiates::Always,
         initiates_bgp: BgpInitiation::NotToApipa,
         accepts_bgp_from: "exactly the local network gateway's bgpPeeringAddress, with its ASN",
@@ -75,7 +75,7 @@ pub const TABLE: &[Behaviour] = &[
         default_esp: "aes256gcm16-noesn,aes256-sha1-noesn,3des-sha1-noesn,aes256-sha256-noesn,aes128-sha1-noesn,3des-sha256-noesn",
         ike_lifetime: 28800,
         child_lifetime: 27000,
-        sources: &["[AZ-DEV]", "[AZ-ALG]", "[AZ-FAQ]", "[AZ-BGP]", "[AZ-BGP-APIPA]", "[AZ-AWS-BGP]", "[AZ-ARM]", "[AZ-FAQ-BGP]"],
+        sources: &["[AZ-DEV]", "[AZ-ALG]", "[AZ-FAQ]", "[AZ-BGP]", "[AZ-BGP-APIPA]", "[AZ-AWS-BGP]", "[AZ-ARM]", "[AZ-FAQ-BGP]", "[AZ-V2V]"],
     },
     Behaviour {
         kind: Kind::GcpHaVpn,

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tunnelsmith::plan::{Gateway, Plan, Routing};
 use world::{Instance, Target, World};
@@ -969,14 +969,21 @@ impl Lab {
         serde_json::from_slice(&o.stdout).unwrap_or(Value::Null)
     }
 
-    /// Every BGP peer of every node: (node, peer address, state, prefixes received).
+    /// Every BGP peer of every node: (node, peer address, state, prefixes received). The speakers
+    /// are asked at once (one vtysh each takes a few hundred ms, and failover polls this).
     fn peers(&self) -> Vec<(usize, Ipv4Addr, String, u64)> {
+        let asked: Vec<(usize, std::process::Child)> = (self.nodes.iter().enumerate())
+            .filter(|(_, n)| n.frr.is_some())
+            .filter_map(|(i, n)| {
+                let mut c = self.nets.exec(&n.ns);
+                c.arg(VTYSH).arg("--vty_socket").arg(&n.dir).args(["-c", "show bgp summary json"]);
+                c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().ok().map(|c| (i, c))
+            })
+            .collect();
         let mut out = Vec::new();
-        for (i, n) in self.nodes.iter().enumerate() {
-            if n.frr.is_none() {
-                continue;
-            }
-            let s = self.vtysh(i, "show bgp summary json");
+        for (i, child) in asked {
+            let o = child.wait_with_output().map(|o| o.stdout).unwrap_or_default();
+            let s: Value = serde_json::from_slice(&o).unwrap_or(Value::Null);
             for (ip, p) in s["ipv4Unicast"]["peers"].as_object().into_iter().flatten() {
                 if let Ok(a) = ip.parse() {
                     out.push((i, a, p["state"].as_str().unwrap_or("?").to_string(), p["pfxRcd"].as_u64().unwrap_or(0)));
@@ -1463,6 +1470,15 @@ fn names(name: &str, id: &str) -> bool {
     })
 }
 
+/// A VNet-to-VNet connection names no tunnel: its emulated end says which instance of each
+/// gateway it joins, `… (instance I to GATEWAY instance J)` (see `world`), as the tunnel's ends
+/// name their gateways' outside addresses.
+fn mesh_instances(label: &str) -> Option<(u8, u8)> {
+    let re = regex::Regex::new(r"\(instance (\d+) to \S+ instance (\d+)\)$").unwrap();
+    let c = re.captures(label)?;
+    Some((c[1].parse().ok()?, c[2].parse().ok()?))
+}
+
 /// Run the whole lab for `plan`: apply, build, IKE, links, BGP, routes, pings, redundancy.
 pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: bool) -> Report {
     let t0 = Instant::now();
@@ -1525,7 +1541,12 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
                 let sites = [na.site.as_str(), nb.site.as_str()];
                 let ends = [&resolved.sites[l.a].name, &resolved.sites[l.b].name];
                 (sites == [ends[0].as_str(), ends[1].as_str()] || sites == [ends[1].as_str(), ends[0].as_str()])
-                    && (names(&na.ends[p.a.1].label, &t.id) || names(&nb.ends[p.b.1].label, &t.id))
+                    && (names(&na.ends[p.a.1].label, &t.id)
+                        || names(&nb.ends[p.b.1].label, &t.id)
+                        || [(na, p.a.1), (nb, p.b.1)].iter().any(|(n, e)| {
+                            let x = usize::from(n.site != *ends[0]);
+                            mesh_instances(&n.ends[*e].label) == Some((t.ends[x].outside, t.ends[1 - x].outside))
+                        }))
             });
             promised.push((t.id.clone(), li, pair));
         }
@@ -1717,6 +1738,7 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
             if up.len() < 2 {
                 continue;
             }
+            let bgp_link = resolved.links.iter().any(|l| &l.id == link && l.routing == Routing::Bgp);
             let ping = PingResult {
                 link: link.clone(),
                 from: *from,
@@ -1732,7 +1754,8 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
                     PingResult { down: Some(id.clone()), ..ping.clone() },
                     &site,
                 ));
-                if baseline > 0 {
+                // A static link's tunnels carry no BGP session: nothing to wait for.
+                if baseline > 0 && bgp_link {
                     lab.wait_bgp(baseline);
                 }
             }
@@ -1744,7 +1767,7 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
                     &site,
                 ));
             }
-            if bgp_expected > 0 {
+            if bgp_expected > 0 && bgp_link {
                 lab.wait_bgp(baseline);
             }
             let _ = lab.route_sites();

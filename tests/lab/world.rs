@@ -263,24 +263,69 @@ fn nets(v: &[String]) -> Vec<Ipv4Net> {
     v.iter().flat_map(|s| s.split(|c: char| c == ',' || c.is_whitespace())).filter_map(|s| s.parse().ok()).collect()
 }
 
+/// The AWS gateway a VPN connection terminates on, as far as the lab needs it: its ASN, the VPC
+/// address space it reaches, and the static routes it sends into the connection besides the
+/// connection's own (`Routes`).
+struct AwsGateway {
+    asn: u32,
+    vpc_nets: Vec<Ipv4Net>,
+    routes: Vec<Ipv4Net>,
+}
+
+/// A virtual private gateway reaches the one VPC it is attached to. A transit gateway's VPN
+/// attachment reaches the VPCs attached to it, and (static routing) it sends into the connection
+/// the prefixes its route table routes to that VPN attachment [AWS-TGW-RT]; its VPN tunnels are
+/// the same as a virtual private gateway's [AWS-UG-TUN].
+fn aws_gateway(w: &World, vpn: &Value) -> Option<AwsGateway> {
+    let cidrs = |vpc: &Value| -> Vec<Ipv4Net> {
+        vpc["CidrBlockAssociationSet"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c["CidrBlock"].as_str()?.parse().ok()).collect())
+            .unwrap_or_default()
+    };
+    if vpn["TransitGatewayId"].is_string() {
+        let tgw = w.aws("tgw").into_iter().find(|g| g["TransitGatewayId"] == vpn["TransitGatewayId"])?;
+        let vpc_ids: Vec<&Value> = w
+            .aws("tgw-attach")
+            .into_iter()
+            .filter(|a| a["TransitGatewayId"] == tgw["TransitGatewayId"] && a["ResourceType"] == "vpc")
+            .map(|a| &a["ResourceId"])
+            .collect();
+        let vpc_nets = w.aws("vpc").into_iter().filter(|v| vpc_ids.contains(&&v["VpcId"])).flat_map(cidrs).collect();
+        let table = &tgw["Options"]["AssociationDefaultRouteTableId"];
+        let routes = w
+            .aws("tgw-rtb")
+            .into_iter()
+            .filter(|t| &t["TransitGatewayRouteTableId"] == table)
+            .flat_map(|t| t["Routes"].as_array().cloned().unwrap_or_default())
+            .filter(|r| {
+                r["TransitGatewayAttachments"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|a| a["ResourceId"] == vpn["VpnConnectionId"]))
+            })
+            .filter_map(|r| r["DestinationCidrBlock"].as_str()?.parse().ok())
+            .collect();
+        let asn = tgw["Options"]["AmazonSideAsn"].as_u64().unwrap_or(64512) as u32;
+        return Some(AwsGateway { asn, vpc_nets, routes });
+    }
+    let vgw = w.aws("vgw").into_iter().find(|g| g["VpnGatewayId"] == vpn["VpnGatewayId"])?;
+    // A detached gateway reaches no VPC.
+    let vpc = vgw["VpcAttachments"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["State"] == "attached"))
+        .and_then(|a| w.aws("vpc").into_iter().find(|v| v["VpcId"] == a["VpcId"]))?;
+    let asn = vgw["AmazonSideAsn"].as_u64().unwrap_or(64512) as u32;
+    Some(AwsGateway { asn, vpc_nets: cidrs(vpc), routes: Vec::new() })
+}
+
 /// AWS: one instance per VPN tunnel endpoint.
 fn aws(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
     let b = behaviour::of(Kind::AwsVgw);
     for vpn in w.aws("vpn") {
-        let vgw = w.aws("vgw").into_iter().find(|g| g["VpnGatewayId"] == vpn["VpnGatewayId"]);
         let cgw = w.aws("cgw").into_iter().find(|g| g["CustomerGatewayId"] == vpn["CustomerGatewayId"]);
-        let (Some(vgw), Some(cgw)) = (vgw, cgw) else { continue };
-        let Some(vpc) = vgw["VpcAttachments"]
-            .as_array()
-            .and_then(|a| a.iter().find(|a| a["State"] == "attached"))
-            .and_then(|a| w.aws("vpc").into_iter().find(|v| v["VpcId"] == a["VpcId"]))
-        else {
-            continue; // a detached gateway reaches no VPC
-        };
-        let vpc_nets: Vec<Ipv4Net> = vpc["CidrBlockAssociationSet"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|c| c["CidrBlock"].as_str()?.parse().ok()).collect())
-            .unwrap_or_default();
+        let Some(cgw) = cgw else { continue };
+        let Some(gw) = aws_gateway(w, vpn) else { continue };
+        let (amazon_asn, vpc_nets) = (gw.asn, gw.vpc_nets);
         let Some(site) = vpc_nets.first().and_then(site_of) else { continue };
         let name = name_tag(vpn);
         let made = w.call(
@@ -294,8 +339,13 @@ fn aws(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
         let static_only = vpn["Options"]["StaticRoutesOnly"].as_bool().unwrap_or(false);
         let routes: Vec<Ipv4Net> = vpn["Routes"]
             .as_array()
-            .map(|r| r.iter().filter_map(|r| r["DestinationCidrBlock"].as_str()?.parse().ok()).collect())
-            .unwrap_or_default();
+            .map(|r| {
+                r.iter().filter_map(|r| r["DestinationCidrBlock"].as_str()?.parse().ok()).collect::<Vec<Ipv4Net>>()
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .chain(gw.routes)
+            .collect();
         let Some(peer) = w.ip(&cgw["IpAddress"]) else { continue };
         for (i, t) in vpn["Options"]["TunnelOptions"].as_array().cloned().unwrap_or_default().iter().enumerate() {
             let Some(local) = w.ip(&t["OutsideIpAddress"]) else { continue };
@@ -348,7 +398,7 @@ fn aws(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
             if !static_only {
                 if let (Some((ip, _)), Some(n)) = (inside_ip, inside) {
                     bgp = Some(Bgp {
-                        asn: vgw["AmazonSideAsn"].as_u64().unwrap_or(64512) as u32,
+                        asn: amazon_asn,
                         neighbors: vec![Neighbor {
                             ip: Ipv4Addr::from(u32::from(n.network()) + 2),
                             asn: cgw["BgpAsn"]
@@ -392,30 +442,59 @@ fn aws(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
     }
 }
 
+/// An Azure virtual network gateway as the lab reads it: its address space (its VNet's), ASN, and
+/// per instance its public address and default BGP address (in the GatewaySubnet).
+struct AzGateway {
+    rg: String,
+    name: String,
+    vnet_nets: Vec<Ipv4Net>,
+    asn: u32,
+    instances: Vec<(Option<Ipv4Addr>, Option<Ipv4Addr>)>,
+}
+
+fn az_gateway(w: &World, key: &str, gw: &Value) -> AzGateway {
+    let rg = key.split('/').next().unwrap_or("").to_string();
+    let vnet_made = w.az_call(&rg, "network vnet create", "--name", gw["vnet"].as_str().unwrap_or(""));
+    let peering = gw["bgpSettings"]["bgpPeeringAddresses"].as_array().cloned().unwrap_or_default();
+    let instances = gw["publicIps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, pip)| {
+            let public = w.ip(&w.json["az"][format!("{rg}/public-ip/{}", pip.as_str().unwrap_or(""))]["ipAddress"]);
+            let default_bgp = peering.get(i).and_then(|p| p["defaultBgpIpAddresses"][0].as_str()?.parse().ok());
+            (public, default_bgp)
+        })
+        .collect();
+    AzGateway {
+        name: gw["name"].as_str().unwrap_or("").to_string(),
+        vnet_nets: nets(vnet_made.and_then(|c| c.opts.get("--address-prefixes")).map(Vec::as_slice).unwrap_or(&[])),
+        asn: gw["bgpSettings"]["asn"].as_u64().unwrap_or(65515) as u32,
+        instances,
+        rg,
+    }
+}
+
+/// One other end of an Azure connection: its address, the conn's name, and for a VNet-to-VNet
+/// connection the other instance's BGP address and ASN.
+type Remote = (Ipv4Addr, String, Option<(Ipv4Addr, u32)>);
+
+/// The gateway a VNet-to-VNet connection names (`virtualNetworkGateway2.id`).
+fn az_gateway_by_id(w: &World, id: &str) -> Option<AzGateway> {
+    w.az("vnet-gateway").into_iter().find(|(_, g)| g["id"].as_str() == Some(id)).map(|(k, g)| az_gateway(w, k, g))
+}
+
 /// Azure: one instance per gateway public IP (two when active-active).
 fn azure(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
     let b = behaviour::of(Kind::AzureGateway);
     for (key, gw) in w.az("vnet-gateway") {
-        let rg = key.split('/').next().unwrap_or("");
-        let gname = gw["name"].as_str().unwrap_or("");
-        let vnet_made = w.az_call(rg, "network vnet create", "--name", gw["vnet"].as_str().unwrap_or(""));
-        let vnet_nets =
-            nets(vnet_made.and_then(|c| c.opts.get("--address-prefixes")).map(Vec::as_slice).unwrap_or(&[]));
+        let me = az_gateway(w, key, gw);
+        let (rg, gname, asn, vnet_nets) = (me.rg.as_str(), me.name.as_str(), me.asn, &me.vnet_nets);
         let Some(site) = vnet_nets.first().and_then(site_of) else { continue };
-        let asn = gw["bgpSettings"]["asn"].as_u64().unwrap_or(65515) as u32;
-        let pips: Vec<String> = gw["publicIps"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(String::from)).collect())
-            .unwrap_or_default();
         let peering = gw["bgpSettings"]["bgpPeeringAddresses"].as_array().cloned().unwrap_or_default();
-        for (i, pip) in pips.iter().enumerate() {
-            let Some(local) = w.json["az"][format!("{rg}/public-ip/{pip}")]["ipAddress"]
-                .as_str()
-                .and_then(|s| s.parse().ok())
-                .map(|a| w.remap.ip(a))
-            else {
-                continue;
-            };
+        for (i, &(local, default_bgp)) in me.instances.iter().enumerate() {
+            let Some(local) = local else { continue };
             let ipconfig = peering.get(i).and_then(|p| p["ipconfigurationId"].as_str()).unwrap_or("").to_string();
             let instance_custom: Vec<Ipv4Addr> = peering
                 .get(i)
@@ -432,11 +511,30 @@ fn azure(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                 let cname = c["name"].as_str().unwrap_or("").to_string();
                 let lng_name = c["localGateway"].as_str().unwrap_or("");
                 let lng = &w.json["az"][format!("{rg}/local-gateway/{lng_name}")];
-                let Some(remote) = w.ip(&lng["gatewayIpAddress"]) else { continue };
                 let lng_made = w.az_call(rg, "network local-gateway create", "--name", lng_name);
                 let prefixes = nets(
                     lng_made.and_then(|m| m.opts.get("--local-address-prefixes")).map(Vec::as_slice).unwrap_or(&[]),
                 );
+                // The other ends: the local network gateway's address, or for a VNet-to-VNet
+                // connection every instance of the other gateway [AZ-V2V].
+                let v2v = c["connectionType"] == "Vnet2Vnet";
+                let other = v2v.then(|| az_gateway_by_id(w, c["virtualNetworkGateway2"]["id"].as_str().unwrap_or("")));
+                let remotes: Vec<Remote> = match &other {
+                    Some(Some(o)) => o
+                        .instances
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(j, (ip, bgp))| {
+                            let label = format!("{cname} (instance {i} to {} instance {j})", o.name);
+                            Some(((*ip)?, label, bgp.map(|a| (a, o.asn))))
+                        })
+                        .collect(),
+                    Some(None) => continue, // the other gateway is gone
+                    None => match w.ip(&lng["gatewayIpAddress"]) {
+                        Some(r) => vec![(r, format!("{cname} (instance {i})"), None)],
+                        None => continue,
+                    },
+                };
                 let policy = c["ipsecPolicies"].as_array().and_then(|p| p.last());
                 let policy_made = w.az_call(rg, "network vpn-connection ipsec-policy add", "--connection-name", &cname);
                 let (ike, esp, child) = match (policy, policy_made) {
@@ -472,36 +570,45 @@ fn azure(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                     .and_then(|a| a.iter().find(|x| x["ipConfigurationId"].as_str() == Some(ipconfig.as_str())))
                     .and_then(|x| x["customBgpIpAddress"].as_str()?.parse().ok())
                     .or_else(|| instance_custom.first().copied());
-                let peer_ip: Option<Ipv4Addr> =
-                    lng_made.and_then(|m| m.opt("--bgp-peering-address")).and_then(|s| s.parse().ok());
-                let peer_asn: Option<u32> = lng_made.and_then(|m| m.opt("--asn")).and_then(|s| s.parse().ok());
-                let conn_name = format!("{cname} (instance {i})");
-                if bgp_on {
-                    if let (Some(src), Some(ip), Some(asn)) = (custom, peer_ip, peer_asn) {
-                        let apipa = ip.octets()[..2] == [169, 254];
-                        neighbors.push(Neighbor {
-                            ip,
-                            asn,
-                            source: src,
-                            passive: apipa && b.initiates_bgp == behaviour::BgpInitiation::NotToApipa,
-                            conn: conn_name.clone(),
-                        });
+                let lng_peer: Option<(Ipv4Addr, u32)> = lng_made
+                    .and_then(|m| Some((m.opt("--bgp-peering-address")?.parse().ok()?, m.opt("--asn")?.parse().ok()?)));
+                // VNet-to-VNet BGP runs between the gateways' default BGP addresses [AZ-V2V]; a
+                // site-to-site connection speaks from the custom address (APIPA) [AZ-BGP].
+                let source = if v2v { default_bgp } else { custom };
+                for (remote, conn_name, v2v_peer) in remotes {
+                    if bgp_on {
+                        if let (Some(src), Some((ip, asn))) = (source, v2v_peer.or(lng_peer)) {
+                            let apipa = ip.octets()[..2] == [169, 254];
+                            neighbors.push(Neighbor {
+                                ip,
+                                asn,
+                                source: src,
+                                passive: apipa && b.initiates_bgp == behaviour::BgpInitiation::NotToApipa,
+                                conn: conn_name.clone(),
+                            });
+                        }
                     }
+                    // Static: the VNet routes the local network gateway's prefixes, or the other
+                    // VNet's address space, into the connection.
+                    let routes = match &other {
+                        Some(Some(o)) => o.vnet_nets.clone(),
+                        _ => prefixes.clone(),
+                    };
+                    conns.push(Conn {
+                        name: conn_name,
+                        local,
+                        remote,
+                        psk: c["sharedKey"].as_str().unwrap_or("").to_string(),
+                        version: 2,
+                        ike: ike.clone(),
+                        esp: esp.clone(),
+                        ike_lifetime: b.ike_lifetime,
+                        child_lifetime: child,
+                        initiates: true,
+                        inside: if bgp_on { source.map(|a| (a, 32)) } else { None },
+                        static_routes: if bgp_on { Vec::new() } else { routes },
+                    });
                 }
-                conns.push(Conn {
-                    name: conn_name,
-                    local,
-                    remote,
-                    psk: c["sharedKey"].as_str().unwrap_or("").to_string(),
-                    version: 2,
-                    ike,
-                    esp,
-                    ike_lifetime: b.ike_lifetime,
-                    child_lifetime: child,
-                    initiates: true,
-                    inside: if bgp_on { custom.map(|a| (a, 32)) } else { None },
-                    static_routes: if bgp_on { Vec::new() } else { prefixes },
-                });
             }
             out.push(Instance {
                 label: format!("azure {gname} instance {i}"),
@@ -564,9 +671,11 @@ fn gcp(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                         .and_then(|i| w.ip(&i["ipAddress"]))
                 })
             } else if let Some(peer) = t["peer-gcp-gateway"].as_str() {
+                // Named by name or by URI (selfLink); interface i reaches the peer's interface i
+                // [GCP-HA-TS].
                 w.gc("vpn-gateways")
                     .into_iter()
-                    .find(|g| g["name"] == peer)
+                    .find(|g| g["name"] == peer || g["selfLink"] == peer)
                     .and_then(|g| g["vpnInterfaces"][iface]["ipAddress"].as_str()?.parse().ok())
                     .map(|a| w.remap.ip(a))
             } else {
@@ -684,7 +793,8 @@ pub fn instances(w: &World, site_of: SiteOf) -> Vec<Instance> {
 /// Where a VPC's route table sends traffic for a host address.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
-    /// The VPN gateway (explicit route or propagation).
+    /// The VPN gateway: a virtual private gateway (explicit route or propagation) or a transit
+    /// gateway (explicit route).
     Vgw,
     /// An appliance's network interface (with whether its source/destination check is off).
     Eni {
@@ -714,12 +824,19 @@ pub fn aws_routes(w: &World, host: Ipv4Addr) -> Option<RouteTable> {
         ));
     };
     let vgw_ids: Vec<&str> = w.aws("vgw").into_iter().filter_map(|g| g["VpnGatewayId"].as_str()).collect();
+    let tgw_ids: Vec<&str> = w.aws("tgw").into_iter().filter_map(|g| g["TransitGatewayId"].as_str()).collect();
     let mut routes = Vec::new();
     for r in rt["Routes"].as_array().into_iter().flatten() {
         let Some(dest) = r["DestinationCidrBlock"].as_str().and_then(|d| d.parse().ok()) else { continue };
         // The stand-in keeps the CLI's option names (`gateway-id`); AWS says `GatewayId`.
         let field = |a: &str, b: &str| r[a].as_str().or(r[b].as_str());
-        let target = if let Some(g) = field("GatewayId", "gateway-id") {
+        let target = if let Some(g) = field("TransitGatewayId", "transit-gateway-id") {
+            if tgw_ids.contains(&g) {
+                Target::Vgw
+            } else {
+                Target::Other(g.to_string())
+            }
+        } else if let Some(g) = field("GatewayId", "gateway-id") {
             if vgw_ids.contains(&g) {
                 Target::Vgw
             } else {

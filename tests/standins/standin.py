@@ -41,6 +41,7 @@ ends exist, each names the other's address, and their keys are equal.
 import fcntl
 import json
 import os
+import re
 import shlex
 import sys
 import time
@@ -670,6 +671,12 @@ def az_set(doc, path, value):
             cur = cur.setdefault(name, {})
 
 
+def az_gateway_key(ref, rg):
+    """The store key of a virtual network gateway named by name (in `rg`) or by resource ID."""
+    m = re.match(r"/subscriptions/[^/]+/resourceGroups/([^/]+)/providers/Microsoft.Network/virtualNetworkGateways/([^/]+)$", ref or "", re.I)
+    return f"{m.group(1)}/vnet-gateway/{m.group(2)}" if m else f"{rg}/vnet-gateway/{ref}"
+
+
 def gateway_state(g):
     if g.get("provisioningState") == "Updating":
         if time.time() >= g["_ready_at"]:
@@ -740,6 +747,8 @@ def az(w, cmd, opts):
              "location": one(opts, "--location")}
         if kind == "public-ip":
             r["ipAddress"] = ip_of(rg, name)
+        if kind == "vnet subnet":
+            r["addressPrefix"] = one(opts, "--address-prefixes")
         if kind == "vnet-gateway":
             vnet = f"{rg}/vnet/{one(opts, '--vnet')}"
             if vnet not in store or f"{rg}/vnet subnet/{one(opts, '--vnet')}/GatewaySubnet" not in store:
@@ -748,11 +757,18 @@ def az(w, cmd, opts):
             for p in pips:
                 if f"{rg}/public-ip/{p}" not in store:
                     az_not_found("public-ip", p, rg)
+            # The gateway's default BGP addresses are its instances' private addresses in the
+            # GatewaySubnet [AZ-BGP]: as Azure hands them out, the subnet's last usable address for
+            # an active-standby gateway, its fifth and sixth (.4, .5) for the two active-active
+            # instances. VNet-to-VNet BGP runs between these [AZ-V2V].
+            import ipaddress  # here: only a gateway's creation needs it (start-up cost)
+            gsub = ipaddress.ip_network(store[f"{rg}/vnet subnet/{one(opts, '--vnet')}/GatewaySubnet"].get("addressPrefix") or "192.168.1.0/27")
+            default_bgp = [str(gsub.broadcast_address - 1)] if len(pips) == 1 else [str(gsub.network_address + 4 + i) for i in range(len(pips))]
             r.update(provisioningState="Updating", _ready_at=time.time() + float(os.environ.get("STANDIN_GATEWAY_SECS", "0")),
                      vnet=one(opts, "--vnet"), publicIps=pips,
                      bgpSettings={"asn": int(one(opts, "--asn", "65515")), "bgpPeeringAddresses": [
                          {"ipconfigurationId": f"{r['id']}/ipConfigurations/vnetGatewayConfig{i}",
-                          "customBgpIpAddresses": [], "defaultBgpIpAddresses": [f"192.168.1.{4 + i}"],
+                          "customBgpIpAddresses": [], "defaultBgpIpAddresses": [default_bgp[i]],
                           "tunnelIpAddresses": [ip_of(rg, pips[i])]}
                          for i in range(len(pips))]})
             if key in store:
@@ -768,11 +784,18 @@ def az(w, cmd, opts):
                 az_not_found("vnet-gateway", one(opts, "--vnet-gateway1"), rg)
             if gateway_state(gw)["provisioningState"] != "Succeeded":
                 raise Exit(1, "ERROR: (AnotherOperationInProgress) Another operation on this or dependent resource is in progress.")
-            if f"{rg}/local-gateway/{one(opts, '--local-gateway2')}" not in store:
-                az_not_found("local-gateway", one(opts, "--local-gateway2"), rg)
-            r.update(gateway=one(opts, "--vnet-gateway1"), localGateway=one(opts, "--local-gateway2"),
-                     sharedKey=one(opts, "--shared-key"), connectionStatus="Connected",
-                     enableBgp="--enable-bgp" in opts)
+            if "--vnet-gateway2" in opts:
+                # VNet-to-VNet: the other gateway by name (this group) or resource ID [AZ-V2V].
+                gw2 = az_gateway_key(one(opts, "--vnet-gateway2"), rg)
+                if gw2 not in store:
+                    az_not_found("vnet-gateway", one(opts, "--vnet-gateway2"), rg)
+                r.update(connectionType="Vnet2Vnet", virtualNetworkGateway2={"id": store[gw2]["id"]})
+            else:
+                if f"{rg}/local-gateway/{one(opts, '--local-gateway2')}" not in store:
+                    az_not_found("local-gateway", one(opts, "--local-gateway2"), rg)
+                r.update(connectionType="IPsec", localGateway=one(opts, "--local-gateway2"))
+            r.update(gateway=one(opts, "--vnet-gateway1"), sharedKey=one(opts, "--shared-key"),
+                     connectionStatus="Connected", enableBgp="--enable-bgp" in opts)
         # Azure create is a PUT: the same name again updates it, but some properties cannot change.
         old = store.get(key)
         if old is not None:
@@ -780,7 +803,8 @@ def az(w, cmd, opts):
                 raise Exit(1, f"ERROR: (InvalidResourceLocation) The resource '{name}' already exists in location "
                               f"'{old['location']}' in resource group '{rg}'. A resource with the same name cannot be "
                               f"created in location '{r['location']}'. Please select a new resource name.")
-            if kind == "vpn-connection" and (old.get("gateway"), old.get("localGateway")) != (r.get("gateway"), r.get("localGateway")):
+            ends = ("gateway", "localGateway", "virtualNetworkGateway2")
+            if kind == "vpn-connection" and [old.get(k) for k in ends] != [r.get(k) for k in ends]:
                 raise Exit(1, "ERROR: (VirtualNetworkGatewayConnectionCannotChangeGateways) The virtual network "
                               "gateways of an existing connection cannot be changed.")
             for k in ("ipsecPolicies", "gatewayCustomBgpIpAddresses", "dpdTimeoutSeconds"):
@@ -827,7 +851,9 @@ def az(w, cmd, opts):
         elif kind == "public-ip":
             users = [k for k, v in store.items() if "/vnet-gateway/" in k and name in v.get("publicIps", [])]
         elif kind == "vnet-gateway":
-            users = [k for k, v in store.items() if "/vpn-connection/" in k and v.get("gateway") == name]
+            users = [k for k, v in store.items() if "/vpn-connection/" in k
+                     and ((k.startswith(rg + "/") and v.get("gateway") == name)
+                          or v.get("virtualNetworkGateway2", {}).get("id") == r["id"])]
         elif kind == "local-gateway":
             users = [k for k, v in store.items() if "/vpn-connection/" in k and v.get("localGateway") == name]
         if users:
@@ -1000,6 +1026,14 @@ def tunnel_ends(w):
         rg = k.split("/")[0]
         gw = store.get(f"{rg}/vnet-gateway/{c.get('gateway')}", {})
         local = {store.get(f"{rg}/public-ip/{p}", {}).get("ipAddress") for p in gw.get("publicIps", [])}
+        if c.get("connectionType") == "Vnet2Vnet":
+            # Every instance of one gateway to every instance of the other [AZ-V2V].
+            gw2 = store.get(az_gateway_key(c["virtualNetworkGateway2"]["id"], rg), {})
+            rg2 = gw2.get("id", "").split("/")[4] if gw2 else rg
+            for p in gw2.get("publicIps", []):
+                remote = store.get(f"{rg2}/public-ip/{p}", {}).get("ipAddress")
+                ends.append((local, remote, c.get("sharedKey"), f"az {c['name']}"))
+            continue
         lng = store.get(f"{rg}/local-gateway/{c.get('localGateway')}", {})
         ends.append((local, lng.get("gatewayIpAddress"), c.get("sharedKey"), f"az {c['name']}"))
     g = w["gcloud"]
