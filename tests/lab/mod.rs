@@ -278,7 +278,9 @@ fn ip(args: &[&str]) -> Result<String, String> {
 
 /// Apply `plan` to fresh stand-ins; the apply folder (holding world/ and the state).
 pub fn apply(plan: &Plan, python: &Path) -> Result<apply_support::Lab, String> {
-    let l = apply_support::Lab::new("lab", "003-strongswan-ec2-to-aws-vgw", &["aws", "az", "gcloud"], python);
+    // A folder per lab: `make test-lab` runs two labs at a time in one process.
+    let tag = crate::appliance::unique("lab");
+    let l = apply_support::Lab::new(&tag, "003-strongswan-ec2-to-aws-vgw", &["aws", "az", "gcloud"], python);
     std::fs::write(&l.plan, plan.to_json_pretty()).unwrap();
     let keys = apply_support::keys(plan);
     std::fs::write(l.dir.join("plan/secrets.env"), keys.to_env()).unwrap();
