@@ -6,14 +6,17 @@
 //! followed by the body: the knowledge-base date as days since 2020-01-01 (varint), then the plan
 //! field by field with LEB128 varints, length-prefixed UTF-8 strings, one-byte enum codes,
 //! CIDRs and IPs packed when their typed text is canonical (else kept as text), and small frozen
-//! dictionaries for common strings (regions, SKUs, subnet names, versions). Dictionaries and enum
-//! codes are part of the format: new values are written as text, never appended to a v1 table.
+//! dictionaries for common strings (regions, SKUs, subnet names, versions). Dictionaries are
+//! frozen: new strings are written as text. Existing enum codes never change; a new enum value
+//! takes its table's next code, and a body holding such a code ends with the check (tag 64), so
+//! an older build can tell "made by a newer Tunnelsmith" from "damaged" (docs/ARCHITECTURE.md).
 //!
 //! Fields added to the plan after v1 was frozen travel as extensions after the plan: each is a
 //! tag (varint, strictly increasing, never reused) and its value, written only when the field is
 //! not its default. A link without them (every link made before) decodes to the defaults, so old
 //! links never change meaning; a tag this build does not know is refused as made by a newer
-//! Tunnelsmith. Tags: 1 = `topology` (one byte: 1 = hub and spoke).
+//! Tunnelsmith. Tags: 1 = `topology` (one byte: 1 = hub and spoke); 64 = the check (4 bytes,
+//! FNV-1a of the body before it), always last.
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use crate::plan::*;
@@ -56,6 +59,9 @@ pub enum LinkError {
     Corrupt(String),
     /// An extension tag this build does not know (a newer Tunnelsmith made the link).
     NewerField(u32),
+    /// A code this build does not know for the named setting (`"appliance software"`) in a link
+    /// whose check holds: a newer Tunnelsmith made it. Without a check it is damage.
+    NewerValue(&'static str),
 }
 
 impl fmt::Display for LinkError {
@@ -80,6 +86,10 @@ impl fmt::Display for LinkError {
             ),
             LinkError::NewerField(_) => f.write_str(
                 "the link holds a plan setting this Tunnelsmith does not know (a newer Tunnelsmith made it); open it with a newer Tunnelsmith, or ask for the plan file",
+            ),
+            LinkError::NewerValue(setting) => write!(
+                f,
+                "the link holds a value for {setting} that this Tunnelsmith does not know (a newer Tunnelsmith made it); open it with a newer Tunnelsmith, or ask for the plan file"
             ),
             LinkError::Corrupt(why) => write!(f, "the link is damaged ({why}); ask for the link again or for the plan file"),
         }
@@ -153,14 +163,39 @@ pub fn from_body(body: &[u8]) -> Result<Shared, LinkError> {
         return Err(LinkError::TooLarge);
     }
     let mut r = Reader { data: body, pos: 0 };
+    let read = read_body(&mut r);
+    // Only a sealed body tells a newer build's code from a damaged byte.
+    if let Err(LinkError::NewerValue(setting)) = read {
+        if !sealed(body) {
+            return Err(LinkError::Corrupt(format!("unknown {setting}")));
+        }
+    }
+    read
+}
+
+fn read_body(r: &mut Reader) -> Result<Shared, LinkError> {
     let days = r.varint()?;
     let kb_date = days_to_date(days);
-    let mut plan = read_plan(&mut r)?;
-    read_extensions(&mut r, &mut plan)?;
-    if r.pos != body.len() {
-        return Err(LinkError::Corrupt(format!("{} unexpected bytes after the plan", body.len() - r.pos)));
+    let mut plan = read_plan(r)?;
+    read_extensions(r, &mut plan)?;
+    if r.pos != r.data.len() {
+        return Err(LinkError::Corrupt(format!("{} unexpected bytes after the plan", r.data.len() - r.pos)));
     }
     Ok(Shared { plan, kb_date })
+}
+
+/// The check a body ends with when it holds a code beyond the v1 tables: [`EXT_CHECK`], then
+/// FNV-1a (32 bits, big-endian) of every byte before that tag.
+fn check_of(bytes: &[u8]) -> [u8; 4] {
+    bytes.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193)).to_be_bytes()
+}
+
+/// Whether `body` ends with a check that holds (1 in 2^40 for damaged bytes).
+fn sealed(body: &[u8]) -> bool {
+    body.len() >= 5 && {
+        let (before, tail) = body.split_at(body.len() - 5);
+        u64::from(tail[0]) == EXT_CHECK && tail[1..] == check_of(before)
+    }
 }
 
 /// A whole link: `base` (the app's address) with the plan's fragment.
@@ -233,7 +268,8 @@ pub fn decode(input: &str) -> Result<Shared, LinkError> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Frozen v1 dictionaries and codes. Never reorder, never append: new values travel as text.
+// Frozen v1 dictionaries (never reorder, never append: new strings travel as text) and codes
+// (never renumber; a new value takes the next code and its bodies end with the check).
 
 const V1_REGIONS: &[&str] = &[
     "us-east-1",
@@ -464,6 +500,10 @@ fn write_plan(w: &mut Writer, p: &Plan) {
 
 /// Extension tags (see the module documentation): frozen, never reused, strictly increasing.
 const EXT_TOPOLOGY: u64 = 1;
+/// The check (4 bytes, [`check_of`]), always last. A build that writes a code beyond a v1 table
+/// (a new platform, device, cipher, ...) ends the body with it, so an older build can say the
+/// link is newer rather than damaged. No build writes it yet: every code is a v1 code.
+const EXT_CHECK: u64 = 64;
 
 /// Plan fields newer than the frozen v1 layout, each only when it is not its default.
 fn write_extensions(w: &mut Writer, p: &Plan) {
@@ -641,7 +681,7 @@ fn read_plan(r: &mut Reader) -> Result<Plan, LinkError> {
     let mut sites = Vec::with_capacity(n);
     for _ in 0..n {
         let name = r.str()?;
-        let platform = platform_of(r.byte()?).ok_or_else(|| corrupt("unknown platform"))?;
+        let platform = platform_of(r.byte()?).ok_or(LinkError::NewerValue("platform"))?;
         let region = r.dict(V1_REGIONS)?;
         let k = r.count(MAX_LIST, "address spaces")?;
         let address_spaces = (0..k).map(|_| r.cidr()).collect::<Result<_, _>>()?;
@@ -652,7 +692,7 @@ fn read_plan(r: &mut Reader) -> Result<Plan, LinkError> {
         let network = match r.byte()? {
             0 => Network::New,
             1 => Network::Existing { id: r.str()?, resource_group: r.str()? },
-            _ => return Err(corrupt("unknown network mode")),
+            _ => return Err(LinkError::NewerValue("network mode")),
         };
         let gateway = read_gateway(r)?;
         sites.push(Site { name, platform, region, address_spaces, subnets, network, gateway });
@@ -674,7 +714,7 @@ fn read_plan(r: &mut Reader) -> Result<Plan, LinkError> {
         let routing = match r.byte()? {
             0 => Routing::Static,
             1 => Routing::Bgp,
-            _ => return Err(corrupt("unknown routing")),
+            _ => return Err(LinkError::NewerValue("routing")),
         };
         let tunnels = match r.varint()? {
             0 => None,
@@ -698,6 +738,7 @@ fn read_plan(r: &mut Reader) -> Result<Plan, LinkError> {
 fn read_extensions(r: &mut Reader, plan: &mut Plan) -> Result<(), LinkError> {
     let mut last = 0;
     while r.pos < r.data.len() {
+        let at = r.pos;
         let tag = r.varint()?;
         if tag <= last {
             return Err(corrupt("plan extensions out of order"));
@@ -707,11 +748,16 @@ fn read_extensions(r: &mut Reader, plan: &mut Plan) -> Result<(), LinkError> {
             EXT_TOPOLOGY => {
                 plan.topology = match r.byte()? {
                     1 => Topology::HubAndSpoke,
-                    _ => return Err(corrupt("unknown topology")),
+                    _ => return Err(LinkError::NewerValue("topology")),
+                }
+            }
+            EXT_CHECK => {
+                if r.bytes4()? != check_of(&r.data[..at]) {
+                    return Err(corrupt("its check does not match its plan"));
                 }
             }
             // A small unknown tag is a newer build's field; anything else is damage.
-            _ if tag <= 64 => return Err(LinkError::NewerField(tag as u32)),
+            _ if tag < EXT_CHECK => return Err(LinkError::NewerField(tag as u32)),
             _ => return Err(corrupt("unexpected bytes after the plan")),
         }
     }
@@ -734,13 +780,13 @@ fn read_gateway(r: &mut Reader) -> Result<Gateway, LinkError> {
         3 => Gateway::GcpHaVpn { asn: r.opt_u32()? },
         4 => Gateway::GcpClassicVpn {},
         5 => Gateway::Appliance {
-            software: software_of(r.byte()?).ok_or_else(|| corrupt("unknown appliance software"))?,
+            software: software_of(r.byte()?).ok_or(LinkError::NewerValue("appliance software"))?,
             version: r.dict(V1_VERSIONS)?,
             public_ip: r.ip()?,
             private_ip: r.ip()?,
             asn: r.opt_u32()?,
         },
-        _ => return Err(corrupt("unknown gateway kind")),
+        _ => return Err(LinkError::NewerValue("gateway kind")),
     })
 }
 
@@ -755,14 +801,14 @@ fn read_crypto(r: &mut Reader) -> Result<Crypto, LinkError> {
         c.ike_version = Some(match r.byte()? {
             1 => IkeVersion::V1,
             2 => IkeVersion::V2,
-            _ => return Err(corrupt("unknown IKE version")),
+            _ => return Err(LinkError::NewerValue("IKE version")),
         });
     }
     if has(1) {
-        c.phase1_encryption = Some(enc_of(r.byte()?).ok_or_else(|| corrupt("unknown cipher"))?);
+        c.phase1_encryption = Some(enc_of(r.byte()?).ok_or(LinkError::NewerValue("cipher"))?);
     }
     if has(2) {
-        c.phase1_integrity = Some(integ_of(r.byte()?).ok_or_else(|| corrupt("unknown integrity"))?);
+        c.phase1_integrity = Some(integ_of(r.byte()?).ok_or(LinkError::NewerValue("integrity algorithm"))?);
     }
     if has(3) {
         c.phase1_dh_group = Some(r.byte()?);
@@ -771,10 +817,10 @@ fn read_crypto(r: &mut Reader) -> Result<Crypto, LinkError> {
         c.phase1_lifetime = Some(r.u32()?);
     }
     if has(5) {
-        c.phase2_encryption = Some(enc_of(r.byte()?).ok_or_else(|| corrupt("unknown cipher"))?);
+        c.phase2_encryption = Some(enc_of(r.byte()?).ok_or(LinkError::NewerValue("cipher"))?);
     }
     if has(6) {
-        c.phase2_integrity = Some(integ_of(r.byte()?).ok_or_else(|| corrupt("unknown integrity"))?);
+        c.phase2_integrity = Some(integ_of(r.byte()?).ok_or(LinkError::NewerValue("integrity algorithm"))?);
     }
     if has(7) {
         c.pfs_group = Some(r.byte()?);

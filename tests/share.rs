@@ -77,3 +77,72 @@ proptest! {
         }
     }
 }
+
+/// FNV-1a (32 bits, big-endian): the check a newer build ends a body with when it writes a code
+/// beyond the v1 tables, written out here as that build would (extension tag 64, then 4 bytes).
+fn sealed(mut body: Vec<u8>) -> Vec<u8> {
+    let h = body.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    body.push(64);
+    body.extend_from_slice(&h.to_be_bytes());
+    body
+}
+
+/// A link of an uncompressed body (payload kind 0).
+fn raw_link(body: &[u8]) -> String {
+    let mut bytes = vec![0u8];
+    bytes.extend_from_slice(body);
+    format!("p=1.{}", base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes))
+}
+
+/// The body of the Libreswan preset with its appliance software's code replaced by 9, a code a
+/// newer Tunnelsmith (with a fourth device) could write; and the index of a byte of its name.
+fn body_with_unknown_software() -> (Vec<u8>, usize) {
+    use tunnelsmith::plan::{Gateway, Software};
+    let json =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/001-libreswan-ec2-to-azure.json"))
+            .unwrap();
+    let plan = Plan::from_json(&json).unwrap();
+    let mut other = plan.clone();
+    for site in &mut other.sites {
+        if let Gateway::Appliance { software, .. } = &mut site.gateway {
+            *software = Software::Strongswan;
+        }
+    }
+    let (a, b) = (tunnelsmith::share::body(&plan), tunnelsmith::share::body(&other));
+    let differ: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    assert_eq!((a.len(), differ.len()), (b.len(), 1), "only the software code differs");
+    assert_eq!((a[differ[0]], b[differ[0]]), (0, 1), "Libreswan is 0, strongSwan 1");
+    let mut body = a;
+    body[differ[0]] = 9;
+    let name = plan.name.as_bytes();
+    let in_name = body.windows(name.len()).position(|w| w == name).expect("the name is in the body");
+    (body, in_name)
+}
+
+#[test]
+fn a_newer_builds_device_code_says_newer_and_a_damaged_byte_says_damaged() {
+    let (body, in_name) = body_with_unknown_software();
+    // Sealed by its check: made by a newer Tunnelsmith, and the message names the setting.
+    let why = decode(&raw_link(&sealed(body.clone()))).unwrap_err().to_string();
+    assert!(why.contains("newer Tunnelsmith") && why.contains("appliance software"), "{why}");
+    assert!(why.contains("ask for the plan file") && !why.contains("damaged"), "{why}");
+    // The same link with one byte of the plan changed after sealing: damaged.
+    let mut flipped = sealed(body.clone());
+    flipped[in_name] ^= 0x01;
+    let why = decode(&raw_link(&flipped)).unwrap_err().to_string();
+    assert!(why.contains("damaged") && !why.contains("newer"), "{why}");
+    // No check at all (every link a v1 build writes): an unknown code is damage, as before.
+    let why = decode(&raw_link(&body)).unwrap_err().to_string();
+    assert!(why.contains("damaged (unknown appliance software)"), "{why}");
+}
+
+#[test]
+fn a_sealed_link_of_known_values_opens_and_a_wrong_check_is_damage() {
+    let plan = tunnelsmith::presets::PRESETS[1].plan();
+    let body = sealed(tunnelsmith::share::body(&plan));
+    assert_eq!(decode(&raw_link(&body)).unwrap().plan, plan);
+    let mut wrong = body;
+    *wrong.last_mut().unwrap() ^= 0x80;
+    let why = decode(&raw_link(&wrong)).unwrap_err().to_string();
+    assert!(why.contains("damaged (its check does not match its plan)"), "{why}");
+}

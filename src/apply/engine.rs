@@ -11,7 +11,7 @@ use super::run::{classify, run, Call, Class, Log, Outcome};
 use super::time::{human, scaled};
 use super::ui::Ui;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -275,38 +275,135 @@ pub fn run_tasks<'env, W>(
 where
     W: FnOnce(&Cx) -> End + Send + 'env,
 {
-    let t0 = Instant::now();
-    let n = tasks.len();
-    let mut ts: Vec<Ts> = tasks
-        .iter()
-        .map(|t| if t.done { Ts::Ended(End::Done { value: None, found: false }) } else { Ts::Waiting })
-        .collect();
-    let est: Vec<f64> = tasks.iter().map(|t| t.estimate.max(0.1)).collect();
-    if let Ok(mut p) = shared.priority.lock() {
-        *p = tails(tasks, &est);
-    }
-    let mut summary = Summary::default();
+    let mut run = Run::new(tasks, shared, jobs);
     let (tx, rx) = channel::<Event>();
-    let mut failed = false;
-    let mut seen_interrupts = super::sys::interrupts();
-    let mut level = 0u8;
-    let mut kill_at: Option<Instant> = None;
-    let mut last_draw = Instant::now() - Duration::from_secs(1);
     std::thread::scope(|s| loop {
-        // Interrupts: the first stops new work, the second stops running commands.
+        run.interruptions(ui);
+        let ready = run.ready();
+        let batch: Vec<(usize, W)> = ready.into_iter().map(|i| (i, start(i))).collect();
+        if !batch.is_empty() {
+            flush();
+        }
+        for (i, work) in batch {
+            run.starting(i, ui);
+            let tx = tx.clone();
+            s.spawn(move || {
+                let cx = Cx { task: i, shared, tx: tx.clone() };
+                let end = work(&cx);
+                let _ = tx.send(Event::End(i, end));
+            });
+        }
+        if run.running() == 0 {
+            break;
+        }
+        let events = next_events(&rx);
+        let any = !events.is_empty();
+        for ev in events {
+            event(&ev, ui);
+            run.collect(ev, ui);
+        }
+        if any {
+            flush();
+        }
+        run.progress(ui);
+    });
+    ui.clear_live();
+    run.summary.secs = run.t0.elapsed().as_secs_f64();
+    run.summary
+}
+
+/// The events that arrived within 100 ms: the first one waited for, then all already queued.
+fn next_events(rx: &Receiver<Event>) -> Vec<Event> {
+    let mut events: Vec<Event> = Vec::new();
+    match rx.recv_timeout(Duration::from_millis(100)) {
+        Ok(ev) => {
+            events.push(ev);
+            while let Ok(more) = rx.try_recv() {
+                events.push(more);
+            }
+        }
+        Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
+    }
+    events
+}
+
+/// The scheduler's state between passes of [`run_tasks`]'s loop.
+struct Run<'t> {
+    tasks: &'t [Task],
+    shared: &'t Shared,
+    jobs: usize,
+    ts: Vec<Ts>,
+    /// Each task's estimate, at least 0.1 s.
+    est: Vec<f64>,
+    summary: Summary,
+    /// A task failed: nothing new starts.
+    failed: bool,
+    seen_interrupts: usize,
+    /// Ctrl-C presses seen in this run (1: stop starting, 2: stop running commands).
+    level: u8,
+    /// When the running commands, sent SIGTERM, get SIGKILL.
+    kill_at: Option<Instant>,
+    last_draw: Instant,
+    t0: Instant,
+}
+
+impl<'t> Run<'t> {
+    fn new(tasks: &'t [Task], shared: &'t Shared, jobs: usize) -> Self {
+        let ts = tasks
+            .iter()
+            .map(|t| if t.done { Ts::Ended(End::Done { value: None, found: false }) } else { Ts::Waiting })
+            .collect();
+        let est: Vec<f64> = tasks.iter().map(|t| t.estimate.max(0.1)).collect();
+        if let Ok(mut p) = shared.priority.lock() {
+            *p = tails(tasks, &est);
+        }
+        let t0 = Instant::now();
+        Run {
+            tasks,
+            shared,
+            jobs,
+            ts,
+            est,
+            summary: Summary::default(),
+            failed: false,
+            seen_interrupts: super::sys::interrupts(),
+            level: 0,
+            kill_at: None,
+            last_draw: t0 - Duration::from_secs(1),
+            t0,
+        }
+    }
+
+    fn running(&self) -> usize {
+        self.ts.iter().filter(|t| matches!(t, Ts::Running { .. })).count()
+    }
+
+    /// Sends `sig` to every running command's process group.
+    fn signal_running(&self, sig: nix::sys::signal::Signal) {
+        for t in &self.ts {
+            if let Ts::Running { pid: Some(pid), .. } = t {
+                super::sys::signal_group(*pid, sig);
+            }
+        }
+    }
+
+    /// Interrupts: the first stops new work, the second stops running commands (SIGTERM, and
+    /// SIGKILL 5 s later).
+    fn interruptions(&mut self, ui: &mut Ui) {
         let now_int = super::sys::interrupts();
-        if now_int > seen_interrupts {
-            seen_interrupts = now_int;
-            summary.interrupted = true;
-            level += 1;
-            let running: Vec<&str> = tasks
-                .iter()
-                .zip(&ts)
-                .filter(|(_, t)| matches!(t, Ts::Running { started_cmd: true, .. }))
-                .map(|(t, _)| t.id.as_str())
-                .collect();
-            if level == 1 {
-                shared.set_stop(1);
+        if now_int > self.seen_interrupts {
+            self.seen_interrupts = now_int;
+            self.summary.interrupted = true;
+            self.level += 1;
+            if self.level == 1 {
+                self.shared.set_stop(1);
+                let running: Vec<&str> = self
+                    .tasks
+                    .iter()
+                    .zip(&self.ts)
+                    .filter(|(_, t)| matches!(t, Ts::Running { started_cmd: true, .. }))
+                    .map(|(t, _)| t.id.as_str())
+                    .collect();
                 let msg = if running.is_empty() {
                     "Interrupted: stopping; nothing was running a command.".to_string()
                 } else {
@@ -320,148 +417,125 @@ where
                 };
                 ui.say(&ui.yellow(&msg));
             } else {
-                shared.set_stop(2);
+                self.shared.set_stop(2);
                 ui.say(&ui.yellow("Stopping the running commands now; they are recorded as unknown."));
-                for t in &ts {
-                    if let Ts::Running { pid: Some(pid), .. } = t {
-                        super::sys::signal_group(*pid, super::sys::SIGTERM);
-                    }
-                }
-                kill_at = Some(Instant::now() + Duration::from_secs(5));
+                self.signal_running(super::sys::SIGTERM);
+                self.kill_at = Some(Instant::now() + Duration::from_secs(5));
             }
         }
-        if let Some(at) = kill_at {
-            if Instant::now() >= at {
-                for t in &ts {
-                    if let Ts::Running { pid: Some(pid), .. } = t {
-                        super::sys::signal_group(*pid, super::sys::SIGKILL);
-                    }
-                }
-                kill_at = None;
-            }
+        if self.kill_at.is_some_and(|at| Instant::now() >= at) {
+            self.signal_running(super::sys::SIGKILL);
+            self.kill_at = None;
         }
-        // Start every ready task, most urgent first.
-        if !failed && level == 0 {
-            let prio = shared.priority.lock().map(|p| p.clone()).unwrap_or_default();
-            let mut ready: Vec<usize> = (0..n)
-                .filter(|&i| {
-                    ts[i] == Ts::Waiting && tasks[i].deps.iter().all(|&d| matches!(ts[d], Ts::Ended(End::Done { .. })))
-                })
-                .collect();
-            ready.sort_by(|a, b| prio[*b].total_cmp(&prio[*a]));
-            let batch: Vec<(usize, W)> = ready.into_iter().map(|i| (i, start(i))).collect();
-            if !batch.is_empty() {
-                flush();
-            }
-            for (i, work) in batch {
-                ts[i] = Ts::Running { since: Instant::now(), pid: None, note: String::new(), started_cmd: false };
-                if !ui.tty {
-                    ui.say(&format!("  {}  {}  {}", ui.dim("start "), tasks[i].id, tasks[i].title));
-                }
-                let tx = tx.clone();
-                s.spawn(move || {
-                    let cx = Cx { task: i, shared, tx: tx.clone() };
-                    let end = work(&cx);
-                    let _ = tx.send(Event::End(i, end));
-                });
-            }
+    }
+
+    /// Scheduling: the waiting tasks whose dependencies are all done, most urgent first; none
+    /// after a failure or an interrupt.
+    fn ready(&self) -> Vec<usize> {
+        if self.failed || self.level > 0 {
+            return Vec::new();
         }
-        let running = ts.iter().filter(|t| matches!(t, Ts::Running { .. })).count();
-        if running == 0 {
-            break;
+        let prio = self.shared.priority.lock().map(|p| p.clone()).unwrap_or_default();
+        let mut ready: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| {
+                self.ts[i] == Ts::Waiting
+                    && self.tasks[i].deps.iter().all(|&d| matches!(self.ts[d], Ts::Ended(End::Done { .. })))
+            })
+            .collect();
+        ready.sort_by(|a, b| prio[*b].total_cmp(&prio[*a]));
+        ready
+    }
+
+    /// Starting a task: it is running from now (its thread is spawned by the caller).
+    fn starting(&mut self, i: usize, ui: &mut Ui) {
+        self.ts[i] = Ts::Running { since: Instant::now(), pid: None, note: String::new(), started_cmd: false };
+        if !ui.tty {
+            ui.say(&format!("  {}  {}  {}", ui.dim("start "), self.tasks[i].id, self.tasks[i].title));
         }
-        let mut events: Vec<Event> = Vec::new();
-        match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(ev) => {
-                events.push(ev);
-                while let Ok(more) = rx.try_recv() {
-                    events.push(more);
+    }
+
+    /// Collecting: a task's command started or stopped, its note changed, or it ended.
+    fn collect(&mut self, ev: Event, ui: &mut Ui) {
+        match ev {
+            Event::Pid(i, pid) => {
+                if let Ts::Running { pid: p, started_cmd, .. } = &mut self.ts[i] {
+                    *p = pid;
+                    *started_cmd |= pid.is_some();
                 }
             }
-            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
-        }
-        let any = !events.is_empty();
-        for ev in events {
-            {
-                event(&ev, ui);
-                match ev {
-                    Event::Pid(i, pid) => {
-                        if let Ts::Running { pid: p, started_cmd, .. } = &mut ts[i] {
-                            *p = pid;
-                            *started_cmd |= pid.is_some();
-                        }
-                    }
-                    Event::Note(i, text) => {
-                        if let Ts::Running { note, .. } = &mut ts[i] {
-                            *note = text;
-                        }
-                    }
-                    Event::End(i, end) => {
-                        let secs = match &ts[i] {
-                            Ts::Running { since, .. } => since.elapsed().as_secs_f64(),
-                            Ts::Waiting | Ts::Ended(_) => 0.0,
-                        };
-                        match &end {
-                            End::Done { found, .. } => {
-                                summary.done += 1;
-                                if *found {
-                                    summary.found += 1;
-                                }
-                            }
-                            End::Failed(m) => {
-                                summary.failed.push((tasks[i].id.clone(), m.clone()));
-                                if !failed {
-                                    failed = true;
-                                    shared.set_stop(1);
-                                }
-                            }
-                            End::Unknown(_) => summary.unknown.push(tasks[i].id.clone()),
-                            End::Cancelled => summary.cancelled += 1,
-                            End::Manual(_) => summary.manual += 1,
-                        }
-                        if !matches!(end, End::Cancelled) {
-                            let line = end_line(ui, &tasks[i], &end, secs);
-                            ui.say(&line);
-                        }
-                        ts[i] = Ts::Ended(end);
-                        if !ui.tty && !matches!(ts[i], Ts::Ended(End::Cancelled)) {
-                            let line = summary_line(tasks, &ts, &est, jobs, t0);
-                            ui.say(&format!("  {}", ui.dim(&line)));
-                        }
-                    }
+            Event::Note(i, text) => {
+                if let Ts::Running { note, .. } = &mut self.ts[i] {
+                    *note = text;
                 }
             }
+            Event::End(i, end) => self.finished(i, end, ui),
         }
-        if any {
-            flush();
-        }
-        if ui.tty && last_draw.elapsed() >= Duration::from_millis(200) {
-            last_draw = Instant::now();
-            let mut lines: Vec<String> = Vec::new();
-            for (t, st) in tasks.iter().zip(&ts) {
-                if let Ts::Running { since, note, started_cmd, .. } = st {
-                    if !started_cmd && note.is_empty() {
-                        continue;
-                    }
-                    let spin = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
-                        [(t0.elapsed().as_millis() / 100 % 10) as usize];
-                    let note = if note.is_empty() { String::new() } else { format!("  {}", ui.yellow(note)) };
-                    lines.push(format!(
-                        "  {} {:>6}  {}  {}{note}",
-                        ui.yellow(spin),
-                        human(since.elapsed().as_secs_f64()),
-                        ui.bold(&t.id),
-                        t.title
-                    ));
+    }
+
+    /// Collecting a finished task: counted, its line said, and (not on a terminal) the summary.
+    /// The first failure stops new work.
+    fn finished(&mut self, i: usize, end: End, ui: &mut Ui) {
+        let secs = match &self.ts[i] {
+            Ts::Running { since, .. } => since.elapsed().as_secs_f64(),
+            Ts::Waiting | Ts::Ended(_) => 0.0,
+        };
+        match &end {
+            End::Done { found, .. } => {
+                self.summary.done += 1;
+                if *found {
+                    self.summary.found += 1;
                 }
             }
-            lines.push(format!("  {}", summary_line(tasks, &ts, &est, jobs, t0)));
-            ui.live(&lines);
+            End::Failed(m) => {
+                self.summary.failed.push((self.tasks[i].id.clone(), m.clone()));
+                if !self.failed {
+                    self.failed = true;
+                    self.shared.set_stop(1);
+                }
+            }
+            End::Unknown(_) => self.summary.unknown.push(self.tasks[i].id.clone()),
+            End::Cancelled => self.summary.cancelled += 1,
+            End::Manual(_) => self.summary.manual += 1,
         }
-    });
-    ui.clear_live();
-    summary.secs = t0.elapsed().as_secs_f64();
-    summary
+        let cancelled = matches!(end, End::Cancelled);
+        if !cancelled {
+            ui.say(&end_line(ui, &self.tasks[i], &end, secs));
+        }
+        self.ts[i] = Ts::Ended(end);
+        if !ui.tty && !cancelled {
+            let line = summary_line(self.tasks, &self.ts, &self.est, self.jobs, self.t0);
+            ui.say(&format!("  {}", ui.dim(&line)));
+        }
+    }
+
+    /// Progress on a terminal, at most every 200 ms: a spinner line per task running a command
+    /// or with a note, then the summary line.
+    fn progress(&mut self, ui: &mut Ui) {
+        if !ui.tty || self.last_draw.elapsed() < Duration::from_millis(200) {
+            return;
+        }
+        self.last_draw = Instant::now();
+        let spin =
+            ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"][(self.t0.elapsed().as_millis() / 100 % 10) as usize];
+        let mut lines: Vec<String> = Vec::new();
+        for (t, st) in self.tasks.iter().zip(&self.ts) {
+            if let Ts::Running { since, note, started_cmd, .. } = st {
+                if !started_cmd && note.is_empty() {
+                    continue;
+                }
+                let note = if note.is_empty() { String::new() } else { format!("  {}", ui.yellow(note)) };
+                lines.push(format!(
+                    "  {} {:>6}  {}  {}{note}",
+                    ui.yellow(spin),
+                    human(since.elapsed().as_secs_f64()),
+                    ui.bold(&t.id),
+                    t.title
+                ));
+            }
+        }
+        lines.push(format!("  {}", summary_line(self.tasks, &self.ts, &self.est, self.jobs, self.t0)));
+        ui.live(&lines);
+    }
 }
 
 fn end_line(ui: &Ui, t: &Task, end: &End, secs: f64) -> String {
