@@ -12,7 +12,10 @@
 //! network vpn-connection ipsec-policy list`), a Google Cloud Router (`gcloud compute routers
 //! describe`: ASN, advertisement mode and ranges) and its BGP peers (peer ASN, address,
 //! interface, advertisement), and Google firewall rules (`gcloud compute firewall-rules
-//! describe`: source ranges, allowed protocols and ports, target tags).
+//! describe`: source ranges, allowed protocols and ports, target tags), and routes: an AWS VPC
+//! route's target (`aws ec2 describe-route-tables`), an Azure route's prefix and next hop (`az
+//! network route-table route show`), a Google static route's destination and next hop (`gcloud
+//! compute routes describe`; Google routes cannot be updated, so a changed one is made again).
 
 use serde_json::Value;
 
@@ -24,6 +27,10 @@ pub(crate) enum Kind {
     GcpRouter,
     GcpBgpPeer,
     GcpFirewall,
+    /// A VPC route (`describe-route-tables`: the route with the step's destination).
+    AwsRoute,
+    AzRoute,
+    GcpRoute,
 }
 
 /// A read-back to run: the program's arguments (after the program name).
@@ -96,6 +103,35 @@ pub(crate) fn reader(program: &str, inputs: &[String]) -> Option<Read> {
             let kind = if *verb == "create" { Kind::GcpRouter } else { Kind::GcpBgpPeer };
             Some(Read { kind, args })
         }
+        ("aws", ["ec2", "create-route"]) => {
+            let mut args = owned(&["ec2", "describe-route-tables"]);
+            if let Some(r) = one(inputs, "--region") {
+                args.extend(owned(&["--region", r]));
+            }
+            args.extend(owned(&["--route-table-ids", one(inputs, "--route-table-id")?, "--output", "json"]));
+            Some(Read { kind: Kind::AwsRoute, args })
+        }
+        ("az", ["network", "route-table", "route", "create"]) => Some(Read {
+            kind: Kind::AzRoute,
+            args: owned(&[
+                "network",
+                "route-table",
+                "route",
+                "show",
+                "--resource-group",
+                rg()?,
+                "--route-table-name",
+                one(inputs, "--route-table-name")?,
+                "--name",
+                one(inputs, "--name")?,
+                "--output",
+                "json",
+            ]),
+        }),
+        ("gcloud", [.., "compute", "routes", "create", name]) => Some(Read {
+            kind: Kind::GcpRoute,
+            args: owned(&["compute", "routes", "describe", name, "--format", "json"]),
+        }),
         ("gcloud", [.., "compute", "firewall-rules", "create", name]) => Some(Read {
             kind: Kind::GcpFirewall,
             args: owned(&["compute", "firewall-rules", "describe", name, "--format", "json"]),
@@ -184,6 +220,31 @@ pub(crate) fn live(kind: Kind, inputs: &[String], answer: &Value) -> Option<Vec<
             ("--target-tags", list(&answer["targetTags"], None)),
             ("--destination-ranges", list(&answer["destinationRanges"], None)),
         ],
+        Kind::AwsRoute => {
+            let dest = one(inputs, "--destination-cidr-block")?;
+            let routes = answer["RouteTables"].get(0)?["Routes"].as_array()?;
+            let r = routes.iter().find(|r| r["DestinationCidrBlock"].as_str() == Some(dest))?;
+            vec![
+                ("--gateway-id", s(&r["GatewayId"])),
+                ("--transit-gateway-id", s(&r["TransitGatewayId"])),
+                ("--network-interface-id", s(&r["NetworkInterfaceId"])),
+            ]
+        }
+        Kind::AzRoute => vec![
+            ("--address-prefix", s(&answer["addressPrefix"])),
+            ("--next-hop-type", s(&answer["nextHopType"])),
+            ("--next-hop-ip-address", s(&answer["nextHopIpAddress"])),
+        ],
+        Kind::GcpRoute => {
+            // Compute Engine answers with URLs where gcloud takes names.
+            let name = |v: &Value| scalar(v).map(|u| u.rsplit('/').next().unwrap_or("").to_string());
+            vec![
+                ("--destination-range", s(&answer["destRange"])),
+                ("--next-hop-address", s(&answer["nextHopIp"])),
+                ("--next-hop-vpn-tunnel", name(&answer["nextHopVpnTunnel"]).into_iter().collect()),
+                ("--priority", s(&answer["priority"])),
+            ]
+        }
     })
 }
 
@@ -265,6 +326,34 @@ mod tests {
         assert_eq!(
             attrs.iter().map(|a| (a.name.as_str(), a.old.as_str())).collect::<Vec<_>>(),
             [("--peer-asn", "65099")]
+        );
+    }
+
+    #[test]
+    fn routes_are_read_back_by_their_destination_and_a_moved_target_differs() {
+        let rt =
+            rec("ec2 create-route --region us-east-1 --route-table-id rtb-1 --destination-cidr-block 10.2.0.0/16 \
+                      --gateway-id vgw-1 --query Return --output text");
+        let r = reader("aws", &rt).unwrap();
+        assert_eq!(
+            r.args.join(" "),
+            "ec2 describe-route-tables --region us-east-1 --route-table-ids rtb-1 --output json"
+        );
+        let table = |routes: Value| json!({"RouteTables": [{"Routes": routes}]});
+        let here = table(json!([{"DestinationCidrBlock": "10.2.0.0/16", "GatewayId": "vgw-1"}]));
+        assert_eq!(with_live(&rt, &live(r.kind, &rt, &here).unwrap()), rt);
+        assert_eq!(live(r.kind, &rt, &table(json!([{"DestinationCidrBlock": "0.0.0.0/0"}]))), None);
+        let moved = table(json!([{"DestinationCidrBlock": "10.2.0.0/16", "NetworkInterfaceId": "eni-9"}]));
+        let attrs = crate::steps::update::diff(&with_live(&rt, &live(r.kind, &rt, &moved).unwrap()), &rt);
+        assert_eq!(attrs.iter().map(|a| (a.name.as_str(), a.old.as_str())).collect::<Vec<_>>(), [("--gateway-id", "")]);
+        let g = rec("compute routes create n1 --network net --destination-range 10.9.0.0/16 --next-hop-address 10.0.0.5 --format value(name)");
+        let r = reader("gcloud", &g).unwrap();
+        let answer = json!({"destRange": "10.9.0.0/16", "nextHopIp": "10.0.0.6", "priority": 1000,
+                            "network": "https://www.googleapis.com/compute/v1/projects/p/global/networks/net"});
+        let attrs = crate::steps::update::diff(&with_live(&g, &live(r.kind, &g, &answer).unwrap()), &g);
+        assert_eq!(
+            attrs.iter().map(|a| (a.name.as_str(), a.old.as_str())).collect::<Vec<_>>(),
+            [("--next-hop-address", "10.0.0.6")]
         );
     }
 

@@ -466,8 +466,10 @@ def aws(w, cmd, opts):
         dest = one(opts, "--destination-cidr-block")
         if any(r["DestinationCidrBlock"] == dest for r in rt["Routes"]):
             aws_err(op, "RouteAlreadyExists", f"The route identified by {dest} already exists.")
-        target = {k[2:]: v[0] for k, v in opts.items()
-                  if k in ("--gateway-id", "--network-interface-id", "--transit-gateway-id")}
+        # The target as describe-route-tables shows it (Route: GatewayId, NetworkInterfaceId, ...).
+        names = {"--gateway-id": "GatewayId", "--network-interface-id": "NetworkInterfaceId",
+                 "--transit-gateway-id": "TransitGatewayId"}
+        target = {names[k]: v[0] for k, v in opts.items() if k in names}
         if "--transit-gateway-id" in opts:
             aws_get(w, op, "tgw", one(opts, "--transit-gateway-id"))
         rt["Routes"].append({"DestinationCidrBlock": dest, **target})
@@ -753,6 +755,10 @@ def az(w, cmd, opts):
                          for i in range(len(pips))]})
             if key in store:
                 raise Exit(1, "ERROR: (AnotherOperationInProgress) Another operation on this or dependent resource is in progress.")
+        if kind == "route-table route":
+            r.update(addressPrefix=one(opts, "--address-prefix"), nextHopType=one(opts, "--next-hop-type"))
+            if "--next-hop-ip-address" in opts:
+                r["nextHopIpAddress"] = one(opts, "--next-hop-ip-address")
         if kind == "local-gateway":
             r.update(gatewayIpAddress=one(opts, "--gateway-ip-address"),
                      localNetworkAddressSpace={"addressPrefixes": opts.get("--local-address-prefixes", [])})
@@ -914,6 +920,14 @@ def gcloud(w, cmd, opts, pos):
             g_advertise(r["bgp"], opts)
         if coll == "firewall-rules":
             g_firewall(r, opts)
+        if coll == "routes":
+            # As `routes describe` shows it: destRange, nextHopIp or a tunnel's URL, priority.
+            r.update(destRange=one(opts, "--destination-range"), priority=int(one(opts, "--priority", "1000")))
+            if "--next-hop-address" in opts:
+                r["nextHopIp"] = one(opts, "--next-hop-address")
+            if "--next-hop-vpn-tunnel" in opts:
+                r["nextHopVpnTunnel"] = (f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/regions/"
+                                         f"{one(opts, '--next-hop-vpn-tunnel-region')}/vpnTunnels/{one(opts, '--next-hop-vpn-tunnel')}")
         if coll == "vpn-tunnels":
             r.update(status="ESTABLISHED", detailedStatus="Tunnel is up and running.")
             r["_secret"] = r.pop("shared-secret", None)
