@@ -6,10 +6,11 @@
 //! a crash: "not found" means it was deleted outside Tunnelsmith); each AWS VPN connection's
 //! tunnel options (algorithms, DH groups, lifetimes, inside CIDRs, DPD, startup action); and the
 //! settings [`super::readback`] reads: Azure local network gateways and IPsec policies, Google
-//! Cloud Routers, BGP peers and firewall rules. Not read back: pre-shared keys (Google Cloud
-//! never returns a tunnel's secret, and Tunnelsmith does not ask the others for theirs), and the
-//! settings of the other resources beyond their existence ([`NOT_READ`]); a step a check found
-//! done in a run that did not record it, and whose settings are not read back, is named.
+//! Cloud Routers, BGP peers and firewall rules, and routes (AWS VPC, Azure, Google). Not read
+//! back: pre-shared keys (Google Cloud never returns a tunnel's secret, and Tunnelsmith does not
+//! ask the others for theirs), and the settings of the other resources beyond their existence
+//! ([`NOT_READ`]); a step a check found done in a run that did not record it, and whose settings
+//! are not read back, is named.
 //!
 //! [`refresh`] folds what was read into the state (as `terraform refresh` does): a resource
 //! deleted outside is no longer recorded, so the diff creates it again; one whose settings were
@@ -46,7 +47,7 @@ pub struct Drift {
 pub const NOT_READ: &str = "pre-shared keys are not read back (Google Cloud never returns a tunnel's secret; \
                             Tunnelsmith does not ask AWS or Azure for theirs): `rotate-keys` sets them all; \
                             nor are, beyond their existence, Azure connections' BGP, DPD and APIPA settings, \
-                            Google VPN tunnels' ciphers, and routes' targets";
+                            Google VPN tunnels' ciphers, and AWS transit gateway and VPN connection routes";
 
 impl Drift {
     pub fn is_empty(&self) -> bool {

@@ -536,6 +536,19 @@ def aws(w, cmd, opts):
             aws_err(op, "InvalidRoute.NotFound", f"No route with destination-cidr-block {dest} in Transit Gateway Route Table {rtb['TransitGatewayRouteTableId']}")
         rtb["Routes"] = [r for r in rtb["Routes"] if r["DestinationCidrBlock"] != dest]
         return {"Route": {"DestinationCidrBlock": dest, "State": "deleted"}}
+    if op == "search-transit-gateway-routes":
+        # SearchTransitGatewayRoutes: the table's routes that match every filter (the check of a
+        # create-transit-gateway-route, and drift, ask with route-search.exact-match).
+        rtb = aws_get(w, op, "tgw-rtb", one(opts, "--transit-gateway-route-table-id"))
+        routes = rtb["Routes"]
+        fields = {"route-search.exact-match": "DestinationCidrBlock", "type": "Type", "state": "State"}
+        for f in opts.get("--filters", []):
+            name, _, values = f.partition(",Values=")
+            name = name[len("Name="):]
+            if name not in fields:
+                raise Exit(2, f"standin: filter {name} is not modelled")
+            routes = [r for r in routes if r.get(fields[name]) in values.split(",")]
+        return {"Routes": routes, "AdditionalRoutesAvailable": False}
     if op == "modify-vpn-tunnel-options":
         # ModifyVpnTunnelOptions: one tunnel, named by its outside address; the connection is
         # `modifying` meanwhile and refuses another modification (IncorrectState) until done.
