@@ -497,7 +497,7 @@ pub fn plan(plan: Plan, opts: &Options) -> Exit {
     let changes = diff::diff(&s, &state, &done);
     let applied = s.tasks.iter().any(|t| state.is_done(&t.id)) || state.live().next().is_some();
     match &drift {
-        Some(Ok(d)) if !d.is_empty() => out.push_str(&format!("\n{}", d.render())),
+        Some(Ok(d)) if !d.is_empty() || !d.unread.is_empty() => out.push_str(&format!("\n{}", d.render())),
         Some(Err(e)) => out.push_str(&format!("\nDrift not read ({e}): the diff is against the state only.\n")),
         _ => {}
     }
@@ -968,6 +968,7 @@ pub(crate) fn record(state: &mut State, s: &Session, ev: &Event, prior: &BTreeMa
                 how: None,
                 message: None,
                 inputs: None,
+                assumed: false,
                 undo: None,
             };
             match end {
@@ -980,10 +981,10 @@ pub(crate) fn record(state: &mut State, s: &Session, ev: &Event, prior: &BTreeMa
                         // What it ran with, for `plan` to compare the plan with later. A step a
                         // check found done keeps what it last ran with, if that is known: the
                         // check shows the resource exists, not that it has the plan's values.
-                        st.inputs = match prior.get(&id).and_then(|p| p.inputs.clone()) {
-                            Some(old) if *found => Some(old),
-                            _ => Some(steps::update::inputs(step, &state.outputs)),
-                        };
+                        // Found without a record: the plan's, marked assumed until read back.
+                        let old = prior.get(&id).and_then(|p| p.inputs.clone()).filter(|_| *found);
+                        st.assumed = *found && (old.is_none() || prior.get(&id).is_some_and(|p| p.assumed));
+                        st.inputs = old.or_else(|| Some(steps::update::inputs(step, &state.outputs)));
                         st.undo = steps::update::undo(step)
                             .map(|u| u.iter().map(|a| steps::update::shown(a, &state.outputs)).collect());
                         if let Some(res) = &step.creates {

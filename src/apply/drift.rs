@@ -1,17 +1,24 @@
 //! Drift: the clouds read back and compared with what apply made and with the plan, for `plan`,
 //! `apply` (which then sets things back) and `status`.
 //!
-//! Read back today: every resource apply created (by its step's own check, the same describe
-//! or show that finds it after a crash: "not found" means it was deleted outside Tunnelsmith),
-//! and each AWS VPN connection's tunnel options (algorithms, DH groups, lifetimes, inside
-//! CIDRs, DPD, startup action). Not read back: pre-shared keys (Google Cloud never returns a
-//! tunnel's secret, and Tunnelsmith does not ask the others for theirs).
+//! Read back: every resource apply created and every route, router interface, BGP peer and
+//! IPsec policy it set (by its step's own check, the same describe or show that finds it after
+//! a crash: "not found" means it was deleted outside Tunnelsmith); each AWS VPN connection's
+//! tunnel options (algorithms, DH groups, lifetimes, inside CIDRs, DPD, startup action); and the
+//! settings [`super::readback`] reads: Azure local network gateways and IPsec policies, Google
+//! Cloud Routers, BGP peers and firewall rules, and routes (AWS VPC, Azure, Google). Not read
+//! back: pre-shared keys (Google Cloud never returns a tunnel's secret, and Tunnelsmith does not
+//! ask the others for theirs), and the settings of the other resources beyond their existence
+//! ([`NOT_READ`]); a step a check found done in a run that did not record it, and whose settings
+//! are not read back, is named.
 //!
 //! [`refresh`] folds what was read into the state (as `terraform refresh` does): a resource
-//! deleted outside is no longer recorded, so the diff creates it again; an AWS connection whose
-//! tunnel options were changed outside records what it has, so the diff updates it in place.
+//! deleted outside is no longer recorded, so the diff creates it again; one whose settings were
+//! changed outside records what it has, so the diff updates it in place (or replaces it where
+//! the cloud cannot update it).
 
 use super::commands::Session;
+use super::readback;
 use super::run::{self, Call, Class};
 use super::state::State;
 use super::time::now;
@@ -32,11 +39,15 @@ pub struct Drift {
     live: BTreeMap<String, Vec<String>>,
     /// What could not be read (and why).
     pub unread: Vec<String>,
+    /// Steps whose settings were read back (their record now says what the cloud holds).
+    read: Vec<String>,
 }
 
 /// What is never compared.
 pub const NOT_READ: &str = "pre-shared keys are not read back (Google Cloud never returns a tunnel's secret; \
-                            Tunnelsmith does not ask AWS or Azure for theirs): `rotate-keys` sets them all";
+                            Tunnelsmith does not ask AWS or Azure for theirs): `rotate-keys` sets them all; \
+                            nor are, beyond their existence, Azure connections' BGP, DPD and APIPA settings, \
+                            Google VPN tunnels' ciphers, and AWS transit gateway and VPN connection routes";
 
 impl Drift {
     pub fn is_empty(&self) -> bool {
@@ -79,7 +90,13 @@ pub(crate) fn read(
 ) -> Drift {
     let mut work: Vec<usize> = (0..s.steps.len())
         .filter(|&i| state.is_done(&s.steps[i].id))
-        .filter(|&i| s.steps[i].creates.is_some() && matches!(s.steps[i].check, Some(Check::Describe { .. })))
+        .filter(|&i| matches!(s.steps[i].check, Some(Check::Describe { .. })))
+        .filter(|&i| {
+            let st = &s.steps[i];
+            st.creates.is_some()
+                || update::undo(st).is_some()
+                || readback::reader(st.program.command(), &update::inputs(st, &state.outputs)).is_some()
+        })
         .collect();
     work.reverse();
     let queue = std::sync::Mutex::new(work);
@@ -98,12 +115,26 @@ pub(crate) fn read(
                         }
                         Look::Unread(why) => d.unread.push(format!("{}: {why}", s.steps[i].id)),
                         Look::Same => {}
+                        Look::Read => d.read.push(s.steps[i].id.clone()),
                     }
                 }
             });
         }
     });
     let mut d = out.into_inner().unwrap_or_default();
+    d.read.extend(d.live.keys().cloned());
+    // Steps a check found done in a run that did not record them carry the plan's inputs, not
+    // what they ran with: those read back now have their record; the others are named.
+    for st in s.steps.iter().filter(|st| state.is_done(&st.id)) {
+        let assumed = state.steps.get(&st.id).is_some_and(|x| x.assumed);
+        if assumed && !d.read.contains(&st.id) && !d.gone.iter().any(|(g, _)| g == &st.id) {
+            d.unread.push(format!(
+                "{}: found in the cloud by apply (a run stopped before recording it); its settings are not read \
+                 back, so the plan's are assumed",
+                st.id
+            ));
+        }
+    }
     d.gone.sort();
     d.differs.sort_by(|a, b| a.0.cmp(&b.0));
     d.unread.sort();
@@ -111,7 +142,10 @@ pub(crate) fn read(
 }
 
 enum Look {
+    /// There, and nothing of it is read back beyond that.
     Same,
+    /// There, its settings read back, and they match the plan.
+    Read,
     Gone(String),
     Differs(Vec<Attr>, Vec<String>),
     Unread(String),
@@ -135,18 +169,18 @@ fn look(s: &Session, state: &State, tools: &BTreeMap<String, Tool>, env: &[(Stri
     let program = st.program.command();
     let Some(tool) = tools.get(program) else { return Look::Unread(format!("{program} is not on PATH")) };
     let Some(Check::Describe { args, contains }) = &st.check else { return Look::Same };
+    // A step whose settings are read back: that read also says whether it is there.
+    let planned = update::inputs(st, &state.outputs);
+    if let Some(r) = readback::reader(program, &planned) {
+        return settings(st, state, tool, env, r, planned);
+    }
     let o = run::run(&call(&format!("drift {}", st.id), program, tool, args, &state.outputs), env, &mut |_| {});
     let present = o.ok()
         && o.value()
             .is_some_and(|v| contains.as_ref().is_none_or(|w| v.split([';', ',', '\t', ' ', '\n']).any(|x| x == w)));
-    let what = st
-        .creates
-        .as_ref()
-        .map(|c| format!("{} {}", c.kind, state.outputs.get(&c.name).unwrap_or(&c.name)))
-        .unwrap_or_default();
     if !present {
         return if o.ok() || run::classify(program, &o) == Class::NotFound {
-            Look::Gone(what)
+            Look::Gone(what(st, state))
         } else {
             Look::Unread(o.reason())
         };
@@ -156,6 +190,44 @@ fn look(s: &Session, state: &State, tools: &BTreeMap<String, Tool>, env: &[(Stri
         return aws_tunnels(st, state, tool, env);
     }
     Look::Same
+}
+
+/// What a step made or set, in words.
+fn what(st: &crate::steps::Step, state: &State) -> String {
+    // A step that makes nothing of its own (a route, a BGP peer, a policy) by what it does.
+    st.creates
+        .as_ref()
+        .map(|c| format!("{} {}", c.kind, state.outputs.get(&c.name).unwrap_or(&c.name)))
+        .unwrap_or_else(|| format!("what \"{}\" set", st.title))
+}
+
+/// The settings of a step the cloud returns (read by `r`), against the plan's (`planned`).
+fn settings(
+    st: &crate::steps::Step,
+    state: &State,
+    tool: &Tool,
+    env: &[(String, String)],
+    r: readback::Read,
+    planned: Vec<String>,
+) -> Look {
+    let program = st.program.command();
+    let args: Vec<Arg> = r.args.iter().map(|w| Arg::text(w.clone())).collect();
+    let o = run::run(&call(&format!("drift {}", st.id), program, tool, &args, &state.outputs), env, &mut |_| {});
+    if !o.ok() && run::classify(program, &o) == Class::NotFound {
+        return Look::Gone(what(st, state));
+    }
+    let answer = serde_json::from_str::<serde_json::Value>(o.stdout.trim());
+    let (true, Ok(answer)) = (o.ok(), answer) else {
+        return Look::Unread(format!("its settings could not be read ({}): {}", run::line(r.args), o.reason()));
+    };
+    let Some(have) = readback::live(r.kind, &planned, &answer) else {
+        return Look::Gone(what(st, state));
+    };
+    let live = readback::with_live(&planned, &have);
+    if live == planned {
+        return Look::Read;
+    }
+    Look::Differs(update::diff(&live, &planned), live)
 }
 
 /// The tunnel options an AWS VPN connection has, against the plan's (keys excluded).
@@ -195,7 +267,7 @@ fn aws_tunnels(st: &crate::steps::Step, state: &State, tool: &Tool, env: &[(Stri
         }
     }
     if seen == planned {
-        return Look::Same;
+        return Look::Read;
     }
     let mut live_inputs = planned_inputs.clone();
     live_inputs[k + 1] = format!("{before}{seen}{after}");
@@ -230,6 +302,11 @@ pub(crate) fn refresh(s: &Session, state: &mut State, d: &Drift) {
     for (id, live) in &d.live {
         if let Some(st) = state.steps.get_mut(id) {
             st.inputs = Some(live.clone());
+        }
+    }
+    for id in &d.read {
+        if let Some(st) = state.steps.get_mut(id) {
+            st.assumed = false;
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod drift;
 pub mod engine;
 pub mod lock;
 pub mod private;
+mod readback;
 pub mod rotate;
 pub mod run;
 pub mod state;

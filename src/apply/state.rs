@@ -55,6 +55,11 @@ pub struct StepState {
     /// ([`crate::steps::update::inputs`]): what `plan` compares the plan with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Vec<String>>,
+    /// The `inputs` are the plan's at the time a check found the step done (it ran in a run
+    /// that did not record it), not what it ran with: the next read-back of its settings
+    /// replaces them, and one that cannot be read back is named as such.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub assumed: bool,
     /// For a step that made nothing of its own (a route, a router interface or BGP peer): the
     /// command that takes it back, filled in, should it leave the plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,6 +78,7 @@ impl StepState {
             how: None,
             message: None,
             inputs: None,
+            assumed: false,
             undo: None,
         }
     }

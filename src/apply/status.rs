@@ -231,6 +231,7 @@ pub fn status(plan: Plan, opts: &Options) -> Exit {
             Ok(d) => serde_json::json!({
                 "gone": d.gone.iter().map(|(id, what)| serde_json::json!({"step": id, "what": what})).collect::<Vec<_>>(),
                 "differs": d.differs.iter().map(|(id, a)| serde_json::json!({"step": id, "attributes": a.iter().map(|x| serde_json::json!({"name": x.name, "cloud": x.old, "plan": x.new})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+                "not_read": d.unread.iter().cloned().chain([super::drift::NOT_READ.to_string()]).collect::<Vec<_>>(),
             }),
             Err(e) => serde_json::json!({"not_read": e}),
         };

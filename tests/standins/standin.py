@@ -474,8 +474,10 @@ def aws(w, cmd, opts):
         dest = one(opts, "--destination-cidr-block")
         if any(r["DestinationCidrBlock"] == dest for r in rt["Routes"]):
             aws_err(op, "RouteAlreadyExists", f"The route identified by {dest} already exists.")
-        target = {k[2:]: v[0] for k, v in opts.items()
-                  if k in ("--gateway-id", "--network-interface-id", "--transit-gateway-id")}
+        # The target as describe-route-tables shows it (Route: GatewayId, NetworkInterfaceId, ...).
+        names = {"--gateway-id": "GatewayId", "--network-interface-id": "NetworkInterfaceId",
+                 "--transit-gateway-id": "TransitGatewayId"}
+        target = {names[k]: v[0] for k, v in opts.items() if k in names}
         if "--transit-gateway-id" in opts:
             aws_get(w, op, "tgw", one(opts, "--transit-gateway-id"))
         rt["Routes"].append({"DestinationCidrBlock": dest, **target})
@@ -542,6 +544,19 @@ def aws(w, cmd, opts):
             aws_err(op, "InvalidRoute.NotFound", f"No route with destination-cidr-block {dest} in Transit Gateway Route Table {rtb['TransitGatewayRouteTableId']}")
         rtb["Routes"] = [r for r in rtb["Routes"] if r["DestinationCidrBlock"] != dest]
         return {"Route": {"DestinationCidrBlock": dest, "State": "deleted"}}
+    if op == "search-transit-gateway-routes":
+        # SearchTransitGatewayRoutes: the table's routes that match every filter (the check of a
+        # create-transit-gateway-route, and drift, ask with route-search.exact-match).
+        rtb = aws_get(w, op, "tgw-rtb", one(opts, "--transit-gateway-route-table-id"))
+        routes = rtb["Routes"]
+        fields = {"route-search.exact-match": "DestinationCidrBlock", "type": "Type", "state": "State"}
+        for f in opts.get("--filters", []):
+            name, _, values = f.partition(",Values=")
+            name = name[len("Name="):]
+            if name not in fields:
+                raise Exit(2, f"standin: filter {name} is not modelled")
+            routes = [r for r in routes if r.get(fields[name]) in values.split(",")]
+        return {"Routes": routes, "AdditionalRoutesAvailable": False}
     if op == "modify-vpn-tunnel-options":
         # ModifyVpnTunnelOptions: one tunnel, named by its outside address; the connection is
         # `modifying` meanwhile and refuses another modification (IncorrectState) until done.
@@ -716,9 +731,12 @@ def az(w, cmd, opts):
             az_not_found("vpn-connection", one(opts, "--connection-name"), rg)
         conn = store[ckey]
         if verb == "add":
+            # The policy as `ipsec-policy list` shows it (IpsecPolicy: the eight fields, sizes as numbers).
             conn.setdefault("ipsecPolicies", []).append(
-                {"saLifeTimeSeconds": int(one(opts, "--sa-lifetime")), "dhGroup": one(opts, "--dh-group"),
-                 "ikeEncryption": one(opts, "--ike-encryption"), "ipsecEncryption": one(opts, "--ipsec-encryption")})
+                {"saLifeTimeSeconds": int(one(opts, "--sa-lifetime")), "saDataSizeKilobytes": int(one(opts, "--sa-max-size")),
+                 "dhGroup": one(opts, "--dh-group"), "pfsGroup": one(opts, "--pfs-group"),
+                 "ikeEncryption": one(opts, "--ike-encryption"), "ikeIntegrity": one(opts, "--ike-integrity"),
+                 "ipsecEncryption": one(opts, "--ipsec-encryption"), "ipsecIntegrity": one(opts, "--ipsec-integrity")})
             created(w, f"az ipsec-policy {ckey}")
             return conn["ipsecPolicies"]
         if verb == "clear":
@@ -773,6 +791,10 @@ def az(w, cmd, opts):
                          for i in range(len(pips))]})
             if key in store:
                 raise Exit(1, "ERROR: (AnotherOperationInProgress) Another operation on this or dependent resource is in progress.")
+        if kind == "route-table route":
+            r.update(addressPrefix=one(opts, "--address-prefix"), nextHopType=one(opts, "--next-hop-type"))
+            if "--next-hop-ip-address" in opts:
+                r["nextHopIpAddress"] = one(opts, "--next-hop-ip-address")
         if kind == "local-gateway":
             r.update(gatewayIpAddress=one(opts, "--gateway-ip-address"),
                      localNetworkAddressSpace={"addressPrefixes": opts.get("--local-address-prefixes", [])})
@@ -872,6 +894,38 @@ def g_not_found(cmd, coll, name, region):
                   f" - The resource 'projects/{PROJECT}/{where}/{coll}/{name}' was not found\n")
 
 
+def g_advertise(d, opts):
+    """A router's `bgp` or a BGP peer as Compute Engine holds them: advertiseMode upper case,
+    advertisedIpRanges as [{"range": ...}] (`RANGE=DESCRIPTION` keeps the range)."""
+    if "--advertisement-mode" in opts:
+        d["advertiseMode"] = one(opts, "--advertisement-mode").upper()
+    if "--set-advertisement-ranges" in opts:
+        d["advertisedIpRanges"] = [{"range": x.split("=")[0]}
+                                   for x in ",".join(opts["--set-advertisement-ranges"]).split(",") if x]
+
+
+def g_firewall(r, opts):
+    """A firewall rule's fields as `firewall-rules describe` shows them: sourceRanges, targetTags
+    and destinationRanges as lists, allowed as [{"IPProtocol": p, "ports": [...]}]."""
+    for flag, field in (("--source-ranges", "sourceRanges"), ("--target-tags", "targetTags"),
+                        ("--destination-ranges", "destinationRanges")):
+        if flag in opts:
+            r[field] = [x for x in ",".join(opts[flag]).split(",") if x]
+    if "--allow" in opts:
+        allowed = []
+        for x in ",".join(opts["--allow"]).split(","):
+            proto, _, port = x.partition(":")
+            rule = next((a for a in allowed if a["IPProtocol"] == proto), None)
+            if rule is None:
+                rule = {"IPProtocol": proto}
+                allowed.append(rule)
+            if port:
+                rule.setdefault("ports", []).append(port)
+        r["allowed"] = allowed
+    if "--direction" in opts:
+        r["direction"] = one(opts, "--direction")
+
+
 def gcloud(w, cmd, opts, pos):
     if cmd == "config list":
         if os.environ.get("STANDIN_NO_PROJECT"):
@@ -908,7 +962,18 @@ def gcloud(w, cmd, opts, pos):
             r["interfaces"] = [{"id": int(a), "ipAddress": b} for a, b in ifs]
             r["redundancyType"] = {1: "SINGLE_IP_INTERNALLY_REDUNDANT", 2: "TWO_IPS_REDUNDANCY"}.get(len(ifs), "FOUR_IPS_REDUNDANCY")
         if coll == "routers":
-            r.update(bgp={"asn": int(r.get("asn", 0))}, interfaces=[], bgpPeers=[])
+            r.update(bgp={"asn": int(r.get("asn", 0)), "advertiseMode": "DEFAULT"}, interfaces=[], bgpPeers=[])
+            g_advertise(r["bgp"], opts)
+        if coll == "firewall-rules":
+            g_firewall(r, opts)
+        if coll == "routes":
+            # As `routes describe` shows it: destRange, nextHopIp or a tunnel's URL, priority.
+            r.update(destRange=one(opts, "--destination-range"), priority=int(one(opts, "--priority", "1000")))
+            if "--next-hop-address" in opts:
+                r["nextHopIp"] = one(opts, "--next-hop-address")
+            if "--next-hop-vpn-tunnel" in opts:
+                r["nextHopVpnTunnel"] = (f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/regions/"
+                                         f"{one(opts, '--next-hop-vpn-tunnel-region')}/vpnTunnels/{one(opts, '--next-hop-vpn-tunnel')}")
         if coll == "vpn-tunnels":
             r.update(status="ESTABLISHED", detailedStatus="Tunnel is up and running.")
             r["_secret"] = r.pop("shared-secret", None)
@@ -921,11 +986,9 @@ def gcloud(w, cmd, opts, pos):
         if key not in store:
             g_not_found(cmd, coll, name, region)
         r = store[key]
-        adv = lambda d: (d.update(advertiseMode=one(opts, "--advertisement-mode").upper()) if "--advertisement-mode" in opts else None,
-                         d.update(advertisedIpRanges=[{"range": x.split("=")[0]} for x in ",".join(opts["--set-advertisement-ranges"]).split(",") if x])
-                         if "--set-advertisement-ranges" in opts else None)
+        adv = lambda d: g_advertise(d, opts)
         if verb == "update":
-            adv(r)
+            adv(r["bgp"])
             if "--asn" in opts:
                 r["bgp"]["asn"] = int(one(opts, "--asn"))
             r["set-advertisement-ranges"] = one(opts, "--set-advertisement-ranges", r.get("set-advertisement-ranges"))
@@ -938,7 +1001,7 @@ def gcloud(w, cmd, opts, pos):
                 raise Exit(1, f"ERROR: (gcloud.{cmd.replace(' ', '.')}) peer `{one(opts, '--peer-name')}` not found")
             for flag, k in (("--peer-asn", "peerAsn"), ("--peer-ip-address", "peerIpAddress"), ("--interface", "interfaceName")):
                 if flag in opts:
-                    p[k] = one(opts, flag)
+                    p[k] = int(one(opts, flag)) if k == "peerAsn" else one(opts, flag)
             adv(p)
             return r
         if verb == "remove-bgp-peer":
@@ -961,6 +1024,7 @@ def gcloud(w, cmd, opts, pos):
         for k, v in opts.items():
             if k not in ("--format", "--quiet") and v:
                 r[k[2:]] = v[0]
+        g_firewall(r, opts)
         return r
     if coll == "routers" and verb in ("add-interface", "add-bgp-peer", "get-status"):
         if key not in store:
@@ -984,7 +1048,8 @@ def gcloud(w, cmd, opts, pos):
             if any(p["name"] == n for p in r["bgpPeers"]):
                 raise Exit(1, f"ERROR: (gcloud.{cmd.replace(' ', '.')}) Duplicate BGP peer name: {n}")
             r["bgpPeers"].append({"name": n, "interfaceName": one(opts, "--interface"),
-                                  "peerIpAddress": one(opts, "--peer-ip-address"), "peerAsn": one(opts, "--peer-asn")})
+                                  "peerIpAddress": one(opts, "--peer-ip-address"), "peerAsn": int(one(opts, "--peer-asn"))})
+            g_advertise(r["bgpPeers"][-1], opts)
             created(w, f"gcloud bgp-peer {n}")
         return r
     if key not in store:
