@@ -157,6 +157,9 @@ pub async fn open_link(w: Wiz, input: &str, how: Opened) -> Result<(), String> {
     w.origin.set(Some(frag));
     if how != Opened::History {
         w.show_step(Step::Review);
+        // The opened link's history entry belongs to Review: an edit on another step adds an
+        // entry after it (Back returns to the plan as it was opened) instead of overwriting it.
+        ENTRY_STEP.with(|e| e.set(Some(Step::Review.index())));
     }
 
     let mut lines = vec![format!(

@@ -1,19 +1,23 @@
-// The wizard's journeys against the release bundle in dist/ (run by `make test-e2e`):
+// The wizard's journeys against the release bundle in dist/ (run by `make test-e2e`), one test
+// each, each in a fresh browser context (so the first failure hides no other):
 //
 // 1. Build seed 004 (AWS + Azure + Google Cloud, BGP full mesh) from a blank plan through the
 //    steps, by keyboard and mouse, fixing every error the app raises on the way by following
-//    its finding to the field, until no error is left.
-// 2. Reload and find the draft.
-// 3. Download each file and the zip and compare them, byte for byte, with the engine's golden
-//    files (tests/golden/004-aws-azure-gcp-bgp/; whatever exists there, so the test follows the
-//    set as it grows); the plan file equals examples/004; the keys come separately.
-// 4. Copy the share link, open it in a fresh context (empty storage): same plan, keys asked
-//    for, and byte-identical files once new keys are generated; back and forward move between
-//    shared states; a bad link keeps the plan and says why.
-// 5. Import a broken plan file (picker and paste) and see the error with line, column, field.
+//    its finding to the field, until no error is left; reload and find the draft; the plan file
+//    it offers equals examples/004.
+// 2. Seed 004 (opened from its link, new keys): download each file and the zip and compare them,
+//    byte for byte, with the engine's golden files (tests/golden/004-aws-azure-gcp-bgp/; whatever
+//    exists there, so the test follows the set as it grows); the keys come separately.
+// 3. Copy the share link, open it in a fresh context (empty storage): same plan, keys asked for,
+//    golden files once new keys are generated.
+// 4. Import a broken plan file (picker and paste) and see the error with line, column, field.
+// 5. Back and forward move between shared states; a bad link keeps the plan and says why; start
+//    over clears the draft.
+// 6. A link of an unknown format in a fresh context.
+// 7. Screenshots of every step at 1280 and 375 px.
 //
-// No console error, page error, failed request or request off the page's origin on any page.
-// Screenshots of every step at 1280 and 375 px go to target/e2e/ (test output); figures (steps,
+// No console error, page error, failed request or request off the page's origin on any page (the
+// last test). Screenshots go to target/e2e/ (test output); figures (steps,
 // timings, files compared) to target/e2e/wizard-figures.json.
 
 import { test, before, after } from 'node:test';
@@ -168,11 +172,55 @@ async function shoot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-// --- the journeys ------------------------------------------------------------------------------------
+// --- starting points ---------------------------------------------------------------------------------
 
-test('seed 004 from blank to identical files, shared, reopened, imported', { timeout: 600_000 }, async () => {
-  const ctx = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'], acceptDownloads: true });
-  const page = await newPage(ctx);
+/** Seed 004's share link as the golden files carry it, pointing at this page. */
+async function seedLink() {
+  const runbook = await readFile(path.join(GOLDEN, 'RUNBOOK.md'), 'utf8');
+  const m = runbook.match(/https:\/\/tunnelsmith\.example\/#p=(1\.[A-Za-z0-9_-]+)/);
+  assert.ok(m, 'the golden runbook carries the plan link');
+  return `${baseUrl}#p=${m[1]}`;
+}
+
+/** A page in a context of its own (empty storage), closed when the test `t` ends. */
+async function freshPage(t, options = {}, width = 1280) {
+  const ctx = await browser.newContext({ acceptDownloads: true, ...options });
+  t.after(() => ctx.close());
+  return newPage(ctx, width);
+}
+
+/** Seed 004 opened from its link in a fresh context, with new keys: where journeys 2-6 start. */
+async function openSeed(t, options = {}) {
+  const page = await freshPage(t, options);
+  await open(page, await seedLink());
+  await page.locator('[data-testid=notice]', { hasText: 'Opened a shared plan' }).waitFor({ timeout: TIMEOUT_MS });
+  await page.locator('#step-security').click();
+  await page.locator('#generate-keys').click();
+  await waitErrors(page, 0);
+  return page;
+}
+
+/** Each file of the Files step equals its golden file; returns the files. */
+async function assertGoldenFiles(page) {
+  await page.locator('#step-files').click();
+  const each = await downloadEachFile(page);
+  const golden = await goldenFiles();
+  let same = 0;
+  for (const [p, bytes] of golden) {
+    assert.ok(each.has(p), `the app does not offer ${p}, which the golden files have`);
+    assert.ok(bytes.equals(each.get(p)), `${p} differs from tests/golden/004-aws-azure-gcp-bgp/${p}`);
+    same++;
+  }
+  figures.compared.files_downloaded = each.size;
+  figures.compared.identical_to_golden = same;
+  figures.compared.without_golden = [...each.keys()].filter((p) => !golden.has(p) && p !== 'tunnelsmith-plan.json');
+  return each;
+}
+
+// --- the journeys: one test each, each from a fresh context, so one failure hides no other -------
+
+test('1. seed 004 from a blank plan, every error fixed through its finding; the draft survives a reload', { timeout: 300_000 }, async (t) => {
+  const page = await freshPage(t);
   figures.timings.first_load = await open(page);
   figures.timings.app_interactive_mark = Math.round(
     await page.evaluate(() => performance.getEntriesByName('app-interactive')[0]?.startTime ?? -1),
@@ -267,23 +315,24 @@ test('seed 004 from blank to identical files, shared, reopened, imported', { tim
     assert.equal(await page.locator('section.site').count(), 3);
   });
 
-  const files = await timed('files', async () => {
-    await goStep(page, 'files');
+  // What was built is seed 004 (journey 2 shows seed 004's files equal the golden files).
+  await goStep(page, 'files');
+  await page.locator('[role=tab][data-path="tunnelsmith-plan.json"]').click();
+  await page.locator('#file-panel[data-path="tunnelsmith-plan.json"]').waitFor({ timeout: TIMEOUT_MS });
+  const planFile = await download(page, () => page.locator('#download-file').click());
+  const example = JSON.parse(await readFile(EXAMPLE, 'utf8'));
+  assert.deepEqual(normalise(JSON.parse(planFile.data.toString('utf8'))), normalise(example));
+});
+
+test('2. each file and the zip equal the golden files; the keys come separately', { timeout: 300_000 }, async (t) => {
+  const page = await openSeed(t);
+  await timed('files', async () => {
+    await page.locator('#step-files').click();
     // Day two: the Files step says in one line how a changed plan reaches the clouds.
     const later = await page.locator('#cli-later').textContent();
     assert.ok(later.includes('tunnelsmith plan') && later.includes('tunnelsmith apply'), later);
-    const each = await downloadEachFile(page);
+    const each = await assertGoldenFiles(page);
     const golden = await goldenFiles();
-    let same = 0;
-    for (const [p, bytes] of golden) {
-      assert.ok(each.has(p), `the app does not offer ${p}, which the golden files have`);
-      assert.ok(bytes.equals(each.get(p)), `${p} differs from tests/golden/004-aws-azure-gcp-bgp/${p}`);
-      same++;
-    }
-    const extra = [...each.keys()].filter((p) => !golden.has(p) && p !== 'tunnelsmith-plan.json');
-    figures.compared.files_downloaded = each.size;
-    figures.compared.identical_to_golden = same;
-    figures.compared.without_golden = extra;
 
     // The plan file is seed 004.
     const plan = JSON.parse(each.get('tunnelsmith-plan.json').toString('utf8'));
@@ -316,10 +365,101 @@ test('seed 004 from blank to identical files, shared, reopened, imported', { tim
       assert.equal(key.length, 32);
       for (const [p, bytes] of each) assert.ok(!bytes.toString('utf8').includes(key), `${p} contains a key`);
     }
-    return each;
+  });
+});
+
+test('3. a copied link opens the same plan in a fresh context: keys asked for, the same files once made', { timeout: 300_000 }, async (t) => {
+  const page = await openSeed(t, { permissions: ['clipboard-read', 'clipboard-write'] });
+  const link = await timed('share', async () => {
+    await page.locator('#step-files').click();
+    await page.locator('#copy-link').click();
+    await page.locator('.status', { hasText: 'Link copied' }).first().waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.ok(copied.startsWith(baseUrl + '#p=1.'), copied);
+    assert.equal(new URL(page.url()).hash, new URL(copied).hash, 'the page URL is the shared state');
+    figures.compared.link_characters = copied.length;
+    return copied;
   });
 
-  // Screenshots of every step, laptop and phone.
+  await timed('open_link_fresh_context', async () => {
+    const p2 = await freshPage(t);
+    figures.timings.open_link_load = await open(p2, link);
+    await p2.locator('[data-testid=notice]', { hasText: 'Opened a shared plan' }).waitFor();
+    assert.match(await p2.locator('[data-testid=notice]').first().textContent(), /never travel in a link/);
+    assert.equal(await p2.locator('main .step-body').getAttribute('data-step'), 'review');
+    // The same plan; its keys did not travel: every tunnel lacks one until the user decides.
+    const errs = await errors(p2);
+    assert.equal(errs.length, 10);
+    assert.ok(errs.every((e) => e.code === 'E_PSK_MISSING'));
+    await p2.locator('#step-security').click();
+    assert.match(await p2.locator('#keys-status').textContent(), /opened from a share link/);
+    await p2.locator('#generate-keys').click();
+    await waitErrors(p2, 0);
+    const again = await assertGoldenFiles(p2);
+    figures.compared.identical_across_contexts = again.size;
+    await shoot(p2, 'opened-link-files-1280');
+  });
+});
+
+test('4. a broken plan file, pasted or picked, says where and why, and the plan stays', { timeout: 120_000 }, async (t) => {
+  const page = await openSeed(t);
+  await page.locator('#step-files').click();
+  await page.locator('#import-paste').fill('{\n  "version": 1,\n  "name": "x",,\n}');
+  await page.locator('#import-pasted').click();
+  const pasted = await page.locator('[data-testid=import-error]').textContent();
+  assert.match(pasted, /line 3, column \d+: .*not valid JSON.*Your plan was not changed/);
+  const broken = (await readFile(EXAMPLE, 'utf8')).replace('"region": "us-east-1"', '"regoin": "us-east-1"');
+  await page.locator('#import-file').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from(broken) });
+  await page.locator('[data-testid=import-error]', { hasText: 'broken.json' }).waitFor();
+  const picked = await page.locator('[data-testid=import-error]').textContent();
+  assert.match(picked, /line \d+, column \d+: sites\[0\]\.regoin: unknown field `regoin`/);
+  await shoot(page, 'import-error-1280');
+  await page.locator('#step-sites').click();
+  assert.equal(await page.locator(sel('name')).inputValue(), 'multicloud');
+});
+
+test('5. back and forward move between shared states; a damaged link keeps the plan; start over clears it', { timeout: 120_000 }, async (t) => {
+  const page = await openSeed(t, { permissions: ['clipboard-read', 'clipboard-write'] });
+  await timed('history', async () => {
+    // The state the user shares first (copying the link makes it the page's URL).
+    await page.locator('#step-files').click();
+    await page.locator('#copy-link').click();
+    await page.locator('.status', { hasText: 'Link copied' }).first().waitFor();
+    const first = new URL(page.url()).hash;
+    await page.locator('#step-sites').click();
+    await typeInto(page, 'description', 'second version');
+    await page.locator('#share-top').click();
+    await page.waitForFunction((h) => location.hash !== h, first);
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelector('#f-description')?.value === 'AWS, Azure and Google Cloud, BGP full mesh');
+    await page.goForward();
+    await page.waitForFunction(() => document.querySelector('#f-description')?.value === 'second version');
+    await page.goto(baseUrl + '#p=1.@@not-a-link');
+    await page.locator('[data-testid=notice]', { hasText: 'could not be opened' }).waitFor();
+    assert.match(await page.locator('[data-testid=notice]', { hasText: 'could not be opened' }).textContent(), /damaged/);
+    assert.equal(await page.locator(sel('name')).inputValue(), 'multicloud');
+
+    // Start over clears the draft: a reload finds a blank plan.
+    await page.locator('#start-over').click();
+    await page.locator('#start-over-confirm').click();
+    await page.waitForFunction(() => document.querySelectorAll('section.site').length === 0);
+    await page.reload({ waitUntil: 'load' });
+    await page.locator('#step-heading').waitFor();
+    assert.equal(await page.locator(sel('name')).inputValue(), '');
+    assert.equal(await page.locator('section.site').count(), 0);
+  });
+});
+
+test('6. a link of an unknown format in a fresh context: a clear message and a blank plan', { timeout: 60_000 }, async (t) => {
+  const page = await freshPage(t, {}, 375);
+  await open(page, baseUrl + '#p=9.AAAA');
+  assert.match(await page.locator('[data-testid=notice]').textContent(), /format 9/);
+  assert.equal(await page.locator(sel('name')).inputValue(), '');
+  await shoot(page, 'bad-link-375');
+});
+
+test('7. every step at 1280 and 375 px, the findings panel open, dark mode', { timeout: 180_000 }, async (t) => {
+  const page = await openSeed(t);
   await timed('screenshots', async () => {
     for (const width of [1280, 375]) {
       await page.setViewportSize({ width, height: 900 });
@@ -342,95 +482,10 @@ test('seed 004 from blank to identical files, shared, reopened, imported', { tim
     await page.emulateMedia({ colorScheme: 'light' });
     await waitErrors(page, 0);
   });
+});
 
-  // Share: copy the link, open it in a fresh context with empty storage.
-  const link = await timed('share', async () => {
-    await page.locator('#step-files').click();
-    await page.locator('#copy-link').click();
-    await page.locator('.status', { hasText: 'Link copied' }).first().waitFor();
-    const copied = await page.evaluate(() => navigator.clipboard.readText());
-    assert.ok(copied.startsWith(baseUrl + '#p=1.'), copied);
-    assert.equal(new URL(page.url()).hash, new URL(copied).hash, 'the page URL is the shared state');
-    figures.compared.link_characters = copied.length;
-    return copied;
-  });
-
-  await timed('open_link_fresh_context', async () => {
-    const ctx2 = await browser.newContext({ acceptDownloads: true });
-    const p2 = await newPage(ctx2);
-    figures.timings.open_link_load = await open(p2, link);
-    await p2.locator('[data-testid=notice]', { hasText: 'Opened a shared plan' }).waitFor();
-    assert.match(await p2.locator('[data-testid=notice]').first().textContent(), /never travel in a link/);
-    assert.equal(await p2.locator('main .step-body').getAttribute('data-step'), 'review');
-    // The same plan; its keys did not travel: every tunnel lacks one until the user decides.
-    const errs = await errors(p2);
-    assert.equal(errs.length, 10);
-    assert.ok(errs.every((e) => e.code === 'E_PSK_MISSING'));
-    await p2.locator('#step-security').click();
-    assert.match(await p2.locator('#keys-status').textContent(), /opened from a share link/);
-    await p2.locator('#generate-keys').click();
-    await waitErrors(p2, 0);
-    await p2.locator('#step-files').click();
-    const again = await downloadEachFile(p2);
-    assert.deepEqual([...again.keys()], [...files.keys()]);
-    for (const [p, bytes] of files) assert.ok(bytes.equals(again.get(p)), `${p} differs between the two contexts`);
-    figures.compared.identical_across_contexts = again.size;
-    await shoot(p2, 'opened-link-files-1280');
-
-    // Import a broken plan: by paste and by the file picker; the plan stays.
-    await p2.locator('#import-paste').fill('{\n  "version": 1,\n  "name": "x",,\n}');
-    await p2.locator('#import-pasted').click();
-    const pasted = await p2.locator('[data-testid=import-error]').textContent();
-    assert.match(pasted, /line 3, column \d+: .*not valid JSON.*Your plan was not changed/);
-    const broken = (await readFile(EXAMPLE, 'utf8')).replace('"region": "us-east-1"', '"regoin": "us-east-1"');
-    await p2.locator('#import-file').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from(broken) });
-    await p2.locator('[data-testid=import-error]', { hasText: 'broken.json' }).waitFor();
-    const picked = await p2.locator('[data-testid=import-error]').textContent();
-    assert.match(picked, /line \d+, column \d+: sites\[0\]\.regoin: unknown field `regoin`/);
-    await shoot(p2, 'import-error-1280');
-    await p2.locator('#step-sites').click();
-    assert.equal(await p2.locator(sel('name')).inputValue(), 'multicloud');
-    await ctx2.close();
-  });
-
-  // Back and forward move between shared states; a bad link keeps the plan.
-  await timed('history', async () => {
-    await page.locator('#step-sites').click();
-    await typeInto(page, 'description', 'second version');
-    await page.locator('#share-top').click();
-    await page.waitForFunction((h) => location.hash !== h, new URL(link).hash);
-    await page.goBack();
-    await page.waitForFunction(() => document.querySelector('#f-description')?.value === 'AWS, Azure and Google Cloud, BGP full mesh');
-    await page.goForward();
-    await page.waitForFunction(() => document.querySelector('#f-description')?.value === 'second version');
-    await page.goto(baseUrl + '#p=1.@@not-a-link');
-    await page.locator('[data-testid=notice]', { hasText: 'could not be opened' }).waitFor();
-    assert.match(await page.locator('[data-testid=notice]', { hasText: 'could not be opened' }).textContent(), /damaged/);
-    assert.equal(await page.locator(sel('name')).inputValue(), 'multicloud');
-
-    // Start over clears the draft: a reload finds a blank plan.
-    await page.locator('#start-over').click();
-    await page.locator('#start-over-confirm').click();
-    await page.waitForFunction(() => document.querySelectorAll('section.site').length === 0);
-    await page.reload({ waitUntil: 'load' });
-    await page.locator('#step-heading').waitFor();
-    assert.equal(await page.locator(sel('name')).inputValue(), '');
-    assert.equal(await page.locator('section.site').count(), 0);
-  });
-
-  // A bad link in a fresh context: a clear message and a blank plan, never a crash.
-  await timed('bad_link_fresh_context', async () => {
-    const ctx3 = await browser.newContext();
-    const p3 = await newPage(ctx3, 375);
-    await open(p3, baseUrl + '#p=9.AAAA');
-    assert.match(await p3.locator('[data-testid=notice]').textContent(), /format 9/);
-    assert.equal(await p3.locator(sel('name')).inputValue(), '');
-    await shoot(p3, 'bad-link-375');
-    await ctx3.close();
-  });
-
-  await page.close();
-  await ctx.close();
+// Last: every page of every journey above has been closed (each test closes its contexts).
+test('no page had a console error, page error, failed request or request off its origin', () => {
   console.log(JSON.stringify(figures, null, 2));
   assert.deepEqual(problems, []);
 });
