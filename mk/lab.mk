@@ -4,8 +4,8 @@
 #                         python3-jmespath from Debian (scripts/install-appliance-tools.sh with
 #                         EXTRA_APT_PACKAGES; root; skips what is installed)
 #   make test-lab         every lab test, one plan at a time: the five presets and the extra plans of
-#                         tests/fixtures/plans/ that tests/lab.rs names pass (HA VPN<->HA VPN passes but is
-#                         ignored, for time); the mutation tests fail the way they must. Every tool
+#                         tests/fixtures/plans/ that tests/lab.rs names pass; the mutation tests fail
+#                         the way they must. Every tool
 #                         required; root.
 #   make lab PLAN=path    one plan, by hand: apply to the stand-ins, both ends of every tunnel in
 #                         namespaces, then per tunnel IKE established or not (and why), per BGP

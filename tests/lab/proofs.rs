@@ -31,4 +31,5 @@ pub const PROOFS: &[(&str, PlanOf)] = &[
     ("strongswan_on_an_azure_vm_alone_in_its_site_to_aws", PlanOf::Fixture("strongswan-on-azure-vm-alone-to-aws.json")),
     ("azure_vnet_to_vnet_between_every_kind_of_gateway", PlanOf::Fixture("azure-vnet-to-vnet.json")),
     ("aws_transit_gateway_static_to_azure_and_strongswan", PlanOf::Fixture("tgw-static-to-azure-and-appliance.json")),
+    ("gcp_ha_vpn_pair_and_transit_gateway_over_bgp", PlanOf::Fixture("gcp-gcp-bgp.json")),
 ];
