@@ -3,10 +3,10 @@
 #   make bootstrap-lab    the appliance daemons and, besides them, FRR (zebra, bgpd, vtysh) and
 #                         python3-jmespath from Debian (scripts/install-appliance-tools.sh with
 #                         EXTRA_APT_PACKAGES; root; skips what is installed)
-#   make test-lab         every lab test, one plan at a time: the five presets and the extra plans of
-#                         tests/fixtures/plans/ that tests/lab.rs names pass; the mutation tests fail
-#                         the way they must. Every tool
-#                         required; root.
+#   make test-lab         every lab test, two plans at a time (each with namespaces, folders and
+#                         daemons of its own; a lab mostly waits on IKE and BGP): the five presets
+#                         and the extra plans of tests/fixtures/plans/ that tests/lab.rs names pass;
+#                         the mutation tests fail the way they must. Every tool required; root.
 #   make lab PLAN=path    one plan, by hand: apply to the stand-ins, both ends of every tunnel in
 #                         namespaces, then per tunnel IKE established or not (and why), per BGP
 #                         session its state and the prefixes learned, per runbook ping its result;
@@ -32,7 +32,7 @@ bootstrap-lab:
 	$(call stage,bootstrap (interop lab: appliance daemons + frr),EXTRA_APT_PACKAGES='frr python3-jmespath' scripts/install-appliance-tools.sh)
 
 test-lab: bootstrap-cloud
-	$(call stage,interop lab (presets / pairings / mutations),$(call lab_run,$(LAB_ENV) cargo test --test lab -- --test-threads=1 --nocapture))
+	$(call stage,interop lab (presets / pairings / mutations),$(call lab_run,$(LAB_ENV) cargo test --test lab -- --test-threads=2 --nocapture))
 
 lab:
 	@test -n '$(PLAN)' || { echo 'usage: make lab PLAN=path/to/plan.json' >&2; exit 2; }
