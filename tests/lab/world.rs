@@ -708,11 +708,8 @@ fn gcp(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                     {
                         if let (Some(ip), Some(pasn), Some((src, _))) = (
                             p["peerIpAddress"].as_str().and_then(|s| s.parse().ok()),
-                            // A number, as `routers describe` shows it (older worlds: a string).
-                            p["peerAsn"]
-                                .as_u64()
-                                .and_then(|n| u32::try_from(n).ok())
-                                .or_else(|| p["peerAsn"].as_str().and_then(|s| s.parse().ok())),
+                            // A number, as `routers describe` shows it.
+                            p["peerAsn"].as_u64().and_then(|n| u32::try_from(n).ok()),
                             inside,
                         ) {
                             neighbors.push(Neighbor {
