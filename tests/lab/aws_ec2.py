@@ -104,7 +104,7 @@ def main():
             w = {"sg": {}, "eni": {}, "eip": {}}
         doc = act(w, op, opts)
         with open(path + ".tmp", "w") as f:
-            json.dump(w, f, indent=1, sort_keys=True)
+            f.write(json.dumps(w, sort_keys=True))  # the C encoder, as standin.py
         os.replace(path + ".tmp", path)
         out = standin.emit(doc, opts) if doc is not None else ""
     except standin.Exit as e:
