@@ -4,8 +4,16 @@
 //! block at the bottom shows one line per running step with its elapsed time (and, for a
 //! wait, the state it last read), then `done · running · left` and the estimated time left.
 //! Elsewhere (a pipe, a CI log) the same events are plain lines, one per start and end, each
-//! end followed by the summary. Colour only on a terminal, and never with `NO_COLOR` set.
+//! end followed by the summary. Colour as anstream decides it for standard error (the
+//! conventions of NO_COLOR, CLICOLOR and CLICOLOR_FORCE, TERM=dumb; otherwise only on a
+//! terminal); the styles are anstyle's.
+//!
+//! The live block is this module's own (forty lines) rather than indicatif's: it is redrawn
+//! only when the engine reports an event or a second passes, from the engine's one thread, so
+//! a Ctrl-C (counted by apply/sys.rs, not fatal) never races a drawing thread, and off a
+//! terminal the same events are plain lines that a CI log or `tee` keeps.
 
+use anstyle::{AnsiColor, Effects, Style};
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
@@ -26,34 +34,34 @@ impl Default for Ui {
 impl Ui {
     pub fn new() -> Ui {
         let tty = std::io::stderr().is_terminal();
-        let colour = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let colour = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
         let width = super::sys::term_width().unwrap_or(100).max(40);
         Ui { tty, colour, width, drawn: 0, t0: Instant::now() }
     }
 
-    /// `s` in an SGR colour, when colour is on.
-    pub fn paint(&self, s: &str, code: &str) -> String {
+    /// `s` in `style`, when colour is on.
+    pub fn paint(&self, s: &str, style: Style) -> String {
         if self.colour {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{style}{s}{style:#}")
         } else {
             s.to_string()
         }
     }
 
     pub fn green(&self, s: &str) -> String {
-        self.paint(s, "32")
+        self.paint(s, AnsiColor::Green.on_default())
     }
     pub fn red(&self, s: &str) -> String {
-        self.paint(s, "1;31")
+        self.paint(s, AnsiColor::Red.on_default().effects(Effects::BOLD))
     }
     pub fn yellow(&self, s: &str) -> String {
-        self.paint(s, "33")
+        self.paint(s, AnsiColor::Yellow.on_default())
     }
     pub fn bold(&self, s: &str) -> String {
-        self.paint(s, "1")
+        self.paint(s, Style::new().bold())
     }
     pub fn dim(&self, s: &str) -> String {
-        self.paint(s, "2")
+        self.paint(s, Style::new().dimmed())
     }
 
     /// Remove the live block (before printing permanent lines).
@@ -91,17 +99,7 @@ impl Ui {
 
 /// How many characters of `s` show (escape sequences do not).
 pub fn visible_len(s: &str) -> usize {
-    let mut n = 0;
-    let mut esc = false;
-    for c in s.chars() {
-        match (esc, c) {
-            (false, '\x1b') => esc = true,
-            (true, c) if c.is_ascii_alphabetic() => esc = false,
-            (true, _) => {}
-            (false, _) => n += 1,
-        }
-    }
-    n
+    anstream::adapter::strip_str(s).map(|part| part.chars().count()).sum()
 }
 
 /// Cut `s` to `max` visible characters (escape sequences do not count), ending with `…`.
@@ -144,5 +142,17 @@ mod tests {
         assert_eq!(super::truncate("abcdef", 4), "abc…");
         assert_eq!(super::truncate("abc", 4), "abc");
         assert_eq!(super::truncate("\x1b[32mabcdef\x1b[0m", 4), "\x1b[32mabc…\x1b[0m");
+    }
+
+    #[test]
+    fn painted_text_is_as_long_as_the_text_and_plain_without_colour() {
+        let mut ui = super::Ui::new();
+        ui.colour = true;
+        let red = ui.red("failed");
+        assert_eq!(red, "\x1b[1m\x1b[31mfailed\x1b[0m");
+        assert_eq!(super::visible_len(&red), 6);
+        assert_eq!(super::visible_len(&format!("{} · {}", ui.green("3"), ui.dim("1 left"))), 10);
+        ui.colour = false;
+        assert_eq!(ui.red("failed"), "failed");
     }
 }
