@@ -4,7 +4,9 @@
 #   make test       install what is missing, then every check and test, in this order:
 #                   lint (fmt, clippy native + wasm32, shellcheck), test-native (cargo test),
 #                   test-wasm (wasm-bindgen-test in headless Chromium), build (trunk --release),
-#                   test-e2e (Playwright: smoke test and wizard journeys against dist/)
+#                   test-e2e (Playwright: smoke test and wizard journeys against dist/), then the
+#                   suites of mk/*.mk (appliance daemons, apply, cloud CLIs); the interop lab
+#                   runs beside every stage after test-native (scripts/beside.sh)
 #   make bootstrap  only install the tools (scripts/bootstrap.sh; idempotent)
 #
 # Every stage prints its wall time. The machine has 2 cores: stages share target/ and build
@@ -29,15 +31,17 @@ WASM_TEST_ENV := \
 # The browser test crates: tests/web*.rs (the other tests/*.rs are native).
 WASM_TESTS := $(patsubst tests/%.rs,--test %,$(wildcard tests/web*.rs))
 
-SHELL_SCRIPTS := scripts/bootstrap.sh scripts/lib/apt.sh .ci/run
+SHELL_SCRIPTS := scripts/bootstrap.sh scripts/lib/apt.sh scripts/beside.sh scripts/build-web.sh .ci/run
 # Node's test runner (node 20 does not match tests/e2e/*.mjs when given the folder).
 E2E_TESTS := $(wildcard tests/e2e/*.mjs)
 
 # Test suites that need more tools (real cloud CLIs, IPsec daemons) live in mk/*.mk. Each adds
-# its install target to EXTRA_BOOTSTRAP, its test target to EXTRA_TESTS and its scripts to
-# SHELL_SCRIPTS; `make test` runs them after the browser tests.
+# its install target to EXTRA_BOOTSTRAP, its test target to EXTRA_TESTS (run after the browser
+# tests) or to BESIDE_TESTS (a suite that mostly waits: run beside every stage after test-native,
+# which has built its test binary; scripts/beside.sh), and its scripts to SHELL_SCRIPTS.
 EXTRA_BOOTSTRAP :=
 EXTRA_TESTS :=
+BESIDE_TESTS :=
 -include $(sort $(wildcard mk/*.mk))
 
 # $(call stage,NAME,COMMAND): run COMMAND, print its wall time, fail the make if it fails.
@@ -68,9 +72,12 @@ bootstrap-build:
 
 ## Build and serve --------------------------------------------------------------------------------
 
-# The release bundle in dist/ (wasm-opt'ed; Trunk.toml pins the tools and runs offline).
+# The release bundle in dist/ (wasm-opt'ed; Trunk.toml pins the tools and runs offline). The
+# main module's cargo build (scripts/build-web.sh, Trunk's post-build hook) starts beside Trunk's
+# own build of the generators module: each ends in a long single-threaded fat-LTO link.
 build:
-	$(call stage,trunk build --release,trunk build --release)
+	$(call stage,trunk build --release,(mkdir -p target; setsid scripts/build-web.sh --cargo-only >target/web-cargo.log 2>&1 & \
+		pre=$$!; trunk build --release; rc=$$?; kill -- -$$pre 2>/dev/null; wait $$pre; exit $$rc))
 
 # Trunk builds the release bundle into dist/, then serves it (address and port from Trunk.toml).
 serve: bootstrap-build
@@ -79,7 +86,8 @@ serve: bootstrap-build
 
 ## Tests ------------------------------------------------------------------------------------------
 
-test: bootstrap $(EXTRA_BOOTSTRAP) lint test-native test-wasm build test-e2e $(EXTRA_TESTS)
+test: bootstrap $(EXTRA_BOOTSTRAP) lint test-native
+	@scripts/beside.sh '$(MAKE)' '$(BESIDE_TESTS)' test-wasm build test-e2e $(EXTRA_TESTS)
 	@printf '\nAll stages passed.\n'
 
 lint: fmt-check clippy shellcheck

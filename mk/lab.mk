@@ -39,4 +39,6 @@ lab:
 	@$(call lab_run,$(LAB_ENV) LAB_PLAN='$(abspath $(PLAN))' cargo test -q --test lab lab_plan -- --ignored --nocapture --test-threads=1)
 
 EXTRA_BOOTSTRAP += bootstrap-lab
-EXTRA_TESTS += test-lab
+# The lab mostly waits (IKE and BGP timers, pings: about half a core): it runs beside the other
+# stages (Makefile, scripts/beside.sh).
+BESIDE_TESTS += test-lab

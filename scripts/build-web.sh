@@ -23,18 +23,16 @@
 #
 # Trunk cannot run a tool between cargo and wasm-bindgen, which the split needs, hence this hook;
 # index.html keeps a skipped `rel="rust"` link for the module so Trunk does not build a default one.
+#
+# `scripts/build-web.sh --cargo-only` runs step 1 alone, outside Trunk: `make build` starts it
+# beside `trunk build --release`, whose own wasm-release build of the generators module is
+# mostly one thread (fat LTO, one codegen unit); when the hook then runs step 1, cargo finds the
+# module built (or waits for the build directory's lock until it is).
 set -euo pipefail
 
-staging="${TRUNK_STAGING_DIR:?run by trunk (Trunk.toml hooks)}"
-source_dir="${TRUNK_SOURCE_DIR:-.}"
-cd "$source_dir"
-
 target=wasm32-unknown-unknown
-work="target/web-build"
-rm -rf "$work"
-mkdir -p "$work/split" "$work/out"
 
-if [[ "${TRUNK_PROFILE:-debug}" == "release" ]]; then
+release_cargo_build() {
   # Its own target dir: its flags would otherwise rebuild every crate of target/'s wasm32 builds
   # (Trunk's generators module, the wasm-bindgen tests) each time. RUSTFLAGS replaces
   # .cargo/config.toml's flags for this build: the link flag, and no `--cfg erase_components`.
@@ -44,6 +42,24 @@ if [[ "${TRUNK_PROFILE:-debug}" == "release" ]]; then
   RUSTFLAGS="-Clink-args=--emit-relocs" \
     cargo build --offline --locked --target "$target" --profile wasm-release \
     --bin tunnelsmith-web --features split --target-dir target/split
+}
+
+if [[ "${1:-}" == "--cargo-only" ]]; then
+  cd "$(dirname "${BASH_SOURCE[0]}")/.."
+  release_cargo_build
+  exit 0
+fi
+
+staging="${TRUNK_STAGING_DIR:?run by trunk (Trunk.toml hooks)}"
+source_dir="${TRUNK_SOURCE_DIR:-.}"
+cd "$source_dir"
+
+work="target/web-build"
+rm -rf "$work"
+mkdir -p "$work/split" "$work/out"
+
+if [[ "${TRUNK_PROFILE:-debug}" == "release" ]]; then
+  release_cargo_build
   wasm-split-cli --target web --out-name tunnelsmith-web \
     "target/split/$target/wasm-release/tunnelsmith-web.wasm" "$work/split"
   # --keep-lld-exports: the chunks import the function table the linker exported.
