@@ -129,6 +129,10 @@ const PAIRING_CODES: &[&str] = &[
     "E_TUNNELS_COUNT",
 ];
 
+/// Warnings that say a pairing's tunnels do not give the redundancy they seem to (shown by code
+/// in the redundancy column; "warns" there is `W_TUNNELS_REDUCED`, fewer tunnels than it forms).
+const REDUNDANCY_WARNINGS: &[&str] = &["W_AWS_STATIC_NO_FAILOVER"];
+
 /// The cell's errors, checked to be pairing errors.
 fn errors(a: &Analysis, what: &str) -> Vec<(String, String, String, String)> {
     let errs: Vec<_> = a.findings.iter().filter(|f| f.is_error()).collect();
@@ -367,9 +371,13 @@ fn redundancy(a: End, b: End, routing: Routing, what: &str) -> Option<String> {
         let errs = errors(&x, what);
         let codes: BTreeSet<&str> = errs.iter().map(|e| e.0.as_str()).collect();
         let warned = x.findings.iter().any(|f| f.code == "W_TUNNELS_REDUCED");
+        // Other warnings about what the pairing's redundancy is worth, by code.
+        let notes: BTreeSet<&str> =
+            x.findings.iter().filter(|f| REDUNDANCY_WARNINGS.contains(&f.code)).map(|f| f.code).collect();
+        let notes: String = notes.into_iter().map(|c| format!(", `{c}`")).collect();
         parts.push(match (codes.is_empty(), warned) {
-            (true, false) => format!("{n}: ok"),
-            (true, true) => format!("{n}: ok, warns"),
+            (true, false) => format!("{n}: ok{notes}"),
+            (true, true) => format!("{n}: ok, warns{notes}"),
             (false, _) => format!("{n}: `{}`", codes.into_iter().collect::<Vec<_>>().join("`, `")),
         });
     }
@@ -410,7 +418,8 @@ fn matrix() -> String {
          Each cell is either **refused** (the error `check` raises, why, and what to do instead) or **generated** as the \
          cited documentation describes (what each end creates for the other, the tunnels, where the inside addresses \
          come from, who starts IKE and BGP, what cannot change once made). Redundancy lists every tunnel count from one \
-         to the most the pair forms, as `check` answers it. Source keys are defined in `shared/reference/ike-facts.md` \
+         to the most the pair forms, as `check` answers it (\"warns\": fewer tunnels than the pair forms; a warning \
+         code: those tunnels do not fail over as they seem to, and the warning says why and what to do). Source keys are defined in `shared/reference/ike-facts.md` \
          and `docs/kb-sources.md`. Generated cells are proven by the interop lab (issue 20): the proof names the lab \
          tests (`tests/lab.rs`) whose plans hold that pairing and pass there (the table `tests/lab/proofs.rs`); the \
          others say \"pending lab (issue 20)\".\n\n\
