@@ -252,6 +252,32 @@ fn mutation_removed_gcp_firewall_rule_breaks_the_pings() {
     );
 }
 
+/// The policy-based Azure end is emulated as what its gateway was created as: the same world
+/// with the gateway made route-based (IKEv2, 0.0.0.0/0) no longer meets the appliance's IKEv1
+/// configuration generated for a policy-based peer. Two sites of the transit gateway fixture only
+/// (a plan of its own would cost most of a minute; this one takes seconds and the IKE wait).
+#[test]
+fn mutation_policy_based_gateway_made_route_based_breaks_the_tunnel() {
+    let mut plan = fixture("tgw-static-to-azure-and-appliance.json");
+    plan.sites.retain(|s| s.name == "pol" || s.name == "dc");
+    plan.links.retain(|l| [l.a.as_str(), l.b.as_str()] == ["pol", "dc"]);
+    assert_eq!(plan.links.len(), 1, "the fixture links pol and dc");
+    caught(
+        plan,
+        "the policy-based gateway created route-based",
+        &|w| {
+            for c in w
+                .calls
+                .iter_mut()
+                .filter(|c| c.prog == "az" && c.words.join(" ").starts_with("network vnet-gateway create"))
+            {
+                c.opts.insert("--vpn-type".into(), vec!["RouteBased".into()]);
+            }
+        },
+        &[&["tunnel pol-dc-t1", "IKE not established"]],
+    );
+}
+
 #[test]
 fn mutation_changed_psk_breaks_the_tunnel() {
     caught(
