@@ -134,9 +134,10 @@ fn azure_vnet_to_vnet_between_every_kind_of_gateway() {
 /// appliance: the tunnels as a virtual private gateway's, the routes from the transit gateway's
 /// route table and the VPC's routes to the transit gateway [AWS-TGW-RT]. The appliance also links
 /// statically to the active-active, the Basic and a policy-based Azure gateway (IKEv1, one tunnel,
-/// Child SAs that must carry the VNet's prefixes with the local network gateway's [AZ-PBTS]), and a
-/// virtual private gateway to the active-active and the Basic one (issue 20: each extra link costs
-/// seconds, a new plan most of a minute).
+/// Child SAs that must carry the VNet's prefixes with the local network gateway's [AZ-PBTS]), and so
+/// does a VyOS 1.3 appliance (its peer named by address); a virtual private gateway links to the
+/// active-active and the Basic one (issue 20: each extra link costs seconds, a new plan most of a
+/// minute).
 #[test]
 fn aws_transit_gateway_static_to_azure_and_strongswan() {
     passes(fixture("tgw-static-to-azure-and-appliance.json"));

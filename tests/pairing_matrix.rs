@@ -233,7 +233,7 @@ fn appliance_proofs() -> String {
             let _ = match by.get(&name) {
                 Some((hosts, tests)) => writeln!(
                     s,
-                    "- {name} ({how}; on {}): {}",
+                    "- {name} ({how}; hosts: {}): {}",
                     hosts.iter().copied().collect::<Vec<_>>().join(", "),
                     tests.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
                 ),
