@@ -133,8 +133,11 @@ fn azure_vnet_to_vnet_between_every_kind_of_gateway() {
 /// An AWS transit gateway's VPN attachments (static) to Azure gateways of every kind and to an
 /// appliance: the tunnels as a virtual private gateway's, the routes from the transit gateway's
 /// route table and the VPC's routes to the transit gateway [AWS-TGW-RT]. The appliance also links
-/// statically to the active-active and the Basic Azure gateway, and so does a virtual private
-/// gateway (issue 20: each extra link costs seconds, a new plan most of a minute).
+/// statically to the active-active, the Basic and a policy-based Azure gateway (IKEv1, one tunnel,
+/// Child SAs that must carry the VNet's prefixes with the local network gateway's [AZ-PBTS]), and so
+/// does a VyOS 1.3 appliance (its peer named by address); a virtual private gateway links to the
+/// active-active and the Basic one (issue 20: each extra link costs seconds, a new plan most of a
+/// minute).
 #[test]
 fn aws_transit_gateway_static_to_azure_and_strongswan() {
     passes(fixture("tgw-static-to-azure-and-appliance.json"));
@@ -247,6 +250,32 @@ fn mutation_removed_gcp_firewall_rule_breaks_the_pings() {
             fw.retain(|k, _| !k.starts_with("firewall-rules/"));
         },
         &[&["ping 172.16.1.10 → 10.0.1.10", "firewall of Google Cloud network", "admits no ICMP from 172.16.1.10"]],
+    );
+}
+
+/// The policy-based Azure end is emulated as what its gateway was created as: the same world
+/// with the gateway made route-based (IKEv2, 0.0.0.0/0) no longer meets the appliance's IKEv1
+/// configuration generated for a policy-based peer. Two sites of the transit gateway fixture only
+/// (a plan of its own would cost most of a minute; this one takes seconds and the IKE wait).
+#[test]
+fn mutation_policy_based_gateway_made_route_based_breaks_the_tunnel() {
+    let mut plan = fixture("tgw-static-to-azure-and-appliance.json");
+    plan.sites.retain(|s| s.name == "pol" || s.name == "dc");
+    plan.links.retain(|l| [l.a.as_str(), l.b.as_str()] == ["pol", "dc"]);
+    assert_eq!(plan.links.len(), 1, "the fixture links pol and dc");
+    caught(
+        plan,
+        "the policy-based gateway created route-based",
+        &|w| {
+            for c in w
+                .calls
+                .iter_mut()
+                .filter(|c| c.prog == "az" && c.words.join(" ").starts_with("network vnet-gateway create"))
+            {
+                c.opts.insert("--vpn-type".into(), vec!["RouteBased".into()]);
+            }
+        },
+        &[&["tunnel pol-dc-t1", "IKE not established"]],
     );
 }
 

@@ -129,6 +129,10 @@ const PAIRING_CODES: &[&str] = &[
     "E_TUNNELS_COUNT",
 ];
 
+/// Warnings that say a pairing's tunnels do not give the redundancy they seem to (shown by code
+/// in the redundancy column; "warns" there is `W_TUNNELS_REDUCED`, fewer tunnels than it forms).
+const REDUNDANCY_WARNINGS: &[&str] = &["W_AWS_STATIC_NO_FAILOVER"];
+
 /// The cell's errors, checked to be pairing errors.
 fn errors(a: &Analysis, what: &str) -> Vec<(String, String, String, String)> {
     let errs: Vec<_> = a.findings.iter().filter(|f| f.is_error()).collect();
@@ -184,8 +188,67 @@ fn key(a: Class, b: Class, routing: Routing) -> CellKey {
 /// by the classes of its two gateways and its routing. Each test named there must be a test of
 /// tests/lab.rs that is not ignored.
 fn lab_proofs() -> BTreeMap<CellKey, Vec<&'static str>> {
-    let lab = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab.rs")).unwrap();
     let mut out: BTreeMap<CellKey, Vec<&'static str>> = BTreeMap::new();
+    for (test, plan, a) in proof_plans() {
+        for l in &a.resolved.links {
+            let class =
+                |i: usize| Class::of(&plan.sites.iter().find(|s| s.name == a.resolved.sites[i].name).unwrap().gateway);
+            let tests = out.entry(key(class(l.a), class(l.b), l.routing)).or_default();
+            if !tests.contains(&test) {
+                tests.push(test);
+            }
+        }
+    }
+    out
+}
+
+/// Which lab tests run each appliance software and version (with the hosts their plans put it
+/// on), in the order of `Software::ALL` and the knowledge base's versions, as a list; the
+/// versions no lab plan holds are listed as such.
+fn appliance_proofs() -> String {
+    let mut by: BTreeMap<String, (BTreeSet<&'static str>, Vec<&'static str>)> = BTreeMap::new();
+    for (test, plan, a) in proof_plans() {
+        for s in &plan.sites {
+            let Gateway::Appliance { software, version, .. } = &s.gateway else { continue };
+            // Only appliances with a tunnel in the plan run in the lab.
+            if !a.resolved.links.iter().any(|l| [l.a, l.b].iter().any(|&i| a.resolved.sites[i].name == s.name)) {
+                continue;
+            }
+            let e = by.entry(format!("{} {version}", software.label())).or_default();
+            e.0.insert(s.platform.appliance_host());
+            if !e.1.contains(&test) {
+                e.1.push(test);
+            }
+        }
+    }
+    let mut s = String::new();
+    for software in Software::ALL {
+        for v in versions_of(software) {
+            let name = format!("{} {}", software.label(), v.version);
+            let how = if software == Software::Vyos {
+                "emulated from its generated `set` commands, as VyOS cannot run in the lab"
+            } else {
+                "its generated configuration run"
+            };
+            let _ = match by.get(&name) {
+                Some((hosts, tests)) => writeln!(
+                    s,
+                    "- {name} ({how}; hosts: {}): {}",
+                    hosts.iter().copied().collect::<Vec<_>>().join(", "),
+                    tests.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+                ),
+                None => writeln!(s, "- {name}: in no lab plan yet"),
+            };
+        }
+    }
+    s
+}
+
+/// The plan of every lab test named in `proofs::PROOFS`, analyzed. Each test named there must be
+/// a test of tests/lab.rs that is not ignored, and its plan must have no errors.
+fn proof_plans() -> Vec<(&'static str, Plan, Analysis)> {
+    let lab = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab.rs")).unwrap();
+    let mut out = Vec::new();
     for (test, of) in proofs::PROOFS {
         let at = lab.find(&format!("fn {test}() {{")).unwrap_or_else(|| panic!("tests/lab.rs has no test {test}"));
         let attrs = lab[..at].rsplit("\n\n").next().unwrap_or("");
@@ -206,14 +269,7 @@ fn lab_proofs() -> BTreeMap<CellKey, Vec<&'static str>> {
         };
         let a = analyze(&plan);
         assert!(!a.findings.iter().any(|f| f.is_error()), "{test}: its plan has errors");
-        for l in &a.resolved.links {
-            let class =
-                |i: usize| Class::of(&plan.sites.iter().find(|s| s.name == a.resolved.sites[i].name).unwrap().gateway);
-            let tests = out.entry(key(class(l.a), class(l.b), l.routing)).or_default();
-            if !tests.contains(test) {
-                tests.push(test);
-            }
-        }
+        out.push((*test, plan, a));
     }
     out
 }
@@ -253,6 +309,9 @@ fn class_cell(ca: Class, cb: Class, routing: Routing, proofs: &BTreeMap<CellKey,
     let l = &full.resolved.links[0];
     let inside = match (c.inside, l.tunnels.first().and_then(|t| t.inside)) {
         (Inside::GatewayDefault, _) => "none: the gateways' own BGP addresses".to_string(),
+        (Inside::Selectors, _) => {
+            "none: a policy-based gateway has no tunnel interface; its traffic selectors (the two sites' address spaces) decide what enters the tunnel".to_string()
+        }
         (Inside::Allocated, Some(net)) => {
             let t = &l.tunnels[0];
             let first = if t.ends[0].inside_ip == net.hosts().next() { na } else { nb };
@@ -312,9 +371,13 @@ fn redundancy(a: End, b: End, routing: Routing, what: &str) -> Option<String> {
         let errs = errors(&x, what);
         let codes: BTreeSet<&str> = errs.iter().map(|e| e.0.as_str()).collect();
         let warned = x.findings.iter().any(|f| f.code == "W_TUNNELS_REDUCED");
+        // Other warnings about what the pairing's redundancy is worth, by code.
+        let notes: BTreeSet<&str> =
+            x.findings.iter().filter(|f| REDUNDANCY_WARNINGS.contains(&f.code)).map(|f| f.code).collect();
+        let notes: String = notes.into_iter().map(|c| format!(", `{c}`")).collect();
         parts.push(match (codes.is_empty(), warned) {
-            (true, false) => format!("{n}: ok"),
-            (true, true) => format!("{n}: ok, warns"),
+            (true, false) => format!("{n}: ok{notes}"),
+            (true, true) => format!("{n}: ok, warns{notes}"),
             (false, _) => format!("{n}: `{}`", codes.into_iter().collect::<Vec<_>>().join("`, `")),
         });
     }
@@ -355,7 +418,8 @@ fn matrix() -> String {
          Each cell is either **refused** (the error `check` raises, why, and what to do instead) or **generated** as the \
          cited documentation describes (what each end creates for the other, the tunnels, where the inside addresses \
          come from, who starts IKE and BGP, what cannot change once made). Redundancy lists every tunnel count from one \
-         to the most the pair forms, as `check` answers it. Source keys are defined in `shared/reference/ike-facts.md` \
+         to the most the pair forms, as `check` answers it (\"warns\": fewer tunnels than the pair forms; a warning \
+         code: those tunnels do not fail over as they seem to, and the warning says why and what to do). Source keys are defined in `shared/reference/ike-facts.md` \
          and `docs/kb-sources.md`. Generated cells are proven by the interop lab (issue 20): the proof names the lab \
          tests (`tests/lab.rs`) whose plans hold that pairing and pass there (the table `tests/lab/proofs.rs`); the \
          others say \"pending lab (issue 20)\".\n\n\
@@ -393,12 +457,16 @@ fn matrix() -> String {
         }
     }
 
-    s.push_str(
+    let _ = write!(
+        s,
         "\n## Appliances: every software, version and host against every gateway class\n\n\
-         Cells: static / BGP; ✓ means generated (the class table's row for `appliance` says how, with its sources; \
-         proof: pending lab (issue 20)), otherwise the error codes `check` raises. The host decides the cloud steps \
-         around the appliance (security group, NSG and route table, or firewall rules and routes), the version its \
-         configuration syntax and the crypto it accepts.\n\n",
+         Cells: static / BGP; ✓ means generated (the class table's row for `appliance` says how, with its sources \
+         and the lab tests that prove the pairing), otherwise the error codes `check` raises. The host decides the cloud \
+         steps around the appliance (security group, NSG and route table, or firewall rules and routes), the version its \
+         configuration syntax and the crypto it accepts.\n\n\
+         The lab tests (`tests/lab.rs`, table `tests/lab/proofs.rs`) whose plans hold each appliance software and \
+         version:\n\n{}\n",
+        appliance_proofs()
     );
     let classes: Vec<Class> = Class::ALL.iter().copied().filter(|c| *c != Class::Appliance).collect();
     let _ = writeln!(

@@ -278,3 +278,62 @@ fn frr_accepts_the_one_source_bgp_configuration() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(o.status.success(), "vtysh --dryrun rejected frr.conf:\n{out}");
 }
+
+const POLICY_APPLIANCE: &str = r#"{"version": 1, "name": "pol", "sites": [
+  {"name": "pol", "platform": "azure", "region": "eastus", "address_spaces": ["10.66.0.0/16"],
+   "subnets": [{"name": "workload", "cidr": "10.66.1.0/24"}, {"name": "GatewaySubnet", "cidr": "10.66.255.0/27"}],
+   "gateway": {"kind": "azure_vpn_gateway", "sku": "Basic", "vpn_type": "policy_based"}},
+  {"name": "dc", "platform": "onprem", "region": "dc1", "address_spaces": ["10.64.0.0/16"],
+   "gateway": {"kind": "appliance", "software": "strongswan", "version": "5", "public_ip": "203.0.113.9"}}],
+  "links": [{"a": "pol", "b": "dc", "routing": "static"}]}"#;
+
+/// A policy-based Azure gateway has no tunnel interface [AZ-PBTS]: its link takes no inside /30
+/// (the appliance's tunnel interface has no address, and the runbook lists none), and a pinned
+/// one is refused. Before, a /30 from 169.254.10.0 was allocated and written into net-up.sh.
+#[test]
+fn policy_based_azure_takes_no_inside_addresses() {
+    let r = resolve(POLICY_APPLIANCE);
+    let t = &r.links[0].tunnels[0];
+    assert_eq!((t.inside, t.ends[0].inside_ip, t.ends[1].inside_ip), (None, None, None));
+    let arts = render(&r, &RenderOptions::default());
+    let net_up = file(&arts, "dc/strongswan/net-up.sh");
+    assert!(net_up.contains("xfrm ipsec1 1 \"\" "), "{net_up}");
+    assert!(!net_up.contains("169.254."), "{net_up}");
+
+    let mut plan = Plan::from_json(POLICY_APPLIANCE).unwrap();
+    plan.links[0].inside = vec![Some("169.254.10.0/30".into())];
+    let a = analyze(&plan);
+    let f = a.findings.iter().find(|f| f.code == "E_INSIDE_EXTRA").expect("a pinned /30 is refused");
+    assert!(f.message.contains("policy-based Azure gateway has no tunnel interface"), "{}", f.message);
+}
+
+/// Static routing from AWS to an active-active Azure gateway makes one VPN connection per Azure
+/// instance; AWS fails over between the two tunnels of a connection, not between connections
+/// (a transit gateway routes a prefix to one attachment; a virtual private gateway documents no
+/// choice among identical static routes) [AWS-VPN-ROUTES] [AWS-TGW-RT] [AZ-AA]. `check` warns,
+/// and only then: not with BGP, not with one connection, not toward an active-standby gateway.
+#[test]
+fn static_aws_to_active_active_azure_warns_that_aws_does_not_fail_over() {
+    let warned = |aws: &str, active_active: bool, routing: &str, tunnels: &str| {
+        let json = format!(
+            r#"{{"version": 1, "name": "awsaz", "sites": [
+  {{"name": "az", "platform": "azure", "region": "eastus", "address_spaces": ["10.1.0.0/16"],
+   "subnets": [{{"name": "workload", "cidr": "10.1.1.0/24"}}, {{"name": "GatewaySubnet", "cidr": "10.1.255.0/27"}}],
+   "gateway": {{"kind": "azure_vpn_gateway", "sku": "VpnGw1AZ", "active_active": {active_active}}}}},
+  {{"name": "aws", "platform": "aws", "region": "us-east-1", "address_spaces": ["10.2.0.0/16"],
+   "subnets": [{{"name": "workload", "cidr": "10.2.1.0/24"}}], "gateway": {{"kind": "{aws}"}}}}],
+  "links": [{{"a": "az", "b": "aws", "routing": "{routing}"{tunnels}}}]}}"#
+        );
+        let a = analyze(&Plan::from_json(&json).unwrap());
+        assert!(!a.findings.iter().any(|f| f.is_error()), "{aws} {routing}: {:#?}", a.findings);
+        a.findings.iter().find(|f| f.code == "W_AWS_STATIC_NO_FAILOVER").map(|f| (f.path.clone(), f.message.clone()))
+    };
+    let (path, msg) = warned("aws_tgw", true, "static", "").expect("transit gateway, static, active-active");
+    assert_eq!(path, "links[0].routing");
+    assert!(msg.contains("routes each of az's prefixes to one VPN attachment only"), "{msg}");
+    let (_, msg) = warned("aws_vgw", true, "static", "").expect("virtual private gateway, static, active-active");
+    assert!(msg.contains("AWS documents no failover between the VPN connections"), "{msg}");
+    assert_eq!(warned("aws_vgw", true, "bgp", ""), None, "BGP withdraws a dead connection's routes");
+    assert_eq!(warned("aws_vgw", false, "static", ""), None, "active-standby: one VPN connection");
+    assert_eq!(warned("aws_tgw", true, "static", r#", "tunnels": 2"#), None, "one VPN connection");
+}

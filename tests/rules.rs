@@ -407,6 +407,23 @@ const CASES: &[Case] = &[
         says: &["two tunnels per VPN connection"],
     },
     Case {
+        code: "W_AWS_STATIC_NO_FAILOVER",
+        base: 2,
+        mutate: |p| {
+            if let Gateway::AzureVpnGateway { active_active, .. } = &mut p.sites[0].gateway {
+                *active_active = true;
+            }
+        },
+        path: "links[0].routing",
+        says: &[
+            "2 VPN connections",
+            "one per Azure instance",
+            "traffic from aws to azure stops",
+            "bgp",
+            "active-standby",
+        ],
+    },
+    Case {
         code: "E_CONNECTION_LIMIT",
         base: 4,
         mutate: |p| {

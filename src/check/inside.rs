@@ -102,15 +102,26 @@ pub(crate) fn assign(plan: &Plan, sites: &[RSite], links: &mut [RLink], out: &mu
     let mut slots = Vec::new();
     for (k, l) in links.iter().enumerate() {
         let pins = &plan.links[l.index].inside;
-        if l.pairing.is_some_and(|c| c.inside == Inside::GatewayDefault) {
-            // Azure VNet-to-VNet: BGP runs between the gateways' own addresses; nothing to allocate.
+        // Links without inside addresses: nothing to allocate, and a pin is an error.
+        let none = match l.pairing.map(|c| c.inside) {
+            Some(Inside::GatewayDefault) => Some((
+                "the two Azure gateways talk BGP from their own default BGP addresses over a VNet-to-VNet connection",
+                "[AZ-V2V] [AZ-FAQ-BGP]",
+            )),
+            Some(Inside::Selectors) => Some((
+                "a policy-based Azure gateway has no tunnel interface, and its traffic selectors (the two sites' address spaces) decide what enters the tunnel",
+                "[AZ-PBTS] [AZ-FAQ]",
+            )),
+            Some(Inside::Allocated) | None => None,
+        };
+        if let Some((why, keys)) = none {
             if !pins.is_empty() {
                 out.error(
                     "E_INSIDE_EXTRA",
                     link_path(l.index, "inside"),
-                    "this link needs no inside /30s: the two Azure gateways talk BGP from their own default BGP addresses over a VNet-to-VNet connection",
+                    format!("this link needs no inside /30s: {why}"),
                     "remove the inside entries",
-                    src("[AZ-V2V] [AZ-FAQ-BGP]"),
+                    src(keys),
                 );
             }
             continue;

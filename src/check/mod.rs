@@ -248,6 +248,10 @@ pub const CODES: &[Code] = &[
     e("E_AZURE_APIPA_ACTIVE_STANDBY", "active-standby Azure gateway has one APIPA address for several BGP tunnels"),
     e("E_TUNNELS_COUNT", "tunnel count outside what the pair can form"),
     w("W_TUNNELS_REDUCED", "fewer tunnels than the pair can form"),
+    w(
+        "W_AWS_STATIC_NO_FAILOVER",
+        "static routing from AWS over one VPN connection per active-active Azure instance: no failover between them",
+    ),
     e("E_CONNECTION_LIMIT", "gateway terminates more connections than its platform allows"),
     w(
         "W_TOPOLOGY_MISSING_LINK",

@@ -130,6 +130,10 @@ pub enum Inside {
     /// No inside addresses: the gateways talk BGP from their own default BGP addresses (Azure
     /// VNet-to-VNet), or route statically with nothing inside the tunnel to address.
     GatewayDefault,
+    /// No inside addresses: a policy-based gateway has no tunnel interface; its traffic selectors
+    /// (its network's prefixes with the peer's) decide what enters the tunnel, and the other end
+    /// routes the peer's prefixes into its tunnel interface without an address on it.
+    Selectors,
 }
 
 /// Who starts a negotiation.
@@ -352,7 +356,18 @@ pub const PAIRINGS: &[Pairing] = &[
         all_tunnels: None,
         immutable: AZ_LNG_IMMUTABLE,
     }), "[AZ-AWS-BGP] [AZ-BGP-APIPA] [AZ-ARM]"),
-    row(AzurePolicyBased, Appliance, None, connect([LocalNetworkGateway, IpsecConnection], Layout::Mesh, Both, NO_BGP, AZ_LNG_IMMUTABLE), "[AZ-FAQ] [AZ-DEV]"),
+    // Policy-based: one IKEv1 tunnel whose selectors are the VNet's prefixes with the local
+    // network gateway's, no tunnel interface, so no inside addresses [AZ-PBTS] [AZ-FAQ].
+    row(AzurePolicyBased, Appliance, None, Outcome::Connect(Connect {
+        object: [LocalNetworkGateway, IpsecConnection],
+        layout: Layout::Mesh,
+        inside: Inside::Selectors,
+        ike: Both,
+        bgp: NO_BGP,
+        one_bgp_source: [false, false],
+        all_tunnels: None,
+        immutable: "Azure: the gateway's VPN type (a policy-based gateway is deleted and created again to become route-based); the local network gateway's prefixes are the tunnel's traffic selectors",
+    }), "[AZ-FAQ] [AZ-DEV] [AZ-PBTS]"),
     row(AzureBasic, Appliance, None, connect([LocalNetworkGateway, IpsecConnection], Layout::Mesh, Both, NO_BGP, AZ_LNG_IMMUTABLE), "[AZ-SKU] [AZ-DEV]"),
     // --- Google Cloud ------------------------------------------------------------------------
     row(GcpHaVpn, GcpHaVpn, None, Outcome::Connect(Connect {

@@ -309,11 +309,19 @@ pub fn install(
         .into_iter()
         .collect();
     let statics = get(&["set", "protocols", "static", "route"]);
+    // VyOS 1.3 [VY-MIG]: `interface-route P next-hop-interface VTI distance D`, as 1.4's
+    // `route P interface VTI distance D`.
+    let statics: Vec<Vec<String>> = statics
+        .into_iter()
+        .chain(get(&["set", "protocols", "static", "interface-route"]).into_iter().map(|w| {
+            w.into_iter().map(|x| if x == "next-hop-interface" { "interface".to_string() } else { x }).collect()
+        }))
+        .collect();
     for peer in peers {
         let p = |k: &[&str]| one(&[&["set", "vpn", "ipsec", "site-to-site", "peer", &peer][..], k].concat());
-        let (Some(local), Some(remote), Some(vti)) =
-            (p(&["local-address"]), p(&["remote-address"]), p(&["vti", "bind"]))
-        else {
+        // VyOS 1.3 names the peer by its address and has no `remote-address` [VY-MIG].
+        let remote = p(&["remote-address"]).or_else(|| peer.parse::<Ipv4Addr>().ok().map(|_| peer.clone()));
+        let (Some(local), Some(remote), Some(vti)) = (p(&["local-address"]), remote, p(&["vti", "bind"])) else {
             continue;
         };
         let ike_group = p(&["ike-group"]).unwrap_or_default();
@@ -321,6 +329,7 @@ pub fn install(
         let psk = get(&["set", "vpn", "ipsec", "authentication", "psk", &peer, "secret"])
             .first()
             .map(|v| v.join(" "))
+            .or_else(|| p(&["authentication", "pre-shared-secret"]))
             .unwrap_or_default();
         let version =
             if one(&["set", "vpn", "ipsec", "ike-group", &ike_group, "key-exchange"]).as_deref() == Some("ikev1") {
@@ -336,7 +345,8 @@ pub fn install(
             .filter_map(|w| Some((w[0].parse().ok()?, w.get(4).and_then(|d| d.parse().ok()).unwrap_or(1))))
             .collect();
         a.ends.push(End {
-            conn: peer.clone(),
+            // A swanctl section name (dots would split it: a VyOS 1.3 peer is named by its address).
+            conn: peer.replace('.', "-"),
             local: local.parse().map_err(|_| format!("{site}: local-address {local}"))?,
             remote: remote.parse().map_err(|_| format!("{site}: remote-address {remote}"))?,
             iface: vti,
@@ -348,7 +358,9 @@ pub fn install(
                 ike: proposal(&ike_group, false),
                 esp: proposal(&esp_group, true),
                 psk,
-                local_id: p(&["authentication", "local-id"]).unwrap_or_else(|| local.clone()),
+                local_id: p(&["authentication", "local-id"])
+                    .or_else(|| p(&["authentication", "id"]))
+                    .unwrap_or_else(|| local.clone()),
                 remote_id: p(&["authentication", "remote-id"]).unwrap_or_else(|| remote.clone()),
                 initiates: p(&["connection-type"]).as_deref() != Some("respond"),
                 version,

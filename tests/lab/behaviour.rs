@@ -8,6 +8,8 @@
 pub enum Kind {
     AwsVgw,
     AzureGateway,
+    /// A policy-based Azure gateway (Basic SKU): IKEv1, one tunnel, prefix traffic selectors.
+    AzurePolicyBased,
     GcpHaVpn,
     /// VyOS cannot run here: emulated from its generated `set` commands.
     Vyos,
@@ -32,7 +34,19 @@ pub struct Behaviour {
     /// Fixed IKE SA and Child SA lifetimes (seconds) when the resource holds none.
     pub ike_lifetime: u32,
     pub child_lifetime: u32,
+    /// The IKE version it speaks when the resource does not say (0: the resource decides).
+    pub ike_version: u8,
+    /// Its traffic selectors: 0.0.0.0/0 both ways (route-based), or every combination of its
+    /// network's prefixes with the peer's (policy-based), one Child SA each.
+    pub selectors: Selectors,
     pub sources: &'static [&'static str],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selectors {
+    AnyToAny,
+    /// Local: the network's address prefixes; remote: the peer's (the local network gateway's).
+    PrefixPairs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +76,8 @@ pub const TABLE: &[Behaviour] = &[
         default_esp: "aes128-aes256-sha1-sha256-sha384-sha512-modp1024-modp1536-modp2048-modp3072-modp4096-modp6144-modp8192-ecp256-ecp384-ecp521-modp1024s160-modp2048s224-modp2048s256-noesn,aes128gcm16-aes256gcm16-modp1024-modp1536-modp2048-modp3072-modp4096-modp6144-modp8192-ecp256-ecp384-ecp521-modp1024s160-modp2048s224-modp2048s256-noesn",
         ike_lifetime: 28800,
         child_lifetime: 3600,
+        ike_version: 0,
+        selectors: Selectors::AnyToAny,
         sources: &["[AWS-UG-TUN]", "[AWS-UG-INIT]", "[AWS-API]", "[AWS-CLOUDHUB]", "[AWS-UG-CGW]"],
     },
     Behaviour {
@@ -75,7 +91,29 @@ pub const TABLE: &[Behaviour] = &[
         default_esp: "aes256gcm16-noesn,aes256-sha1-noesn,3des-sha1-noesn,aes256-sha256-noesn,aes128-sha1-noesn,3des-sha256-noesn",
         ike_lifetime: 28800,
         child_lifetime: 27000,
+        ike_version: 2,
+        selectors: Selectors::AnyToAny,
         sources: &["[AZ-DEV]", "[AZ-ALG]", "[AZ-FAQ]", "[AZ-BGP]", "[AZ-BGP-APIPA]", "[AZ-AWS-BGP]", "[AZ-ARM]", "[AZ-FAQ-BGP]", "[AZ-V2V]"],
+    },
+    // A policy-based gateway (Basic SKU only): IKEv1, one tunnel, no BGP, no custom IPsec policy,
+    // no DPD [AZ-FAQ] [AZ-SKU]; its default main-mode offers and the 3,600 s quick-mode lifetime of
+    // the policy-based column [AZ-DEV]; its selectors the combinations of the VNet's prefixes with
+    // the local network gateway's [AZ-PBTS], which it proposes when it initiates, while it accepts
+    // what the peer proposes [AZ-FAQ].
+    Behaviour {
+        kind: Kind::AzurePolicyBased,
+        ike_from: "the gateway's one public IP (one instance active); one tunnel per connection",
+        initiates_ike: Initiates::Always,
+        initiates_bgp: BgpInitiation::NotToApipa,
+        accepts_bgp_from: "none: a policy-based gateway has no BGP",
+        transit: false,
+        default_ike: "aes256-sha256-modp1024,aes256-sha1-modp1024,aes128-sha1-modp1024,3des-sha1-modp1024",
+        default_esp: "aes256gcm16-noesn,aes256-sha1-noesn,3des-sha1-noesn,aes256-sha256-noesn,aes128-sha1-noesn,3des-sha256-noesn",
+        ike_lifetime: 28800,
+        child_lifetime: 3600,
+        ike_version: 1,
+        selectors: Selectors::PrefixPairs,
+        sources: &["[AZ-DEV]", "[AZ-FAQ]", "[AZ-SKU]", "[AZ-PBTS]"],
     },
     Behaviour {
         kind: Kind::GcpHaVpn,
@@ -88,6 +126,8 @@ pub const TABLE: &[Behaviour] = &[
         default_esp: "aes128gcm16-aes256gcm16-aes192gcm16-modp2048-modp2048s224-modp2048s256-modp1536-modp3072-modp4096-modp8192-modp1024-modp1024s160-ecp256-ecp384-ecp521-curve25519-noesn,aes128-aes256-aes192-sha256-sha512-sha1-modp2048-modp2048s224-modp2048s256-modp1536-modp3072-modp4096-modp8192-modp1024-modp1024s160-ecp256-ecp384-ecp521-curve25519-noesn",
         ike_lifetime: 36000,
         child_lifetime: 10800,
+        ike_version: 0,
+        selectors: Selectors::AnyToAny,
         sources: &["[GCP-CIPH]", "[GCP-KEY]", "[GCP-PEER]", "[GCLOUD-TUN]", "[GCLOUD-RTR]", "[GCP-BGP]", "[GCP-HA-TS]"],
     },
     Behaviour {
@@ -101,6 +141,8 @@ pub const TABLE: &[Behaviour] = &[
         default_esp: "",
         ike_lifetime: 28800,
         child_lifetime: 3600,
+        ike_version: 0,
+        selectors: Selectors::AnyToAny,
         sources: &["[VY-XML]", "[VY-MIG]", "[VY-SMOKE]"],
     },
 ];

@@ -180,6 +180,9 @@ struct End {
     peer_inside: Option<Ipv4Addr>,
     mtu: u32,
     static_routes: Vec<(Ipv4Net, u32)>,
+    /// A policy-based end: the (local, remote) prefix pairs its Child SAs must carry; the tunnel
+    /// counts as up only while each is established with selectors that cover its pair.
+    selectors: Vec<(Ipv4Net, Ipv4Net)>,
     /// Host routes through the tunnel's interface with a chosen source: (peer address, source),
     /// as an appliance's net-up.sh adds them.
     host_routes: Vec<(Ipv4Addr, Ipv4Addr)>,
@@ -382,6 +385,7 @@ impl Lab {
                     peer_inside: nbr,
                     mtu: 1500,
                     static_routes: c.static_routes.iter().map(|p| (*p, 100 + i as u32)).collect(),
+                    selectors: c.selectors.clone(),
                     host_routes: Vec::new(),
                 }
             })
@@ -405,6 +409,7 @@ impl Lab {
                 lifetimes: Some((c.ike_lifetime, c.child_lifetime)),
                 start: c.initiates,
                 psk: c.psk.clone(),
+                selectors: c.selectors.clone(),
             })
             .collect();
         let conf = swanctl_conf(&conns);
@@ -480,6 +485,7 @@ impl Lab {
                 peer_inside: None,
                 mtu: e.mtu,
                 static_routes: e.static_routes.clone(),
+                selectors: Vec::new(),
                 host_routes: e.host_routes.clone(),
             })
             .collect();
@@ -512,6 +518,7 @@ impl Lab {
                             lifetimes: None,
                             start: v.initiates,
                             psk: v.psk.clone(),
+                            selectors: Vec::new(),
                         }
                     })
                     .collect();
@@ -679,6 +686,23 @@ impl Lab {
                 }
             }
         }
+        // Prefix selectors: kernel-libipsec routes the remote prefix from a local address inside the
+        // local one, as a gateway or appliance has on its network side (a policy-based gateway in
+        // its VNet, an appliance on its LAN). Here the network side is the fabric, so both ends of a
+        // policy-based tunnel get their site's last address on the loopback.
+        let mut lan = BTreeSet::new();
+        for p in &self.pairs {
+            let ends = [p.a, p.b];
+            if ends.iter().any(|&(n, e)| !self.nodes[n].ends[e].selectors.is_empty()) {
+                lan.extend(ends.iter().map(|&(n, _)| n));
+            }
+        }
+        for n in lan {
+            if let Some(net) = self.nodes[n].behind.first() {
+                let last = Ipv4Addr::from(u32::from(net.broadcast()) - 1);
+                ip(&["-n", &self.nodes[n].ns, "addr", "replace", &format!("{last}/32"), "dev", "lo"])?;
+            }
+        }
         let mut order: Vec<usize> = (0..self.nodes.len()).collect();
         order.sort_by_key(|&i| matches!(self.nodes[i].kind, NodeKind::Appliance(_)));
         for i in order {
@@ -726,7 +750,7 @@ impl Lab {
             let mut all = true;
             for p in 0..self.pairs.len() {
                 if !self.pairs[p].up {
-                    self.pairs[p].up = self.established(self.pairs[p].a) || self.established(self.pairs[p].b);
+                    self.pairs[p].up = self.pair_established(p);
                     all &= self.pairs[p].up;
                 }
             }
@@ -751,12 +775,29 @@ impl Lab {
         }
     }
 
+    /// Whether a pair's tunnel is up: either end reports its Child SA, or where an end is
+    /// policy-based, that end reports every Child SA its prefix pairs need.
+    fn pair_established(&self, p: usize) -> bool {
+        let ends = [self.pairs[p].a, self.pairs[p].b];
+        let strict: Vec<_> = ends.into_iter().filter(|&(n, e)| !self.nodes[n].ends[e].selectors.is_empty()).collect();
+        if strict.is_empty() {
+            ends.iter().any(|&x| self.established(x))
+        } else {
+            strict.iter().all(|&x| self.established(x))
+        }
+    }
+
     /// Whether the end's daemon reports the tunnel's Child SA negotiated.
     fn established(&self, (node, end): (usize, usize)) -> bool {
         let n = &self.nodes[node];
         let conn = &n.ends[end].conn;
         let log = self.log(node);
         match n.daemon {
+            Daemon::Charon if !n.ends[end].selectors.is_empty() => n.ends[end]
+                .selectors
+                .iter()
+                .enumerate()
+                .all(|(k, pair)| log.lines().any(|l| covers(l, &child_name(conn, k), *pair))),
             Daemon::Charon => {
                 log.lines().any(|l| l.contains(&format!("CHILD_SA {conn}{{")) && l.contains("established"))
             }
@@ -1356,6 +1397,51 @@ struct Swan {
     lifetimes: Option<(u32, u32)>,
     start: bool,
     psk: String,
+    /// Policy-based: one child per (local, remote) prefix pair; empty: one child, 0.0.0.0/0.
+    selectors: Vec<(Ipv4Net, Ipv4Net)>,
+}
+
+/// The children of one emulated connection: one with 0.0.0.0/0 both ways, or one per prefix pair
+/// of a policy-based end (IKEv1 carries one selector pair per Child SA), named by [`child_name`].
+fn children(c: &Swan, rekey: &str) -> String {
+    let any: Ipv4Net = "0.0.0.0/0".parse().unwrap();
+    let pairs = if c.selectors.is_empty() { vec![(any, any)] } else { c.selectors.clone() };
+    let mut s = String::new();
+    for (k, (l, r)) in pairs.iter().enumerate() {
+        let _ = write!(
+            s,
+            "      {} {{\n        local_ts = {l}\n        remote_ts = {r}\n        esp_proposals = {}\n{rekey}        start_action = {}\n      }}\n",
+            child_name(&c.name, k),
+            c.esp,
+            if c.start { "start" } else { "none" },
+        );
+    }
+    s
+}
+
+/// The name of a connection's `k`-th child: the connection's own name for the first.
+fn child_name(conn: &str, k: usize) -> String {
+    if k == 0 {
+        conn.to_string()
+    } else {
+        format!("{conn}-{k}")
+    }
+}
+
+/// Whether a charon log line says Child SA `child` established with selectors that cover
+/// `local` and `remote` ("CHILD_SA c0{1} established with SPIs … and TS 10.1.0.0/16 === 10.2.0.0/16").
+fn covers(line: &str, child: &str, (local, remote): (Ipv4Net, Ipv4Net)) -> bool {
+    if !(line.contains(&format!("CHILD_SA {child}{{")) && line.contains("established")) {
+        return false;
+    }
+    let Some((_, ts)) = line.split_once(" and TS ") else { return false };
+    let Some((l, r)) = ts.split_once(" === ") else { return false };
+    let has = |side: &str, want: Ipv4Net| {
+        side.split_whitespace()
+            .filter_map(|t| t.split('[').next()?.parse::<Ipv4Net>().ok())
+            .any(|n| n.contains(&want.network()) && n.prefix_len() <= want.prefix_len())
+    };
+    has(l, local) && has(r, remote)
 }
 
 /// A swanctl.conf with `conns` and their keys.
@@ -1372,15 +1458,14 @@ fn swanctl_conf(conns: &[Swan]) -> String {
             conf,
             "  {n} {{\n{version}    local_addrs = {l}\n    remote_addrs = {r}\n    proposals = {ike}\n{ike_rekey}    mobike = no\n    keyingtries = 0\n    dpd_delay = 5s\n\
              \x20   local {{\n      auth = psk\n      id = {lid}\n    }}\n    remote {{\n      auth = psk\n      id = {rid}\n    }}\n\
-             \x20   children {{\n      {n} {{\n        local_ts = 0.0.0.0/0\n        remote_ts = 0.0.0.0/0\n        esp_proposals = {esp}\n{child_rekey}        start_action = {start}\n      }}\n    }}\n  }}\n",
+             \x20   children {{\n{children}    }}\n  }}\n",
             n = c.name,
+            children = children(c, &child_rekey),
             l = c.local,
             r = c.remote,
             ike = c.ike,
-            esp = c.esp,
             lid = c.local_id,
             rid = c.remote_id,
-            start = if c.start { "start" } else { "none" },
         );
         let _ = write!(
             secrets,
@@ -1813,4 +1898,19 @@ fn bgp_why(lab: &Lab, node: usize, peer: Ipv4Addr) -> String {
         parts.push(format!("state {}", n["bgpState"].as_str().unwrap_or("?")));
     }
     parts.join("; ")
+}
+
+/// A policy-based end's tunnel is up only while its Child SA carries its prefix pair: an SA
+/// narrowed to less (a /24 of the /16), or another child's, does not count.
+#[test]
+fn policy_based_selectors_must_cover_the_prefix_pair() {
+    let pair: (Ipv4Net, Ipv4Net) = ("10.66.0.0/16".parse().unwrap(), "10.64.0.0/16".parse().unwrap());
+    let line =
+        |child: &str, ts: &str| format!("16[IKE] CHILD_SA {child}{{1}} established with SPIs c4_i e1_o and TS {ts}");
+    assert!(covers(&line("c0", "10.66.0.0/16 === 10.64.0.0/16"), "c0", pair));
+    assert!(covers(&line("c0", "0.0.0.0/0 === 10.64.0.0/16[tcp]"), "c0", pair));
+    assert!(!covers(&line("c0", "10.66.0.0/16 === 10.64.1.0/24"), "c0", pair));
+    assert!(!covers(&line("c0", "10.66.0.0/16 === 10.65.0.0/16"), "c0", pair));
+    assert!(!covers(&line("c0-1", "10.66.0.0/16 === 10.64.0.0/16"), "c0", pair));
+    assert!(!covers("16[IKE] CHILD_SA c0{1} state change: INSTALLING => DESTROYING", "c0", pair));
 }

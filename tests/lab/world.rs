@@ -219,6 +219,8 @@ pub struct Conn {
     pub inside: Option<(Ipv4Addr, u8)>,
     /// Prefixes the cloud routes into this tunnel (static routing).
     pub static_routes: Vec<Ipv4Net>,
+    /// Policy-based: the (local, remote) prefix pairs, one Child SA each; empty: 0.0.0.0/0.
+    pub selectors: Vec<(Ipv4Net, Ipv4Net)>,
 }
 
 #[derive(Clone, Debug)]
@@ -433,6 +435,7 @@ fn aws(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                     initiates,
                     inside: inside_ip,
                     static_routes: if static_only { routes.clone() } else { Vec::new() },
+                    selectors: Vec::new(),
                 }],
                 bgp,
                 behind: vpc_nets.clone(),
@@ -487,10 +490,16 @@ fn az_gateway_by_id(w: &World, id: &str) -> Option<AzGateway> {
 
 /// Azure: one instance per gateway public IP (two when active-active).
 fn azure(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
-    let b = behaviour::of(Kind::AzureGateway);
     for (key, gw) in w.az("vnet-gateway") {
         let me = az_gateway(w, key, gw);
         let (rg, gname, asn, vnet_nets) = (me.rg.as_str(), me.name.as_str(), me.asn, &me.vnet_nets);
+        // The VPN type the gateway was created with (the stand-in keeps the call).
+        let policy_based = w
+            .az_call(rg, "network vnet-gateway create", "--name", gname)
+            .and_then(|m| m.opt("--vpn-type"))
+            .is_some_and(|t| t.eq_ignore_ascii_case("PolicyBased"));
+        let kind = if policy_based { Kind::AzurePolicyBased } else { Kind::AzureGateway };
+        let b = behaviour::of(kind);
         let Some(site) = vnet_nets.first().and_then(site_of) else { continue };
         let peering = gw["bgpSettings"]["bgpPeeringAddresses"].as_array().cloned().unwrap_or_default();
         for (i, &(local, default_bgp)) in me.instances.iter().enumerate() {
@@ -594,12 +603,19 @@ fn azure(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                         Some(Some(o)) => o.vnet_nets.clone(),
                         _ => prefixes.clone(),
                     };
+                    let selectors = match b.selectors {
+                        behaviour::Selectors::AnyToAny => Vec::new(),
+                        behaviour::Selectors::PrefixPairs => {
+                            vnet_nets.iter().flat_map(|l| routes.iter().map(move |r| (*l, *r))).collect()
+                        }
+                    };
                     conns.push(Conn {
                         name: conn_name,
                         local,
                         remote,
                         psk: c["sharedKey"].as_str().unwrap_or("").to_string(),
-                        version: 2,
+                        version: b.ike_version,
+                        selectors,
                         ike: ike.clone(),
                         esp: esp.clone(),
                         ike_lifetime: b.ike_lifetime,
@@ -612,7 +628,7 @@ fn azure(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
             }
             out.push(Instance {
                 label: format!("azure {gname} instance {i}"),
-                kind: Kind::AzureGateway,
+                kind,
                 site: site.clone(),
                 outside: vec![local],
                 bgp: (!neighbors.is_empty()).then(|| Bgp {
@@ -765,6 +781,7 @@ fn gcp(w: &World, site_of: SiteOf, out: &mut Vec<Instance>) {
                 initiates: true,
                 inside,
                 static_routes: Vec::new(),
+                selectors: Vec::new(),
             });
         }
         out.push(Instance {
