@@ -225,11 +225,26 @@ fn appliance_proofs() -> String {
     for software in Software::ALL {
         for v in versions_of(software) {
             let name = format!("{} {}", software.label(), v.version);
-            let how = if software == Software::Vyos {
-                "emulated from its generated `set` commands, as VyOS cannot run in the lab"
-            } else {
-                "its generated configuration run"
+            let run_by = proofs::RUN_BY.iter().find(|(v, _)| *v == name).map(|(_, d)| d);
+            let how = match run_by {
+                _ if software == Software::Vyos => {
+                    "emulated from its generated `set` commands, as VyOS cannot run in the lab".to_string()
+                }
+                // Said by the lab test from the daemon's log (tests/lab.rs, `passes`).
+                Some(d) => {
+                    format!("its generated configuration run by {d}, the version Debian 12 ships: no {name} daemon ran")
+                }
+                None => "its generated configuration run".to_string(),
             };
+            let unrun = proofs::UNRUN.iter().find(|(v, _)| *v == name).map(|(_, why)| why);
+            assert!(
+                !(by.contains_key(&name) && unrun.is_some()),
+                "{name} is in a lab plan, but tests/lab/proofs.rs says it cannot run"
+            );
+            assert!(
+                run_by.is_none() || by.contains_key(&name),
+                "tests/lab/proofs.rs: {name} is run by, but in no plan"
+            );
             let _ = match by.get(&name) {
                 Some((hosts, tests)) => writeln!(
                     s,
@@ -237,7 +252,10 @@ fn appliance_proofs() -> String {
                     hosts.iter().copied().collect::<Vec<_>>().join(", "),
                     tests.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
                 ),
-                None => writeln!(s, "- {name}: in no lab plan yet"),
+                None => match unrun {
+                    Some(why) => writeln!(s, "- {name}: in no lab plan: {why}"),
+                    None => writeln!(s, "- {name}: in no lab plan yet"),
+                },
             };
         }
     }

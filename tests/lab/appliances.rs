@@ -367,6 +367,12 @@ pub fn install(
             }),
         });
     }
+    // The one BGP source address an active-active Azure gateway knows the host by (issue 19,
+    // item 3): `interfaces loopback lo address A/32`, as VyOS puts it on its `lo`.
+    a.loopback = get(&["set", "interfaces", "loopback", "lo", "address"])
+        .iter()
+        .filter_map(|w| w[0].strip_suffix("/32").unwrap_or(&w[0]).parse().ok())
+        .collect();
     a.frr = vyos_frr(&get(&["set", "protocols", "bgp"]));
     Ok(a)
 }
@@ -414,6 +420,9 @@ fn vyos_frr(bgp: &[Vec<String>]) -> Option<String> {
             ["system-as", n] => asn = n.to_string(),
             ["neighbor", ip, "remote-as", n] => body.push_str(&format!(" neighbor {ip} remote-as {n}\n")),
             ["neighbor", ip, "update-source", s] => body.push_str(&format!(" neighbor {ip} update-source {s}\n")),
+            ["neighbor", ip, "disable-connected-check"] => {
+                body.push_str(&format!(" neighbor {ip} disable-connected-check\n"))
+            }
             ["neighbor", ip, "ebgp-multihop", n] => body.push_str(&format!(" neighbor {ip} ebgp-multihop {n}\n")),
             ["neighbor", ip, "timers", "holdtime", h] => body.push_str(&format!(" neighbor {ip} timers 1 {h}\n")),
             ["neighbor", ip, "address-family", "ipv4-unicast", ..] => {

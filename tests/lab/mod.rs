@@ -81,6 +81,9 @@ pub struct Report {
     pub tunnels: Vec<TunnelResult>,
     pub sessions: Vec<SessionResult>,
     pub pings: Vec<PingResult>,
+    /// Each strongSwan or Libreswan appliance: (site, the daemon that ran its configuration, as
+    /// the daemon's log names itself: `strongSwan 5.9.8`).
+    pub daemons: Vec<(String, String)>,
     /// Anything else that fails the run (apply, setup).
     pub errors: Vec<String>,
     pub secs: f64,
@@ -113,6 +116,9 @@ impl Report {
         let mut s = format!("interop lab: {} ({:.0} s)\n", self.plan, self.secs);
         for e in &self.errors {
             let _ = writeln!(s, "  ERROR {e}");
+        }
+        for (site, daemon) in &self.daemons {
+            let _ = writeln!(s, "  daemon {site:<18} {daemon}");
         }
         for t in &self.tunnels {
             let _ = writeln!(
@@ -704,7 +710,14 @@ impl Lab {
             }
         }
         let mut order: Vec<usize> = (0..self.nodes.len()).collect();
-        order.sort_by_key(|&i| matches!(self.nodes[i].kind, NodeKind::Appliance(_)));
+        // Clouds first, then appliances, Libreswan last: pluto cannot install an ESP SA in the
+        // namespaces' kernel (netlink: Protocol not supported), so a Child SA it responds to fails
+        // (TS_UNACCEPTABLE to the initiator) and the tunnel counts only when pluto initiates and
+        // the charon end logs the Child SA. Started after every charon, its first IKE_SA_INIT
+        // finds a listener instead of an ICMP port unreachable.
+        order.sort_by_key(|&i| {
+            (matches!(self.nodes[i].kind, NodeKind::Appliance(_)), self.nodes[i].daemon == Daemon::Pluto)
+        });
         for i in order {
             let n = &self.nodes[i];
             match n.daemon {
@@ -765,6 +778,29 @@ impl Lab {
             }
         }
         Ok(())
+    }
+
+    /// The daemon of each strongSwan or Libreswan appliance, as its log's start line names it
+    /// (charon: `Starting IKE charon daemon (strongSwan 5.9.8, …`; pluto: `Starting Pluto
+    /// (Libreswan Version 4.10 …`).
+    fn daemon_versions(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if !matches!(n.kind, NodeKind::Appliance(Software::Strongswan | Software::Libreswan)) {
+                continue;
+            }
+            let log = self.log(i);
+            let name = log.lines().find_map(|l| {
+                let (start, word) = match n.daemon {
+                    Daemon::Charon => (l.split("charon daemon (strongSwan ").nth(1)?, "strongSwan"),
+                    Daemon::Pluto => (l.split("Starting Pluto (Libreswan Version ").nth(1)?, "Libreswan"),
+                };
+                let v = start.split([',', ' ', ')']).next()?;
+                Some(format!("{word} {v}"))
+            });
+            out.push((n.site.clone(), name.unwrap_or_else(|| "unknown (its log names no version)".into())));
+        }
+        out
     }
 
     fn log(&self, node: usize) -> String {
@@ -1618,6 +1654,7 @@ pub fn run_plan(plan: &Plan, python: &Path, mutate: Option<Mutation>, failover: 
             return report;
         }
     }
+    report.daemons = lab.daemon_versions();
     // The promised tunnels, each matched to the pair of ends that holds it.
     let mut promised: Vec<(String, usize, Option<usize>)> = Vec::new(); // id, link, pair
     for (li, l) in resolved.links.iter().enumerate() {

@@ -33,3 +33,24 @@ pub const PROOFS: &[(&str, PlanOf)] = &[
     ("aws_transit_gateway_static_to_azure_and_strongswan", PlanOf::Fixture("tgw-static-to-azure-and-appliance.json")),
     ("gcp_ha_vpn_pair_and_transit_gateway_over_bgp", PlanOf::Fixture("gcp-gcp-bgp.json")),
 ];
+
+/// Appliance versions whose generated configuration the lab runs on an older daemon, the only one
+/// this machine (Debian 12) has: (software and version, the daemon that ran it). The lab test of
+/// such a plan checks that the daemon's own log names that version; the matrix says both.
+pub const RUN_BY: &[(&str, &str)] = &[("strongSwan 6", "strongSwan 5.9.8")];
+
+/// Appliance versions no lab plan holds because no daemon here can run their configuration:
+/// (software and version, why). tests/appliance_daemons.rs checks the quoted error against the
+/// installed daemon.
+pub const UNRUN: &[(&str, &str)] = &[(
+    "Libreswan 5",
+    "Libreswan 4.10, the version Debian 12 ships (it has no Libreswan 5), rejects its configuration: \
+     `ipsec addconn`: keyword keyexchange, invalid value: ikev2 (Libreswan 5's `keyexchange=ikev2`, \
+     4's `ikev2=insist`)",
+)];
+
+/// The quoted daemon error of an [`UNRUN`] reason.
+#[allow(dead_code)]
+pub fn unrun_error(why: &str) -> &str {
+    why.split("`ipsec addconn`: ").nth(1).and_then(|r| r.split(" (").next()).unwrap_or(why)
+}
