@@ -616,7 +616,7 @@ mod tests {
     fn a_google_tunnel_s_ike_version_peer_and_ciphers_are_read_from_describe() {
         let tun = rec("beta compute vpn-tunnels create t1 --region us-east1 --vpn-gateway gw --interface 0 \
                        --peer-external-gateway peer --peer-external-gateway-interface 1 --ike-version 2 \
-                       --flags-file <file: --shared-secret> --router r1 --phase1-encryption AES-CBC-256 \
+                       --flags-file <file:yaml> --router r1 --phase1-encryption AES-CBC-256 \
                        --phase1-prf PRF-HMAC-SHA2-256 --phase1-dh GROUP-14 --phase2-encryption AES-CBC-256 \
                        --phase2-integrity HMAC-SHA2-256-128 --description d --format value(name)");
         let r = reader("gcloud", &tun).unwrap();
