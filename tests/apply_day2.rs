@@ -460,6 +460,9 @@ fn transit_gateway_plans_apply_show_nothing_to_do_and_destroy_to_nothing() {
             );
         }
         nothing_to_do(&l, tag);
+        if preset != SEED {
+            tgw_route_moved_by_hand(&l);
+        }
         no_parser_rejections(&l);
         let d = l.run(&["destroy", "--yes"], &[]);
         assert_eq!(d.code, Some(0), "{}", d.all());
@@ -467,19 +470,62 @@ fn transit_gateway_plans_apply_show_nothing_to_do_and_destroy_to_nothing() {
     }
 }
 
+/// Someone runs a cloud's CLI by hand, in the lab's world (outside Tunnelsmith).
+fn by_hand(l: &Lab, prog: &str, args: &[&str]) {
+    let mut c = std::process::Command::new(l.bin.join(prog));
+    c.args(args);
+    for (k, v) in &l.env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{prog} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A static transit gateway route pointed by hand at another attachment: `plan` shows the
+/// attachment it has against the plan's (read back, not only found), `apply` puts it back.
+fn tgw_route_moved_by_hand(l: &Lab) {
+    let w = l.world();
+    let aws: Vec<&Value> = w["aws"].as_object().unwrap().values().collect();
+    let table = aws.iter().find(|r| r["_type"] == "tgw-rtb" && r["Routes"].as_array().is_some_and(|v| !v.is_empty()));
+    let table = table.expect("a transit gateway route table with routes");
+    let route = &table["Routes"][0];
+    let (dest, planned) = (route["DestinationCidrBlock"].as_str().unwrap(), &route["TransitGatewayAttachments"][0]);
+    let planned = planned["TransitGatewayAttachmentId"].as_str().unwrap();
+    let other = aws
+        .iter()
+        .filter(|r| r["_type"] == "tgw-attach" && r["State"] != "deleted")
+        .filter_map(|r| r["TransitGatewayAttachmentId"].as_str())
+        .find(|a| *a != planned)
+        .expect("a second attachment");
+    let rtb = table["TransitGatewayRouteTableId"].as_str().unwrap();
+    let at = ["--region", "us-east-1", "--transit-gateway-route-table-id", rtb, "--destination-cidr-block", dest];
+    by_hand(l, "aws", &[&["ec2", "delete-transit-gateway-route"][..], &at].concat());
+    by_hand(
+        l,
+        "aws",
+        &[&["ec2", "create-transit-gateway-route"][..], &at, &["--transit-gateway-attachment-id", other]].concat(),
+    );
+    let p = l.run(&["plan"], &[]);
+    let line = format!("--transit-gateway-attachment-id: {other} → {planned}");
+    assert!(p.stdout.contains(&line), "plan lacks {line:?}:\n{}", p.stdout);
+    assert!(p.stdout.contains("by: aws ec2 delete-transit-gateway-route"), "{}", p.stdout);
+    apply(l);
+    let w = l.world();
+    let now = w["aws"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|r| r["TransitGatewayRouteTableId"] == rtb && r["_type"] == "tgw-rtb");
+    let now = now.unwrap()["Routes"].as_array().unwrap().iter().find(|r| r["DestinationCidrBlock"] == dest).cloned();
+    assert_eq!(now.unwrap()["TransitGatewayAttachments"][0]["TransitGatewayAttachmentId"], json!(planned));
+    nothing_to_do(l, "transit gateway route set back");
+}
+
 #[test]
 fn drift_outside_tunnelsmith_is_reported_by_status_and_plan_and_set_back_by_apply() {
     let Some(l) = lab("drift") else { return };
     apply(&l);
-    let outside = |prog: &str, args: &[&str]| {
-        let mut c = std::process::Command::new(l.bin.join(prog));
-        c.args(args);
-        for (k, v) in &l.env {
-            c.env(k, v);
-        }
-        let o = c.output().unwrap();
-        assert!(o.status.success(), "{prog} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
-    };
+    let outside = |prog: &str, args: &[&str]| by_hand(&l, prog, args);
     // Someone deletes an Azure connection and weakens an AWS tunnel by hand.
     outside(
         "az",
@@ -549,9 +595,43 @@ fn drift_outside_tunnelsmith_is_reported_by_status_and_plan_and_set_back_by_appl
             "0.0.0.0/0",
         ],
     );
+    // An Azure connection's DPD timeout and custom APIPA BGP addresses, another's BGP switched
+    // off, and a Google tunnel deleted and made again by hand with IKEv1: settings that were only
+    // checked for existence before (issue 21).
+    let az_conn = ["network", "vpn-connection", "update", "--resource-group", rg, "--name"];
+    outside(
+        "az",
+        &[
+            &az_conn[..],
+            &["multicloud-aws-azure-t4", "--set", "dpdTimeoutSeconds=10", "--set", "gatewayCustomBgpIpAddresses=[]"],
+        ]
+        .concat(),
+    );
+    outside("az", &[&az_conn[..], &["multicloud-gcp-azure-t2", "--enable-bgp", "false"]].concat());
+    let tunnel = "multicloud-aws-gcp-t4";
+    let was = l.world()["gcloud"][format!("vpn-tunnels/{tunnel}")].clone();
+    outside("gcloud", &["compute", "vpn-tunnels", "delete", tunnel, "--region", "us-east1", "--quiet"]);
+    let mut again: Vec<String> = ["beta", "compute", "vpn-tunnels", "create", tunnel].map(String::from).to_vec();
+    for (k, v) in was.as_object().unwrap() {
+        let skip =
+            ["name", "kind", "selfLink", "status", "detailedStatus", "description", "shared-secret", "flags-file"];
+        if !k.starts_with('_') && !skip.contains(&k.as_str()) {
+            let v = if k == "ike-version" { "1".to_string() } else { v.as_str().unwrap().to_string() };
+            again.extend([format!("--{k}"), v]);
+        }
+    }
+    again.extend(["--shared-secret".to_string(), "typed-by-hand".to_string()]);
+    outside("gcloud", &again.iter().map(String::as_str).collect::<Vec<_>>());
     let status = l.run(&["status"], &[]);
     assert_eq!(status.code, Some(1), "{}", status.all());
     for line in [
+        "azure/conn-set-aws-azure-t4: differs from the plan",
+        "--set: dpdTimeoutSeconds=10 in the cloud, dpdTimeoutSeconds=",
+        "--set#2: gatewayCustomBgpIpAddresses=[] in the cloud, gatewayCustomBgpIpAddresses=[{",
+        "azure/conn-gcp-azure-t2: differs from the plan",
+        "--enable-bgp: (none) in the cloud, (set) in the plan",
+        "gcp/tunnel-aws-gcp-t4: differs from the plan",
+        "--ike-version: 1 in the cloud, 2 in the plan",
         "--sa-lifetime: 27000 in the cloud, 10800 in the plan",
         "azure/lng-aws-azure-t3: differs from the plan",
         "--asn: 65111 in the cloud, 65002 in the plan",
@@ -588,24 +668,38 @@ fn drift_outside_tunnelsmith_is_reported_by_status_and_plan_and_set_back_by_appl
         "~ gcp/firewall",
         "+ gcp/bgp-aws-gcp-t3",
         "+ aws/route-default",
+        "~ azure/conn-set-aws-azure-t4",
+        "--set: dpdTimeoutSeconds=10 → dpdTimeoutSeconds=",
+        "~ azure/conn-gcp-azure-t2",
+        "--enable-bgp: (none) → (set)",
+        "by: az network vpn-connection update",
+        "-/+ gcp/tunnel-aws-gcp-t4",
+        "--ike-version: 1 → 2",
+        "a Cloud VPN tunnel cannot be changed",
     ] {
         assert!(p.stdout.contains(line), "plan lacks {line:?}:\n{}", p.stdout);
     }
     apply(&l);
+    let w = l.world();
+    let conn = |name: &str| w["az"][format!("{rg}/vpn-connection/{name}")].clone();
+    assert_eq!(conn("multicloud-gcp-azure-t2")["enableBgp"], json!(true), "BGP is on again");
+    assert_ne!(conn("multicloud-aws-azure-t4")["dpdTimeoutSeconds"], json!(10), "DPD is the plan's again");
+    assert_eq!(conn("multicloud-aws-azure-t4")["gatewayCustomBgpIpAddresses"].as_array().map(Vec::len), Some(2));
+    assert_eq!(w["gcloud"][format!("vpn-tunnels/{tunnel}")]["ike-version"], json!("2"), "the tunnel was made again");
     nothing_to_do(&l, "drift set back");
     let status = l.run(&["status"], &[]);
     assert_eq!(status.code, Some(0), "{}", status.all());
     assert!(status.stdout.contains("No drift"), "{}", status.stdout);
     no_parser_rejections(&l);
 
-    // A run stopped after two steps acted and before it recorded them: the next apply finds
+    // A run stopped after three steps acted and before it recorded them: the next apply finds
     // them by their checks. What they hold is not known to be the plan's: the local network
-    // gateway (changed meanwhile) is read back and set back; the connection, whose settings are
-    // not read back, is named.
+    // gateway (changed meanwhile) and the connection are read back (the gateway set back); the
+    // customer gateway, whose settings are not read back, is named.
     outside("az", &[&lng[..], &["--asn", "65111"]].concat());
     let path = l.state_dir().join("state.json");
     let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    for id in ["azure/lng-aws-azure-t3", "azure/conn-aws-azure-t1"] {
+    for id in ["azure/lng-aws-azure-t3", "azure/conn-aws-azure-t1", "aws/cgw-gcp-1"] {
         let st = v["steps"][id].as_object_mut().unwrap();
         st.remove("inputs");
         st.insert("status".into(), json!("unknown"));
@@ -615,8 +709,9 @@ fn drift_outside_tunnelsmith_is_reported_by_status_and_plan_and_set_back_by_appl
     let p = l.run(&["plan"], &[]);
     assert!(p.stdout.contains("~ azure/lng-aws-azure-t3") && p.stdout.contains("--asn: 65111 → 65002"), "{}", p.stdout);
     assert!(
-        p.stdout.contains("azure/conn-aws-azure-t1: found in the cloud by apply")
-            && !p.stdout.contains("azure/lng-aws-azure-t3: found in the cloud by apply"),
+        p.stdout.contains("aws/cgw-gcp-1: found in the cloud by apply")
+            && !p.stdout.contains("azure/lng-aws-azure-t3: found in the cloud by apply")
+            && !p.stdout.contains("azure/conn-aws-azure-t1: found in the cloud by apply"),
         "{}",
         p.stdout
     );

@@ -5,8 +5,10 @@
 //! IPsec policy it set (by its step's own check, the same describe or show that finds it after
 //! a crash: "not found" means it was deleted outside Tunnelsmith); each AWS VPN connection's
 //! tunnel options (algorithms, DH groups, lifetimes, inside CIDRs, DPD, startup action); and the
-//! settings [`super::readback`] reads: Azure local network gateways and IPsec policies, Google
-//! Cloud Routers, BGP peers and firewall rules, and routes (AWS VPC, Azure, Google). Not read
+//! settings [`super::readback`] reads: Azure local network gateways and connections (BGP, IPsec
+//! policy, DPD, custom APIPA BGP addresses), Google Cloud Routers with their interfaces and BGP
+//! peers, Cloud VPN tunnels (IKE version, peer, ciphers) and firewall rules, and routes (AWS VPC
+//! and transit gateway, Azure, Google); one read per resource answers all of its steps. Not read
 //! back: pre-shared keys (Google Cloud never returns a tunnel's secret, and Tunnelsmith does not
 //! ask the others for theirs), and the settings of the other resources beyond their existence
 //! ([`NOT_READ`]); a step a check found done in a run that did not record it, and whose settings
@@ -46,8 +48,12 @@ pub struct Drift {
 /// What is never compared.
 pub const NOT_READ: &str = "pre-shared keys are not read back (Google Cloud never returns a tunnel's secret; \
                             Tunnelsmith does not ask AWS or Azure for theirs): `rotate-keys` sets them all; \
-                            nor are, beyond their existence, Azure connections' BGP, DPD and APIPA settings, \
-                            Google VPN tunnels' ciphers, and AWS transit gateway and VPN connection routes";
+                            nor are, beyond their existence, the settings of gateways (AWS virtual private \
+                            and transit gateways and their attachments, AWS customer gateways, Azure VPN \
+                            gateways with their BGP and APIPA settings, Google HA VPN and external VPN \
+                            gateways), of networks, subnets, addresses, network interfaces, security \
+                            groups and their rules, route tables and their associations, and the tags \
+                            and descriptions of any resource";
 
 impl Drift {
     pub fn is_empty(&self) -> bool {
@@ -90,22 +96,24 @@ pub(crate) fn read(
 ) -> Drift {
     let mut work: Vec<usize> = (0..s.steps.len())
         .filter(|&i| state.is_done(&s.steps[i].id))
-        .filter(|&i| matches!(s.steps[i].check, Some(Check::Describe { .. })))
         .filter(|&i| {
             let st = &s.steps[i];
-            st.creates.is_some()
-                || update::undo(st).is_some()
-                || readback::reader(st.program.command(), &update::inputs(st, &state.outputs)).is_some()
+            let found = matches!(st.check, Some(Check::Describe { .. }))
+                && (st.creates.is_some() || update::undo(st).is_some());
+            // A step whose settings are read back (some, like a `vpn-connection update`, have no
+            // check of their own: the read says what they set).
+            found || readback::reader(st.program.command(), &update::inputs(st, &state.outputs)).is_some()
         })
         .collect();
     work.reverse();
     let queue = std::sync::Mutex::new(work);
     let out = std::sync::Mutex::new(Drift::default());
+    let reads = Reads::default();
     std::thread::scope(|sc| {
         for _ in 0..jobs.max(1) {
             sc.spawn(|| loop {
                 let Some(i) = queue.lock().ok().and_then(|mut q| q.pop()) else { return };
-                let found = look(s, state, tools, env, i);
+                let found = look(s, state, tools, env, &reads, i);
                 if let Ok(mut d) = out.lock() {
                     match found {
                         Look::Gone(what) => d.gone.push((s.steps[i].id.clone(), what)),
@@ -164,16 +172,39 @@ fn call(step: &str, program: &str, tool: &Tool, args: &[Arg], values: &BTreeMap<
     }
 }
 
-fn look(s: &Session, state: &State, tools: &BTreeMap<String, Tool>, env: &[(String, String)], i: usize) -> Look {
+/// The answers of the read-backs run so far, by command: several steps of one resource (a
+/// connection and its policy and `--set`s, a Cloud Router and its interfaces and peers, the
+/// routes of one table) ask the same, and it is run once (the others wait for its answer).
+#[derive(Default)]
+struct Reads(std::sync::Mutex<BTreeMap<Vec<String>, std::sync::Arc<std::sync::OnceLock<run::Outcome>>>>);
+
+impl Reads {
+    fn get(&self, args: &[String], run: impl FnOnce() -> run::Outcome) -> run::Outcome {
+        let cell = match self.0.lock() {
+            Ok(mut m) => m.entry(args.to_vec()).or_default().clone(),
+            Err(_) => return run(),
+        };
+        cell.get_or_init(run).clone()
+    }
+}
+
+fn look(
+    s: &Session,
+    state: &State,
+    tools: &BTreeMap<String, Tool>,
+    env: &[(String, String)],
+    reads: &Reads,
+    i: usize,
+) -> Look {
     let st = &s.steps[i];
     let program = st.program.command();
     let Some(tool) = tools.get(program) else { return Look::Unread(format!("{program} is not on PATH")) };
-    let Some(Check::Describe { args, contains }) = &st.check else { return Look::Same };
     // A step whose settings are read back: that read also says whether it is there.
     let planned = update::inputs(st, &state.outputs);
     if let Some(r) = readback::reader(program, &planned) {
-        return settings(st, state, tool, env, r, planned);
+        return settings(st, state, tool, env, reads, r, planned);
     }
+    let Some(Check::Describe { args, contains }) = &st.check else { return Look::Same };
     let o = run::run(&call(&format!("drift {}", st.id), program, tool, args, &state.outputs), env, &mut |_| {});
     let present = o.ok()
         && o.value()
@@ -207,12 +238,16 @@ fn settings(
     state: &State,
     tool: &Tool,
     env: &[(String, String)],
+    reads: &Reads,
     r: readback::Read,
     planned: Vec<String>,
 ) -> Look {
     let program = st.program.command();
     let args: Vec<Arg> = r.args.iter().map(|w| Arg::text(w.clone())).collect();
-    let o = run::run(&call(&format!("drift {}", st.id), program, tool, &args, &state.outputs), env, &mut |_| {});
+    let key: Vec<String> = std::iter::once(program.to_string()).chain(r.args.iter().cloned()).collect();
+    let o = reads.get(&key, || {
+        run::run(&call(&format!("drift {}", st.id), program, tool, &args, &state.outputs), env, &mut |_| {})
+    });
     if !o.ok() && run::classify(program, &o) == Class::NotFound {
         return Look::Gone(what(st, state));
     }

@@ -5,17 +5,24 @@
 //! cloud's own update command, or makes it again).
 //!
 //! Pure: the command is built from the step's recorded inputs (values filled in, keys by name
-//! only; none of these commands passes a key) and the answer is parsed here.
+//! only; none of these commands passes a key) and the answer is parsed here. Several steps of
+//! one resource get the same command (a connection and its policy and `--set`s, a Cloud Router
+//! and its interfaces and peers, the routes of one table): the caller runs it once for all.
 //!
 //! Read back: an Azure local network gateway (`az network local-gateway show`: gateway address,
-//! address prefixes, BGP ASN and peering address), an Azure connection's IPsec/IKE policy (`az
-//! network vpn-connection ipsec-policy list`), a Google Cloud Router (`gcloud compute routers
-//! describe`: ASN, advertisement mode and ranges) and its BGP peers (peer ASN, address,
-//! interface, advertisement), and Google firewall rules (`gcloud compute firewall-rules
-//! describe`: source ranges, allowed protocols and ports, target tags), and routes: an AWS VPC
-//! route's target (`aws ec2 describe-route-tables`), an Azure route's prefix and next hop (`az
-//! network route-table route show`), a Google static route's destination and next hop (`gcloud
-//! compute routes describe`; Google routes cannot be updated, so a changed one is made again).
+//! address prefixes, BGP ASN and peering address); an Azure connection (`az network
+//! vpn-connection show`: BGP on or off, its IPsec/IKE policy, its DPD timeout and custom APIPA
+//! BGP addresses); a Google Cloud Router (`gcloud compute routers describe`: ASN, advertisement
+//! mode and ranges) and its interfaces (tunnel, address) and BGP peers (peer ASN, address,
+//! interface, advertisement); a Google Cloud VPN tunnel (`gcloud compute vpn-tunnels describe`:
+//! IKE version, gateway and interface, peer gateway and interface, router, ciphers; a tunnel
+//! cannot be updated, so a changed one is made again); Google firewall rules (`gcloud compute
+//! firewall-rules describe`: source ranges, allowed protocols and ports, target tags); and
+//! routes: an AWS VPC route's target (`aws ec2 describe-route-tables`), an AWS transit gateway
+//! route's attachment (`aws ec2 search-transit-gateway-routes`), an Azure route's prefix and next
+//! hop (`az network route-table route show`), a Google static route's destination and next hop
+//! (`gcloud compute routes describe`; Google routes cannot be updated, so a changed one is made
+//! again).
 
 use serde_json::Value;
 
@@ -23,12 +30,21 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     AzLocalGateway,
+    /// A connection's IPsec/IKE policy, from the connection (`ipsecPolicies`).
     AzIpsecPolicy,
+    /// A connection (`vpn-connection create`: BGP) or what `vpn-connection update` set on it
+    /// (`--set`: DPD timeout, custom APIPA BGP addresses).
+    AzConnection,
     GcpRouter,
+    GcpInterface,
     GcpBgpPeer,
+    GcpTunnel,
     GcpFirewall,
     /// A VPC route (`describe-route-tables`: the route with the step's destination).
     AwsRoute,
+    /// A transit gateway route (`search-transit-gateway-routes`: the static route with the
+    /// step's destination).
+    AwsTgwRoute,
     AzRoute,
     GcpRoute,
 }
@@ -79,29 +95,25 @@ pub(crate) fn reader(program: &str, inputs: &[String]) -> Option<Read> {
                 "json",
             ]),
         }),
-        ("az", ["network", "vpn-connection", "ipsec-policy", "add"]) => Some(Read {
-            kind: Kind::AzIpsecPolicy,
-            args: owned(&[
-                "network",
-                "vpn-connection",
-                "ipsec-policy",
-                "list",
-                "--resource-group",
-                rg()?,
-                "--connection-name",
-                one(inputs, "--connection-name")?,
-                "--output",
-                "json",
-            ]),
-        }),
-        ("gcloud", [.., "compute", "routers", verb @ ("create" | "add-bgp-peer"), router]) => {
-            let mut args = owned(&["compute", "routers", "describe", router]);
-            if let Some(r) = one(inputs, "--region") {
-                args.extend(owned(&["--region", r]));
-            }
-            args.extend(owned(&["--format", "json"]));
-            let kind = if *verb == "create" { Kind::GcpRouter } else { Kind::GcpBgpPeer };
-            Some(Read { kind, args })
+        // The policy is part of the connection: `show` answers it with the connection's own
+        // settings ([AZ-CONN]: `ipsecPolicies`), one call for all of them.
+        ("az", ["network", "vpn-connection", "ipsec-policy", "add"]) => {
+            Some(Read { kind: Kind::AzIpsecPolicy, args: az_connection(rg()?, one(inputs, "--connection-name")?) })
+        }
+        ("az", ["network", "vpn-connection", "create" | "update"]) => {
+            Some(Read { kind: Kind::AzConnection, args: az_connection(rg()?, one(inputs, "--name")?) })
+        }
+        // One `routers describe` answers the router, its interfaces and its peers.
+        ("gcloud", [.., "compute", "routers", verb @ ("create" | "add-interface" | "add-bgp-peer"), router]) => {
+            let kind = match *verb {
+                "create" => Kind::GcpRouter,
+                "add-interface" => Kind::GcpInterface,
+                _ => Kind::GcpBgpPeer,
+            };
+            Some(Read { kind, args: gcloud_describe("routers", router, one(inputs, "--region")) })
+        }
+        ("gcloud", [.., "compute", "vpn-tunnels", "create", name]) => {
+            Some(Read { kind: Kind::GcpTunnel, args: gcloud_describe("vpn-tunnels", name, one(inputs, "--region")) })
         }
         ("aws", ["ec2", "create-route"]) => {
             let mut args = owned(&["ec2", "describe-route-tables"]);
@@ -110,6 +122,18 @@ pub(crate) fn reader(program: &str, inputs: &[String]) -> Option<Read> {
             }
             args.extend(owned(&["--route-table-ids", one(inputs, "--route-table-id")?, "--output", "json"]));
             Some(Read { kind: Kind::AwsRoute, args })
+        }
+        // The filter `type=static` (the API wants one) answers every route the plan made in the
+        // table with one call [AWS-TGW-SEARCH].
+        ("aws", ["ec2", "create-transit-gateway-route"]) => {
+            let mut args = owned(&["ec2", "search-transit-gateway-routes"]);
+            if let Some(r) = one(inputs, "--region") {
+                args.extend(owned(&["--region", r]));
+            }
+            let table = one(inputs, "--transit-gateway-route-table-id")?;
+            args.extend(owned(&["--transit-gateway-route-table-id", table, "--filters", "Name=type,Values=static"]));
+            args.extend(owned(&["--output", "json"]));
+            Some(Read { kind: Kind::AwsTgwRoute, args })
         }
         ("az", ["network", "route-table", "route", "create"]) => Some(Read {
             kind: Kind::AzRoute,
@@ -138,6 +162,21 @@ pub(crate) fn reader(program: &str, inputs: &[String]) -> Option<Read> {
         }),
         _ => None,
     }
+}
+
+/// `az network vpn-connection show` of a connection.
+fn az_connection(rg: &str, name: &str) -> Vec<String> {
+    owned(&["network", "vpn-connection", "show", "--resource-group", rg, "--name", name, "--output", "json"])
+}
+
+/// `gcloud compute COLLECTION describe NAME [--region R] --format json`.
+fn gcloud_describe(collection: &str, name: &str, region: Option<&str>) -> Vec<String> {
+    let mut args = owned(&["compute", collection, "describe", name]);
+    if let Some(r) = region {
+        args.extend(owned(&["--region", r]));
+    }
+    args.extend(owned(&["--format", "json"]));
+    args
 }
 
 /// A JSON scalar as the CLI takes it on the command line (`65010`, `CUSTOM`).
@@ -183,18 +222,22 @@ pub(crate) fn live(kind: Kind, inputs: &[String], answer: &Value) -> Option<Vec<
             ("--bgp-peering-address", s(&answer["bgpSettings"]["bgpPeeringAddress"])),
         ],
         Kind::AzIpsecPolicy => {
-            let p = answer.as_array()?.first()?;
-            vec![
-                ("--ike-encryption", s(&p["ikeEncryption"])),
-                ("--ike-integrity", s(&p["ikeIntegrity"])),
-                ("--dh-group", s(&p["dhGroup"])),
-                ("--ipsec-encryption", s(&p["ipsecEncryption"])),
-                ("--ipsec-integrity", s(&p["ipsecIntegrity"])),
-                ("--pfs-group", s(&p["pfsGroup"])),
-                ("--sa-lifetime", s(&p["saLifeTimeSeconds"])),
-                ("--sa-max-size", s(&p["saDataSizeKilobytes"])),
-            ]
+            let p = answer["ipsecPolicies"].as_array()?.first()?;
+            scalars(
+                p,
+                &[
+                    ("--ike-encryption", "ikeEncryption"),
+                    ("--ike-integrity", "ikeIntegrity"),
+                    ("--dh-group", "dhGroup"),
+                    ("--ipsec-encryption", "ipsecEncryption"),
+                    ("--ipsec-integrity", "ipsecIntegrity"),
+                    ("--pfs-group", "pfsGroup"),
+                    ("--sa-lifetime", "saLifeTimeSeconds"),
+                    ("--sa-max-size", "saDataSizeKilobytes"),
+                ],
+            )
         }
+        Kind::AzConnection => az_connection_live(inputs, answer),
         Kind::GcpRouter => {
             let b = &answer["bgp"];
             vec![
@@ -214,6 +257,51 @@ pub(crate) fn live(kind: Kind, inputs: &[String], answer: &Value) -> Option<Vec<
                 ("--set-advertisement-ranges", list(&p["advertisedIpRanges"], Some("range"))),
             ]
         }
+        Kind::GcpInterface => {
+            let name = one(inputs, "--interface-name")?;
+            let i = answer["interfaces"].as_array()?.iter().find(|i| i["name"].as_str() == Some(name))?;
+            let range = i["ipRange"].as_str().unwrap_or("");
+            let (ip, len) = range.split_once('/').unwrap_or((range, ""));
+            vec![
+                ("--vpn-tunnel", last(&i["linkedVpnTunnel"])),
+                ("--ip-address", vec![ip.to_string()]),
+                ("--mask-length", vec![len.to_string()]),
+            ]
+        }
+        Kind::GcpTunnel => {
+            let (p1, p2) = (&answer["cipherSuite"]["phase1"], &answer["cipherSuite"]["phase2"]);
+            // `--peer-gcp-gateway` takes the peer gateway's URL (its name only in its own project).
+            let peer_gcp = match (one(inputs, "--peer-gcp-gateway"), answer["peerGcpGateway"].as_str()) {
+                (Some(want), Some(have)) if want.contains('/') => vec![same_resource(want, have)],
+                _ => last(&answer["peerGcpGateway"]),
+            };
+            let mut out = scalars(
+                answer,
+                &[
+                    ("--ike-version", "ikeVersion"),
+                    ("--interface", "vpnGatewayInterface"),
+                    ("--peer-external-gateway-interface", "peerExternalGatewayInterface"),
+                ],
+            );
+            out.extend([
+                ("--vpn-gateway", last(&answer["vpnGateway"])),
+                ("--peer-external-gateway", last(&answer["peerExternalGateway"])),
+                ("--peer-gcp-gateway", peer_gcp),
+                ("--router", last(&answer["router"])),
+            ]);
+            for (flag, phase, field) in [
+                ("--phase1-encryption", p1, "encryption"),
+                ("--phase1-integrity", p1, "integrity"),
+                ("--phase1-prf", p1, "prf"),
+                ("--phase1-dh", p1, "dh"),
+                ("--phase2-encryption", p2, "encryption"),
+                ("--phase2-integrity", p2, "integrity"),
+                ("--phase2-pfs", p2, "pfs"),
+            ] {
+                out.push((flag, list(&phase[field], None)));
+            }
+            out
+        }
         Kind::GcpFirewall => vec![
             ("--source-ranges", list(&answer["sourceRanges"], None)),
             ("--allow", allowed(&answer["allowed"])),
@@ -230,36 +318,117 @@ pub(crate) fn live(kind: Kind, inputs: &[String], answer: &Value) -> Option<Vec<
                 ("--network-interface-id", s(&r["NetworkInterfaceId"])),
             ]
         }
+        Kind::AwsTgwRoute => {
+            let dest = one(inputs, "--destination-cidr-block")?;
+            let r = answer["Routes"].as_array()?.iter().find(|r| r["DestinationCidrBlock"].as_str() == Some(dest))?;
+            vec![(
+                "--transit-gateway-attachment-id",
+                list(&r["TransitGatewayAttachments"], Some("TransitGatewayAttachmentId")),
+            )]
+        }
         Kind::AzRoute => vec![
             ("--address-prefix", s(&answer["addressPrefix"])),
             ("--next-hop-type", s(&answer["nextHopType"])),
             ("--next-hop-ip-address", s(&answer["nextHopIpAddress"])),
         ],
-        Kind::GcpRoute => {
-            // Compute Engine answers with URLs where gcloud takes names.
-            let name = |v: &Value| scalar(v).map(|u| u.rsplit('/').next().unwrap_or("").to_string());
-            vec![
-                ("--destination-range", s(&answer["destRange"])),
-                ("--next-hop-address", s(&answer["nextHopIp"])),
-                ("--next-hop-vpn-tunnel", name(&answer["nextHopVpnTunnel"]).into_iter().collect()),
-                ("--priority", s(&answer["priority"])),
-            ]
-        }
+        Kind::GcpRoute => vec![
+            ("--destination-range", s(&answer["destRange"])),
+            ("--next-hop-address", s(&answer["nextHopIp"])),
+            ("--next-hop-vpn-tunnel", last(&answer["nextHopVpnTunnel"])),
+            ("--priority", s(&answer["priority"])),
+        ],
     })
 }
 
+/// Each flag's value from a field of `v` (a scalar: one value, or none).
+fn scalars(v: &Value, fields: &[(&'static str, &str)]) -> Vec<(&'static str, Vec<String>)> {
+    fields.iter().map(|(flag, field)| (*flag, scalar(&v[*field]).into_iter().collect())).collect()
+}
+
+/// Compute Engine answers with URLs where gcloud takes names: the name (the URL's last part).
+fn last(v: &Value) -> Vec<String> {
+    scalar(v).map(|u| u.rsplit('/').next().unwrap_or("").to_string()).into_iter().collect()
+}
+
+/// `want` when `have` names the same resource (the same path from `projects/` on, whichever
+/// host or API version the URLs carry), else `have`.
+fn same_resource(want: &str, have: &str) -> String {
+    let path = |u: &str| u.find("projects/").map(|i| u[i..].to_ascii_lowercase());
+    if path(want).is_some() && path(want) == path(have) {
+        want.to_string()
+    } else {
+        have.to_string()
+    }
+}
+
+/// An Azure connection as `vpn-connection show` prints it [AZ-CONN]. For its `create` step: BGP
+/// on or off (`--enable-bgp`, a switch); for a `vpn-connection update` step: each `--set` it
+/// sets, as `PATH=VALUE` the way the step wrote it (the DPD timeout, the custom APIPA BGP
+/// addresses as the JSON list of `{"ipConfigurationId", "customBgpIpAddress"}`).
+fn az_connection_live(inputs: &[String], answer: &Value) -> Vec<(&'static str, Vec<String>)> {
+    if words(inputs).last() == Some(&"create") {
+        return vec![("--enable-bgp", vec![answer["enableBgp"].as_bool().unwrap_or(false).to_string()])];
+    }
+    let dpd = scalar(&answer["dpdTimeoutSeconds"]).unwrap_or_default();
+    let custom: Vec<String> = answer["gatewayCustomBgpIpAddresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let field = |k: &str| c[k].as_str().unwrap_or("").to_string();
+            // As the step writes it (ID first): the comparison parses both.
+            format!(
+                "{{\"ipConfigurationId\":{},\"customBgpIpAddress\":{}}}",
+                Value::from(field("ipConfigurationId")),
+                Value::from(field("customBgpIpAddress"))
+            )
+        })
+        .collect();
+    vec![
+        ("--set", vec![format!("dpdTimeoutSeconds={dpd}")]),
+        ("--set", vec![format!("gatewayCustomBgpIpAddresses=[{}]", custom.join(","))]),
+    ]
+}
+
+/// Flags that take no value (on when given): their live value is `true` or `false`.
+const SWITCHES: &[&str] = &["--enable-bgp"];
+
 /// The record of what the cloud holds: `planned` with each flag it has set to the live value
-/// where that differs (order and case aside). Flags the plan does not set are not compared.
+/// where that differs (order and case aside). Flags the plan does not set are not compared,
+/// except switches ([`SWITCHES`]): one the cloud has on and the plan does not set is added. A
+/// `--set PATH=VALUE` is compared with the live entry of the same path.
 pub(crate) fn with_live(planned: &[String], live: &[(&'static str, Vec<String>)]) -> Vec<String> {
     let mut out = Vec::with_capacity(planned.len());
     let mut i = 0;
     while i < planned.len() {
         let flag = &planned[i];
-        out.push(flag.clone());
         i += 1;
-        let Some((_, have)) = live.iter().find(|(f, _)| f == flag) else { continue };
         let end = (i..planned.len()).find(|&j| planned[j].starts_with("--")).unwrap_or(planned.len());
         let want = &planned[i..end];
+        i = end;
+        let path = |v: &[String]| v.first().and_then(|x| x.split_once('=')).map(|(p, _)| p.to_string());
+        let found = live.iter().find(|(f, have)| f == flag && (flag != "--set" || path(have) == path(want)));
+        let Some((_, have)) = found else {
+            out.push(flag.clone());
+            out.extend(want.iter().cloned());
+            continue;
+        };
+        if SWITCHES.contains(&flag.as_str()) && want.is_empty() {
+            if have.first().map(String::as_str) != Some("false") {
+                out.push(flag.clone());
+            }
+            continue;
+        }
+        out.push(flag.clone());
+        if flag == "--set" {
+            let same = |a: &str, b: &str| {
+                let (a, b) = (a.split_once('=').map_or(a, |x| x.1), b.split_once('=').map_or(b, |x| x.1));
+                norm_json(a) == norm_json(b)
+            };
+            let keep = matches!((want, have.as_slice()), ([w], [h]) if same(w, h));
+            out.extend(if keep { want } else { have }.iter().cloned());
+            continue;
+        }
         // One comma-separated value (`--source-ranges A,B`) or one value per argument.
         let comma = want.len() == 1 && have.len() != 1;
         let split: Vec<String> = if comma { want[0].split(',').map(str::to_string).collect() } else { want.to_vec() };
@@ -277,9 +446,34 @@ pub(crate) fn with_live(planned: &[String], live: &[(&'static str, Vec<String>)]
         } else {
             out.extend(have.iter().cloned());
         }
-        i = end;
+    }
+    for (flag, have) in live {
+        if SWITCHES.contains(flag)
+            && have.first().map(String::as_str) == Some("true")
+            && !planned.contains(&flag.to_string())
+        {
+            out.push(flag.to_string());
+        }
     }
     out
+}
+
+/// A `--set` value for comparison: JSON with strings in lower case and lists sorted (Azure keeps
+/// neither the case of resource IDs nor the order of a list), or the text in lower case.
+fn norm_json(text: &str) -> String {
+    fn norm(v: Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(s.to_ascii_lowercase()),
+            Value::Array(a) => {
+                let mut a: Vec<Value> = a.into_iter().map(norm).collect();
+                a.sort_by_key(|x| x.to_string());
+                Value::Array(a)
+            }
+            Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, norm(v))).collect()),
+            other @ (Value::Null | Value::Bool(_) | Value::Number(_)) => other,
+        }
+    }
+    serde_json::from_str::<Value>(text).map(|v| norm(v).to_string()).unwrap_or_else(|_| text.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -313,7 +507,8 @@ mod tests {
         let pol =
             rec("network vpn-connection ipsec-policy add --resource-group rg --connection-name c1 --sa-lifetime 3600");
         let r = reader("az", &pol).unwrap();
-        assert_eq!(live(r.kind, &pol, &json!([])), None);
+        assert_eq!(r.args.join(" "), "network vpn-connection show --resource-group rg --name c1 --output json");
+        assert_eq!(live(r.kind, &pol, &json!({"ipsecPolicies": []})), None);
         let peer = rec(
             "compute routers add-bgp-peer r1 --region us-east1 --peer-name p1 --peer-asn 65001 --format value(name)",
         );
@@ -371,5 +566,116 @@ mod tests {
         let attrs = crate::steps::update::diff(&l, &fw);
         assert_eq!(attrs.len(), 2, "{attrs:?}");
         assert!(attrs.iter().any(|a| a.name == "--source-ranges" && a.old == "0.0.0.0/0"), "{attrs:?}");
+    }
+
+    fn attrs(planned: &[String], kind: Kind, answer: &Value) -> Vec<(String, String, String)> {
+        let l = with_live(planned, &live(kind, planned, answer).unwrap());
+        crate::steps::update::diff(&l, planned).into_iter().map(|a| (a.name, a.old, a.new)).collect()
+    }
+
+    #[test]
+    fn an_azure_connection_s_bgp_dpd_and_custom_apipa_addresses_are_read_from_one_show() {
+        let conn = rec("network vpn-connection create --resource-group rg --name c1 --vnet-gateway1 gw \
+                        --local-gateway2 lng --shared-key @<file: ${PSK_X}> --enable-bgp --query x --output tsv");
+        let set = vec![
+            "network", "vpn-connection", "update", "--resource-group", "rg", "--name", "c1",
+            "--set", "dpdTimeoutSeconds=45", "--set",
+            r#"gatewayCustomBgpIpAddresses=[{"ipConfigurationId":"/S/rg/gw/ipConfigurations/a","customBgpIpAddress":"169.254.21.2"},{"ipConfigurationId":"/S/rg/gw/ipConfigurations/b","customBgpIpAddress":"169.254.22.2"}]"#,
+            "--query", "provisioningState", "--output", "tsv",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        let (a, b) = (reader("az", &conn).unwrap(), reader("az", &set).unwrap());
+        assert_eq!(a.args, b.args, "one show answers both");
+        assert_eq!(a.args.join(" "), "network vpn-connection show --resource-group rg --name c1 --output json");
+        // As Azure answers: the list in another order, IDs in another case.
+        let same = json!({"enableBgp": true, "dpdTimeoutSeconds": 45, "gatewayCustomBgpIpAddresses": [
+            {"customBgpIpAddress": "169.254.22.2", "ipConfigurationId": "/s/RG/gw/ipConfigurations/b"},
+            {"customBgpIpAddress": "169.254.21.2", "ipConfigurationId": "/S/rg/gw/ipConfigurations/a"}]});
+        assert_eq!(attrs(&conn, a.kind, &same), []);
+        assert_eq!(attrs(&set, b.kind, &same), []);
+        let changed = json!({"enableBgp": false, "dpdTimeoutSeconds": 10, "gatewayCustomBgpIpAddresses": [
+            {"customBgpIpAddress": "169.254.21.6", "ipConfigurationId": "/S/rg/gw/ipConfigurations/a"}]});
+        assert_eq!(attrs(&conn, a.kind, &changed), [("--enable-bgp".into(), "(none)".into(), "(set)".into())]);
+        let d = attrs(&set, b.kind, &changed);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!((d[0].1.as_str(), d[0].2.as_str()), ("dpdTimeoutSeconds=10", "dpdTimeoutSeconds=45"));
+        assert!(d[1].1.contains("169.254.21.6") && !d[1].1.contains("169.254.22.2"), "{d:?}");
+        // BGP turned on outside a static connection's back.
+        let stat = rec("network vpn-connection create --resource-group rg --name c2 --local-gateway2 lng");
+        let r = reader("az", &stat).unwrap();
+        assert_eq!(
+            attrs(&stat, r.kind, &json!({"enableBgp": true})),
+            [("--enable-bgp".into(), "(set)".into(), "(none)".into())]
+        );
+        assert_eq!(attrs(&stat, r.kind, &json!({"enableBgp": false})), []);
+    }
+
+    #[test]
+    fn a_google_tunnel_s_ike_version_peer_and_ciphers_are_read_from_describe() {
+        let tun = rec("beta compute vpn-tunnels create t1 --region us-east1 --vpn-gateway gw --interface 0 \
+                       --peer-external-gateway peer --peer-external-gateway-interface 1 --ike-version 2 \
+                       --flags-file <file:yaml> --router r1 --phase1-encryption AES-CBC-256 \
+                       --phase1-prf PRF-HMAC-SHA2-256 --phase1-dh GROUP-14 --phase2-encryption AES-CBC-256 \
+                       --phase2-integrity HMAC-SHA2-256-128 --description d --format value(name)");
+        let r = reader("gcloud", &tun).unwrap();
+        assert_eq!(r.args.join(" "), "compute vpn-tunnels describe t1 --region us-east1 --format json");
+        let url =
+            |c: &str, n: &str| format!("https://www.googleapis.com/compute/v1/projects/p/regions/us-east1/{c}/{n}");
+        let mut answer = json!({"ikeVersion": 2, "vpnGateway": url("vpnGateways", "gw"), "vpnGatewayInterface": 0,
+            "peerExternalGateway": "https://www.googleapis.com/compute/v1/projects/p/global/externalVpnGateways/peer",
+            "peerExternalGatewayInterface": 1, "router": url("routers", "r1"),
+            "cipherSuite": {"phase1": {"encryption": ["AES-CBC-256"], "prf": ["PRF-HMAC-SHA2-256"], "dh": ["GROUP-14"]},
+                            "phase2": {"encryption": ["AES-CBC-256"], "integrity": ["HMAC-SHA2-256-128"]}}});
+        assert_eq!(attrs(&tun, r.kind, &answer), []);
+        answer["ikeVersion"] = json!(1);
+        answer["cipherSuite"]["phase1"]["dh"] = json!(["GROUP-2", "GROUP-14"]);
+        answer["peerExternalGatewayInterface"] = json!(0);
+        let d = attrs(&tun, r.kind, &answer);
+        let names: Vec<&str> = d.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(names, ["--ike-version", "--peer-external-gateway-interface", "--phase1-dh"], "{d:?}");
+        assert_eq!((d[0].1.as_str(), d[0].2.as_str()), ("1", "2"));
+        assert_eq!(d[2].1, "GROUP-2,GROUP-14");
+    }
+
+    #[test]
+    fn a_router_interface_and_a_transit_gateway_route_are_read_back() {
+        let i = rec("compute routers add-interface r1 --region us-east1 --interface-name t1-if --vpn-tunnel t1 \
+                     --ip-address 169.254.0.1 --mask-length 30 --format value(name)");
+        let r = reader("gcloud", &i).unwrap();
+        assert_eq!(r.args.join(" "), "compute routers describe r1 --region us-east1 --format json", "the router's");
+        let ifs = |range: &str| {
+            json!({"interfaces": [{"name": "t1-if", "ipRange": range,
+            "linkedVpnTunnel": "https://www.googleapis.com/compute/v1/projects/p/regions/us-east1/vpnTunnels/t1"}]})
+        };
+        assert_eq!(attrs(&i, r.kind, &ifs("169.254.0.1/30")), []);
+        assert_eq!(
+            attrs(&i, r.kind, &ifs("169.254.0.5/30")),
+            [("--ip-address".into(), "169.254.0.5".into(), "169.254.0.1".into())]
+        );
+        assert_eq!(live(r.kind, &i, &json!({"interfaces": []})), None);
+        let route =
+            rec("ec2 create-transit-gateway-route --region us-east-1 --transit-gateway-route-table-id tgw-rtb-1 \
+                         --destination-cidr-block 10.2.0.0/16 --transit-gateway-attachment-id tgw-attach-1 \
+                         --query Route.State --output text");
+        let r = reader("aws", &route).unwrap();
+        assert_eq!(
+            r.args.join(" "),
+            "ec2 search-transit-gateway-routes --region us-east-1 --transit-gateway-route-table-id tgw-rtb-1 \
+             --filters Name=type,Values=static --output json"
+        );
+        let to = |att: &str| {
+            json!({"Routes": [
+            {"DestinationCidrBlock": "10.9.0.0/16", "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "x"}]},
+            {"DestinationCidrBlock": "10.2.0.0/16", "Type": "static", "State": "active",
+             "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": att, "ResourceType": "vpn"}]}]})
+        };
+        assert_eq!(attrs(&route, r.kind, &to("tgw-attach-1")), []);
+        assert_eq!(
+            attrs(&route, r.kind, &to("tgw-attach-2")),
+            [("--transit-gateway-attachment-id".into(), "tgw-attach-2".into(), "tgw-attach-1".into())]
+        );
+        assert_eq!(live(r.kind, &route, &json!({"Routes": []})), None);
     }
 }

@@ -111,7 +111,8 @@ fn fields(args: &[String]) -> BTreeMap<String, String> {
         let n = seen.entry(flag).or_insert(0);
         *n += 1;
         let name = if *n == 1 { flag.to_string() } else { format!("{flag}#{n}") };
-        let value = vals.join(" ");
+        // A switch (`--enable-bgp`) shows as set, against `(none)` where it is not given.
+        let value = if vals.is_empty() { "(set)".to_string() } else { vals.join(" ") };
         // An argument that goes as a private file: compare what the file holds.
         let (_, inner, _) = file_value(&value);
         match serde_json::from_str::<serde_json::Value>(inner) {
@@ -283,18 +284,15 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
                 "create-vpc" | "create-subnet" => {
                     replace("a VPC's or subnet's CIDR block cannot be changed", "[AWS-VPC-CIDR]")
                 }
-                "create-route" => {
-                    let mut del = vec![Arg::text("ec2"), Arg::text("delete-route")];
-                    del.extend(with(a, "--region"));
-                    del.extend(with(a, "--route-table-id"));
-                    del.extend(with(a, "--destination-cidr-block"));
-                    let remove =
-                        sub(step, "delete-route", format!("{} (remove the old route)", step.title), Program::Aws, del);
-                    let mut again = step.clone();
-                    again.id = format!("{}#create-route", step.id);
-                    again.check = Some(Check::Rerun);
-                    How::Update { steps: vec![remove, again], source: "[AWS-VPC-CIDR]" }
-                }
+                "create-route" => route_again(step, "delete-route", "--route-table-id", "[AWS-VPC-CIDR]"),
+                // A transit gateway route table holds one route per destination
+                // (RouteAlreadyExists): a route to another attachment is taken out, then made.
+                "create-transit-gateway-route" => route_again(
+                    step,
+                    "delete-transit-gateway-route",
+                    "--transit-gateway-route-table-id",
+                    "[AWS-TGW-RT]",
+                ),
                 _ if step.creates.is_some() => replace("this resource has no update operation here", "[AWS-API]"),
                 _ => How::Rerun { why: "it reads or sets a value" },
             }
@@ -436,6 +434,21 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
             }
         }
     }
+}
+
+/// An AWS route whose target changed: `delete` (the old route, by table and destination), then
+/// the step's own create again.
+fn route_again(step: &Step, delete: &'static str, table: &'static str, source: &'static str) -> How {
+    let a = &step.args;
+    let mut del = vec![Arg::text("ec2"), Arg::text(delete)];
+    del.extend(with(a, "--region"));
+    del.extend(with(a, table));
+    del.extend(with(a, "--destination-cidr-block"));
+    let remove = sub(step, delete, format!("{} (remove the old route)", step.title), Program::Aws, del);
+    let mut again = step.clone();
+    again.id = format!("{}#{}", step.id, command(a).get(1).copied().unwrap_or("create"));
+    again.check = Some(Check::Rerun);
+    How::Update { steps: vec![remove, again], source }
 }
 
 /// In-place update of an AWS VPN connection's tunnels: `modify-vpn-tunnel-options` for each

@@ -865,6 +865,9 @@ def az(w, cmd, opts):
         for s in opts.get("--set", []):
             path, _, value = s.partition("=")
             az_set(r, path, value)
+        if kind == "vpn-connection" and "--enable-bgp" in opts:
+            # az's three-state flag: `--enable-bgp true|false` (the property `enableBgp`) [AZ-CONN].
+            r["enableBgp"] = one(opts, "--enable-bgp").lower() in ("true", "yes", "1")
         if kind == "local-gateway":
             if "--gateway-ip-address" in opts:
                 r["gatewayIpAddress"] = one(opts, "--gateway-ip-address")
@@ -935,6 +938,35 @@ def g_firewall(r, opts):
         r["direction"] = one(opts, "--direction")
 
 
+def g_tunnel(r):
+    """A Cloud VPN tunnel as `vpn-tunnels describe --format json` shows it (the Compute Engine
+    VpnTunnel resource [GCE-TUN]): ikeVersion and the interfaces as numbers, the gateways and the
+    router as resource URLs, the ciphers as cipherSuite.phase1/phase2 lists. (The world keeps
+    what create was given, by flag name, for the timeline.) Never the secret."""
+    url = lambda where, c, n: f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/{where}/{c}/{n}"
+    region = f"regions/{r.get('region')}"
+    out = {k: r[k] for k in ("name", "kind", "region", "selfLink", "status", "detailedStatus", "description") if k in r}
+    out["ikeVersion"] = int(r.get("ike-version", 2))
+    if "vpn-gateway" in r:
+        out.update(vpnGateway=url(region, "vpnGateways", r["vpn-gateway"]), vpnGatewayInterface=int(r.get("interface", 0)))
+    if "peer-external-gateway" in r:
+        out.update(peerExternalGateway=url("global", "externalVpnGateways", r["peer-external-gateway"]),
+                   peerExternalGatewayInterface=int(r.get("peer-external-gateway-interface", 0)))
+    if "peer-gcp-gateway" in r:
+        gw = r["peer-gcp-gateway"]
+        out["peerGcpGateway"] = gw if "/" in gw else url(region, "vpnGateways", gw)
+    if "router" in r:
+        out["router"] = url(region, "routers", r["router"])
+    suite = {}
+    for phase, fields in (("phase1", ("encryption", "integrity", "prf", "dh")), ("phase2", ("encryption", "integrity", "pfs"))):
+        for f in fields:
+            if f"{phase}-{f}" in r:
+                suite.setdefault(phase, {})[f] = [x for x in r[f"{phase}-{f}"].split(",") if x]
+    if suite:
+        out["cipherSuite"] = suite
+    return out
+
+
 def gcloud(w, cmd, opts, pos):
     if cmd == "config list":
         if os.environ.get("STANDIN_NO_PROJECT"):
@@ -990,6 +1022,8 @@ def gcloud(w, cmd, opts, pos):
             r["address"] = ip_of(name)
         store[key] = r
         created(w, f"gcloud {coll} {name}")
+        if coll == "vpn-tunnels":
+            return g_tunnel(r)
         return {k: v for k, v in r.items() if not k.startswith("_")}
     if coll == "routers" and verb in ("update", "update-bgp-peer", "remove-bgp-peer", "remove-interface"):
         if key not in store:
@@ -1064,6 +1098,8 @@ def gcloud(w, cmd, opts, pos):
     if key not in store:
         g_not_found(cmd, coll, name, region)
     if verb == "describe":
+        if coll == "vpn-tunnels":
+            return g_tunnel(store[key])
         return {k: v for k, v in store[key].items() if not k.startswith("_")}
     if verb == "delete":
         users = [k for k, v in store.items() if k != key and name in (
