@@ -130,3 +130,95 @@ pub(crate) fn write_secrets(path: &Path, secrets: &Secrets) -> std::io::Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::seed004;
+    use super::*;
+
+    /// Deterministic "random" bytes: the keys differ per call, so a missed key shows.
+    fn counter() -> impl FnMut(&mut [u8]) {
+        let mut n = 0u8;
+        move |buf: &mut [u8]| {
+            for b in buf.iter_mut() {
+                n = n.wrapping_add(37);
+                *b = n;
+            }
+        }
+    }
+
+    #[test]
+    fn only_tunnels_without_a_key_get_one_and_they_are_named() {
+        let s = seed004();
+        let all = Secrets::generate(&s.r, &mut counter());
+        let names: Vec<String> = all.names().map(String::from).collect();
+        assert!(names.len() >= 2);
+        let mut partial = all.subset(&names[1..]);
+        let new = topped_up(&mut partial, &s.r, &mut counter());
+        assert_eq!(new, [names[0].clone()]);
+        assert!(partial.psk(&names[0]).is_some());
+        for n in &names[1..] {
+            assert_eq!(partial.psk(n), all.psk(n), "{n} keeps its key");
+        }
+        let mut full = all.clone();
+        assert!(topped_up(&mut full, &s.r, &mut counter()).is_empty());
+        assert_eq!(full.to_env(), all.to_env());
+    }
+
+    #[test]
+    fn keys_of_tunnels_that_left_the_plan_are_named_and_dropped_the_rest_kept() {
+        let s = seed004();
+        let all = Secrets::generate(&s.r, &mut counter());
+        let mut file = all.clone();
+        file.set("PSK_GONE_T9", "old.old.old.old");
+        let (keep, gone) = retired(&file, &s.r);
+        assert_eq!(gone, ["PSK_GONE_T9"]);
+        assert_eq!(keep.to_env(), all.to_env());
+        let (keep, gone) = retired(&all, &s.r);
+        assert!(gone.is_empty());
+        assert_eq!(keep.to_env(), all.to_env());
+    }
+
+    #[test]
+    fn an_unreadable_secrets_file_is_named_with_the_option_that_names_another() {
+        let m = unreadable(Path::new("/work/plans/secrets.env"), "No such file or directory (os error 2)");
+        assert!(m.starts_with("cannot read the pre-shared keys from /work/plans/secrets.env: No such file"), "{m}");
+        assert!(m.contains("Pass --secrets FILE"), "{m}");
+    }
+
+    #[test]
+    fn key_problems_name_the_field_and_the_fix_never_the_key() {
+        let s = seed004();
+        let all = Secrets::generate(&s.r, &mut counter());
+        assert!(problems(&s.r, &all).is_empty(), "generated keys fit every end");
+        let names: Vec<String> = all.names().map(String::from).collect();
+        let mut bad = all.subset(&names[1..]);
+        bad.set(&names[1], "0Ab");
+        let lines = problems(&s.r, &bad);
+        let missing = lines.iter().find(|l| l.starts_with("E_PSK_MISSING")).expect("the missing key");
+        assert!(missing.contains(&format!("secrets.{}:", names[0])), "{missing}");
+        assert!(missing.contains("(fix: import the secrets file"), "{missing}");
+        let rejected = lines.iter().find(|l| l.starts_with("E_PSK_REJECTED")).expect("the short key");
+        assert!(rejected.contains(&format!("secrets.{}:", names[1])), "{rejected}");
+        assert!(rejected.contains("(fix: use a key of"), "{rejected}");
+        assert!(lines.iter().all(|l| !l.contains("0Ab")), "{lines:?}");
+    }
+
+    #[test]
+    fn a_secrets_file_is_written_whole_and_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tunnelsmith-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("secrets.env");
+        std::fs::write(&f, "PSK_OLD='x'\n").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut secrets = Secrets::default();
+        secrets.set("PSK_A_B_T1", "k3y.k3y.k3y.k3y");
+        write_secrets(&f, &secrets).unwrap();
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), secrets.to_env());
+        assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["secrets.env"], "no temporary file is left");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

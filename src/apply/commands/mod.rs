@@ -28,3 +28,42 @@ pub(crate) use keys::{read_secrets, write_secrets};
 pub(crate) use record::record;
 pub(crate) use session::{child_env, confirm, err, preflight, values, Session};
 pub(crate) use step::{delete, run_step};
+
+/// What the unit tests build sessions and states from: the presets, as `plan` reads them.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::{Options, Session};
+    use crate::apply::state::{State, Status, StepState};
+
+    /// Seed 004 (AWS, Azure, Google Cloud, BGP) or another preset by id.
+    pub fn plan(id: &str) -> crate::plan::Plan {
+        crate::presets::find(id).expect("a preset").plan()
+    }
+
+    pub fn options() -> Options {
+        Options { plan_path: "/work/plans/p.json".into(), ..Options::default() }
+    }
+
+    /// A preset's session, waits at their typical time (no `TUNNELSMITH_TIME_SCALE`).
+    pub fn session(id: &str) -> Session {
+        Session::build(plan(id), &options(), 1.0).expect("the preset has no errors")
+    }
+
+    pub fn seed004() -> Session {
+        session("004-aws-azure-gcp-bgp")
+    }
+
+    /// The index of a task by its id.
+    pub fn at(s: &Session, id: &str) -> usize {
+        s.tasks.iter().position(|t| t.id == id).unwrap_or_else(|| panic!("no task {id}"))
+    }
+
+    /// A state of this session's plan with these steps at these statuses.
+    pub fn state(s: &Session, steps: &[(&str, Status)]) -> State {
+        let mut st = State::new(&s.plan.name);
+        for (id, status) in steps {
+            st.steps.insert(id.to_string(), StepState { status: *status, ..StepState::running() });
+        }
+        st
+    }
+}

@@ -348,3 +348,214 @@ pub(crate) fn values(state: &State, secrets: &Secrets) -> BTreeMap<String, Strin
 pub(crate) fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{self, at, seed004, state};
+    use super::*;
+    use crate::apply::state::{Created, Status};
+
+    #[test]
+    fn the_state_folder_and_secrets_file_sit_beside_the_plan_unless_given() {
+        let o = Options { plan_path: "/work/plans/vpn.json".into(), ..Options::default() };
+        assert_eq!(o.state_dir(), PathBuf::from("/work/plans/vpn.state"));
+        assert_eq!(o.secrets_file(), PathBuf::from("/work/plans/secrets.env"));
+        let bare = Options { plan_path: "vpn.json".into(), ..Options::default() };
+        assert_eq!(bare.state_dir(), PathBuf::from("./vpn.state"));
+        assert_eq!(bare.secrets_file(), PathBuf::from("./secrets.env"));
+        let given = Options { state: Some("/elsewhere/st".into()), secrets: Some("/keys/k.env".into()), ..o.clone() };
+        assert_eq!(given.state_dir(), PathBuf::from("/elsewhere/st"));
+        assert_eq!(given.secrets_file(), PathBuf::from("/keys/k.env"));
+        // Messages show the plan as a shell would take it back.
+        let spaced = Options { plan_path: "my plans/vpn.json".into(), ..Options::default() };
+        assert_eq!(spaced.shown_plan(), "'my plans/vpn.json'");
+    }
+
+    #[test]
+    fn a_plan_with_errors_is_refused_naming_its_findings_and_the_check_command() {
+        let mut plan = fixture::plan("004-aws-azure-gcp-bgp");
+        plan.sites[1].address_spaces = plan.sites[0].address_spaces.clone();
+        let Err(r) = Session::build(plan, &fixture::options(), 1.0) else { panic!("a plan with an overlap ran") };
+        assert_eq!(r.exit, Exit::Failed);
+        assert!(r.error.starts_with("plan 'multicloud' has "), "{}", r.error);
+        assert!(r.error.contains("nothing was run"), "{}", r.error);
+        assert!(r.error.ends_with("Run `tunnelsmith check /work/plans/p.json` to see them."), "{}", r.error);
+        assert!(!r.details.is_empty() && r.details.len() <= 5, "{:?}", r.details);
+        assert!(
+            r.details.iter().any(|d| d.starts_with("  E_CIDR_OVERLAP sites[")),
+            "the overlap is named with its field: {:?}",
+            r.details
+        );
+    }
+
+    #[test]
+    fn an_ssh_target_for_a_site_the_plan_lacks_is_bad_usage_naming_the_site() {
+        let plan = fixture::plan("003-strongswan-ec2-to-aws-vgw");
+        let o = Options { ssh: vec![("uswset".into(), "ec2-user@203.0.113.9".into())], ..fixture::options() };
+        let Err(r) = Session::build(plan.clone(), &o, 1.0) else { panic!("a misspelt site was accepted") };
+        assert_eq!(r.exit, Exit::Usage);
+        assert_eq!(r.error, "--ssh uswset=…: the plan has no site named 'uswset'");
+        let o = Options { ssh: vec![("uswest".into(), "ec2-user@203.0.113.9".into())], ..fixture::options() };
+        let s = Session::build(plan, &o, 1.0).expect("the site exists");
+        assert_eq!(s.appliances[0].target.as_deref(), Some("ec2-user@203.0.113.9"));
+    }
+
+    #[test]
+    fn appliance_tasks_come_after_the_steps_in_a_phase_of_their_own() {
+        let s = fixture::session("003-strongswan-ec2-to-aws-vgw");
+        assert_eq!(s.tasks.len(), s.steps.len() + 1);
+        let a = at(&s, "uswest/appliance");
+        assert_eq!(a, s.steps.len());
+        let last_step_phase = s.phase[..s.steps.len()].iter().copied().max().unwrap();
+        assert_eq!(s.phase[a], last_step_phase + 1);
+        // It waits for the tunnel addresses of the other end (captured in another site's phase).
+        for dep in ["euwest/ip-uswest-euwest-t1", "euwest/ip-uswest-euwest-t2", "uswest/eip-address"] {
+            assert!(s.tasks[a].deps.contains(&at(&s, dep)), "the appliance waits for {dep}");
+        }
+        // Step tasks keep the steps' dependencies as indices.
+        let vpn = at(&s, "euwest/vpn-uswest-euwest-1");
+        let mut deps = s.tasks[vpn].deps.clone();
+        deps.sort();
+        let mut want: Vec<usize> =
+            ["euwest/gateway-attach", "euwest/cgw-uswest-1", "euwest/gateway"].iter().map(|d| at(&s, d)).collect();
+        want.sort();
+        assert_eq!(deps, want);
+    }
+
+    #[test]
+    fn waits_are_estimated_at_the_time_scale_and_commands_at_their_clis_typical_time() {
+        let fast = Session::build(fixture::plan("004-aws-azure-gcp-bgp"), &fixture::options(), 0.01).unwrap();
+        let slow = seed004();
+        let gw = at(&slow, "azure/gateway-ready");
+        assert_eq!(slow.tasks[gw].estimate, 2700.0);
+        assert_eq!(fast.tasks[gw].estimate, 27.0);
+        let vpc = at(&slow, "aws/vpc");
+        assert_eq!(fast.tasks[vpc].estimate, slow.tasks[vpc].estimate, "commands do not scale");
+        assert_eq!(slow.tasks[vpc].estimate, Program::Aws.cli().typical_secs);
+    }
+
+    #[test]
+    fn a_task_is_not_done_while_something_it_needs_is_not() {
+        let s = seed004();
+        let (vpc, subnet) = (at(&s, "aws/vpc"), at(&s, "aws/subnet-1"));
+        let st = state(&s, &[("aws/subnet-1", Status::Done)]);
+        let done = s.done(&st);
+        assert!(!done[subnet], "its VPC is not done (a partial destroy deleted it)");
+        let st = state(&s, &[("aws/vpc", Status::Done), ("aws/subnet-1", Status::Done)]);
+        let done = s.done(&st);
+        assert!(done[vpc] && done[subnet]);
+        assert_eq!(done.iter().filter(|d| **d).count(), 2);
+        // Transitively: the route table association needs the subnet, which needs the VPC.
+        let st = state(
+            &s,
+            &[("aws/route-table", Status::Done), ("aws/subnet-1", Status::Done), ("aws/subnet-1-rt", Status::Done)],
+        );
+        assert!(!s.done(&st)[at(&s, "aws/subnet-1-rt")]);
+    }
+
+    #[test]
+    fn only_steps_an_earlier_run_started_are_checked_first() {
+        let s = fixture::session("003-strongswan-ec2-to-aws-vgw");
+        let st = state(
+            &s,
+            &[
+                ("uswest/vpc", Status::Failed),
+                ("uswest/igw", Status::Running),
+                ("uswest/eip", Status::Done),
+                ("uswest/appliance", Status::Failed),
+            ],
+        );
+        let check = s.to_check(&st, &s.done(&st));
+        assert!(check[at(&s, "uswest/vpc")] && check[at(&s, "uswest/igw")]);
+        assert!(!check[at(&s, "uswest/eip")], "done");
+        assert!(!check[at(&s, "uswest/subnet-1")], "never started");
+        assert!(!check[at(&s, "uswest/appliance")], "an appliance has no check: it runs again");
+    }
+
+    #[test]
+    fn another_plans_state_is_refused_and_the_message_says_use_state() {
+        let s = seed004();
+        let e = s.state_of(Ok(Some(State::new("other")))).unwrap_err();
+        assert!(e.contains("holds the state of plan 'other', not 'multicloud'"), "{e}");
+        assert!(e.contains("use --state to choose another folder"), "{e}");
+        let fresh = s.state_of(Ok(None)).unwrap();
+        assert_eq!(fresh.plan, "multicloud");
+        assert!(fresh.steps.is_empty());
+        assert_eq!(s.state_of(Err("state.json: bad JSON".into())).unwrap_err(), "state.json: bad JSON");
+    }
+
+    #[test]
+    fn the_estimate_is_the_longest_chain_or_the_work_shared_by_the_jobs() {
+        let s = seed004();
+        let none = vec![false; s.tasks.len()];
+        let sum: f64 = s.tasks.iter().map(|t| t.estimate).sum();
+        assert_eq!(s.eta(&none, 1), sum);
+        assert_eq!(s.eta(&none, 0), sum, "--jobs 0 counts as one");
+        let wide = s.eta(&none, 1000);
+        assert!(wide >= 2700.0 && wide < sum, "the Azure gateway's wait is on the longest chain: {wide}");
+        assert_eq!(s.eta(&vec![true; s.tasks.len()], 4), 0.0);
+    }
+
+    #[test]
+    fn applied_means_a_step_done_or_a_resource_left() {
+        let s = seed004();
+        assert!(!s.applied(&state(&s, &[("aws/vpc", Status::Failed)])));
+        assert!(s.applied(&state(&s, &[("aws/vpc", Status::Done)])));
+        let mut st = state(&s, &[]);
+        st.created.push(Created {
+            step: "aws/vpc".into(),
+            kind: "VPC".into(),
+            name: "vpc-1".into(),
+            delete: vec!["aws".into()],
+            needs: Vec::new(),
+            created: "t".into(),
+            deleted: None,
+        });
+        assert!(s.applied(&st), "a destroy that stopped leaves resources without steps");
+        st.created[0].deleted = Some("t".into());
+        assert!(!s.applied(&st));
+    }
+
+    #[test]
+    fn forgetting_a_step_drops_its_record_and_only_what_it_captured() {
+        let s = seed004();
+        let mut st = state(&s, &[("aws/vpc", Status::Done), ("aws/igw", Status::Done)]);
+        st.outputs.insert("AWS_VPC_ID".into(), "vpc-1".into());
+        st.outputs.insert("AWS_IGW_ID".into(), "igw-1".into());
+        s.forget(&mut st, "aws/vpc");
+        assert!(!st.steps.contains_key("aws/vpc") && st.steps.contains_key("aws/igw"));
+        assert_eq!(st.outputs.keys().collect::<Vec<_>>(), ["AWS_IGW_ID"]);
+    }
+
+    #[test]
+    fn yes_goes_ahead_a_terminal_is_asked_anything_else_is_refused() {
+        assert_eq!(Ask::of(true, false), Ask::Go);
+        assert_eq!(Ask::of(true, true), Ask::Go);
+        assert_eq!(Ask::of(false, true), Ask::Question);
+        assert_eq!(Ask::of(false, false), Ask::Refuse);
+        assert!(Ask::agrees("yes\n") && Ask::agrees("  yes "));
+        for no in ["y", "YES", "Yes", "yes please", "", "\n", "no"] {
+            assert!(!Ask::agrees(no), "{no:?} is not yes");
+        }
+    }
+
+    #[test]
+    fn a_steps_values_are_the_captured_outputs_and_the_keys() {
+        let s = seed004();
+        let mut st = state(&s, &[]);
+        st.outputs.insert("AWS_VPC_ID".into(), "vpc-1".into());
+        let mut secrets = Secrets::default();
+        secrets.set("PSK_AWS_AZURE_T1", "k3y.k3y.k3y");
+        let v = values(&st, &secrets);
+        assert_eq!(v.get("AWS_VPC_ID").map(String::as_str), Some("vpc-1"));
+        assert_eq!(v.get("PSK_AWS_AZURE_T1").map(String::as_str), Some("k3y.k3y.k3y"));
+        assert_eq!(v.len(), 2);
+    }
+
+    #[test]
+    fn plural_counts_in_words() {
+        assert_eq!(plural(1, "error"), "1 error");
+        assert_eq!(plural(0, "error"), "0 errors");
+        assert_eq!(plural(3, "pre-shared key"), "3 pre-shared keys");
+    }
+}

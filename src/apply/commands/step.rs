@@ -8,6 +8,8 @@ use crate::apply::time::human;
 use crate::apply::tools::Tool;
 use crate::steps::{self, Check, Step};
 use std::collections::BTreeMap;
+#[cfg(test)]
+use std::path::PathBuf;
 
 /// The call of a step's argv; an error when a key's private file cannot be written.
 pub(super) fn call_of(
@@ -247,5 +249,149 @@ fn deleted(program: &str, o: &Outcome, class: Class) -> End {
         Class::NotFound => End::Done { value: None, found: true },
         _ if o.code.is_none() => End::Unknown(format!("{program} was stopped mid-command")),
         Class::Throttled | Class::Busy | Class::Failed => End::Failed(o.reason()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{self, at, seed004};
+    use super::*;
+
+    fn out(code: Option<i32>, stdout: &str, stderr: &str) -> Outcome {
+        Outcome { code, stdout: stdout.into(), stderr: stderr.into(), secs: 0.0 }
+    }
+
+    fn step<'a>(s: &'a super::super::Session, id: &str) -> &'a Step {
+        &s.steps[at(s, id)]
+    }
+
+    #[test]
+    fn a_read_shows_a_step_took_effect_only_with_the_word_as_a_whole_item() {
+        assert!(shows(Some("vgw-1"), None));
+        assert!(!shows(None, None));
+        assert!(!shows(None, Some("attached")));
+        assert!(shows(Some("vpc-1\tattached"), Some("attached")));
+        assert!(shows(Some("a;b,attached c"), Some("attached")));
+        assert!(shows(Some("vpc-1\nattached"), Some("attached")), "line ends split items too");
+        assert!(!shows(Some("detached"), Some("attached")), "a word inside another is not it");
+        assert!(!shows(Some("attaching"), Some("attached")));
+    }
+
+    #[test]
+    fn a_check_runs_a_step_again_only_when_it_read_that_the_step_did_not_take_effect() {
+        assert_eq!(Settled::of(Class::Ok, true), Settled::Present);
+        assert_eq!(Settled::of(Class::Ok, false), Settled::Absent);
+        assert_eq!(Settled::of(Class::NotFound, false), Settled::Absent);
+        assert_eq!(Settled::of(Class::NotFound, true), Settled::Absent, "not found wins over stray output");
+        for c in [Class::Throttled, Class::Busy, Class::Failed] {
+            assert_eq!(Settled::of(c, true), Settled::CannotTell, "{c:?}");
+            assert_eq!(Settled::of(c, false), Settled::CannotTell, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_step_that_captures_needs_a_value_and_the_message_names_it() {
+        let s = seed004();
+        let vpc = step(&s, "aws/vpc");
+        let r = Redact::default();
+        assert_eq!(
+            ran(vpc, &out(Some(0), "vpc-0abc\n", ""), Class::Ok, &r),
+            End::Done { value: Some("vpc-0abc".into()), found: false }
+        );
+        assert_eq!(
+            ran(vpc, &out(Some(0), "None\n", ""), Class::Ok, &r),
+            End::Failed("aws printed no value for AWS_VPC_ID".into())
+        );
+        let attach = step(&s, "aws/igw-attach");
+        assert_eq!(ran(attach, &out(Some(0), "", ""), Class::Ok, &r), End::Done { value: None, found: false });
+    }
+
+    #[test]
+    fn a_failed_command_says_why_without_a_key_and_a_signal_leaves_it_unknown() {
+        let s = seed004();
+        let vpc = step(&s, "aws/vpc");
+        let r = Redact::new(["s3cr3t.k3y.value"].into_iter());
+        let o = out(Some(255), "", "An error occurred (VpcLimitExceeded) near s3cr3t.k3y.value\n");
+        let End::Failed(m) = ran(vpc, &o, Class::Failed, &r) else { panic!("not failed") };
+        assert!(m.contains("VpcLimitExceeded") && !m.contains("s3cr3t"), "{m}");
+        let o = out(Some(255), "", "An error occurred (RequestLimitExceeded)");
+        assert_eq!(
+            ran(vpc, &o, Class::Throttled, &r),
+            End::Failed("still throttled after retries: An error occurred (RequestLimitExceeded)".into())
+        );
+        assert_eq!(ran(vpc, &out(None, "", ""), Class::Failed, &r), End::Unknown("aws was stopped mid-command".into()));
+    }
+
+    #[test]
+    fn a_duplicate_the_step_tolerates_counts_as_found_and_only_that() {
+        let s = fixture::session("003-strongswan-ec2-to-aws-vgw");
+        let rule = step(&s, "uswest/sg-peer-1");
+        assert!(matches!(rule.check, Some(Check::RerunUnless("InvalidPermission.Duplicate"))));
+        let r = Redact::default();
+        let dup = out(Some(254), "", "An error occurred (InvalidPermission.Duplicate) when calling …");
+        assert_eq!(ran(rule, &dup, Class::Failed, &r), End::Done { value: None, found: true });
+        let other = out(Some(254), "", "An error occurred (InvalidGroup.NotFound)");
+        assert!(matches!(ran(rule, &other, Class::Failed, &r), End::Failed(_)));
+        // The same words do not excuse a step that has no such check.
+        let vpc = fixture::session("003-strongswan-ec2-to-aws-vgw");
+        assert!(matches!(ran(step(&vpc, "uswest/vpc"), &dup, Class::Failed, &r), End::Failed(_)));
+    }
+
+    #[test]
+    fn a_wait_ends_at_its_state_fails_on_a_dead_end_and_times_out_only_after_three_looks() {
+        let s = seed004();
+        let w = step(&s, "aws/gateway-ready").wait.as_ref().expect("a wait");
+        assert_eq!((w.until.as_str(), w.fail_on.as_slice()), ("attached", ["detached".to_string()].as_slice()));
+        assert_eq!(look(w, "attached", 5.0, 100.0, 1), Look::Done);
+        assert_eq!(
+            look(w, "detached", 5.0, 100.0, 1),
+            Look::Failed("the state is detached; it will not become attached".into())
+        );
+        assert_eq!(look(w, "attaching", 5.0, 100.0, 1), Look::Wait("attaching".into()));
+        assert_eq!(look(w, "", 5.0, 100.0, 1), Look::Wait("unknown".into()));
+        // Past the timeout after two looks (a laptop asleep): look again.
+        assert_eq!(look(w, "attaching", 500.0, 100.0, 2), Look::Wait("attaching".into()));
+        assert_eq!(
+            look(w, "attaching", 500.0, 100.0, 3),
+            Look::Failed("still attaching after 8m20s and 3 looks; run apply again to keep waiting".into())
+        );
+        assert_eq!(look(w, "attached", 500.0, 100.0, 9), Look::Done, "the state waited for wins over the time");
+    }
+
+    #[test]
+    fn a_delete_of_something_already_gone_is_done() {
+        assert_eq!(deleted("aws", &out(Some(0), "", ""), Class::Ok), End::Done { value: None, found: false });
+        assert_eq!(
+            deleted("aws", &out(Some(254), "", "InvalidVpcID.NotFound"), Class::NotFound),
+            End::Done { value: None, found: true }
+        );
+        assert_eq!(deleted("az", &out(None, "", ""), Class::Busy), End::Unknown("az was stopped mid-command".into()));
+        assert_eq!(
+            deleted("az", &out(Some(1), "", "ERROR: AnotherOperationInProgress\n"), Class::Busy),
+            End::Failed("ERROR: AnotherOperationInProgress".into())
+        );
+    }
+
+    #[test]
+    fn the_shown_command_never_holds_a_key() {
+        let s = seed004();
+        let conn = step(&s, "azure/conn-aws-azure-t1");
+        let key = "Sup3r.s3cret.k3y.value";
+        let mut v: BTreeMap<String, String> =
+            s.r.links.iter().flat_map(|l| &l.tunnels).map(|t| (t.psk_name.clone(), key.to_string())).collect();
+        v.insert("AWS_IP_AWS_AZURE_T1".into(), "198.51.100.7".into());
+        let tool = Tool { program: "az".into(), exe: "/usr/bin/az".into(), version: "2.60.0".into() };
+        let call = call_of(&conn.id, "az", &tool, &conn.args, &v).unwrap();
+        // The key goes to az in a private file (`--shared-key @FILE`), never in the argv.
+        assert!(call.args.iter().all(|a| !a.contains(key)), "{:?}", call.args);
+        let at_file = call.args.iter().find_map(|a| a.strip_prefix('@')).expect("the key's file");
+        assert_eq!(std::fs::read_to_string(at_file).unwrap(), key);
+        assert!(call.shown.contains("--shared-key '@<file: ${PSK_AWS_AZURE_T1}>'"), "{}", call.shown);
+        assert!(!call.shown.contains(key), "{}", call.shown);
+        assert!(call.shown.starts_with("az network vpn-connection create"), "{}", call.shown);
+        assert_eq!(call.exe, PathBuf::from("/usr/bin/az"));
+        let file = PathBuf::from(at_file);
+        drop(call);
+        assert!(!file.exists(), "the key's file goes with the call");
     }
 }
