@@ -460,3 +460,119 @@ fn dry_run(s: &Session, opts: &Options, secrets: &Secrets, ui: &mut Ui) -> Exit 
     ui.say(&format!("Dry run: nothing was run. Apply it with `tunnelsmith apply {}`.", opts.shown_plan()));
     Exit::Ok
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{at, seed004, state};
+    use super::*;
+    use crate::steps::update::{Change, How};
+
+    fn item(id: &str, resource: bool, action: diff::Action) -> diff::Item {
+        diff::Item {
+            id: id.into(),
+            step: None,
+            title: id.into(),
+            resource: resource.then(|| format!("thing {id}")),
+            action,
+        }
+    }
+
+    fn of(items: Vec<diff::Item>) -> diff::Diff {
+        diff::Diff { items, drops: Vec::new() }
+    }
+
+    fn change(replace: bool) -> diff::Action {
+        let how = if replace {
+            How::Replace { why: "its CIDR cannot change", source: "AWS-VPC" }
+        } else {
+            How::Update { steps: Vec::new(), source: "AWS-VPN-MODIFY" }
+        };
+        diff::Action::Change(Change { attrs: Vec::new(), how })
+    }
+
+    fn destroy(program: &str) -> diff::Action {
+        diff::Action::Destroy { delete: vec![program.into(), "delete".into()] }
+    }
+
+    #[test]
+    fn a_run_resumes_when_the_last_one_left_a_step_unfinished() {
+        let s = seed004();
+        assert!(!resumes(&state(&s, &[("aws/vpc", Status::Done), ("azure/vnet", Status::Manual)])));
+        for left in [Status::Running, Status::Failed, Status::Unknown] {
+            assert!(resumes(&state(&s, &[("aws/vpc", Status::Done), ("azure/vnet", left)])), "{left:?}");
+        }
+    }
+
+    #[test]
+    fn the_preflight_asks_only_for_the_clis_the_run_needs() {
+        let s = seed004();
+        let aws_only: Vec<usize> = (0..s.steps.len()).filter(|&i| s.steps[i].id.starts_with("aws/")).collect();
+        assert_eq!(programs(&s, &aws_only, &of(Vec::new())), [Program::Aws]);
+        // Deleting what left the plan needs the deleting CLI, even with nothing else of it to run.
+        let d = of(vec![item("gcp/tunnel-x", true, destroy("gcloud"))]);
+        let p = programs(&s, &aws_only, &d);
+        assert!(p.contains(&Program::Aws) && p.contains(&Program::Gcloud), "{p:?}");
+        // A change reaches every cloud of the plan (new values feed the others).
+        let d = of(vec![item("aws/vpc", true, change(false))]);
+        assert_eq!(programs(&s, &aws_only, &d), [Program::Aws, Program::Az, Program::Gcloud]);
+        assert_eq!(programs(&s, &[], &of(Vec::new())), []);
+    }
+
+    #[test]
+    fn the_question_counts_what_is_destroyed_or_replaced() {
+        assert_eq!(question("multicloud", &of(vec![item("aws/vpc", true, change(false))])), "Apply plan 'multicloud'?");
+        let d = of(vec![
+            item("aws/vpc", true, change(true)),
+            item("gcp/tunnel-x", true, destroy("gcloud")),
+            item("gcp/tunnel-y", true, destroy("gcloud")),
+        ]);
+        assert_eq!(
+            question("multicloud", &d),
+            "Apply plan 'multicloud'? It destroys 2 resources and replaces 1 resource (listed above)."
+        );
+    }
+
+    #[test]
+    fn rounds_destroy_what_left_first_then_replace_and_update_and_stop_on_a_create() {
+        assert_eq!(Round::after_creates(&of(Vec::new())), Round::Stop);
+        let create = item("aws/vpc", true, diff::Action::Create { creates: true });
+        let leaving = item("gcp/tunnel-x", true, destroy("gcloud"));
+        let update = item("aws/vpn-aws-azure-1", true, change(false));
+        let replace = item("aws/vpc", true, change(true));
+        assert_eq!(Round::after_creates(&of(vec![leaving.clone(), create])), Round::Stop, "a create failed");
+        assert_eq!(Round::after_creates(&of(vec![update.clone(), leaving])), Round::Leaving);
+        assert_eq!(Round::after_creates(&of(vec![item("x", false, diff::Action::Forget)])), Round::Leaving);
+        assert_eq!(Round::after_creates(&of(vec![replace.clone()])), Round::Changes { updates: false });
+        assert_eq!(Round::after_creates(&of(vec![replace, update])), Round::Changes { updates: true });
+    }
+
+    #[test]
+    fn values_no_step_captures_any_more_leave_the_state() {
+        let s = seed004();
+        let mut st = state(&s, &[]);
+        st.outputs.insert("AWS_VPC_ID".into(), "vpc-1".into());
+        st.outputs.insert("AWS_CGW_ONPREM_1".into(), "cgw-9".into());
+        keep_captured(&s, &mut st);
+        assert_eq!(st.outputs.keys().collect::<Vec<_>>(), ["AWS_VPC_ID"]);
+        assert!(at(&s, "aws/vpc") < s.steps.len());
+    }
+
+    #[test]
+    fn rounds_add_up() {
+        let mut total =
+            engine::Summary { done: 2, secs: 1.5, failed: vec![("a".into(), "x".into())], ..Default::default() };
+        merge(
+            &mut total,
+            engine::Summary {
+                done: 3,
+                found: 1,
+                unknown: vec!["b".into()],
+                interrupted: true,
+                secs: 2.0,
+                ..Default::default()
+            },
+        );
+        assert_eq!((total.done, total.found, total.secs, total.interrupted), (5, 1, 3.5, true));
+        assert_eq!((total.failed.len(), total.unknown.len()), (1, 1));
+    }
+}

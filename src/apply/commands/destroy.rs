@@ -233,3 +233,60 @@ fn delete_tasks(live: &[(usize, Created)]) -> Vec<Task> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{at, created, seed004, state};
+    use super::*;
+
+    #[test]
+    fn steps_an_interrupted_apply_left_are_checked_when_they_create_and_are_not_recorded() {
+        let s = seed004();
+        let st = state(
+            &s,
+            &[
+                ("aws/vpc", Status::Failed),
+                ("aws/igw", Status::Running),
+                ("aws/subnet-1", Status::Unknown),
+                ("aws/gateway", Status::Done),
+                ("aws/route-default", Status::Failed),
+            ],
+        );
+        let want: Vec<usize> = ["aws/vpc", "aws/subnet-1", "aws/igw"].iter().map(|id| at(&s, id)).collect();
+        assert_eq!(uncertain(&s, &st), want, "route-default creates nothing; the gateway is done");
+        let mut st = st;
+        st.created.push(created("aws/vpc", "vpc-1", &["aws", "ec2", "delete-vpc"], &[]));
+        assert!(!uncertain(&s, &st).contains(&at(&s, "aws/vpc")), "recorded: deleted like any other");
+    }
+
+    #[test]
+    fn destroy_needs_the_deleting_clis_and_those_of_the_checks() {
+        let s = seed004();
+        let mut st = state(&s, &[("gcp/network", Status::Failed)]);
+        st.created.push(created("azure/vnet", "v", &["az", "network", "vnet", "delete"], &[]));
+        let mut gone = created("aws/vpc", "vpc-1", &["aws", "ec2", "delete-vpc"], &[]);
+        gone.deleted = Some("t".into());
+        st.created.push(gone);
+        let u = uncertain(&s, &st);
+        assert_eq!(programs(&s, &st, &u), [Program::Az, Program::Gcloud], "a deleted entry needs nothing");
+        assert_eq!(programs(&s, &state(&s, &[]), &[]), []);
+    }
+
+    #[test]
+    fn a_resource_is_deleted_after_everything_built_on_it() {
+        let live = vec![
+            (0, created("aws/vpc", "vpc-1", &["aws", "ec2", "delete-vpc"], &[])),
+            (1, created("aws/subnet-1", "subnet-1", &["aws", "ec2", "delete-subnet"], &["aws/vpc"])),
+            (3, created("aws/subnet-1-rt", "rtbassoc-1", &["aws"], &["aws/vpc", "aws/subnet-1"])),
+            (4, created("odd", "x", &["nosuchcli"], &[])),
+        ];
+        let t = delete_tasks(&live);
+        assert_eq!(t[0].deps, [1, 2], "the VPC waits for its subnet and the association");
+        assert_eq!(t[1].deps, [2]);
+        assert!(t[2].deps.is_empty() && t[3].deps.is_empty());
+        assert_eq!((t[1].id.as_str(), t[1].title.as_str()), ("delete aws/subnet-1", "Delete thing subnet-1"));
+        assert_eq!(t[0].estimate, Program::Aws.cli().typical_secs);
+        assert_eq!(t[3].estimate, 8.0);
+        assert!(t.iter().all(|t| !t.done));
+    }
+}

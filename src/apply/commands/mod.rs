@@ -33,7 +33,7 @@ pub(crate) use step::{delete, run_step};
 #[cfg(test)]
 pub(crate) mod fixture {
     use super::{Options, Session};
-    use crate::apply::state::{State, Status, StepState};
+    use crate::apply::state::{Created, State, Status, StepState};
 
     /// Seed 004 (AWS, Azure, Google Cloud, BGP) or another preset by id.
     pub fn plan(id: &str) -> crate::plan::Plan {
@@ -65,5 +65,18 @@ pub(crate) mod fixture {
             st.steps.insert(id.to_string(), StepState { status: *status, ..StepState::running() });
         }
         st
+    }
+
+    /// A live record of a resource made by `step`.
+    pub fn created(step: &str, name: &str, delete: &[&str], needs: &[&str]) -> Created {
+        Created {
+            step: step.into(),
+            kind: "thing".into(),
+            name: name.into(),
+            delete: delete.iter().map(|d| d.to_string()).collect(),
+            needs: needs.iter().map(|d| d.to_string()).collect(),
+            created: "t".into(),
+            deleted: None,
+        }
     }
 }

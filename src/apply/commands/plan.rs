@@ -228,3 +228,46 @@ impl Stage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{self, at, state};
+    use super::*;
+
+    #[test]
+    fn a_task_stands_done_checked_by_hand_or_to_do() {
+        let s = fixture::session("003-strongswan-ec2-to-aws-vgw");
+        let st = state(
+            &s,
+            &[
+                ("uswest/vpc", Status::Done),
+                ("uswest/igw", Status::Failed),
+                ("uswest/eip", Status::Manual),
+                ("uswest/appliance", Status::Manual),
+            ],
+        );
+        let done = s.done(&st);
+        let check = s.to_check(&st, &done);
+        let stage = |id: &str| Stage::of(&s, &st, &done, &check, at(&s, id));
+        assert_eq!(stage("uswest/vpc"), Stage::Done);
+        assert_eq!(stage("uswest/igw"), Stage::Check);
+        assert_eq!(stage("uswest/appliance"), Stage::Manual);
+        assert_eq!(stage("uswest/eip"), Stage::Check, "a step the state remembers is checked, never left by hand");
+        assert_eq!(stage("uswest/subnet-1"), Stage::Todo);
+        let words: Vec<&str> = [Stage::Done, Stage::Check, Stage::Manual, Stage::Todo].map(Stage::word).to_vec();
+        assert_eq!(words, ["done", "check", "manual", "todo"], "plan --json's words are stable");
+    }
+
+    #[test]
+    fn a_step_to_run_is_marked_by_what_it_does() {
+        let s = fixture::seed004();
+        let step = |id: &str| s.steps.get(at(&s, id));
+        assert_eq!(Stage::Todo.mark(step("aws/vpc")).0, "  +  ", "creates a resource");
+        assert_eq!(Stage::Todo.mark(step("azure/gateway-ready")).0, "  ~  ", "waits");
+        assert_eq!(Stage::Todo.mark(step("aws/propagation")).0, "  ·  ");
+        assert_eq!(Stage::Todo.mark(None).0, "  ·  ", "an appliance");
+        assert_eq!(Stage::Done.mark(step("aws/vpc")), ("done ", "32"));
+        assert_eq!(Stage::Check.mark(step("aws/vpc")).0, "check");
+        assert_eq!(Stage::Manual.mark(None).0, "hand ");
+    }
+}

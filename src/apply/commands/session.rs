@@ -353,7 +353,7 @@ pub(crate) fn plural(n: usize, what: &str) -> String {
 mod tests {
     use super::super::fixture::{self, at, seed004, state};
     use super::*;
-    use crate::apply::state::{Created, Status};
+    use crate::apply::state::Status;
 
     #[test]
     fn the_state_folder_and_secrets_file_sit_beside_the_plan_unless_given() {
@@ -502,15 +502,7 @@ mod tests {
         assert!(!s.applied(&state(&s, &[("aws/vpc", Status::Failed)])));
         assert!(s.applied(&state(&s, &[("aws/vpc", Status::Done)])));
         let mut st = state(&s, &[]);
-        st.created.push(Created {
-            step: "aws/vpc".into(),
-            kind: "VPC".into(),
-            name: "vpc-1".into(),
-            delete: vec!["aws".into()],
-            needs: Vec::new(),
-            created: "t".into(),
-            deleted: None,
-        });
+        st.created.push(fixture::created("aws/vpc", "vpc-1", &["aws"], &[]));
         assert!(s.applied(&st), "a destroy that stopped leaves resources without steps");
         st.created[0].deleted = Some("t".into());
         assert!(!s.applied(&st));
