@@ -8,8 +8,6 @@ use crate::apply::time::human;
 use crate::apply::tools::Tool;
 use crate::steps::{self, Check, Step};
 use std::collections::BTreeMap;
-#[cfg(test)]
-use std::path::PathBuf;
 
 /// The call of a step's argv; an error when a key's private file cannot be written.
 pub(super) fn call_of(
@@ -256,6 +254,7 @@ fn deleted(program: &str, o: &Outcome, class: Class) -> End {
 mod tests {
     use super::super::fixture::{self, at, seed004};
     use super::*;
+    use std::path::PathBuf;
 
     fn out(code: Option<i32>, stdout: &str, stderr: &str) -> Outcome {
         Outcome { code, stdout: stdout.into(), stderr: stderr.into(), secs: 0.0 }
