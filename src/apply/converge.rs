@@ -182,7 +182,7 @@ pub(crate) fn take_down<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &D
     }
     // Nothing to delete for these (it made nothing, or it is already gone): run them again.
     for id in &nothing {
-        forget(run.s, state, id);
+        run.s.forget(state, id);
     }
     mark_going(run, state, &entries, "being replaced: deleted, then made again");
     let tasks = entries
@@ -190,7 +190,7 @@ pub(crate) fn take_down<'a>(run: &Run<'a>, ui: &mut Ui, state: &mut State, d: &D
         .map(|(_, c)| task(format!("delete {}", c.step), format!("Delete {} {}", c.kind, c.name)))
         .collect();
     let s = run.s;
-    Some(delete_all(run, ui, state, &entries, tasks, false, |st, c| forget(s, st, &c.step)))
+    Some(delete_all(run, ui, state, &entries, tasks, false, |st, c| s.forget(st, &c.step)))
 }
 
 /// Delete `entries` (their index in `state.created`, or `None` for an undo) as `tasks` say, one
@@ -239,14 +239,6 @@ fn mark_going(run: &Run, state: &mut State, entries: &[(Option<usize>, Created)]
         }
     }
     let _ = state.save(&run.s.dir);
-}
-
-/// The step is undone: its record and what it captured go.
-fn forget(s: &Session, state: &mut State, id: &str) {
-    state.steps.remove(id);
-    if let Some(cap) = s.steps.iter().find(|x| x.id == id).and_then(|x| x.capture.as_ref()) {
-        state.outputs.remove(&cap.name);
-    }
 }
 
 fn undo_entry(id: &str, delete: Vec<String>) -> Created {
