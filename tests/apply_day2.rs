@@ -622,6 +622,24 @@ fn drift_outside_tunnelsmith_is_reported_by_status_and_plan_and_set_back_by_appl
     }
     again.extend(["--shared-secret".to_string(), "typed-by-hand".to_string()]);
     outside("gcloud", &again.iter().map(String::as_str).collect::<Vec<_>>());
+    // The Azure VPN gateway's ASN and instance 2's custom APIPA BGP addresses (issue 21: the
+    // gateways' settings were only checked for existence before).
+    outside(
+        "az",
+        &[
+            "network",
+            "vnet-gateway",
+            "update",
+            "--resource-group",
+            rg,
+            "--name",
+            "multicloud-azure-gw",
+            "--asn",
+            "65111",
+            "--set",
+            r#"bgpSettings.bgpPeeringAddresses[1].customBgpIpAddresses=["169.254.22.99"]"#,
+        ],
+    );
     let status = l.run(&["status"], &[]);
     assert_eq!(status.code, Some(1), "{}", status.all());
     for line in [
@@ -640,6 +658,10 @@ fn drift_outside_tunnelsmith_is_reported_by_status_and_plan_and_set_back_by_appl
         "--source-ranges: 0.0.0.0/0 in the cloud, 192.168.0.0/16,172.16.0.0/16 in the plan",
         "gcp/bgp-aws-gcp-t3: what \"Add BGP peer",
         "aws/route-default: what \"",
+        "azure/gateway: differs from the plan",
+        "--asn: 65111 in the cloud, 65001 in the plan",
+        "azure/gateway-apipa: differs from the plan",
+        r#"bgpSettings.bgpPeeringAddresses[1].customBgpIpAddresses=["169.254.22.99"] in the cloud"#,
     ] {
         assert!(status.stdout.contains(line), "status lacks {line:?}:\n{}", status.stdout);
     }
@@ -676,6 +698,10 @@ fn drift_outside_tunnelsmith_is_reported_by_status_and_plan_and_set_back_by_appl
         "-/+ gcp/tunnel-aws-gcp-t4",
         "--ike-version: 1 → 2",
         "a Cloud VPN tunnel cannot be changed",
+        "~ azure/gateway",
+        "--asn: 65111 → 65001",
+        "by: az network vnet-gateway update",
+        "~ azure/gateway-apipa",
     ] {
         assert!(p.stdout.contains(line), "plan lacks {line:?}:\n{}", p.stdout);
     }
@@ -686,20 +712,57 @@ fn drift_outside_tunnelsmith_is_reported_by_status_and_plan_and_set_back_by_appl
     assert_ne!(conn("multicloud-aws-azure-t4")["dpdTimeoutSeconds"], json!(10), "DPD is the plan's again");
     assert_eq!(conn("multicloud-aws-azure-t4")["gatewayCustomBgpIpAddresses"].as_array().map(Vec::len), Some(2));
     assert_eq!(w["gcloud"][format!("vpn-tunnels/{tunnel}")]["ike-version"], json!("2"), "the tunnel was made again");
+    let gw = &w["az"][format!("{rg}/vnet-gateway/multicloud-azure-gw")]["bgpSettings"];
+    assert_eq!(gw["asn"], json!(65001), "the gateway's ASN is the plan's again");
+    let apipa = &gw["bgpPeeringAddresses"][1]["customBgpIpAddresses"];
+    assert!(apipa.as_array().is_some_and(|a| !a.is_empty() && !a.contains(&json!("169.254.22.99"))), "{apipa}");
     nothing_to_do(&l, "drift set back");
     let status = l.run(&["status"], &[]);
     assert_eq!(status.code, Some(0), "{}", status.all());
     assert!(status.stdout.contains("No drift"), "{}", status.stdout);
     no_parser_rejections(&l);
 
+    // An AWS customer gateway's ASN and a virtual private gateway's, which no EC2 operation
+    // modifies (as if made again by hand with the same IDs): `status` and `plan` read them back
+    // and say they are replaced, and why.
+    let world = l.dir.join("world/world.json");
+    let before = std::fs::read_to_string(&world).unwrap();
+    let mut v: Value = serde_json::from_str(&before).unwrap();
+    let cgw = st["outputs"]["AWS_CGW_GCP_1"].as_str().unwrap();
+    let vgw = st["outputs"]["AWS_VGW_ID"].as_str().unwrap_or_default();
+    for r in v["aws"].as_object_mut().unwrap().values_mut() {
+        if r["CustomerGatewayId"] == cgw {
+            r["BgpAsn"] = json!("65099");
+        }
+        if r["VpnGatewayId"] == vgw && r["_type"] == "vgw" {
+            r["AmazonSideAsn"] = json!(64512);
+        }
+    }
+    std::fs::write(&world, v.to_string()).unwrap();
+    let status = l.run(&["status"], &[]);
+    assert!(status.stdout.contains("--bgp-asn: 65099 in the cloud, 65003 in the plan"), "{}", status.stdout);
+    assert!(status.stdout.contains("--amazon-side-asn: 64512 in the cloud, 65002 in the plan"), "{}", status.stdout);
+    let p = l.run(&["plan"], &[]);
+    for line in [
+        "-/+ aws/cgw-gcp-1",
+        "--bgp-asn: 65099 → 65003",
+        "a customer gateway cannot be modified",
+        "-/+ aws/gateway",
+        "the Amazon-side ASN of a virtual private gateway cannot be changed",
+    ] {
+        assert!(p.stdout.contains(line), "plan lacks {line:?}:\n{}", p.stdout);
+    }
+    std::fs::write(&world, before).unwrap();
+    nothing_to_do(&l, "gateways as planned again");
+
     // A run stopped after three steps acted and before it recorded them: the next apply finds
     // them by their checks. What they hold is not known to be the plan's: the local network
-    // gateway (changed meanwhile) and the connection are read back (the gateway set back); the
-    // customer gateway, whose settings are not read back, is named.
+    // gateway (changed meanwhile), the connection and the customer gateway are read back (the
+    // local gateway set back); a gateway public IP, whose settings are not read back, is named.
     outside("az", &[&lng[..], &["--asn", "65111"]].concat());
     let path = l.state_dir().join("state.json");
     let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    for id in ["azure/lng-aws-azure-t3", "azure/conn-aws-azure-t1", "aws/cgw-gcp-1"] {
+    for id in ["azure/lng-aws-azure-t3", "azure/conn-aws-azure-t1", "aws/cgw-gcp-1", "azure/gw-ip-1"] {
         let st = v["steps"][id].as_object_mut().unwrap();
         st.remove("inputs");
         st.insert("status".into(), json!("unknown"));
@@ -709,7 +772,8 @@ fn drift_outside_tunnelsmith_is_reported_by_status_and_plan_and_set_back_by_appl
     let p = l.run(&["plan"], &[]);
     assert!(p.stdout.contains("~ azure/lng-aws-azure-t3") && p.stdout.contains("--asn: 65111 → 65002"), "{}", p.stdout);
     assert!(
-        p.stdout.contains("aws/cgw-gcp-1: found in the cloud by apply")
+        p.stdout.contains("azure/gw-ip-1: found in the cloud by apply")
+            && !p.stdout.contains("aws/cgw-gcp-1: found in the cloud by apply")
             && !p.stdout.contains("azure/lng-aws-azure-t3: found in the cloud by apply")
             && !p.stdout.contains("azure/conn-aws-azure-t1: found in the cloud by apply"),
         "{}",

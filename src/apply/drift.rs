@@ -5,8 +5,10 @@
 //! IPsec policy it set (by its step's own check, the same describe or show that finds it after
 //! a crash: "not found" means it was deleted outside Tunnelsmith); each AWS VPN connection's
 //! tunnel options (algorithms, DH groups, lifetimes, inside CIDRs, DPD, startup action); and the
-//! settings [`super::readback`] reads: Azure local network gateways and connections (BGP, IPsec
-//! policy, DPD, custom APIPA BGP addresses), Google Cloud Routers with their interfaces and BGP
+//! settings [`super::readback`] reads: Azure VPN gateways (ASN, SKU, VPN type, custom APIPA BGP
+//! addresses), local network gateways and connections (BGP, IPsec policy, DPD, custom APIPA BGP
+//! addresses), AWS virtual private gateways' and customer gateways' ASNs (and a customer
+//! gateway's address), Google Cloud Routers with their interfaces and BGP
 //! peers, Cloud VPN tunnels (IKE version, peer, ciphers) and firewall rules, and routes (AWS VPC
 //! and transit gateway, Azure, Google); one read per resource answers all of its steps. Not read
 //! back: pre-shared keys (Google Cloud never returns a tunnel's secret, and Tunnelsmith does not
@@ -48,12 +50,12 @@ pub struct Drift {
 /// What is never compared.
 pub const NOT_READ: &str = "pre-shared keys are not read back (Google Cloud never returns a tunnel's secret; \
                             Tunnelsmith does not ask AWS or Azure for theirs): `rotate-keys` sets them all; \
-                            nor are, beyond their existence, the settings of gateways (AWS virtual private \
-                            and transit gateways and their attachments, AWS customer gateways, Azure VPN \
-                            gateways with their BGP and APIPA settings, Google HA VPN and external VPN \
-                            gateways), of networks, subnets, addresses, network interfaces, security \
-                            groups and their rules, route tables and their associations, and the tags \
-                            and descriptions of any resource";
+                            nor are, beyond their existence, the settings of AWS transit gateways (their \
+                            Amazon-side ASN: Tunnelsmith has no update for it) and their attachments, a virtual \
+                            private gateway's attachment to its VPC, an Azure VPN gateway's public IPs and \
+                            active-active mode, Google HA VPN and external VPN gateways, networks, subnets, \
+                            addresses, network interfaces, security groups and their rules, route tables and \
+                            their associations, and the tags and descriptions of any resource";
 
 impl Drift {
     pub fn is_empty(&self) -> bool {
@@ -102,7 +104,9 @@ pub(crate) fn read(
                 && (st.creates.is_some() || update::undo(st).is_some());
             // A step whose settings are read back (some, like a `vpn-connection update`, have no
             // check of their own: the read says what they set).
-            found || readback::reader(st.program.command(), &update::inputs(st, &state.outputs)).is_some()
+            found
+                || readback::reader(st.program.command(), &update::inputs(st, &state.outputs), made(st, state))
+                    .is_some()
         })
         .collect();
     work.reverse();
@@ -201,7 +205,7 @@ fn look(
     let Some(tool) = tools.get(program) else { return Look::Unread(format!("{program} is not on PATH")) };
     // A step whose settings are read back: that read also says whether it is there.
     let planned = update::inputs(st, &state.outputs);
-    if let Some(r) = readback::reader(program, &planned) {
+    if let Some(r) = readback::reader(program, &planned, made(st, state)) {
         return settings(st, state, tool, env, reads, r, planned);
     }
     let Some(Check::Describe { args, contains }) = &st.check else { return Look::Same };
@@ -221,6 +225,11 @@ fn look(
         return aws_tunnels(st, state, tool, env);
     }
     Look::Same
+}
+
+/// The ID a step captured when it made its resource (AWS reads a gateway back by it).
+fn made<'a>(st: &crate::steps::Step, state: &'a State) -> Option<&'a str> {
+    st.capture.as_ref().and_then(|c| state.outputs.get(&c.name)).map(String::as_str)
 }
 
 /// What a step made or set, in words.

@@ -9,7 +9,10 @@
 //! one resource get the same command (a connection and its policy and `--set`s, a Cloud Router
 //! and its interfaces and peers, the routes of one table): the caller runs it once for all.
 //!
-//! Read back: an Azure local network gateway (`az network local-gateway show`: gateway address,
+//! Read back: an Azure VPN gateway (`az network vnet-gateway show`: ASN, SKU, VPN and gateway
+//! type, and each instance's custom APIPA BGP addresses); an AWS virtual private gateway's
+//! Amazon-side ASN and a customer gateway's BGP ASN and address (`aws ec2 describe-vpn-gateways`
+//! / `describe-customer-gateways`, by the ID the step captured); an Azure local network gateway (`az network local-gateway show`: gateway address,
 //! address prefixes, BGP ASN and peering address); an Azure connection (`az network
 //! vpn-connection show`: BGP on or off, its IPsec/IKE policy, its DPD timeout and custom APIPA
 //! BGP addresses); a Google Cloud Router (`gcloud compute routers describe`: ASN, advertisement
@@ -47,6 +50,13 @@ pub(crate) enum Kind {
     AwsTgwRoute,
     AzRoute,
     GcpRoute,
+    /// An Azure VPN gateway (`vnet-gateway create`: ASN, SKU, VPN and gateway type) or what
+    /// `vnet-gateway update` set on it (`--set`: each instance's custom APIPA BGP addresses).
+    AzVnetGateway,
+    /// A virtual private gateway (`describe-vpn-gateways`: its Amazon-side ASN).
+    AwsVpnGateway,
+    /// A customer gateway (`describe-customer-gateways`: its BGP ASN and IP address).
+    AwsCustomerGateway,
 }
 
 /// A read-back to run: the program's arguments (after the program name).
@@ -76,25 +86,15 @@ fn owned(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
 }
 
-/// The read-back of a step (its program and recorded inputs), if its settings can be read.
-pub(crate) fn reader(program: &str, inputs: &[String]) -> Option<Read> {
+/// The read-back of a step (its program and recorded inputs, and the ID it captured when it
+/// made its resource: AWS names a gateway by that ID only), if its settings can be read.
+pub(crate) fn reader(program: &str, inputs: &[String], made: Option<&str>) -> Option<Read> {
     let w = words(inputs);
     let rg = || one(inputs, "--resource-group");
     match (program, w.as_slice()) {
-        ("az", ["network", "local-gateway", "create"]) => Some(Read {
-            kind: Kind::AzLocalGateway,
-            args: owned(&[
-                "network",
-                "local-gateway",
-                "show",
-                "--resource-group",
-                rg()?,
-                "--name",
-                one(inputs, "--name")?,
-                "--output",
-                "json",
-            ]),
-        }),
+        ("az", ["network", "local-gateway", "create"]) => {
+            Some(Read { kind: Kind::AzLocalGateway, args: az_show("local-gateway", rg()?, one(inputs, "--name")?) })
+        }
         // The policy is part of the connection: `show` answers it with the connection's own
         // settings ([AZ-CONN]: `ipsecPolicies`), one call for all of them.
         ("az", ["network", "vpn-connection", "ipsec-policy", "add"]) => {
@@ -156,6 +156,23 @@ pub(crate) fn reader(program: &str, inputs: &[String]) -> Option<Read> {
             kind: Kind::GcpRoute,
             args: owned(&["compute", "routes", "describe", name, "--format", "json"]),
         }),
+        // One `show` answers the gateway's own settings and the APIPA addresses set on it.
+        ("az", ["network", "vnet-gateway", "create" | "update"]) => {
+            Some(Read { kind: Kind::AzVnetGateway, args: az_show("vnet-gateway", rg()?, one(inputs, "--name")?) })
+        }
+        ("aws", ["ec2", op @ ("create-vpn-gateway" | "create-customer-gateway")]) => {
+            let (kind, describe, ids) = if *op == "create-vpn-gateway" {
+                (Kind::AwsVpnGateway, "describe-vpn-gateways", "--vpn-gateway-ids")
+            } else {
+                (Kind::AwsCustomerGateway, "describe-customer-gateways", "--customer-gateway-ids")
+            };
+            let mut args = owned(&["ec2", describe]);
+            if let Some(r) = one(inputs, "--region") {
+                args.extend(owned(&["--region", r]));
+            }
+            args.extend(owned(&[ids, made.filter(|id| !id.is_empty())?, "--output", "json"]));
+            Some(Read { kind, args })
+        }
         ("gcloud", [.., "compute", "firewall-rules", "create", name]) => Some(Read {
             kind: Kind::GcpFirewall,
             args: owned(&["compute", "firewall-rules", "describe", name, "--format", "json"]),
@@ -166,7 +183,12 @@ pub(crate) fn reader(program: &str, inputs: &[String]) -> Option<Read> {
 
 /// `az network vpn-connection show` of a connection.
 fn az_connection(rg: &str, name: &str) -> Vec<String> {
-    owned(&["network", "vpn-connection", "show", "--resource-group", rg, "--name", name, "--output", "json"])
+    az_show("vpn-connection", rg, name)
+}
+
+/// `az network WHAT show` of a resource, as JSON.
+fn az_show(what: &str, rg: &str, name: &str) -> Vec<String> {
+    owned(&["network", what, "show", "--resource-group", rg, "--name", name, "--output", "json"])
 }
 
 /// `gcloud compute COLLECTION describe NAME [--region R] --format json`.
@@ -337,7 +359,42 @@ pub(crate) fn live(kind: Kind, inputs: &[String], answer: &Value) -> Option<Vec<
             ("--next-hop-vpn-tunnel", last(&answer["nextHopVpnTunnel"])),
             ("--priority", s(&answer["priority"])),
         ],
+        Kind::AzVnetGateway => az_gateway_live(inputs, answer),
+        // A deleted gateway stays in EC2's answers for a while, in state `deleted`: gone.
+        Kind::AwsVpnGateway => {
+            let g = answer["VpnGateways"].as_array()?.first().filter(|g| g["State"] != "deleted")?;
+            vec![("--amazon-side-asn", s(&g["AmazonSideAsn"]))]
+        }
+        Kind::AwsCustomerGateway => {
+            let g = answer["CustomerGateways"].as_array()?.first().filter(|g| g["State"] != "deleted")?;
+            vec![("--bgp-asn", s(&g["BgpAsn"])), ("--public-ip", s(&g["IpAddress"]))]
+        }
     })
+}
+
+/// An Azure VPN gateway as `vnet-gateway show` prints it [AZ-GW-SHOW]. For its `create` step:
+/// the ASN (`bgpSettings.asn`), SKU (`sku.name`), VPN type and gateway type; for the
+/// `vnet-gateway update` step: each `--set` of an instance's custom APIPA BGP addresses, as
+/// `bgpSettings.bgpPeeringAddresses[K].customBgpIpAddresses=[…]` the way the step wrote it.
+fn az_gateway_live(inputs: &[String], answer: &Value) -> Vec<(&'static str, Vec<String>)> {
+    let s = |v: &Value| scalar(v).into_iter().collect::<Vec<_>>();
+    if words(inputs).last() == Some(&"create") {
+        return vec![
+            ("--asn", s(&answer["bgpSettings"]["asn"])),
+            ("--sku", s(&answer["sku"]["name"])),
+            ("--vpn-type", s(&answer["vpnType"])),
+            ("--gateway-type", s(&answer["gatewayType"])),
+        ];
+    }
+    let peers = answer["bgpSettings"]["bgpPeeringAddresses"].as_array().map(Vec::as_slice).unwrap_or_default();
+    peers
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let ips = Value::from(list(&p["customBgpIpAddresses"], None)).to_string();
+            ("--set", vec![format!("bgpSettings.bgpPeeringAddresses[{k}].customBgpIpAddresses={ips}")])
+        })
+        .collect()
 }
 
 /// Each flag's value from a field of `v` (a scalar: one value, or none).
@@ -489,7 +546,7 @@ mod tests {
     fn a_local_gateway_is_read_with_show_and_its_prefixes_compared_as_a_set() {
         let planned = rec("network local-gateway create --resource-group rg --name lng1 --location eastus \
                            --gateway-ip-address 1.2.3.4 --local-address-prefixes 10.0.0.0/16 10.1.0.0/16 --tags a=b");
-        let r = reader("az", &planned).unwrap();
+        let r = reader("az", &planned, None).unwrap();
         assert_eq!(r.args.join(" "), "network local-gateway show --resource-group rg --name lng1 --output json");
         let same = json!({"gatewayIpAddress": "1.2.3.4",
                           "localNetworkAddressSpace": {"addressPrefixes": ["10.1.0.0/16", "10.0.0.0/16"]}});
@@ -506,13 +563,13 @@ mod tests {
     fn a_cleared_policy_or_a_removed_peer_is_gone_and_a_changed_peer_asn_differs() {
         let pol =
             rec("network vpn-connection ipsec-policy add --resource-group rg --connection-name c1 --sa-lifetime 3600");
-        let r = reader("az", &pol).unwrap();
+        let r = reader("az", &pol, None).unwrap();
         assert_eq!(r.args.join(" "), "network vpn-connection show --resource-group rg --name c1 --output json");
         assert_eq!(live(r.kind, &pol, &json!({"ipsecPolicies": []})), None);
         let peer = rec(
             "compute routers add-bgp-peer r1 --region us-east1 --peer-name p1 --peer-asn 65001 --format value(name)",
         );
-        let r = reader("gcloud", &peer).unwrap();
+        let r = reader("gcloud", &peer, None).unwrap();
         assert_eq!(r.args.join(" "), "compute routers describe r1 --region us-east1 --format json");
         assert_eq!(live(r.kind, &peer, &json!({"bgpPeers": [{"name": "p2"}]})), None);
         let answer = json!({"bgpPeers": [{"name": "p1", "peerAsn": 65099}]});
@@ -529,7 +586,7 @@ mod tests {
         let rt =
             rec("ec2 create-route --region us-east-1 --route-table-id rtb-1 --destination-cidr-block 10.2.0.0/16 \
                       --gateway-id vgw-1 --query Return --output text");
-        let r = reader("aws", &rt).unwrap();
+        let r = reader("aws", &rt, None).unwrap();
         assert_eq!(
             r.args.join(" "),
             "ec2 describe-route-tables --region us-east-1 --route-table-ids rtb-1 --output json"
@@ -542,7 +599,7 @@ mod tests {
         let attrs = crate::steps::update::diff(&with_live(&rt, &live(r.kind, &rt, &moved).unwrap()), &rt);
         assert_eq!(attrs.iter().map(|a| (a.name.as_str(), a.old.as_str())).collect::<Vec<_>>(), [("--gateway-id", "")]);
         let g = rec("compute routes create n1 --network net --destination-range 10.9.0.0/16 --next-hop-address 10.0.0.5 --format value(name)");
-        let r = reader("gcloud", &g).unwrap();
+        let r = reader("gcloud", &g, None).unwrap();
         let answer = json!({"destRange": "10.9.0.0/16", "nextHopIp": "10.0.0.6", "priority": 1000,
                             "network": "https://www.googleapis.com/compute/v1/projects/p/global/networks/net"});
         let attrs = crate::steps::update::diff(&with_live(&g, &live(r.kind, &g, &answer).unwrap()), &g);
@@ -557,7 +614,7 @@ mod tests {
         let fw = rec(
             "compute firewall-rules create fw1 --network n --allow udp:500,udp:4500,esp --source-ranges 1.2.3.4/32",
         );
-        let r = reader("gcloud", &fw).unwrap();
+        let r = reader("gcloud", &fw, None).unwrap();
         let answer = json!({"allowed": [{"IPProtocol": "udp", "ports": ["500", "4500"]}, {"IPProtocol": "esp"}],
                             "sourceRanges": ["1.2.3.4/32"]});
         assert_eq!(with_live(&fw, &live(r.kind, &fw, &answer).unwrap()), fw);
@@ -586,7 +643,7 @@ mod tests {
         .into_iter()
         .map(String::from)
         .collect::<Vec<_>>();
-        let (a, b) = (reader("az", &conn).unwrap(), reader("az", &set).unwrap());
+        let (a, b) = (reader("az", &conn, None).unwrap(), reader("az", &set, None).unwrap());
         assert_eq!(a.args, b.args, "one show answers both");
         assert_eq!(a.args.join(" "), "network vpn-connection show --resource-group rg --name c1 --output json");
         // As Azure answers: the list in another order, IDs in another case.
@@ -604,7 +661,7 @@ mod tests {
         assert!(d[1].1.contains("169.254.21.6") && !d[1].1.contains("169.254.22.2"), "{d:?}");
         // BGP turned on outside a static connection's back.
         let stat = rec("network vpn-connection create --resource-group rg --name c2 --local-gateway2 lng");
-        let r = reader("az", &stat).unwrap();
+        let r = reader("az", &stat, None).unwrap();
         assert_eq!(
             attrs(&stat, r.kind, &json!({"enableBgp": true})),
             [("--enable-bgp".into(), "(set)".into(), "(none)".into())]
@@ -619,7 +676,7 @@ mod tests {
                        --flags-file <file:yaml> --router r1 --phase1-encryption AES-CBC-256 \
                        --phase1-prf PRF-HMAC-SHA2-256 --phase1-dh GROUP-14 --phase2-encryption AES-CBC-256 \
                        --phase2-integrity HMAC-SHA2-256-128 --description d --format value(name)");
-        let r = reader("gcloud", &tun).unwrap();
+        let r = reader("gcloud", &tun, None).unwrap();
         assert_eq!(r.args.join(" "), "compute vpn-tunnels describe t1 --region us-east1 --format json");
         let url =
             |c: &str, n: &str| format!("https://www.googleapis.com/compute/v1/projects/p/regions/us-east1/{c}/{n}");
@@ -643,7 +700,7 @@ mod tests {
     fn a_router_interface_and_a_transit_gateway_route_are_read_back() {
         let i = rec("compute routers add-interface r1 --region us-east1 --interface-name t1-if --vpn-tunnel t1 \
                      --ip-address 169.254.0.1 --mask-length 30 --format value(name)");
-        let r = reader("gcloud", &i).unwrap();
+        let r = reader("gcloud", &i, None).unwrap();
         assert_eq!(r.args.join(" "), "compute routers describe r1 --region us-east1 --format json", "the router's");
         let ifs = |range: &str| {
             json!({"interfaces": [{"name": "t1-if", "ipRange": range,
@@ -659,7 +716,7 @@ mod tests {
             rec("ec2 create-transit-gateway-route --region us-east-1 --transit-gateway-route-table-id tgw-rtb-1 \
                          --destination-cidr-block 10.2.0.0/16 --transit-gateway-attachment-id tgw-attach-1 \
                          --query Route.State --output text");
-        let r = reader("aws", &route).unwrap();
+        let r = reader("aws", &route, None).unwrap();
         assert_eq!(
             r.args.join(" "),
             "ec2 search-transit-gateway-routes --region us-east-1 --transit-gateway-route-table-id tgw-rtb-1 \
@@ -677,5 +734,102 @@ mod tests {
             [("--transit-gateway-attachment-id".into(), "tgw-attach-2".into(), "tgw-attach-1".into())]
         );
         assert_eq!(live(r.kind, &route, &json!({"Routes": []})), None);
+    }
+
+    #[test]
+    fn an_azure_gateway_s_asn_sku_and_custom_apipa_addresses_are_read_from_one_show() {
+        let gw = rec("network vnet-gateway create --resource-group rg --name gw --location eastus --vnet v \
+                      --public-ip-addresses ip1 ip2 --gateway-type Vpn --vpn-type RouteBased --sku VpnGw1AZ \
+                      --asn 65010 --tags a=b --no-wait");
+        let set = vec![
+            "network",
+            "vnet-gateway",
+            "update",
+            "--resource-group",
+            "rg",
+            "--name",
+            "gw",
+            "--set",
+            r#"bgpSettings.bgpPeeringAddresses[0].customBgpIpAddresses=["169.254.21.2","169.254.21.6"]"#,
+            "--set",
+            r#"bgpSettings.bgpPeeringAddresses[1].customBgpIpAddresses=["169.254.22.2"]"#,
+            "--query",
+            "provisioningState",
+            "--output",
+            "tsv",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        let (a, b) = (reader("az", &gw, None).unwrap(), reader("az", &set, None).unwrap());
+        assert_eq!(a.args, b.args, "one show answers both");
+        assert_eq!(a.args.join(" "), "network vnet-gateway show --resource-group rg --name gw --output json");
+        let peers = |first: Value| {
+            json!([{"ipconfigurationId": "/s/gw/ipConfigurations/c0", "customBgpIpAddresses": first,
+                    "defaultBgpIpAddresses": ["10.0.255.4"]},
+                   {"ipconfigurationId": "/s/gw/ipConfigurations/c1", "customBgpIpAddresses": ["169.254.22.2"]}])
+        };
+        // As Azure answers: the SKU as an object, the addresses in another order.
+        let mut answer = json!({"sku": {"name": "VpnGw1AZ", "tier": "VpnGw1AZ"}, "gatewayType": "Vpn",
+            "vpnType": "RouteBased", "bgpSettings": {"asn": 65010,
+            "bgpPeeringAddresses": peers(json!(["169.254.21.6", "169.254.21.2"]))}});
+        assert_eq!(attrs(&gw, a.kind, &answer), []);
+        assert_eq!(attrs(&set, b.kind, &answer), []);
+        answer["bgpSettings"] = json!({"asn": 65515, "bgpPeeringAddresses": peers(json!(["169.254.21.9"]))});
+        answer["sku"]["name"] = json!("VpnGw2AZ");
+        assert_eq!(
+            attrs(&gw, a.kind, &answer),
+            [("--asn".into(), "65515".into(), "65010".into()), ("--sku".into(), "VpnGw2AZ".into(), "VpnGw1AZ".into())]
+        );
+        let d = attrs(&set, b.kind, &answer);
+        assert_eq!(d.len(), 1, "only instance 1's addresses changed: {d:?}");
+        assert_eq!(d[0].1, r#"bgpSettings.bgpPeeringAddresses[0].customBgpIpAddresses=["169.254.21.9"]"#);
+        // A static gateway's plan sets no ASN: Azure's default is not a difference.
+        let stat = rec("network vnet-gateway create --resource-group rg --name gw --vpn-type RouteBased --sku Basic");
+        let answer = json!({"sku": {"name": "Basic"}, "vpnType": "PolicyBased", "bgpSettings": {"asn": 65515}});
+        assert_eq!(attrs(&stat, a.kind, &answer), [("--vpn-type".into(), "PolicyBased".into(), "RouteBased".into())]);
+    }
+
+    #[test]
+    fn aws_gateways_are_read_by_the_id_their_step_captured() {
+        let vgw = rec("ec2 create-vpn-gateway --region us-east-1 --type ipsec.1 --amazon-side-asn 65001 \
+                       --query VpnGateway.VpnGatewayId --output text");
+        assert_eq!(reader("aws", &vgw, None), None, "no ID yet: only its check finds it");
+        let r = reader("aws", &vgw, Some("vgw-1")).unwrap();
+        assert_eq!(
+            r.args.join(" "),
+            "ec2 describe-vpn-gateways --region us-east-1 --vpn-gateway-ids vgw-1 --output json"
+        );
+        let g = |asn: u64, state: &str| {
+            json!({"VpnGateways": [{"VpnGatewayId": "vgw-1", "State": state,
+                                                                "Type": "ipsec.1", "AmazonSideAsn": asn}]})
+        };
+        assert_eq!(attrs(&vgw, r.kind, &g(65001, "available")), []);
+        assert_eq!(
+            attrs(&vgw, r.kind, &g(64512, "available")),
+            [("--amazon-side-asn".into(), "64512".into(), "65001".into())]
+        );
+        assert_eq!(live(r.kind, &vgw, &g(65001, "deleted")), None, "deleted is gone");
+        let cgw = rec("ec2 create-customer-gateway --region us-east-1 --type ipsec.1 --public-ip 203.0.113.7 \
+                       --bgp-asn 65002 --query CustomerGateway.CustomerGatewayId --output text");
+        let r = reader("aws", &cgw, Some("cgw-1")).unwrap();
+        assert_eq!(
+            r.args.join(" "),
+            "ec2 describe-customer-gateways --region us-east-1 --customer-gateway-ids cgw-1 --output json"
+        );
+        // EC2 answers the customer gateway's ASN as a string.
+        let c = |asn: &str, ip: &str| {
+            json!({"CustomerGateways": [{"CustomerGatewayId": "cgw-1", "State": "available",
+                                                                  "BgpAsn": asn, "IpAddress": ip, "Type": "ipsec.1"}]})
+        };
+        assert_eq!(attrs(&cgw, r.kind, &c("65002", "203.0.113.7")), []);
+        assert_eq!(
+            attrs(&cgw, r.kind, &c("65099", "203.0.113.9")),
+            [
+                ("--bgp-asn".into(), "65099".into(), "65002".into()),
+                ("--public-ip".into(), "203.0.113.9".into(), "203.0.113.7".into())
+            ]
+        );
+        assert_eq!(live(r.kind, &cgw, &json!({"CustomerGateways": []})), None);
     }
 }

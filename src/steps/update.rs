@@ -274,9 +274,11 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
                      ModifyCustomerGateway)",
                     "[AWS-API-CGWMOD]",
                 ),
-                "create-vpn-gateway" => {
-                    replace("the Amazon-side ASN of a virtual private gateway cannot be changed", "[AWS-API-VGW]")
-                }
+                "create-vpn-gateway" => replace(
+                    "the Amazon-side ASN of a virtual private gateway cannot be changed (EC2 has no \
+                         ModifyVpnGateway)",
+                    "[AWS-API-VGWMOD]",
+                ),
                 "create-transit-gateway" => replace(
                     "the Amazon-side ASN of a transit gateway cannot change while VPN attachments exist",
                     "[AWS-API-TGW]",
@@ -302,10 +304,20 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
             let verb = cmd.last().copied().unwrap_or("");
             match (what.as_str(), verb) {
                 ("vpn-connection ipsec-policy", "add") => {
-                    let mut clear = vec![Arg::text("network"), Arg::text("vpn-connection"), Arg::text("ipsec-policy"), Arg::text("clear")];
+                    let mut clear = vec![
+                        Arg::text("network"),
+                        Arg::text("vpn-connection"),
+                        Arg::text("ipsec-policy"),
+                        Arg::text("clear"),
+                    ];
                     clear.extend(with(a, "--resource-group"));
                     clear.extend(with(a, "--connection-name"));
-                    clear.extend([Arg::text("--query"), Arg::text("provisioningState"), Arg::text("--output"), Arg::text("tsv")]);
+                    clear.extend([
+                        Arg::text("--query"),
+                        Arg::text("provisioningState"),
+                        Arg::text("--output"),
+                        Arg::text("tsv"),
+                    ]);
                     let mut again = step.clone();
                     again.id = format!("{}#add", step.id);
                     again.check = Some(Check::Rerun);
@@ -328,26 +340,58 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
                         u.extend(with(a, "--resource-group"));
                         u.push(Arg::text("--name"));
                         u.extend(name.iter().cloned());
-                        u.extend([Arg::text("--enable-bgp"), Arg::text(if values(a, "--enable-bgp").is_some() { "true" } else { "false" })]);
+                        u.extend([
+                            Arg::text("--enable-bgp"),
+                            Arg::text(if values(a, "--enable-bgp").is_some() { "true" } else { "false" }),
+                        ]);
                         u.extend(with(a, "--tags"));
-                        u.extend([Arg::text("--query"), Arg::text("provisioningState"), Arg::text("--output"), Arg::text("tsv")]);
+                        u.extend([
+                            Arg::text("--query"),
+                            Arg::text("provisioningState"),
+                            Arg::text("--output"),
+                            Arg::text("tsv"),
+                        ]);
                         steps.push(sub(step, "update", format!("{} (BGP, tags)", step.title), Program::Az, u));
                     }
                     How::Update { steps, source: "[AZ-CLI-KEY]" }
                 }
-                ("vpn-connection", "create") => replace(
-                    "the gateways of an existing connection cannot be changed",
-                    "[AZ-CLI-PUT]",
-                ),
+                ("vpn-connection", "create") => {
+                    replace("the gateways of an existing connection cannot be changed", "[AZ-CLI-PUT]")
+                }
+                // The ASN and the SKU (within a family: not to or from Basic) change in place
+                // [AZ-GW-UPD]; the rest is fixed when the gateway is made.
+                ("vnet-gateway", "create") if only(flags, &["--asn", "--sku", "--tags"]) && !basic_resize(attrs) => {
+                    let mut u = vec![Arg::text("network"), Arg::text("vnet-gateway"), Arg::text("update")];
+                    u.extend(with(a, "--resource-group"));
+                    u.extend(with(a, "--name"));
+                    for f in ["--asn", "--sku", "--tags"] {
+                        if flags.contains(f) {
+                            u.extend(with(a, f));
+                        }
+                    }
+                    u.extend([
+                        Arg::text("--query"),
+                        Arg::text("provisioningState"),
+                        Arg::text("--output"),
+                        Arg::text("tsv"),
+                    ]);
+                    How::Update {
+                        steps: vec![sub(step, "update", format!("{} (ASN, SKU)", step.title), Program::Az, u)],
+                        source: "[AZ-GW-UPD]",
+                    }
+                }
                 ("vnet-gateway", "create") => replace(
-                    "a VPN gateway's SKU, public IPs and active-active mode are rebuilt only by a new gateway (about 45 \
-                     minutes, every connection down meanwhile)",
+                    "a VPN gateway's VPN type, gateway type, public IPs and active-active mode are fixed, and a Basic \
+                     SKU cannot be resized: only a new gateway changes them (about 45 minutes, every connection down \
+                     meanwhile)",
                     "[AZ-SKU]",
                 ),
                 (_, "create") if flags.contains("--location") => {
                     replace("an Azure resource's location is fixed when it is created", "[AZ-CLI-PUT]")
                 }
-                (_, "create") => How::Rerun { why: "an Azure create is a PUT: the same name again updates it in place" },
+                (_, "create") => {
+                    How::Rerun { why: "an Azure create is a PUT: the same name again updates it in place" }
+                }
                 _ => How::Rerun { why: "it reads or sets a value" },
             }
         }
@@ -434,6 +478,13 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
             }
         }
     }
+}
+
+/// A SKU change to or from Basic: Azure resizes a gateway only within its SKU family [AZ-GW-UPD].
+fn basic_resize(attrs: &[Attr]) -> bool {
+    attrs
+        .iter()
+        .any(|x| x.name == "--sku" && (x.old.eq_ignore_ascii_case("basic") || x.new.eq_ignore_ascii_case("basic")))
 }
 
 /// An AWS route whose target changed: `delete` (the old route, by table and destination), then
@@ -693,6 +744,37 @@ mod tests {
         other[i + 1] = "1".into();
         let c = change(tun, &other, &old[&tun.id], &before).expect("changed");
         assert!(matches!(c.how, How::Replace { why, .. } if why.contains("cannot be changed")), "{:?}", c.how);
+    }
+
+    #[test]
+    fn an_azure_gateway_s_asn_and_sku_are_updated_in_place_its_vpn_type_or_a_basic_sku_replaced() {
+        let steps = seed(|_| {});
+        let rec = record(&steps);
+        let gw = steps.iter().find(|s| s.id == "azure/gateway").unwrap();
+        let planned = &rec[&gw.id];
+        let live = |flag: &str, value: &str| {
+            let mut l = planned.clone();
+            let i = l.iter().position(|a| a == flag).unwrap();
+            l[i + 1] = value.into();
+            l
+        };
+        let mut drifted = live("--asn", "65515");
+        let i = drifted.iter().position(|a| a == "--sku").unwrap();
+        drifted[i + 1] = "VpnGw2AZ".into();
+        let c = change(gw, &drifted, planned, &steps).expect("changed");
+        let How::Update { steps: up, .. } = &c.how else { panic!("{:?}", c.how) };
+        let shown = up[0].display();
+        assert!(
+            shown.starts_with(
+                "az network vnet-gateway update --resource-group multicloud-azure-rg --name multicloud-azure-gw --asn "
+            ) && shown.contains(" --sku VpnGw1AZ")
+                && !shown.contains("--vpn-type"),
+            "{shown}"
+        );
+        let c = change(gw, &live("--vpn-type", "PolicyBased"), planned, &steps).expect("changed");
+        assert!(matches!(c.how, How::Replace { why, .. } if why.contains("VPN type")), "{:?}", c.how);
+        let c = change(gw, &live("--sku", "Basic"), planned, &steps).expect("changed");
+        assert!(matches!(c.how, How::Replace { why, .. } if why.contains("Basic")), "{:?}", c.how);
     }
 
     #[test]

@@ -791,8 +791,12 @@ def az(w, cmd, opts):
             import ipaddress  # here: only a gateway's creation needs it (start-up cost)
             gsub = ipaddress.ip_network(store[f"{rg}/vnet subnet/{one(opts, '--vnet')}/GatewaySubnet"].get("addressPrefix") or "192.168.1.0/27")
             default_bgp = [str(gsub.broadcast_address - 1)] if len(pips) == 1 else [str(gsub.network_address + 4 + i) for i in range(len(pips))]
+            # As `vnet-gateway show` prints it: the SKU as {name, tier}, the types, BGP settings.
+            sku = one(opts, "--sku", "VpnGw1")
             r.update(provisioningState="Updating", _ready_at=time.time() + float(os.environ.get("STANDIN_GATEWAY_SECS", "0")),
-                     vnet=one(opts, "--vnet"), publicIps=pips,
+                     vnet=one(opts, "--vnet"), publicIps=pips, sku={"name": sku, "tier": sku},
+                     gatewayType=one(opts, "--gateway-type", "Vpn"), vpnType=one(opts, "--vpn-type", "RouteBased"),
+                     activeActive=len(pips) > 1, enableBgp="--asn" in opts,
                      bgpSettings={"asn": int(one(opts, "--asn", "65515")), "bgpPeeringAddresses": [
                          {"ipconfigurationId": f"{r['id']}/ipConfigurations/vnetGatewayConfig{i}",
                           "customBgpIpAddresses": [], "defaultBgpIpAddresses": [default_bgp[i]],
@@ -868,6 +872,16 @@ def az(w, cmd, opts):
         if kind == "vpn-connection" and "--enable-bgp" in opts:
             # az's three-state flag: `--enable-bgp true|false` (the property `enableBgp`) [AZ-CONN].
             r["enableBgp"] = one(opts, "--enable-bgp").lower() in ("true", "yes", "1")
+        if kind == "vnet-gateway":
+            # A gateway is resized within its SKU family: not to or from Basic (a new gateway).
+            if "--sku" in opts:
+                sku = one(opts, "--sku")
+                if (sku.lower() == "basic") != (r["sku"]["name"].lower() == "basic"):
+                    raise Exit(1, f"ERROR: (BadRequest) A {r['sku']['name']} gateway cannot be resized "
+                                  f"to {sku}: delete the gateway and create it again.")
+                r["sku"] = {"name": sku, "tier": sku}
+            if "--asn" in opts:
+                r.setdefault("bgpSettings", {})["asn"] = int(one(opts, "--asn"))
         if kind == "local-gateway":
             if "--gateway-ip-address" in opts:
                 r["gatewayIpAddress"] = one(opts, "--gateway-ip-address")
