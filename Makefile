@@ -72,12 +72,9 @@ bootstrap-build:
 
 ## Build and serve --------------------------------------------------------------------------------
 
-# The release bundle in dist/ (wasm-opt'ed; Trunk.toml pins the tools and runs offline). The
-# main module's cargo build (scripts/build-web.sh, Trunk's post-build hook) starts beside Trunk's
-# own build of the generators module: each ends in a long single-threaded fat-LTO link.
+# The release bundle in dist/ (wasm-opt'ed; Trunk.toml pins the tools and runs offline).
 build:
-	$(call stage,trunk build --release,(mkdir -p target; setsid scripts/build-web.sh --cargo-only >target/web-cargo.log 2>&1 & \
-		pre=$$!; trunk build --release; rc=$$?; kill -- -$$pre 2>/dev/null; wait $$pre; exit $$rc))
+	$(call stage,trunk build --release,trunk build --release)
 
 # Trunk builds the release bundle into dist/, then serves it (address and port from Trunk.toml).
 serve: bootstrap-build

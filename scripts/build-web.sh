@@ -23,11 +23,6 @@
 #
 # Trunk cannot run a tool between cargo and wasm-bindgen, which the split needs, hence this hook;
 # index.html keeps a skipped `rel="rust"` link for the module so Trunk does not build a default one.
-#
-# `scripts/build-web.sh --cargo-only` runs step 1 alone, outside Trunk: `make build` starts it
-# beside `trunk build --release`, whose own wasm-release build of the generators module is
-# mostly one thread (fat LTO, one codegen unit); when the hook then runs step 1, cargo finds the
-# module built (or waits for the build directory's lock until it is).
 set -euo pipefail
 
 target=wasm32-unknown-unknown
@@ -43,12 +38,6 @@ release_cargo_build() {
     cargo build --offline --locked --target "$target" --profile wasm-release \
     --bin tunnelsmith-web --features split --target-dir target/split
 }
-
-if [[ "${1:-}" == "--cargo-only" ]]; then
-  cd "$(dirname "${BASH_SOURCE[0]}")/.."
-  release_cargo_build
-  exit 0
-fi
 
 staging="${TRUNK_STAGING_DIR:?run by trunk (Trunk.toml hooks)}"
 source_dir="${TRUNK_SOURCE_DIR:-.}"
