@@ -25,9 +25,16 @@
 # index.html keeps a skipped `rel="rust"` link for the module so Trunk does not build a default one.
 set -euo pipefail
 
-target=wasm32-unknown-unknown
+staging="${TRUNK_STAGING_DIR:?run by trunk (Trunk.toml hooks)}"
+source_dir="${TRUNK_SOURCE_DIR:-.}"
+cd "$source_dir"
 
-release_cargo_build() {
+target=wasm32-unknown-unknown
+work="target/web-build"
+rm -rf "$work"
+mkdir -p "$work/split" "$work/out"
+
+if [[ "${TRUNK_PROFILE:-debug}" == "release" ]]; then
   # Its own target dir: its flags would otherwise rebuild every crate of target/'s wasm32 builds
   # (Trunk's generators module, the wasm-bindgen tests) each time. RUSTFLAGS replaces
   # .cargo/config.toml's flags for this build: the link flag, and no `--cfg erase_components`.
@@ -37,18 +44,6 @@ release_cargo_build() {
   RUSTFLAGS="-Clink-args=--emit-relocs" \
     cargo build --offline --locked --target "$target" --profile wasm-release \
     --bin tunnelsmith-web --features split --target-dir target/split
-}
-
-staging="${TRUNK_STAGING_DIR:?run by trunk (Trunk.toml hooks)}"
-source_dir="${TRUNK_SOURCE_DIR:-.}"
-cd "$source_dir"
-
-work="target/web-build"
-rm -rf "$work"
-mkdir -p "$work/split" "$work/out"
-
-if [[ "${TRUNK_PROFILE:-debug}" == "release" ]]; then
-  release_cargo_build
   wasm-split-cli --target web --out-name tunnelsmith-web \
     "target/split/$target/wasm-release/tunnelsmith-web.wasm" "$work/split"
   # --keep-lld-exports: the chunks import the function table the linker exported.

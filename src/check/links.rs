@@ -81,7 +81,7 @@ fn check_link(plan: &Plan, li: usize, a: usize, b: usize, sites: &[RSite], out: 
     let layout = layout(&how, &ends[0].gateway, &ends[1].gateway);
     let count = check_tunnel_count(li, link.tunnels, &how, layout.len(), ends, layout_src, out);
     rlink.tunnels = tunnels(&rlink.id, layout, count);
-    check_static_over_aws_connections(li, link.routing, &rlink.tunnels, ends, out);
+    check_static_failover(li, &how, &rlink.tunnels, ends, out);
     share_azure_connection_keys(&mut rlink, ends);
     if let (Some(ea), Some(eb)) = (ends[0].endpoint, ends[1].endpoint) {
         rlink.profile = crypto::negotiate(li, ends, [ea, eb], &link.crypto, out);
@@ -178,69 +178,35 @@ fn check_tunnel_count(
     count
 }
 
-/// Static routing from an AWS gateway over several VPN connections to one peer (one per instance
-/// of an active-active Azure gateway): AWS fails over between the two tunnels of a connection, but
-/// nothing moves the traffic to another connection when the Azure instance it goes to is down. A
-/// transit gateway routes each prefix to one attachment only; a virtual private gateway documents
-/// no choice between identical static routes of several connections, and only BGP withdraws the
-/// routes of a connection that is down, as Azure's active-active design expects of its peer.
-fn check_static_over_aws_connections(
-    li: usize,
-    routing: Routing,
-    tunnels: &[RTunnel],
-    [sa, sb]: [&RSite; 2],
-    out: &mut Findings,
-) {
-    if routing != Routing::Static {
+/// A pairing whose static routes do not fail over between AWS VPN connections (the pairing
+/// table's `no_failover_across_connections`: an AWS gateway to an active-active Azure gateway, one
+/// connection per instance), when the link's tunnels use more than one connection: AWS fails over
+/// between the two tunnels of a connection only, and only BGP withdraws the routes of a
+/// connection that is down, as Azure's active-active gateway expects of its peer.
+fn check_static_failover(li: usize, how: &Connect, tunnels: &[RTunnel], ends: [&RSite; 2], out: &mut Findings) {
+    let (Some(why), Layout::Aws(e)) = (how.no_failover_across_connections, how.layout) else { return };
+    let (aws, peer) = (ends[e], ends[1 - e]);
+    let conns: BTreeSet<u8> = tunnels.iter().map(|t| t.ends[e].connection).collect();
+    if conns.len() < 2 {
         return;
     }
-    for (e, aws, peer) in [(0, sa, sb), (1, sb, sa)] {
-        let tgw = match Class::of(&aws.gateway) {
-            Class::AwsTgw => true,
-            Class::AwsVgw => false,
-            Class::AzureActiveStandby
-            | Class::AzureActiveActive
-            | Class::AzurePolicyBased
-            | Class::AzureBasic
-            | Class::GcpHaVpn
-            | Class::GcpClassicVpn
-            | Class::Appliance => continue,
-        };
-        if Class::of(&peer.gateway) != Class::AzureActiveActive {
-            continue;
-        }
-        let mut conns: Vec<u8> = tunnels.iter().map(|t| t.ends[e].connection).collect();
-        conns.sort_unstable();
-        conns.dedup();
-        if conns.len() < 2 {
-            continue;
-        }
-        let how = if tgw {
-            format!(
-                "{} (a transit gateway) routes each of {}'s prefixes to one VPN attachment only (a route table holds one static route per destination), so",
-                aws.name, peer.name
-            )
-        } else {
-            format!(
-                "{} (a virtual private gateway) gets the same static routes on each connection, AWS documents no failover between the VPN connections of static routes, and",
-                aws.name
-            )
-        };
-        out.warn(
-            "W_AWS_STATIC_NO_FAILOVER",
-            link_path(li, "routing"),
-            format!(
-                "{} makes {} VPN connections to {}, one per Azure instance; AWS fails over between the two tunnels of one connection, but with static routing {how} when the Azure instance that connection reaches is down (maintenance or failure), traffic from {} to {} stops: only BGP withdraws the routes of a connection that is down, as Azure's active-active gateway expects of its peer",
-                aws.name,
-                conns.len(),
-                peer.name,
-                aws.name,
-                peer.name
-            ),
-            "set routing to \"bgp\" (Azure's documented way to AWS: four tunnels, BGP on each), or make the Azure gateway active-standby (one VPN connection, whose two tunnels AWS fails over between)",
-            src("[AWS-VPN-ROUTES] [AWS-TGW-RT] [AZ-AA] [AZ-AWS]"),
-        );
-    }
+    out.warn(
+        "W_AWS_STATIC_NO_FAILOVER",
+        link_path(li, "routing"),
+        format!(
+            "{} makes {} VPN connections to {}, one per Azure instance; AWS fails over between the two tunnels of one connection, but with static routing {} ({}) {} when the Azure instance that connection reaches is down (maintenance or failure), traffic from {} to {} stops: only BGP withdraws the routes of a connection that is down, as Azure's active-active gateway expects of its peer",
+            aws.name,
+            conns.len(),
+            peer.name,
+            aws.name,
+            Class::of(&aws.gateway).label(),
+            why.replace("{peer}", &peer.name),
+            aws.name,
+            peer.name
+        ),
+        "set routing to \"bgp\" (Azure's documented way to AWS: four tunnels, BGP on each), or make the Azure gateway active-standby (one VPN connection, whose two tunnels AWS fails over between)",
+        src("[AWS-VPN-ROUTES] [AWS-TGW-RT] [AZ-AA] [AZ-AWS]"),
+    );
 }
 
 /// The first `count` tunnels of the layout, named after the link, each with its own key name.

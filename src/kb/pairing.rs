@@ -160,6 +160,10 @@ pub struct Connect {
     pub one_bgp_source: [bool; 2],
     /// Where the pairing needs every tunnel the layout forms: the refusal when fewer are asked.
     pub all_tunnels: Option<Refusal>,
+    /// With an AWS layout of several VPN connections to one peer: why traffic does not move to
+    /// another connection when the peer instance of one is down (`W_AWS_STATIC_NO_FAILOVER`;
+    /// `{peer}` stands for the peer site's name).
+    pub no_failover_across_connections: Option<&'static str>,
     /// What cannot be changed once created.
     pub immutable: &'static str,
 }
@@ -253,9 +257,24 @@ const fn connect(
         bgp,
         one_bgp_source: [false, false],
         all_tunnels: None,
+        no_failover_across_connections: None,
         immutable,
     })
 }
+
+/// `outcome` (a connection), whose static routes do not fail over between the AWS VPN
+/// connections of its layout, for the reason `why`.
+const fn no_failover_across_connections(outcome: Outcome, why: &'static str) -> Outcome {
+    match outcome {
+        Outcome::Connect(c) => Outcome::Connect(Connect { no_failover_across_connections: Some(why), ..c }),
+        r @ Outcome::Refuse(_) => r,
+    }
+}
+
+/// A virtual private gateway over static routes [AWS-VPN-ROUTES].
+const VGW_STATIC_ROUTES: &str = "gets the same static routes on each connection, AWS documents no failover between the VPN connections of static routes, and";
+/// A transit gateway route table [AWS-TGW-RT].
+const TGW_STATIC_ROUTES: &str = "routes each of {peer}'s prefixes to one VPN attachment only (a route table holds one static route per destination), so";
 
 const fn refuse(code: &'static str, field: &'static str, why: &'static str, fix: &'static str) -> Outcome {
     Outcome::Refuse(Refusal { code, field, why, fix })
@@ -284,6 +303,7 @@ const V2V: Outcome = Outcome::Connect(Connect {
         why: "a VNet-to-VNet connection always forms a tunnel between every instance of one gateway and every instance of the other; the count cannot be chosen",
         fix: "leave tunnels out",
     }),
+    no_failover_across_connections: None,
     immutable: "Azure: the gateways' ASNs and BGP addresses (gateway updates); a connection's gateways",
 });
 
@@ -308,8 +328,8 @@ pub const PAIRINGS: &[Pairing] = &[
     row(AwsTgw, AzureActiveStandby, Some(Routing::Static), connect([CustomerGateway, LocalNetworkGateway], Layout::Aws(0), Both, NO_BGP, AWS_IMMUTABLE), "[AZ-AWS] [AWS-UG-TUN] [AWS-UG-INIT]"),
     row(AwsVgw, AzureActiveStandby, Some(Routing::Bgp), refuse("E_AZURE_AWS_BGP", "routing", "BGP between AWS and Azure needs an active-active Azure gateway and 4 tunnels (two AWS VPN connections, one per Azure instance)", "make the Azure gateway active-active, or use static routing"), "[AZ-AWS] [AZ-BGP]"),
     row(AwsTgw, AzureActiveStandby, Some(Routing::Bgp), refuse("E_AZURE_AWS_BGP", "routing", "BGP between AWS and Azure needs an active-active Azure gateway and 4 tunnels (two AWS VPN connections, one per Azure instance)", "make the Azure gateway active-active, or use static routing"), "[AZ-AWS] [AZ-BGP]"),
-    row(AwsVgw, AzureActiveActive, Some(Routing::Static), connect([CustomerGateway, LocalNetworkGateway], Layout::Aws(0), Both, NO_BGP, AWS_IMMUTABLE), "[AZ-AWS] [AWS-UG-TUN] [AWS-UG-INIT]"),
-    row(AwsTgw, AzureActiveActive, Some(Routing::Static), connect([CustomerGateway, LocalNetworkGateway], Layout::Aws(0), Both, NO_BGP, AWS_IMMUTABLE), "[AZ-AWS] [AWS-UG-TUN] [AWS-UG-INIT]"),
+    row(AwsVgw, AzureActiveActive, Some(Routing::Static), no_failover_across_connections(connect([CustomerGateway, LocalNetworkGateway], Layout::Aws(0), Both, NO_BGP, AWS_IMMUTABLE), VGW_STATIC_ROUTES), "[AZ-AWS] [AWS-UG-TUN] [AWS-UG-INIT] [AWS-VPN-ROUTES] [AZ-AA]"),
+    row(AwsTgw, AzureActiveActive, Some(Routing::Static), no_failover_across_connections(connect([CustomerGateway, LocalNetworkGateway], Layout::Aws(0), Both, NO_BGP, AWS_IMMUTABLE), TGW_STATIC_ROUTES), "[AZ-AWS] [AWS-UG-TUN] [AWS-UG-INIT] [AWS-TGW-RT] [AZ-AA]"),
     row(AwsVgw, AzureActiveActive, Some(Routing::Bgp), AWS_AZURE_BGP, "[AZ-AWS] [AZ-AWS-BGP] [AZ-BGP-APIPA] [AWS-UG-TUN]"),
     row(AwsTgw, AzureActiveActive, Some(Routing::Bgp), AWS_AZURE_BGP, "[AZ-AWS] [AZ-AWS-BGP] [AZ-BGP-APIPA] [AWS-UG-TUN]"),
     row(AwsVgw, AzurePolicyBased, None, refuse("E_LINK_INCOMPATIBLE", "", AZ_POLICY, AZ_POLICY_FIX), "[AZ-FAQ] [AZ-SKU] [AWS-UG-CGW]"),
@@ -354,6 +374,7 @@ pub const PAIRINGS: &[Pairing] = &[
         bgp: End(1),
         one_bgp_source: [false, true],
         all_tunnels: None,
+        no_failover_across_connections: None,
         immutable: AZ_LNG_IMMUTABLE,
     }), "[AZ-AWS-BGP] [AZ-BGP-APIPA] [AZ-ARM]"),
     // Policy-based: one IKEv1 tunnel whose selectors are the VNet's prefixes with the local
@@ -366,6 +387,7 @@ pub const PAIRINGS: &[Pairing] = &[
         bgp: NO_BGP,
         one_bgp_source: [false, false],
         all_tunnels: None,
+        no_failover_across_connections: None,
         immutable: "Azure: the gateway's VPN type (a policy-based gateway is deleted and created again to become route-based); the local network gateway's prefixes are the tunnel's traffic selectors",
     }), "[AZ-FAQ] [AZ-DEV] [AZ-PBTS]"),
     row(AzureBasic, Appliance, None, connect([LocalNetworkGateway, IpsecConnection], Layout::Mesh, Both, NO_BGP, AZ_LNG_IMMUTABLE), "[AZ-SKU] [AZ-DEV]"),
@@ -378,6 +400,7 @@ pub const PAIRINGS: &[Pairing] = &[
         bgp: Both,
         one_bgp_source: [false, false],
         all_tunnels: None,
+        no_failover_across_connections: None,
         immutable: GCP_IMMUTABLE,
     }), "[GCP-HA-TS] [GCLOUD-TUN] [GCLOUD-TUN-REF]"),
     row(GcpHaVpn, GcpClassicVpn, None, Outcome::Refuse(CLASSIC), "[GCP-HA-TS] [GCP-DEPR]"),
@@ -402,6 +425,7 @@ const AWS_AZURE_BGP: Outcome = Outcome::Connect(Connect {
         why: "BGP between AWS and Azure needs all 4 tunnels (two AWS VPN connections, one per Azure instance)",
         fix: "leave tunnels out (4)",
     }),
+    no_failover_across_connections: None,
     immutable: AWS_IMMUTABLE,
 });
 
