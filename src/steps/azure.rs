@@ -119,7 +119,8 @@ impl Ctx<'_> {
     }
 }
 
-fn query(q: impl Into<Cow<'static, str>>) -> Vec<Arg> {
+/// `--query Q --output tsv`: what an az step prints (update.rs's in-place updates too).
+pub(super) fn query(q: impl Into<Cow<'static, str>>) -> Vec<Arg> {
     vec![t("--query"), t(q), t("--output"), t("tsv")]
 }
 

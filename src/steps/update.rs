@@ -312,12 +312,7 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
                     ];
                     clear.extend(with(a, "--resource-group"));
                     clear.extend(with(a, "--connection-name"));
-                    clear.extend([
-                        Arg::text("--query"),
-                        Arg::text("provisioningState"),
-                        Arg::text("--output"),
-                        Arg::text("tsv"),
-                    ]);
+                    clear.extend(super::azure::query("provisioningState"));
                     let mut again = step.clone();
                     again.id = format!("{}#add", step.id);
                     again.check = Some(Check::Rerun);
@@ -345,12 +340,7 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
                             Arg::text(if values(a, "--enable-bgp").is_some() { "true" } else { "false" }),
                         ]);
                         u.extend(with(a, "--tags"));
-                        u.extend([
-                            Arg::text("--query"),
-                            Arg::text("provisioningState"),
-                            Arg::text("--output"),
-                            Arg::text("tsv"),
-                        ]);
+                        u.extend(super::azure::query("provisioningState"));
                         steps.push(sub(step, "update", format!("{} (BGP, tags)", step.title), Program::Az, u));
                     }
                     How::Update { steps, source: "[AZ-CLI-KEY]" }
@@ -369,12 +359,7 @@ fn how(step: &Step, flags: &BTreeSet<&str>, attrs: &[Attr], steps: &[Step]) -> H
                             u.extend(with(a, f));
                         }
                     }
-                    u.extend([
-                        Arg::text("--query"),
-                        Arg::text("provisioningState"),
-                        Arg::text("--output"),
-                        Arg::text("tsv"),
-                    ]);
+                    u.extend(super::azure::query("provisioningState"));
                     How::Update {
                         steps: vec![sub(step, "update", format!("{} (ASN, SKU)", step.title), Program::Az, u)],
                         source: "[AZ-GW-UPD]",
